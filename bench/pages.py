@@ -1,0 +1,168 @@
+"""Page benchmark: server time of the ops views over a large PostgreSQL data set.
+
+    .venv/bin/python -m bench.pages [--instances 1000000] [--requests 30]
+
+Loads (once; reused while the count matches) `--instances` runs, 80% of them children, with
+COPY, then times each view through Django's test client (server time, no network).
+Targets (issue 5): list first page / 500,000 deep / one filter p95 ≤ 50 ms; idle live refresh
+≤ 10 ms and ≤ 1 KB; detail with a 500-node DAG ≤ 150 ms warm, ≤ 500 ms cold.
+Targets (issue 6): overview for 30 days p95 ≤ 100 ms; failure inbox and run-history grid
+(25 runs × 200 tasks) p95 ≤ 100 ms; CSV of 100,000 runs ≥ 20,000 rows/s.
+"""
+
+import argparse
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from bench.setup import django_on_postgres, percentile, verdict
+
+STATUSES = ["SUCCEEDED"] * 14 + ["FAILED", "RUNNING", "PENDING", "CANCELED", "SKIPPED"]
+GRID = 25 * 201  # one definition: 25 runs of 200 tasks each
+
+
+def load(instances: int) -> None:
+    from django.db import connection
+
+    from instances.models import Backend, Edge, Instance
+
+    backend, _ = Backend.objects.get_or_create(
+        name="bench-pages", defaults={"kind": "ocp", "base_url": "http://127.0.0.1"}
+    )
+    if Instance.objects.filter(backend=backend).count() == instances + 500 + GRID:
+        return
+    Edge.objects.filter(parent__backend=backend)._raw_delete(connection.alias)
+    Instance.objects.filter(backend=backend)._raw_delete(connection.alias)
+    rng = random.Random(5)
+    now = datetime.now(UTC)
+    roots = instances // 5
+    columns = ("backend_id", "external_id", "kind", "name", "definition_id", "definition_name",
+               "status", "vendor_status", "flags", "run_at", "started_at", "finished_at",
+               "duration", "owner", "executor", "cycle", "log_locator", "error_message",
+               "fingerprint", "first_seen", "last_seen", "status_changed_at",
+               "updated_at")  # fmt: skip
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY instances_instance ({', '.join(columns)}) FROM STDIN"
+        ) as copy:
+            for n in range(roots):
+                at = now - timedelta(seconds=n * 13)
+                copy.write_row((backend.pk, f"r{n}", "task", f"nightly load {n % 700}",
+                                str(n % 700), f"nightly load {n % 700}", rng.choice(STATUSES),
+                                "SUCCESSFUL", "[]", at, at, at + timedelta(minutes=3),
+                                timedelta(minutes=3), "ops", "10.0.0.1", "D", "", "", "f",
+                                at, at, at, at))  # fmt: skip
+        cursor.execute("ANALYZE instances_instance")
+        # four children per root, linked with one UPDATE … FROM
+        cursor.execute(f"""
+            INSERT INTO instances_instance ({", ".join(columns)}, parent_id)
+            SELECT backend_id, external_id || '.' || k, 'subtask', 'step ' || k, 'step ' || k,
+                   '', status, vendor_status, flags, run_at, started_at, finished_at, duration,
+                   owner, executor, cycle, external_id || '/' || k, '', fingerprint, first_seen,
+                   last_seen, status_changed_at, updated_at, id
+            FROM instances_instance, generate_series(1, 4) AS k
+            WHERE backend_id = %s AND parent_id IS NULL""", [backend.pk])  # fmt: skip
+        cursor.execute("VACUUM ANALYZE instances_instance")
+    big = Instance.objects.filter(backend=backend, external_id="r0").get()
+    kids = [Instance(backend=backend, external_id=f"dag-{n}", kind="subtask", parent=big,
+                     name=f"step {n}", status="FAILED" if n == 250 else "SUCCEEDED",
+                     run_at=now, first_seen=now, last_seen=now, status_changed_at=now,
+                     updated_at=now, duration=timedelta(seconds=n))
+            for n in range(500)]  # fmt: skip
+    Instance.objects.bulk_create(kids, batch_size=500)
+    Edge.objects.bulk_create(Edge(parent=big, upstream=kids[n // 2], downstream=kids[n])
+                             for n in range(1, 500))  # fmt: skip
+    for r in range(25):
+        at = now - timedelta(hours=r)
+        run = Instance.objects.create(backend=backend, external_id=f"grid-{r}", kind="job",
+                                      name="grid job", definition_id="grid", run_at=at,
+                                      status="FAILED" if r % 5 == 0 else "SUCCEEDED",
+                                      first_seen=at, last_seen=at, status_changed_at=at,
+                                      updated_at=at)  # fmt: skip
+        Instance.objects.bulk_create(
+            Instance(backend=backend, external_id=f"grid-{r}-{t}", kind="task", parent=run,
+                     name=f"task {t}", definition_id=f"task {t}", run_at=at,
+                     status="FAILED" if r % 5 == 0 and t == 150 else "SUCCEEDED",
+                     first_seen=at, last_seen=at, status_changed_at=at, updated_at=at)
+            for t in range(200))  # fmt: skip
+    from instances import rollups
+
+    rollups.rebuild()
+
+
+def timed(client, url: str, requests: int, **headers) -> tuple[list[float], object]:
+    times, response = [], None
+    for _ in range(requests):
+        began = time.perf_counter()
+        response = client.get(url, headers=headers)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code in (200, 304), (url, response.status_code)
+    return times, response
+
+
+def report(label: str, times: list[float], target: float) -> None:
+    p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
+    print(f"{label:<38} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  target ≤ {target:.0f}  "
+          f"{verdict(p95, target, higher_is_better=False)}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--instances", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    django_on_postgres()
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.cache import cache
+    from django.test import Client
+    from django.test.utils import override_settings, setup_test_environment
+
+    from dashboard.filters import encode_cursor
+    from instances.models import Instance
+
+    setup_test_environment()
+    # server time of the views, without collectstatic's manifest
+    override_settings(STORAGES={**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()  # fmt: skip
+    began = time.perf_counter()
+    load(args.instances)
+    print(f"data set: {Instance.objects.count():,} instances "
+          f"(ready in {time.perf_counter() - began:.0f} s)")  # fmt: skip
+    user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    client = Client()
+    client.force_login(user)
+    n = args.requests
+    report("runs list, first page", timed(client, "/runs/?window=all", n)[0], 50)
+    deep = Instance.objects.order_by("-run_at", "-id")[min(500_000, args.instances - 1)]
+    report("runs list, 500,000 rows deep",
+           timed(client, f"/runs/?window=all&after={encode_cursor(deep)}", n)[0], 50)  # fmt: skip
+    report("runs list, status=FAILED", timed(client, "/runs/?status=FAILED", n)[0], 50)
+    owner = timed(client, "/runs/?owner=ops&window=7d", n)[0]
+    report("runs list, owner filter, 7 days", owner, 50)
+    _, page = timed(client, "/runs/", 1, HX_Request="true")
+    idle, reply = timed(client, "/runs/", n, HX_Request="true", If_None_Match=page["ETag"])
+    report("idle live refresh (304)", idle, 10)
+    print(f"{'idle live refresh size':<38} {len(reply.content)} bytes body  target ≤ 1 KB  "
+          f"{verdict(len(reply.content), 1024, higher_is_better=False)}")  # fmt: skip
+    big = Instance.objects.get(external_id="r0", backend__name="bench-pages")
+    cold = []
+    for _ in range(max(3, n // 6)):
+        cache.clear()
+        cold += timed(client, f"/runs/{big.pk}/", 1)[0]
+    report("detail, 500-node DAG, cold", cold, 500)
+    report("detail, 500-node DAG, warm", timed(client, f"/runs/{big.pk}/", n)[0], 150)
+    report("overview, 30 days", timed(client, "/?window=30d", n)[0], 100)
+    report("failure inbox", timed(client, "/failures/", n)[0], 100)
+    grid_url = f"/definitions/{big.backend_id}/?id=grid"
+    report("run-history grid, 25 runs × 200 tasks", timed(client, grid_url, n)[0], 100)
+    began = time.perf_counter()
+    response = client.get("/runs.csv?window=all")
+    rows = sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
+    rate = rows / (time.perf_counter() - began)
+    print(f"{'CSV export, ' + format(rows, ',') + ' runs':<38} {rate:,.0f} rows/s  "
+          f"target ≥ 20,000  {verdict(rate, 20_000)}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

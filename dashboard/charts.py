@@ -1,0 +1,29 @@
+"""Server-rendered SVG charts (pygal), served as images: no script, status colours matching
+the CSS, each series labelled in the legend so colour is never the only cue."""
+
+import pygal
+from pygal.style import Style
+
+from instances.models import Status
+
+COLOURS = {"PENDING": "#6e7781", "RUNNING": "#0969da", "SUCCEEDED": "#1a7f37",
+           "FAILED": "#cf222e", "CANCELED": "#9a6700", "SKIPPED": "#8250df",
+           "UNKNOWN": "#57606a"}  # fmt: skip
+
+
+def stacked_runs(buckets, per_status: dict[str, list[int]], daily: bool, dark: bool) -> str:
+    shown = [s for s in Status if any(per_status[s.value])]
+    style = Style(
+        background="transparent", plot_background="transparent",
+        foreground="#e6edf3" if dark else "#1b1f24", foreground_strong="#e6edf3" if dark
+        else "#1b1f24", foreground_subtle="#30363d" if dark else "#d8dee4",
+        colors=tuple(COLOURS[s.value] for s in shown), font_family="system-ui, sans-serif",
+    )  # fmt: skip
+    chart = pygal.StackedBar(style=style, js=[], height=280, width=900, show_legend=True,
+                             legend_at_bottom=True, x_label_rotation=0, show_minor_x_labels=False,
+                             truncate_legend=-1, truncate_label=-1, print_values=False)  # fmt: skip
+    chart.x_labels = [b.strftime("%m-%d" if daily else "%H:00") for b in buckets]
+    chart.x_labels_major = chart.x_labels[:: max(1, len(buckets) // 12)]
+    for status in shown:
+        chart.add(f"{status.icon} {status.label}", per_status[status.value])
+    return chart.render(is_unicode=True)

@@ -1,0 +1,120 @@
+"""The run list's filters and keyset paging, parsed from the URL: shared by the list, its live
+refresh and (later) exports and the API. Any query string is safe: bad values are ignored."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from instances.models import Instance, Kind, Status
+
+WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
+           "30d": timedelta(days=30)}  # fmt: skip
+PAGE_SIZE = 50
+# sort key → (field, descending); every sort pages by (field, id), so pages never overlap
+SORTS = {
+    "-run_at": ("run_at", True), "run_at": ("run_at", False),
+    "name": ("name", False), "-name": ("name", True),
+    "status": ("status", False), "-status": ("status", True),
+}  # fmt: skip
+
+
+@dataclass
+class RunFilter:
+    backends: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    exclude_statuses: list[str] = field(default_factory=list)
+    window: str = "24h"
+    owner: str = ""
+    definition: str = ""
+    q: str = ""
+    roots_only: bool = False
+    sort: str = "-run_at"
+    after: tuple[str, int] | None = None  # keyset cursor: (sort value, id) of the last row
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> RunFilter:
+        statuses = set(Status.values)
+        return cls(
+            backends=[int(b) for b in query.getlist("backend") if is_id(b)],
+            kinds=[k for k in query.getlist("kind") if k in Kind.values],
+            statuses=[s for s in query.getlist("status") if s in statuses],
+            exclude_statuses=[s for s in query.getlist("not") if s in statuses],
+            window=query.get("window") if query.get("window") in WINDOWS else
+            ("all" if query.get("window") == "all" else "24h"),
+            owner=text(query, "owner"), definition=text(query, "definition"),
+            q=text(query, "q").strip(),
+            roots_only=query.get("roots") == "1",
+            sort=query.get("sort") if query.get("sort") in SORTS else "-run_at",
+            after=decode_cursor(query.get("after", "")),
+        )  # fmt: skip
+
+    def apply(self, runs: QuerySet[Instance], now: datetime | None = None) -> QuerySet[Instance]:
+        if self.window in WINDOWS:
+            runs = runs.in_window((now or timezone.now()) - WINDOWS[self.window])
+        if self.backends:
+            runs = runs.filter(backend__in=self.backends)
+        if self.kinds:
+            runs = runs.filter(kind__in=self.kinds)
+        if self.statuses:
+            runs = runs.filter(status__in=self.statuses)
+        if self.exclude_statuses:
+            runs = runs.exclude(status__in=self.exclude_statuses)
+        if self.owner:
+            runs = runs.filter(owner=self.owner)
+        if self.definition:
+            runs = runs.filter(definition_id=self.definition)
+        if self.roots_only:
+            runs = runs.roots()
+        if self.q:
+            runs = runs.filter(Q(external_id=self.q) | Q(name__icontains=self.q))
+        return runs
+
+    def page(self, runs: QuerySet[Instance]) -> tuple[list[Instance], str | None]:
+        """One page in the chosen order after the cursor, and the next cursor."""
+        field, descending = SORTS[self.sort]
+        sign = "-" if descending else ""
+        runs = runs.order_by(f"{sign}{field}", f"{sign}id")
+        if self.after:
+            raw, pk = self.after
+            value = parse_datetime(raw) if field == "run_at" else raw
+            beyond, reach = ("lt", "lte") if descending else ("gt", "gte")
+            # the inclusive bound keeps the scan on the index; the OR breaks ties on id
+            runs = runs.filter(**{f"{field}__{reach}": value}).filter(
+                Q(**{f"{field}__{beyond}": value}) | Q(**{f"id__{beyond}": pk})
+            )
+        rows = list(runs.select_related("backend", "parent")[: PAGE_SIZE + 1])
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        return rows, encode_cursor(rows[-1], field) if more else None
+
+
+def encode_cursor(run: Instance, field: str = "run_at") -> str:
+    value = getattr(run, field)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return base64.urlsafe_b64encode(f"{text}\x1f{run.pk}".encode()).decode()
+
+
+def decode_cursor(text: str) -> tuple[str, int] | None:
+    try:
+        value, pk = base64.urlsafe_b64decode(text.encode()).decode().rsplit("\x1f", 1)
+        return (value.replace("\x00", ""), int(pk)) if is_id(pk) else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def is_id(text: str) -> bool:
+    """A database id: digits that fit a bigint (anything else in a URL is ignored)."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
+
+
+def text(query: QueryDict, name: str) -> str:
+    """A free-text parameter as the database can take it: no NUL bytes, bounded length."""
+    return query.get(name, "").replace("\x00", "")[:200]

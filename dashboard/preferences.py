@@ -1,0 +1,55 @@
+"""Per-user display preferences kept in cookies: time zone (the browser's by default) and
+theme (light, dark or the system's)."""
+
+import zoneinfo
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+THEMES = ("system", "light", "dark")
+ZONES = ("UTC", "Asia/Shanghai", "Asia/Singapore", "Europe/Berlin", "Europe/London",
+         "America/New_York", "America/Chicago", "America/Los_Angeles")  # fmt: skip
+YEAR = 365 * 24 * 3600
+
+
+def valid_zone(name: str) -> str | None:
+    try:
+        return name if name and zoneinfo.ZoneInfo(name) else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class PreferencesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = valid_zone(request.COOKIES.get("tz", ""))
+        request.display_zone = zone or "UTC"
+        timezone.activate(zoneinfo.ZoneInfo(request.display_zone))
+        theme = request.COOKIES.get("theme", "system")
+        request.theme = theme if theme in THEMES else "system"
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+@require_POST
+def save(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if zone := valid_zone(request.POST.get("tz", "")):
+        response.set_cookie("tz", zone, max_age=YEAR, samesite="Lax")
+    if request.POST.get("theme") in THEMES:
+        response.set_cookie("theme", request.POST["theme"], max_age=YEAR, samesite="Lax")
+    return response
+
+
+def context(request: HttpRequest) -> dict:
+    zones = ZONES if request.display_zone in ZONES else (request.display_zone, *ZONES)
+    return {"zones": zones, "themes": THEMES}

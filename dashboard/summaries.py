@@ -1,0 +1,161 @@
+"""Summary numbers for managers and triage, read from the hourly rollups (never a scan of the
+raw runs) and always scoped to the backends a user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from dashboard.filters import is_id
+from instances.models import Backend, Instance, Rollup, Status, StatusRollup
+
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+STUCK_AFTER = timedelta(hours=2)  # running with no status change for this long
+
+
+@dataclass
+class Scope:
+    backends: QuerySet[Backend]
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def for_request(cls, user, window: str, backend: str = "", team: str = "",
+                    start: str = "", end: str = "") -> Scope:  # fmt: skip
+        """A window by name (24h, 7d, 30d) or custom dates (start/end, YYYY-MM-DD, UTC)."""
+        custom = custom_window(start, end) if window == "custom" else None
+        backends = Backend.objects.visible_to(user)
+        if is_id(backend):
+            backends = backends.filter(pk=int(backend))
+        if is_id(team):
+            backends = backends.filter(team=int(team))
+        if custom:
+            return cls(backends, *custom)
+        now = timezone.now()
+        return cls(backends, now - WINDOWS.get(window, WINDOWS["24h"]), now)
+
+    def previous(self) -> Scope:
+        return Scope(self.backends, self.start - (self.end - self.start), self.start)
+
+    def rollups(self) -> QuerySet[Rollup]:
+        return Rollup.objects.filter(backend__in=self.backends, top_level=True,
+                                     hour__gte=self.start, hour__lt=self.end)  # fmt: skip
+
+    def status_rollups(self) -> QuerySet[StatusRollup]:
+        return StatusRollup.objects.filter(backend__in=self.backends, top_level=True,
+                                           hour__gte=self.start, hour__lt=self.end)  # fmt: skip
+
+
+def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
+    """[start day 00:00, end day 24:00) in UTC, at most a year; None when unreadable."""
+    first, last = parse_date(start or ""), parse_date(end or "")
+    if not first or not last or last < first or (last - first).days > 366:
+        return None
+    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    return begin, datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def by_status(scope: Scope) -> dict[str, int]:
+    counts = {status.value: 0 for status in Status}
+    for row in scope.status_rollups().values("status").annotate(n=Sum("runs")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def success_rate(counts: dict[str, int]) -> float | None:
+    finished = counts["SUCCEEDED"] + counts["FAILED"]
+    return None if not finished else counts["SUCCEEDED"] / finished
+
+
+def series(scope: Scope) -> tuple[list[datetime], dict[str, list[int]], bool]:
+    """Runs per status per hour (24 h) or per day (longer windows), gaps filled with zero."""
+    daily = scope.end - scope.start > timedelta(hours=48)
+    step = timedelta(days=1) if daily else timedelta(hours=1)
+    rows = scope.status_rollups()
+    if daily:
+        rows = rows.annotate(bucket=TruncDay("hour")).values("bucket", "status")
+    else:
+        rows = rows.annotate(bucket=F("hour")).values("bucket", "status")
+    found = {(r["bucket"], r["status"]): r["n"] for r in rows.annotate(n=Sum("runs"))}
+    first = scope.start.replace(minute=0, second=0, microsecond=0)
+    if daily:
+        first = first.replace(hour=0)
+    buckets = []
+    while first < scope.end:
+        buckets.append(first)
+        first += step
+    per_status = {s.value: [found.get((b, s.value), 0) for b in buckets] for s in Status}
+    return buckets, per_status, daily
+
+
+def matrix(scope: Scope) -> list[tuple[Backend, dict[str, int]]]:
+    cells: dict[int, dict[str, int]] = {}
+    for row in scope.status_rollups().values("backend", "status").annotate(n=Sum("runs")):
+        cells.setdefault(row["backend"], {})[row["status"]] = row["n"]
+    return [(b, cells.get(b.pk, {})) for b in scope.backends.order_by("name")]
+
+
+def worst_definitions(scope: Scope, limit: int = 10) -> list[dict]:
+    """Definitions by failures, with their success rate and mean duration."""
+    failing = (scope.rollups().filter(status=Status.FAILED).values("backend", "definition_id")
+               .annotate(n=Sum("runs")).order_by("-n")[:limit])  # fmt: skip
+    if not failing:
+        return []
+    wanted = Q()
+    for row in failing:
+        wanted |= Q(backend=row["backend"], definition_id=row["definition_id"])
+    rows = scope.rollups().filter(wanted).values("backend", "backend__name", "definition_id",
+                                                 "status")  # fmt: skip
+    totals: dict[tuple, dict] = {}
+    for row in rows.annotate(n=Sum("runs"), seconds=Sum("duration_seconds"),
+                             timed=Sum("timed_runs")):  # fmt: skip
+        key = (row["backend"], row["definition_id"])
+        item = totals.setdefault(key, {"backend": row["backend"], "backend_name":
+                                       row["backend__name"], "definition_id": row["definition_id"],
+                                       "runs": 0, "failed": 0, "succeeded": 0, "seconds": 0.0,
+                                       "timed": 0})  # fmt: skip
+        item["runs"] += row["n"]
+        item["failed"] += row["n"] if row["status"] == Status.FAILED else 0
+        item["succeeded"] += row["n"] if row["status"] == Status.SUCCEEDED else 0
+        item["seconds"] += row["seconds"] or 0
+        item["timed"] += row["timed"] or 0
+    for item in totals.values():
+        done = item["failed"] + item["succeeded"]
+        item["rate"] = item["succeeded"] / done if done else None
+        item["mean_seconds"] = item["seconds"] / item["timed"] if item["timed"] else None
+    ranked = sorted(totals.values(), key=lambda i: (-i["failed"], i["rate"] or 0))
+    worst = [i for i in ranked if i["failed"]][:limit]
+    add_duration_percentiles(scope, worst)
+    return worst
+
+
+def add_duration_percentiles(scope: Scope, items: list[dict], per_item: int = 200) -> None:
+    """p50/p95 duration of each definition's latest runs: raw runs, but a bounded few."""
+    if not items:
+        return
+    wanted = Q()
+    for item in items:
+        wanted |= Q(backend=item["backend"], definition_id=item["definition_id"])
+    durations: dict[tuple, list[float]] = {}
+    rows = (Instance.objects.filter(wanted, parent__isnull=True, duration__isnull=False,
+                                    run_at__gte=scope.start)
+            .order_by("-run_at").values_list("backend", "definition_id", "duration"))  # fmt: skip
+    for backend, definition_id, duration in rows[: per_item * len(items)]:
+        durations.setdefault((backend, definition_id), []).append(duration.total_seconds())
+    for item in items:
+        found = sorted(durations.get((item["backend"], item["definition_id"]), []))
+        item["p50"] = found[len(found) // 2] if found else None
+        item["p95"] = found[min(len(found) - 1, int(len(found) * 0.95))] if found else None
+
+
+def stuck(scope: Scope, limit: int = 20) -> QuerySet[Instance]:
+    """Running top-level runs whose status has not moved for STUCK_AFTER."""
+    return (Instance.objects.filter(backend__in=scope.backends, parent__isnull=True,
+                                    status=Status.RUNNING,
+                                    status_changed_at__lt=timezone.now() - STUCK_AFTER)
+            .select_related("backend").order_by("status_changed_at")[:limit])  # fmt: skip

@@ -1,0 +1,44 @@
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+register = template.Library()
+FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@register.simple_tag
+def when(moment, vendor_zone: str = ""):
+    """A time in the reader's zone, zone shown; UTC and the vendor's zone on hover."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    hover = f"{moment.astimezone(UTC).strftime(FORMAT)} UTC"
+    if vendor_zone:
+        hover += f" · {moment.astimezone(ZoneInfo(vendor_zone)).strftime(FORMAT)} {vendor_zone}"
+    return format_html('<time datetime="{}" title="{}">{} {}</time>', moment.isoformat(), hover,
+                       local.strftime(FORMAT), local.tzname())  # fmt: skip
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, key: str, label: str):
+    """A column header that sorts by `key`, and the other way round when already sorted so."""
+    request = context["request"]
+    current = context["filter"].sort
+    query = request.GET.copy()
+    query.pop("after", None)
+    query["sort"] = f"-{key}" if current == key else key
+    arrow = {key: " ▲", f"-{key}": " ▼"}.get(current, "")
+    return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)
+
+
+@register.simple_tag
+def grid_cells(row):
+    """One grid row's cells, built in Python: 5,000 cells through the template loop cost
+    a third of a second."""
+    return format_html_join("", "<td>{}</td>", (
+        (format_html('<a href="{}" class="sq {}" title="{}">{}</a>', *cell) if cell else "",)
+        for cell in row
+    ))  # fmt: skip

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from dashboard import preferences
+from dashboard.views import api, health, overview, runs, triage
+
+urlpatterns = [
+    path("", overview.overview, name="overview"),
+    path("charts/runs.svg", overview.runs_chart, name="runs_chart"),
+    path("failures/", triage.inbox, name="failures"),
+    path("definitions/<int:backend_id>/", triage.definition, name="definition"),
+    path("runs/", runs.runs_list, name="runs"),
+    path("runs.csv", api.runs_csv, name="runs_csv"),
+    path("api/v1/runs", api.runs, name="api_runs"),
+    path("api/v1/runs/<str:pk>", api.run, name="api_run"),  # any id answers JSON
+    path("api/v1/summary", api.summary, name="api_summary"),
+    path("api/v1/backends", api.backends, name="api_backends"),
+    path("api/v1/schema", api.schema, name="api_schema"),
+    path("metrics", api.metrics, name="metrics"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("runs/<int:pk>/log/", runs.run_log, name="run_log"),
+    path("backends/", runs.backends, name="backends"),
+    path("backends/<int:pk>/poll/", runs.poll_now, name="poll_now"),
+    path("preferences/", preferences.save, name="preferences"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+]

@@ -1,0 +1,171 @@
+"""The read-only JSON API (/api/v1/…), CSV export and Prometheus /metrics. Session or bearer
+token auth; every answer is scoped by visible_to() exactly like the pages."""
+
+import csv
+import functools
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dashboard import summaries
+from dashboard.api_schema import SCHEMA
+from dashboard.filters import RunFilter, is_id
+from instances.models import ApiToken, Backend, Edge, Instance, Rollup
+
+RUN_FIELDS = ("id", "external_id", "kind", "name", "status", "vendor_status", "backend_id",
+              "parent_id", "definition_id", "definition_name", "owner", "planned_at",
+              "started_at", "finished_at", "duration", "attempts", "error_message")  # fmt: skip
+
+
+def api(view: Callable) -> Callable:
+    """Session or `Authorization: Bearer <token>`; 401 as JSON otherwise."""
+
+    @login_not_required
+    @require_GET
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            token = ApiToken.objects.select_related("user").filter(
+                key_hash=ApiToken.hash(header[7:].strip())).first()  # fmt: skip
+            if token is None or not token.user.is_active:
+                return JsonResponse({"error": "invalid token"}, status=401)
+            request.user = token.user
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "authentication required"}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def as_json(run: Instance) -> dict:
+    data = {field: getattr(run, field) for field in RUN_FIELDS}
+    for field in ("planned_at", "started_at", "finished_at"):
+        data[field] = data[field].isoformat() if data[field] else None
+    data["duration"] = run.duration.total_seconds() if run.duration else None
+    return data
+
+
+@api
+def runs(request: HttpRequest) -> JsonResponse:
+    chosen = RunFilter.from_query(request.GET)
+    rows, cursor = chosen.page(chosen.apply(Instance.objects.visible_to(request.user)))
+    query = request.GET.copy()
+    query["after"] = cursor
+    next_url = f"{reverse('api_runs')}?{query.urlencode()}" if cursor else None
+    return JsonResponse({"runs": [as_json(r) for r in rows], "next": next_url})
+
+
+@api
+def run(request: HttpRequest, pk: str) -> JsonResponse:
+    visible = Instance.objects.visible_to(request.user)
+    found = visible.filter(pk=int(pk)).first() if is_id(pk) else None
+    if found is None:
+        return JsonResponse({"error": "not found"}, status=404)
+    edges = Edge.objects.filter(parent=found).values_list("upstream_id", "downstream_id")
+    return JsonResponse(as_json(found) | {
+        "children": list(found.children.values_list("id", flat=True)),
+        "edges": [list(edge) for edge in edges], "raw": found.raw})  # fmt: skip
+
+
+@api
+def summary(request: HttpRequest) -> JsonResponse:
+    window = request.GET.get("window", "24h")
+    scope = summaries.Scope.for_request(request.user, window, request.GET.get("backend", ""),
+                                        request.GET.get("team", ""))  # fmt: skip
+    counts = summaries.by_status(scope)
+    return JsonResponse({"window": window if window in summaries.WINDOWS else "24h",
+                         "by_status": counts,
+                         "success_rate": summaries.success_rate(counts)})  # fmt: skip
+
+
+def backend_json(backend: Backend) -> dict:
+    success = backend.last_success_at
+    return {"id": backend.pk, "name": backend.name, "kind": backend.kind,
+            "enabled": backend.enabled,
+            "last_success_at": success.isoformat() if success else None,
+            "consecutive_failures": backend.consecutive_failures,
+            "last_error": backend.last_error,
+            "last_latency_ms": backend.last_latency_ms}  # fmt: skip
+
+
+@api
+def backends(request: HttpRequest) -> JsonResponse:
+    found = Backend.objects.visible_to(request.user).order_by("name")
+    return JsonResponse({"backends": [backend_json(b) for b in found]})
+
+
+@login_not_required
+@require_GET
+def schema(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(SCHEMA)
+
+
+class Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@api
+def runs_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Any run-list view as CSV, streamed row by row: constant memory at any size."""
+    chosen = RunFilter.from_query(request.GET)
+    runs = chosen.apply(Instance.objects.visible_to(request.user)).order_by("-run_at", "-id")
+    columns = ("id", "backend__name", "kind", "name", "status", "vendor_status",
+               "external_id", "definition_id", "owner", "planned_at", "started_at",
+               "finished_at", "duration", "attempts")  # fmt: skip
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield writer.writerow(columns)
+        for row in runs.values_list(*columns).iterator(chunk_size=5000):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="runs.csv"'
+    return response
+
+
+@api
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format, scoped like everything else."""
+    visible = Backend.objects.visible_to(request.user)
+    now = timezone.now()
+    lines = ["# HELP runboard_runs_total Top-level runs seen, by backend and status.",
+             "# TYPE runboard_runs_total counter"]  # fmt: skip
+    names = {b.pk: b.name for b in visible}
+    totals = (Rollup.objects.filter(backend__in=visible, top_level=True)
+              .values("backend", "status").annotate(n=Sum("runs")).order_by())  # fmt: skip
+    for row in totals:
+        lines.append(f'runboard_runs_total{{backend="{label(names[row["backend"]])}",'
+                     f'status="{row["status"]}"}} {row["n"]}')  # fmt: skip
+    failed = (Rollup.objects.filter(backend__in=visible, top_level=True, status="FAILED",
+                                    hour__gte=now - summaries.WINDOWS["24h"])
+              .values("backend").annotate(n=Sum("runs")).order_by())  # fmt: skip
+    lines += ["# HELP runboard_failures_24h Failed top-level runs in the last 24 hours.",
+              "# TYPE runboard_failures_24h gauge"]  # fmt: skip
+    lines += [f'runboard_failures_24h{{backend="{label(names[r["backend"]])}"}} {r["n"]}'
+              for r in failed]  # fmt: skip
+    for name, help_text, value in (
+        ("poll_latency_seconds", "Duration of the last poll.",
+         lambda b: (b.last_latency_ms or 0) / 1000),
+        ("lag_seconds", "Seconds since the last successful poll.",
+         lambda b: (now - b.last_success_at).total_seconds() if b.last_success_at else -1),
+        ("poll_errors", "Consecutive failed polls.", lambda b: b.consecutive_failures),
+    ):  # fmt: skip
+        lines += [f"# HELP runboard_backend_{name} {help_text}",
+                  f"# TYPE runboard_backend_{name} gauge"]  # fmt: skip
+        lines += [f'runboard_backend_{name}{{backend="{label(b.name)}"}} {value(b)}'
+                  for b in visible]  # fmt: skip
+    return HttpResponse("\n".join(lines) + "\n",
+                        content_type="text/plain; version=0.0.4; charset=utf-8")  # fmt: skip
+
+
+def label(value: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -1,0 +1,41 @@
+"""/healthz: is this instance able to serve (database, broker) and is data flowing."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.models import Max
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dashboard.celery import app as celery_app
+from instances.models import Backend
+
+
+def database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # any failure means "not healthy"
+        return False
+
+
+def broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    database, broker = database_ok(), broker_ok()
+    newest = (
+        Backend.objects.aggregate(newest=Max("last_success_at"))["newest"] if database else None
+    )
+    age = (timezone.now() - newest).total_seconds() if newest else None
+    body = {"database": database, "broker": broker, "newest_successful_poll_age_s": age}
+    return JsonResponse(body, status=200 if database and broker else 503)

@@ -1,0 +1,52 @@
+"""The landing page: what ran, what failed and what is stuck, per window and scope."""
+
+from django.contrib.auth.models import Group
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET
+
+from dashboard import charts, summaries
+from instances.models import Backend, Status
+
+
+def scope_of(request: HttpRequest) -> summaries.Scope:
+    query = request.GET
+    return summaries.Scope.for_request(request.user, query.get("window", "24h"),
+                                       query.get("backend", ""), query.get("team", ""),
+                                       query.get("start", ""), query.get("end", ""))  # fmt: skip
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    counts = summaries.by_status(scope)
+    before = summaries.by_status(scope.previous())
+    rate, previous_rate = summaries.success_rate(counts), summaries.success_rate(before)
+    window = request.GET.get("window", "24h")
+    context = {
+        "window": window if window in [*summaries.WINDOWS, "custom"] else "24h",
+        "windows": [*summaries.WINDOWS, "custom"],
+        "start": request.GET.get("start", ""), "end": request.GET.get("end", ""),
+        "backends": Backend.objects.visible_to(request.user).order_by("name"),
+        "teams": Group.objects.filter(pk__in=Backend.objects.visible_to(request.user)
+                                      .values("team")).order_by("name"),
+        "chosen_backend": request.GET.get("backend", ""),
+        "chosen_team": request.GET.get("team", ""), "counts": counts, "statuses": Status,
+        "rate": rate, "change": rate - previous_rate if rate is not None and
+        previous_rate is not None else None,
+        "matrix": summaries.matrix(scope), "worst": summaries.worst_definitions(scope),
+        "stuck": summaries.stuck(scope), "total": sum(counts.values()),
+        "query": request.GET.urlencode(),
+    }  # fmt: skip
+    return render(request, "dashboard/overview.html", context)
+
+
+# The chart is an image document: pygal's own <style> may apply inside it; no script runs.
+@csp_override({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"]})
+@require_GET
+def runs_chart(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request)
+    buckets, per_status, daily = summaries.series(scope)
+    svg = charts.stacked_runs(buckets, per_status, daily, dark=request.theme == "dark")
+    return HttpResponse(svg, content_type="image/svg+xml")

@@ -1,0 +1,127 @@
+"""The ops views: the live run list, one run's detail (DAG, timeline, log, payload), backends."""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from dashboard import dag, timeline
+from dashboard.filters import WINDOWS, RunFilter
+from instances import tasks
+from instances.connectors import CONNECTORS
+from instances.connectors.base import ConnectorError
+from instances.models import Backend, Instance, Kind, Poll, Status
+
+LOG_BYTES = 64 * 1024
+STALE_AFTER = 3  # poll intervals without success before a backend is flagged stale
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def runs_list(request: HttpRequest) -> HttpResponse:
+    runs = Instance.objects.visible_to(request.user)
+    chosen = RunFilter.from_query(request.GET)
+    rows, next_cursor = chosen.page(chosen.apply(runs))
+    # Live refresh: the same rows as last time answer 304, cheaply, and nothing moves.
+    etag = hashlib.sha256(
+        "|".join(f"{r.pk}:{r.status}:{r.updated_at.timestamp()}" for r in rows).encode()
+    ).hexdigest()[:32]
+    if request.htmx and request.headers.get("If-None-Match") == f'"{etag}"':
+        return HttpResponseNotModified()
+    context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
+               "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
+               "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
+               "backends": with_freshness(Backend.objects.visible_to(request.user))}  # fmt: skip
+    template = "dashboard/runs.html#rows" if request.htmx else "dashboard/runs.html"
+    response = render(request, template, context)
+    response["ETag"] = f'"{etag}"'
+    return response
+
+
+def visible_run(request: HttpRequest, pk: int) -> Instance:
+    """One run the user may see; someone else's run is simply not found."""
+    return get_object_or_404(Instance.objects.visible_to(request.user).select_related(
+        "backend", "parent"), pk=pk)  # fmt: skip
+
+
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = visible_run(request, pk)
+    children = list(run.children.order_by("started_at", "id"))
+    context = {
+        "run": run, "children": children,
+        "failed_child": next((c for c in children if c.status == Status.FAILED), None),
+        "dag_svg": dag.svg(run, children) if children else "",
+        "focused": len(children) > dag.FOCUS_ABOVE,
+        "bars": timeline.gantt(run, children),
+        "changes": run.changes.order_by("observed_at"),
+        "previous": Instance.objects.visible_to(request.user).filter(
+            backend=run.backend_id, definition_id=run.definition_id, parent__isnull=True,
+            run_at__lt=run.run_at).order_by("-run_at")[:20] if run.definition_id else [],
+        "raw": json.dumps(run.raw, indent=2, ensure_ascii=False),
+    }  # fmt: skip
+    return render(request, "dashboard/run_detail.html", context)
+
+
+@require_GET
+def run_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """On demand, through the connector: the tail of the log, capped, always escaped."""
+    run = visible_run(request, pk)
+    if not run.log_locator:
+        raise Http404("this run has no log")
+    connector = CONNECTORS[run.backend.kind](run.backend.connector_config())
+    try:
+        chunk = connector.fetch_log(run.external_id, run.log_locator, LOG_BYTES)
+        error = ""
+    except ConnectorError as exc:
+        chunk, error = None, str(exc)
+    return render(request, "dashboard/run_log.html", {"run": run, "chunk": chunk, "error": error})
+
+
+def with_freshness(backends) -> list[Backend]:
+    """Each backend with the age of its data and whether that is stale (missed polls)."""
+    now = timezone.now()
+    result = list(backends.order_by("name"))
+    for backend in result:
+        success = backend.last_success_at
+        backend.data_age = (now - success).total_seconds() if success else None
+        backend.is_stale = success is None or backend.data_age > backend.poll_interval * STALE_AFTER
+    return result
+
+
+@require_GET
+def backends(request: HttpRequest) -> HttpResponse:
+    rows = []
+    for backend in with_freshness(Backend.objects.visible_to(request.user)):
+        polls = list(Poll.objects.filter(backend=backend).order_by("-started_at")[:30])
+        rows.append({"backend": backend, "age": backend.data_age, "stale": backend.is_stale,
+                     "errors": sum(p.outcome == Poll.Outcome.ERROR for p in polls),
+                     "polls": polls[::-1]})  # fmt: skip
+    return render(request, "dashboard/backends.html", {"rows": rows})
+
+
+@require_POST
+def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.is_staff:
+        raise Http404
+    backend = get_object_or_404(Backend.objects.visible_to(request.user), pk=pk)
+    tasks.poll_backend.delay(backend.pk)
+    return HttpResponse(f"Poll of {backend.name} queued.")
+
+
+def counters(request: HttpRequest) -> dict:
+    """Top-bar numbers: running now, failed in the last 24 h (visible runs only)."""
+    if not request.user.is_authenticated:
+        return {}
+    runs = Instance.objects.visible_to(request.user)
+    since = timezone.now() - WINDOWS["24h"]
+    return {"running_count": runs.filter(status=Status.RUNNING).in_window(since).count(),
+            "failed_count": runs.failed().in_window(since).count(),
+            "newest_poll": Backend.objects.visible_to(request.user).aggregate(
+                newest=Max("last_success_at"))["newest"]}  # fmt: skip

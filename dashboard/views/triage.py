@@ -1,0 +1,107 @@
+"""Triage views: the failure inbox (what is broken now, grouped) and one definition's
+run-history grid (its last runs × their steps)."""
+
+import re
+from collections import OrderedDict
+from datetime import timedelta
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET
+
+from dashboard import summaries
+from dashboard.filters import text
+from instances.models import Backend, Instance, Status
+
+INBOX_WINDOW = timedelta(days=7)
+INBOX_RUNS = 500
+INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
+GRID_RUNS = 25
+
+
+def signature(text: str) -> str:
+    """Error text with its numbers and ids blanked, so the same error groups together."""
+    return re.sub(r"[0-9a-f]{8,}|\d+", "#", text.strip().splitlines()[0] if text else "")[:160]
+
+
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    visible = Instance.objects.visible_to(request.user).roots()
+    since = timezone.now() - INBOX_WINDOW
+    failed = list(visible.filter(status=Status.FAILED, run_at__gte=since)
+                  .select_related("backend").order_by("-run_at")[:INBOX_RUNS])  # fmt: skip
+    failing_child = {}
+    children = Instance.objects.filter(parent__in=[r.pk for r in failed], status=Status.FAILED)
+    for child in children.order_by("parent_id", "started_at", "id"):
+        failing_child.setdefault(child.parent_id, child)
+    groups: OrderedDict = OrderedDict()
+    for run in failed:
+        child = failing_child.get(run.pk)
+        error = (child.error_message if child else "") or run.error_message or run.vendor_status
+        key = (run.backend_id, run.definition_id, signature(error))
+        group = groups.setdefault(key, {"backend": run.backend, "definition_id": run.definition_id,
+                                        "name": run.definition_name or run.name,
+                                        "signature": key[2], "runs": [], "latest": run,
+                                        "child": child})  # fmt: skip
+        group["runs"].append(run)
+    recent = visible.filter(run_at__gte=since, backend__in={k[0] for k in groups},
+                            definition_id__in={k[1] for k in groups})  # fmt: skip
+    recent = recent.order_by("-run_at")
+    history: dict[tuple, list[str]] = {}
+    for backend_id, definition_id, status in recent.values_list("backend", "definition_id",
+                                                                "status")[:5000]:  # fmt: skip
+        history.setdefault((backend_id, definition_id), []).append(status)
+    for (backend_id, definition_id, _), group in groups.items():
+        statuses = history.get((backend_id, definition_id), [])
+        group["streak"] = next((n for n, s in enumerate(statuses) if s != Status.FAILED),
+                               len(statuses))  # fmt: skip
+        group["first"], group["last"] = group["runs"][-1].run_at, group["runs"][0].run_at
+    scope = summaries.Scope.for_request(request.user, "7d")
+    return render(request, "dashboard/inbox.html", {"groups": list(groups.values())[:INBOX_GROUPS],
+                                                    "stuck": summaries.stuck(scope)})  # fmt: skip
+
+
+@require_GET
+def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
+    backend = get_object_or_404(Backend.objects.visible_to(request.user), pk=backend_id)
+    definition_id = text(request.GET, "id")
+    runs = Instance.objects.filter(backend=backend, definition_id=definition_id).roots()
+    if before := parse_datetime(request.GET.get("before", "")):
+        runs = runs.filter(run_at__lt=before)
+    runs = list(runs.order_by("-run_at")[:GRID_RUNS])
+    if not runs and not before:
+        raise Http404("no runs of this definition")
+    # 25 × 200 cells: plain tuples, not model instances, and links from one prefix
+    columns: OrderedDict = OrderedDict()
+    cells: dict[tuple[int, str], tuple] = {}
+    prefix = reverse("run_detail", args=[0]).removesuffix("0/")
+    children = Instance.objects.filter(parent__in=runs).order_by("started_at", "id")
+    for pk, parent_id, definition, name, status in children.values_list(
+        "pk", "parent_id", "definition_id", "name", "status"
+    ):
+        column = definition or name
+        columns.setdefault(column, name)
+        state = Status(status)
+        cells[(parent_id, column)] = (
+            f"{prefix}{pk}/",
+            status,
+            state.icon,
+            f"{name}: {state.label}",
+        )
+    grid = [(run, [cells.get((run.pk, column)) for column in columns]) for run in runs]
+    finished = [r for r in runs if r.status in (Status.SUCCEEDED, Status.FAILED)]
+    rate = (
+        (sum(r.status == Status.SUCCEEDED for r in finished) / len(finished)) if finished else None
+    )
+    longest = max((r.duration.total_seconds() for r in runs if r.duration), default=0) or 1
+    heights = [(r, 100 * r.duration.total_seconds() / longest if r.duration else 0)
+               for r in reversed(runs)]  # fmt: skip
+    trend = [(r, f"{100 - h:.1f}", f"{h:.1f}") for r, h in heights]  # bars grow from the bottom
+    return render(request, "dashboard/definition.html", {
+        "backend": backend, "definition_id": definition_id, "grid": grid,
+        "columns": list(columns.values()), "rate": rate, "trend": trend,
+        "older": runs[-1].run_at.isoformat() if len(runs) == GRID_RUNS else "",
+        "name": runs[0].definition_name if runs else definition_id})  # fmt: skip

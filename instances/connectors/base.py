@@ -1,0 +1,129 @@
+"""What every connector shares: the RunRecord it hands to sync, its interface, its errors.
+
+Connectors know HTTP and vendor formats and nothing of the database.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+
+from instances.status import Kind, Status
+
+
+@dataclass(frozen=True, slots=True)
+class BackendConfig:
+    """The part of a Backend row a connector may see (decrypted credentials included)."""
+
+    base_url: str
+    scope: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run as a vendor reported it, normalized. Identity is (backend, external_id)."""
+
+    external_id: str
+    kind: Kind
+    name: str
+    status: Status
+    vendor_status: str
+    parent_id: str | None = None  # external_id of the parent run, if any
+    definition_id: str = ""
+    definition_name: str = ""
+    flags: tuple[str, ...] = ()  # forced, failure_ignored, timeout, suspended, canceling, ...
+    planned_at: datetime | None = None  # all datetimes are aware UTC
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration: timedelta | None = None
+    attempts: int | None = None
+    owner: str = ""
+    executor: str = ""
+    cycle: str = ""
+    business_date: date | None = None
+    log_locator: str = ""
+    error_message: str = ""
+    edges: tuple[tuple[str, str], ...] = ()  # (upstream, downstream) external_ids of children
+    has_children: bool = False  # True when this record's children were fetched with it
+    raw: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogChunk:
+    text: str
+    truncated: bool  # more exists before `text` (we read tail first)
+    download_url: str = ""  # where the vendor keeps the whole log, when it says
+
+
+class ConnectorError(Exception):
+    """Anything a poll can fail with; sync records str(error) on the backend."""
+
+
+class AuthError(ConnectorError):
+    pass
+
+
+class RateLimited(ConnectorError):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class VendorError(ConnectorError):
+    def __init__(self, code: str | int, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class BadPayload(ConnectorError):
+    pass
+
+
+class Connector(ABC):
+    """One vendor API. Subclasses are mostly declarations plus their own quirks."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+
+    def __init__(self, config: BackendConfig):
+        self.config = config
+
+    @abstractmethod
+    def iter_pages(self, since: datetime | None) -> Iterator[list[RunRecord]]:
+        """Top-level runs active or triggered since `since` (None: the vendor's default
+        window), a page at a time, without children."""
+
+    @abstractmethod
+    def expand(self, records: Iterable[RunRecord]) -> list[RunRecord]:
+        """Detail for these top-level runs: each record again, with has_children=True and
+        its edges, followed by its children."""
+
+    @abstractmethod
+    def refresh(self, external_ids: Iterable[str]) -> list[RunRecord]:
+        """Current state of these top-level runs (stored but not yet terminal)."""
+
+    @abstractmethod
+    def fetch_log(self, external_id: str, log_locator: str, max_bytes: int) -> LogChunk:
+        """The tail of one run's log, at most max_bytes."""
+
+
+def offset_pages(fetch: Callable[[int, int], tuple[list, int]], size: int) -> Iterator[list]:
+    """Offset/limit paging: fetch(offset, limit) → (items, total). Stops on a short page or
+    when the total is reached, so a vendor that miscounts can't loop us forever."""
+    offset = 0
+    while True:
+        items, total = fetch(offset, size)
+        if not isinstance(items, list):
+            raise BadPayload(f"page at offset {offset} has no list of items")
+        if items:
+            yield items
+        offset += len(items)
+        if len(items) < size or offset >= total:
+            return

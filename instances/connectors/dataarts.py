@@ -1,0 +1,274 @@
+"""Huawei Cloud DataArts Studio: DataArts Factory job instances with their node instances (the
+DAG from the job definition's preNodeName), and Data Map "Output Information" — runs of
+watched job operators, a JSON string inside a proxy envelope. Both behind an IAM token."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import httpx
+
+from instances.status import Kind, Status
+
+from .base import (
+    AuthError,
+    BadPayload,
+    Connector,
+    LogChunk,
+    RunRecord,
+    VendorError,
+    offset_pages,
+)  # fmt: skip
+from .http import VendorHTTP
+from .normalize import epoch_ms, nested_json, status_from
+
+PAGE_SIZE = 100
+DEFAULT_WINDOW = timedelta(days=2)
+WINDOW_LIMIT = timedelta(days=7)  # the API refuses longer plan-time ranges
+STATUS = {"waiting": Status.PENDING, "waiting-confirm": Status.PENDING,
+          "freeze": (Status.PENDING, "frozen"), "pause": (Status.PENDING, "paused"),
+          "running": Status.RUNNING, "success": Status.SUCCEEDED,
+          "forceSuccess": (Status.SUCCEEDED, "forced"),
+          "ignoreSuccess": (Status.SUCCEEDED, "failure_ignored"), "fail": Status.FAILED,
+          "running-exception": Status.FAILED, "skip-by-depend": Status.SKIPPED,
+          "skip": Status.SKIPPED, "manual-stop": Status.CANCELED, "other": Status.UNKNOWN}  # fmt: skip
+
+
+class IamToken(httpx.Auth):
+    """A cached IAM password token (24 h), fetched again once when the gateway refuses it."""
+
+    def __init__(self, iam_url: str, credentials: dict, project_id: str):
+        self.iam = VendorHTTP(iam_url)
+        self.body = {"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": credentials.get("username", ""), "password": credentials.get("password", ""),
+                "domain": {"name": credentials.get("domain_name", "")}}}},
+            "scope": {"project": {"id": project_id}}}}  # fmt: skip
+        self.token = ""
+
+    def fetch(self) -> str:
+        response = self.iam.request("POST", "/v3/auth/tokens", json=self.body)
+        token = response.headers.get("X-Subject-Token")
+        if response.status_code != 201 or not token:
+            raise AuthError(f"IAM token: HTTP {response.status_code} {response.text[:200]}")
+        return token
+
+    def auth_flow(self, request: httpx.Request):
+        for attempt in range(2):
+            self.token = self.token or self.fetch()
+            request.headers["X-Auth-Token"] = self.token
+            response = yield request
+            if response.status_code != 401 or attempt:
+                return
+            self.token = ""
+
+
+class DataArts(Connector):
+    """What both DataArts APIs share: the IAM-authenticated client and the error shape."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        scope = config.scope
+        self.project = scope.get("project_id", "")
+        token = IamToken(scope.get("iam_url") or config.base_url, config.credentials, self.project)
+        self.http = VendorHTTP(config.base_url, auth=token)
+
+    def get(self, path: str, headers: dict, **params):
+        response = self.http.request("GET", f"/v1/{self.project}{path}", params=params,
+                                     headers=headers)  # fmt: skip
+        try:
+            body = json.loads(response.content)
+        except ValueError as exc:
+            raise BadPayload(f"{path}: body is not JSON ({exc})") from exc
+        if response.status_code >= 400 or (isinstance(body, dict) and _error(body)):
+            code, message = _error(body) if isinstance(body, dict) else (None, None)
+            raise VendorError(code or response.status_code, message or response.text[:300])
+        return body
+
+    def status(self, value, forced=False, ignored=False):
+        if forced:
+            value = "forceSuccess"
+        elif ignored:
+            value = "ignoreSuccess"
+        return status_from(STATUS, self.kind, value)
+
+    def fetch_log(self, external_id, log_locator, max_bytes):
+        """Logs stay in the customer's OBS bucket: we show where."""
+        return LogChunk(text="", truncated=False, download_url=log_locator)
+
+
+def _error(body: dict):
+    code = body.get("error_code") or body.get("errorCode")  # docs and schema disagree
+    return (code, body.get("error_msg") or body.get("errorMsg")) if code else None
+
+
+def windows(since: datetime | None, now: datetime):
+    """Plan-time windows of at most seven days, oldest first."""
+    start = since or now - DEFAULT_WINDOW
+    while start < now:
+        end = min(start + WINDOW_LIMIT, now)
+        yield start, end
+        start = end
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class DataArtsFactory(DataArts):
+    kind = "dataarts_factory"
+    label = "Huawei DataArts Factory"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.headers = {"workspace": config.scope.get("workspace", "")}
+        self.job_graphs: dict[str, dict[str, list[str]]] = {}
+
+    def iter_pages(self, since):
+        for low, high in windows(since, datetime.now(UTC)):
+
+            def fetch(offset, limit, low=low, high=high):
+                page = self.get("/jobs/instances/detail", self.headers, minPlanTime=ms(low),
+                                maxPlanTime=ms(high), limit=limit, offset=offset)  # fmt: skip
+                page = page if isinstance(page, dict) else {}
+                return page.get("instances"), int(page.get("total") or 0)
+
+            for items in offset_pages(fetch, PAGE_SIZE):
+                yield [self.job_record(item) for item in items]
+
+    def expand(self, records):
+        return self.refresh(r.external_id for r in records)
+
+    def refresh(self, external_ids):
+        return [record for external_id in external_ids for record in self.detail(external_id)]
+
+    def detail(self, external_id: str) -> list[RunRecord]:
+        name, _, instance_id = external_id.rpartition("/")
+        job = self.get(f"/jobs/{quote(name, safe='')}/instances/{instance_id}", self.headers)
+        preds = self.graph(name)
+        nodes = [n for n in job.get("nodes") or [] if isinstance(n, dict) and n.get("nodeName")]
+        node_ids = {n["nodeName"]: f"{external_id}/{n['nodeName']}" for n in nodes}
+        edges = tuple((node_ids[up], node_ids[down]) for down in node_ids
+                      for up in preds.get(down, []) if up in node_ids)  # fmt: skip
+        root = self.job_record(job, edges=edges, has_children=True)
+        return [root, *(self.node_record(n, external_id) for n in nodes)]
+
+    def graph(self, job_name: str) -> dict[str, list[str]]:
+        """node name → upstream node names, from the job definition (cached per job)."""
+        if job_name not in self.job_graphs:
+            job = self.get(f"/jobs/{quote(job_name, safe='')}", self.headers)
+            self.job_graphs[job_name] = {n["name"]: list(n.get("preNodeName") or [])
+                                         for n in job.get("nodes") or [] if n.get("name")}  # fmt: skip
+        return self.job_graphs[job_name]
+
+    def job_record(self, item: dict, edges=(), has_children=False) -> RunRecord:
+        if not item.get("jobName") or item.get("instanceId") is None:
+            raise BadPayload(f"job instance without jobName/instanceId: {str(item)[:200]}")
+        status, flags = self.status(item.get("status"), item.get("forceSuccess"),
+                                    item.get("ignoreSuccess"))  # fmt: skip
+        started, finished = epoch_ms(item.get("startTime")), epoch_ms(item.get("endTime"))
+        return RunRecord(
+            external_id=f"{item['jobName']}/{item['instanceId']}", kind=Kind.JOB,
+            name=item.get("jobInstanceName") or item["jobName"], status=status,
+            vendor_status=str(item.get("status")), definition_id=item["jobName"],
+            definition_name=item["jobName"], flags=flags,
+            planned_at=epoch_ms(item.get("planTime")), started_at=started, finished_at=finished,
+            error_message=item.get("errorMessage") or "", edges=edges, has_children=has_children,
+            raw={k: v for k, v in item.items() if k not in ("nodes", "total")},
+        )  # fmt: skip
+
+    def node_record(self, node: dict, job_id: str) -> RunRecord:
+        status, flags = self.status(node.get("status"))
+        retries = node.get("retryTimes")
+        return RunRecord(
+            external_id=f"{job_id}/{node['nodeName']}", kind=Kind.TASK, parent_id=job_id,
+            name=node["nodeName"], status=status, vendor_status=str(node.get("status")),
+            definition_id=node["nodeName"], definition_name=node.get("type") or "", flags=flags,
+            planned_at=epoch_ms(node.get("planTime")), started_at=epoch_ms(node.get("startTime")),
+            finished_at=epoch_ms(node.get("endTime")),
+            attempts=retries + 1 if isinstance(retries, int) else None,
+            log_locator=node.get("logPath") or "", raw=node,
+        )  # fmt: skip
+
+
+class DataArtsDataMap(DataArts):
+    kind = "dataarts_datamap"
+    label = "Huawei DataArts Data Map"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.headers = {"instance": config.scope.get("instance", "")}
+
+    def watched(self) -> list[dict]:
+        """The operators to follow: from the scope, or every operator of a table (ShowNodes)."""
+        if jobs := self.config.scope.get("jobs"):
+            return jobs
+        guid = self.config.scope.get("table_guid", "")
+        found = self.get(f"/datamap/table/{quote(guid, safe='')}/node", self.headers)
+        if not isinstance(found, list):
+            raise BadPayload("ShowNodes did not answer a list")
+        return found
+
+    def iter_pages(self, since):
+        now = datetime.now(UTC)
+        for operator in self.watched():
+            for low, high in windows(since, now):
+                yield from self.operator_pages(operator, low, high)
+
+    def operator_pages(self, operator: dict, low: datetime, high: datetime):
+        path = f"/datamap/node/{quote(str(operator['task_id']))}/instances"
+
+        def fetch(offset, limit):
+            params = {"job_name": operator["job_name"], "start_time": ms(low),
+                      "end_time": ms(high), "offset": offset, "limit": limit}  # fmt: skip
+            if workspace := self.config.scope.get("workspace_id"):
+                params["workspace_id"] = workspace
+            body = self.unwrap(self.get(path, self.headers, **params))
+            return body.get("rows"), int(body.get("total") or 0)
+
+        for rows in offset_pages(fetch, PAGE_SIZE):
+            yield [self.row_record(row) for row in rows]
+
+    @staticmethod
+    def unwrap(envelope) -> dict:
+        """The proxy envelope: inner status_code, and the real body as a JSON string."""
+        if not isinstance(envelope, dict) or "body" not in envelope:
+            raise BadPayload("Data Map answer is not a proxy envelope")
+        if envelope.get("status_code") not in (200, None):
+            raise VendorError(envelope["status_code"], str(envelope.get("body"))[:300])
+        problems: list[str] = []
+        body = nested_json(envelope["body"], problems, "body")
+        if not isinstance(body, dict) or body.get("success") is False:
+            raise BadPayload(f"Data Map body unreadable: {problems or str(body)[:200]}")
+        return body
+
+    def row_record(self, row: dict) -> RunRecord:
+        if row.get("taskRunningLogId") is None:
+            raise BadPayload(f"operator run without taskRunningLogId: {str(row)[:200]}")
+        problems: list[str] = []
+        for field in ("runningData", "runningParam"):  # the third level of encoding
+            nested_json(row.get(field), problems, field)
+        status, flags = self.status(row.get("status"), forced=bool(row.get("forceSuccess")))
+        retries = row.get("retryTimes")
+        return RunRecord(
+            external_id=str(row["taskRunningLogId"]), kind=Kind.TASK,
+            name=row.get("taskName") or str(row.get("taskId")), status=status,
+            vendor_status=str(row.get("status")), definition_id=str(row.get("taskId", "")),
+            definition_name=f"{row.get('jobName', '')} / {row.get('taskName', '')}", flags=flags,
+            planned_at=epoch_ms(row.get("planTime")), started_at=epoch_ms(row.get("startTime")),
+            finished_at=epoch_ms(row.get("endTime")),
+            attempts=retries + 1 if isinstance(retries, int) else None,
+            owner=row.get("owner") or "", log_locator=row.get("executionLogPath") or "",
+            error_message="; ".join(problems), has_children=True, raw=row,
+        )  # fmt: skip
+
+    def expand(self, records):
+        return list(records)  # operator runs have no children
+
+    def refresh(self, external_ids):
+        """No get-by-id: re-read the widest window the API allows and keep those runs."""
+        wanted = set(external_ids)
+        since = datetime.now(UTC) - WINDOW_LIMIT
+        return [r for page in self.iter_pages(since) for r in page if r.external_id in wanted]

@@ -1,0 +1,58 @@
+"""What the vendor modules share: the request context and time formatting."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .scenario import Scenario
+
+CHINA = timezone(timedelta(hours=8))
+
+
+@dataclass
+class World:
+    """What every handler reads: the scenario and the tokens handed out so far."""
+
+    scenario: Scenario
+    tokens: dict[str, datetime]  # token → expiry (emulator clock)
+
+    def token_valid(self, token: str) -> bool:
+        expiry = self.tokens.get(token)
+        return expiry is not None and self.scenario.now() < expiry
+
+
+def world(request: Request) -> World:
+    return request.app.state.world
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status, headers, media_type="application/json")
+
+
+def iso_offset(moment: datetime | None) -> str | None:
+    """OCP style: +08:00 offset, fraction digits trimmed (…31+08:00, …31.74+08:00)."""
+    if moment is None:
+        return None
+    local = moment.astimezone(CHINA)
+    text = local.strftime("%Y-%m-%dT%H:%M:%S")
+    if local.microsecond:
+        text += ("." + f"{local.microsecond:06d}"[:3]).rstrip("0").rstrip(".")
+    return text + "+08:00"
+
+
+def naive_local(moment: datetime | None, zone=CHINA) -> str | None:
+    """EnOS style: naive yyyy-MM-dd HH:mm:ss in the backend's zone."""
+    return None if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def epoch_ms(moment: datetime | None) -> int:
+    """Huawei style: epoch milliseconds, 0 for "not yet"."""
+    return 0 if moment is None else int(moment.timestamp() * 1000)
+
+
+def utc(ms: float) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)

@@ -1,0 +1,259 @@
+"""EnOS APIM token service and the batch APIs, v2.1 (batch-processing-service) and v2.0
+(dataflow-batch-service): seeds 000, 001, 004 and vendor-apis.md §1."""
+
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from instances.connectors.signing import enos_encryption
+
+from . import auth
+from . import scenario as sc
+from .common import CHINA, json_response, naive_local, utc, world
+
+STATUS = {sc.PENDING: (0, "INIT"), sc.RUNNING: (2, "RUNNING"), sc.SUCCEEDED: (1, "SUCCESS"),
+          sc.FAILED: (-1, "FAIL"), sc.TIMEOUT: (7, "TIMEOUT"), sc.CANCELED: (8, "CANCEL"),
+          sc.SKIPPED: (10, "SKIP")}  # fmt: skip
+CYCLES = {300: ("mi", "0 0/5 * * * ? *"), 900: ("mi", "0 0/15 * * * ? *"),
+          3600: ("H", "0 0 * * * ? *"), 86400: ("D", "0 0 0 * * ? *"),
+          604800: ("W", "0 0 0 ? * 1 *"), 2592000: ("M", "0 0 0 1 * ? *")}  # fmt: skip
+TOKEN_LIFETIME = timedelta(hours=2)
+VERSIONS = {  # service prefix → (scenario vendor, envelope result key, success message)
+    "batch-processing-service/v2.1": ("enos_v21", "code", "OK"),
+    "dataflow-batch-service/v2.0": ("enos_v20", "status", " Success"),
+}
+
+
+# ---- token service -------------------------------------------------------------------------
+
+
+def token_reply(status: int, msg: str, data=None):
+    return json_response({"status": status, "msg": msg, "business": "apim-token-service",
+                          "data": data})  # fmt: skip
+
+
+async def token(request: Request):
+    try:
+        body = json.loads(await request.body())
+        app_key, encryption, stamp = body["appKey"], body["encryption"], str(body["timestamp"])
+    except (ValueError, KeyError, TypeError):
+        return token_reply(1004, "Invalid parameter")
+    if app_key != auth.ENOS_APP_KEY:
+        return token_reply(1002, "appKey does not exist")
+    if encryption != enos_encryption(app_key, stamp, auth.ENOS_APP_SECRET):
+        return token_reply(1003, "encryption invalid")
+    state = world(request)
+    now = state.scenario.now()
+    if request.url.path.endswith("/refresh"):
+        state.tokens.pop(body.get("accessToken", ""), None)
+    current = next((t for t, exp in state.tokens.items() if t.startswith("apim-") and exp > now),
+                   None)  # fmt: skip
+    if current is None:  # calling again before expiry returns the same token
+        current = f"apim-{secrets.token_hex(16)}"
+        state.tokens[current] = now + TOKEN_LIFETIME
+    remaining = int((state.tokens[current] - now).total_seconds())
+    return token_reply(0, "SUCCESS", {"accessToken": current, "expire": remaining})
+
+
+# ---- batch APIs ---------------------------------------------------------------------------
+
+
+def envelope(version: str, data=None, code: int = 0, msg: str | None = None):
+    _, key, success = VERSIONS[version]
+    body = {key: code, "msg": success if code == 0 else msg, "data": data}
+    if key == "code":
+        body["requestId"] = secrets.token_hex(16)
+    return json_response(body)
+
+
+def gateway_error(status: int, apim_status: int, msg: str):
+    return json_response({"status": status, "apim_status": apim_status, "msg": msg}, status)
+
+
+def flow_instance(run: sc.Run, now: datetime, listed: bool = False) -> dict:
+    code, name = STATUS[run.status(now)]
+    cycle, freq = CYCLES.get(int(run.period.total_seconds()), ("D", "0 0 0 * * ? *"))
+    tasks = [{"taskName": step.name, "taskInstId": task_inst_id(run, step), "x": 100 + 160 * n,
+              "y": 80, "taskId": int(step.id), "nodeId": f"t_{step.id}",
+              "status": STATUS[step.status(now, run)][1]}
+             for n, step in enumerate(run.steps)]  # fmt: skip
+    graph = {"creator": run.owner, "freq": freq, "alertMode": 0, "owners": f";{run.owner};",
+             "cycle": cycle, "doAs": run.owner, "flows": [], "alertTo": "",
+             "name": run.definition_name, "instId": run.id, "id": int(run.definition_id),
+             "relations": [{"cycleGap": f"{cycle}0", "rerun": True, "source": f"t_{up}",
+                            "target": f"t_{step.id}"}
+                           for step in run.steps for up in step.upstream],
+             "parameters": "[]", "appId": "runboard-demo-app", "tasks": tasks}  # fmt: skip
+    start = run.start if code != 0 else None
+    record = {
+        "instanceId": run.id, "flowId": int(run.definition_id), "flowName": run.definition_name,
+        "freq": freq, "cycle": cycle, "parameters": "[]", "doAs": run.owner,
+        "graph": json.dumps(graph, ensure_ascii=False), "status": code, "statusDesc": name,
+        "triggerTime": naive_local(run.planned), "startTime": naive_local(start),
+        "endTime": naive_local(run.finished_at(now)),
+        "timestamp": naive_local(run.planned) + ".0", "virtual": False, "owner": run.owner,
+        "alertMode": 0, "calDt": run.planned.astimezone(CHINA).strftime("%Y-%m-%d"),
+        "hasEditPri": True, "hasReadPri": True,
+    }  # fmt: skip
+    if listed:
+        record["isCancelled"] = run.forced == sc.CANCELED
+    return record
+
+
+def task_inst_id(run: sc.Run, step: sc.Step) -> str:
+    return f"{step.id}-{run.id.split('-', 1)[1]}"
+
+
+def java_date(moment: datetime) -> str:
+    """Java Date.toString() in the backend's zone: 'Tue Feb 02 17:35:00 CST 2021'."""
+    local = moment.astimezone(CHINA)
+    return local.strftime("%a %b %d %H:%M:%S CST %Y")
+
+
+def task_instance(run: sc.Run, step: sc.Step, now: datetime) -> dict:
+    status = step.status(now, run)
+    code, name = STATUS[status]
+    return {
+        "instanceId": task_inst_id(run, step), "taskId": int(step.id), "taskName": step.name,
+        "cycle": "H", "status": code, "runNum": step.attempts, "type": 3, "syncType": None,
+        "freq": None, "ifPre": 0, "stsDesc": name, "recallNum": step.attempts - 1,
+        "triggerTime": naive_local(run.planned), "timeout": 1800, "recallLimit": 3,
+        "recallInterval": 0,
+        "startTime": naive_local(step.start if status != sc.PENDING else None),
+        "endTime": naive_local(step.end if status not in (sc.PENDING, sc.RUNNING) else None),
+        "timeStamp": java_date(run.planned), "isTimeout": status == sc.TIMEOUT,
+        "flowInstId": run.id, "doAs": run.owner, "alert": False,
+        "runMode": json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1.0, "maxParallel": 0,
+                               "keyType": 0, "datasourceId": 0, "path": "", "content": ""}),
+        "cmd": f"sh run_{step.id}.sh", "hasResourceBefore": False, "resourceName": "",
+        "fileName": "", "resourceVersion": "",
+    }  # fmt: skip
+
+
+async def batch(request: Request):
+    version = request.url.path.rsplit("/", 1)[0].lstrip("/")
+    state = world(request)
+    token = request.headers.get("apim-accesstoken", "")
+    body = await request.body()
+    query = dict(request.query_params)
+    if token not in state.tokens:
+        return gateway_error(401, 4012, "Invalid authentication credentials")
+    if not state.token_valid(token):
+        return gateway_error(401, 4011, "Access token expired")
+    if not auth.enos_request_ok(token, request.headers, query, body):
+        return gateway_error(401, 4012, "Invalid signature")
+    resource, action = request.path_params["resource"], query.get("action", "")
+    if resource == "time":
+        return time_api(version, action, state.scenario.now())
+    if query.get("orgId") != auth.ENOS_ORG_ID or query.get("userId") != auth.ENOS_USER_ID:
+        return envelope(version, code=62101, msg="userId does not exist or does not match orgId")
+    handler = HANDLERS.get((resource, action))
+    if handler is None or (handler is get_task and version.endswith("v2.0")):
+        return envelope(version, code=62102, msg=f"Invalid parameter: action {action}")
+    return handler(version, state.scenario, query, body)
+
+
+def time_api(version: str, action: str, now: datetime):
+    if action == "getTimeZone":
+        return envelope(version, {"timezone": "GMT+8"})
+    if action == "getCurrentTime":
+        return envelope(version, int(now.timestamp() * 1000))
+    return envelope(version, code=62102, msg=f"Invalid parameter: action {action}")
+
+
+def search(version, scenario, query, body):
+    try:
+        spec = json.loads(body or b"{}")
+        pagination = spec.get("pagination") or {}
+        page_no, page_size = int(pagination.get("pageNo", 0)), int(pagination.get("pageSize", 10))
+        low = spec.get("fromTriggerTime", spec.get("startTriggerTime"))
+        high = spec.get("toTriggerTime", spec.get("endTriggerTime"))
+        statuses = {int(s) for s in str(spec.get("status", "")).split(",") if s.strip()}
+    except (ValueError, TypeError, AttributeError):
+        return envelope(version, code=62102, msg="Invalid parameter")
+    for sorter in pagination.get("sorters") or []:
+        if sorter.get("field") not in SORTERS:
+            return envelope(version, code=62102, msg=f"Illegal sorter field {sorter.get('field')}")
+    if page_size <= 0 or page_no < 0:
+        return envelope(version, code=62102, msg="Invalid parameter: pagination")
+    vendor = VERSIONS[version][0]
+    now = scenario.now()
+    expression, owner = spec.get("expression"), spec.get("owner")
+    runs = [r for r in reversed(scenario.visible(vendor))  # oldest first, by trigger time
+            if (low is None or r.planned >= utc(low)) and (high is None or r.planned < utc(high))
+            and (not statuses or STATUS[r.status(now)][0] in statuses)
+            and (not owner or r.owner == owner)
+            and (not expression or expression in r.id + r.definition_name)]  # fmt: skip
+    page = runs[page_no * page_size : (page_no + 1) * page_size]
+    flows = [flow_instance(r, now, listed=True) for r in page]
+    return envelope(version, {"flowInsts": flows, "count": len(runs)})
+
+
+SORTERS = {"createTime", "updateTime", "startTime", "triggerTime", "endTime", "create_time",
+           "update_time", "start_time"}  # fmt: skip
+
+
+def get_flow(version, scenario, query, body):
+    run = scenario.find(VERSIONS[version][0], query.get("flowInstId", ""))
+    if run is None:
+        return envelope(version, code=62102, msg="Invalid flowInstId")
+    return envelope(version, flow_instance(run, scenario.now()))
+
+
+def cancel(version, scenario, query, body):
+    try:
+        flow_inst_id = json.loads(body)["flowInstId"]
+    except (ValueError, KeyError, TypeError):
+        return envelope(version, code=62102, msg="Invalid parameter")
+    run = scenario.find(VERSIONS[version][0], flow_inst_id)
+    if run is None:
+        return envelope(version, code=62102, msg="Invalid flowInstId")
+    if run.status(scenario.now()) in (sc.PENDING, sc.RUNNING):
+        run.forced = sc.CANCELED
+    return envelope(version, "")
+
+
+def locate_task(version, scenario, query):
+    task_id, _, stamp = query.get("taskInstId", "").partition("-")
+    run = scenario.find_seq(VERSIONS[version][0], int(task_id[:-3])) if task_id.isdigit() else None
+    step = next((s for s in run.steps if s.id == task_id), None) if run else None
+    return (run, step) if step and run.id.endswith(f"-{stamp}") else (None, None)
+
+
+def get_task(version, scenario, query, body):
+    run, step = locate_task(version, scenario, query)
+    if run is None:
+        return envelope(version, code=62102, msg="Invalid taskInstId")
+    return envelope(version, task_instance(run, step, scenario.now()))
+
+
+def get_log(version, scenario, query, body):
+    run, step = locate_task(version, scenario, query)
+    now = scenario.now()
+    if run is None or step.status(now, run) == sc.PENDING:
+        return envelope(version, code=62109, msg="No log found")
+    lines = [f"run num: {step.attempts}", f"instance: {task_inst_id(run, step)}",
+             f"cmdline: sh run_{step.id}.sh", f"submitter: {run.owner}",
+             f"current time: {format_datetime(now.astimezone(UTC))}"]  # fmt: skip
+    lines += [f"[{naive_local(step.start)}] processed batch {n}" for n in range(200)]
+    if step.status(now, run) in (sc.FAILED, sc.TIMEOUT):
+        lines.append(f"[{naive_local(step.end)}] ERROR exit code 1: table not found")
+    text = "\n".join(lines)
+    limit = int(query.get("maxLength", 2**20))
+    return envelope(version, {"log": text[-limit:]})
+
+
+HANDLERS = {("flowInstances", "search"): search, ("flowInstances", "get"): get_flow,
+            ("flowInstances", "cancel"): cancel, ("taskInstances", "get"): get_task,
+            ("taskInstances", "getLog"): get_log}  # fmt: skip
+
+
+routes = [
+    Route("/apim-token-service/v2.0/token/get", token, methods=["POST"]),
+    Route("/apim-token-service/v2.0/token/refresh", token, methods=["POST"]),
+    *(Route(f"/{prefix}/{{resource}}", batch, methods=["GET", "POST"]) for prefix in VERSIONS),
+]

@@ -1,0 +1,100 @@
+"""Fault injection per vendor, switchable at start and at run time: latency, error statuses
+(5xx, 429 with Retry-After), connection resets, truncated bodies, expired tokens."""
+
+import asyncio
+import json
+import random
+from dataclasses import asdict, dataclass
+
+PREFIXES = {  # path prefix → vendor name used in fault settings
+    "/api/v2/": "ocp",
+    "/batch-processing-service/": "enos",
+    "/dataflow-batch-service/": "enos",
+    "/apim-token-service/": "enos",
+    "/v3/auth/tokens": "huawei",
+    "/v1/": "huawei",
+}
+
+
+@dataclass
+class Fault:
+    latency: float = 0.0  # seconds added to every request
+    error_rate: float = 0.0  # share of requests answered with `status`
+    status: int = 503
+    retry_after: int = 1  # sent with 429
+    reset_rate: float = 0.0  # share of connections dropped mid-response
+    malformed_rate: float = 0.0  # share of bodies cut in half
+    drift_rate: float = 0.0  # share of JSON bodies with a field missing, one retyped, one extra
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def vendor_of(path: str) -> str | None:
+    return next((v for prefix, v in PREFIXES.items() if path.startswith(prefix)), None)
+
+
+class FaultMiddleware:
+    """ASGI middleware that misbehaves as configured in `faults` (vendor → Fault)."""
+
+    def __init__(self, app, faults: dict[str, Fault], seed: int = 1):
+        self.app = app
+        self.faults = faults
+        self.rng = random.Random(seed)
+
+    async def __call__(self, scope, receive, send):
+        fault = self.faults.get(vendor_of(scope.get("path", "")) or "")
+        if scope["type"] != "http" or fault is None:
+            return await self.app(scope, receive, send)
+        if fault.latency:
+            await asyncio.sleep(fault.latency)
+        if self.rng.random() < fault.error_rate:
+            headers = [(b"content-type", b"application/json")]
+            if fault.status == 429:
+                headers.append((b"retry-after", str(fault.retry_after).encode()))
+            body = b'{"status":%d,"msg":"injected fault"}' % fault.status
+            await send({"type": "http.response.start", "status": fault.status, "headers": headers})
+            return await send({"type": "http.response.body", "body": body})
+        reset = self.rng.random() < fault.reset_rate
+        malformed = self.rng.random() < fault.malformed_rate
+        drift = self.rng.random() < fault.drift_rate
+        if not (reset or malformed or drift):
+            return await self.app(scope, receive, send)
+
+        async def broken_send(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [(k, v) for k, v in message["headers"]
+                                      if k.lower() != b"content-length"]  # fmt: skip
+            elif message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                body = self.drifted(body) if drift else body
+                message = {**message, "body": body[: len(body) // 2] if malformed else body}
+                if reset:
+                    await send({**message, "more_body": True})
+                    raise ConnectionResetError("injected connection reset")
+            await send(message)
+
+        return await self.app(scope, receive, broken_send)
+
+    def drifted(self, body: bytes) -> bytes:
+        """Schema drift: in the deepest object of the first record, drop one field, turn a
+        number into a string and add a field nobody documented."""
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return body
+        target = payload
+        for _ in range(4):
+            inner = [v for v in target.values() if isinstance(v, dict | list)] if isinstance(
+                target, dict) else ([target[0]] if target and isinstance(target[0], dict | list) else [])  # fmt: skip
+            if not inner:
+                break
+            target = inner[0]
+        if isinstance(target, dict) and target:
+            target.pop(self.rng.choice(sorted(target)))
+            for key, value in target.items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    target[key] = str(value)
+                    break
+            target["undocumentedField"] = {"drift": True}
+        return json.dumps(payload).encode()

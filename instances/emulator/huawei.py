@@ -1,0 +1,238 @@
+"""Huawei Cloud: IAM tokens, DataArts Factory job/node instances and the Data Map "Output
+Information" of job operators (seed 002, vendor-apis.md §2)."""
+
+import json
+import secrets
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from . import auth
+from . import scenario as sc
+from .common import epoch_ms, json_response, utc, world
+
+TOKEN_LIFETIME = timedelta(hours=24)
+WINDOW_LIMIT = timedelta(days=7)
+JOB_STATUS = {sc.PENDING: "waiting", sc.RUNNING: "running", sc.SUCCEEDED: "success",
+              sc.FAILED: "fail", sc.TIMEOUT: "fail", sc.CANCELED: "manual-stop",
+              sc.SKIPPED: "skip-by-depend"}  # fmt: skip
+NODE_STATUS = JOB_STATUS | {sc.SKIPPED: "skip"}
+
+
+def error(status: int, code: str, message: str):
+    return json_response({"error_code": code, "error_msg": message}, status)
+
+
+async def iam_token(request: Request):
+    try:
+        identity = (await request.json())["auth"]["identity"]["password"]["user"]
+        user, password, domain = identity["name"], identity["password"], identity["domain"]["name"]
+    except (ValueError, KeyError, TypeError):
+        return json_response({"error": {"code": 400, "message": "Request body is invalid.",
+                                        "title": "Bad Request"}}, 400)  # fmt: skip
+    if (user, password, domain) != (auth.HUAWEI_USER, auth.HUAWEI_PASSWORD, auth.HUAWEI_DOMAIN):
+        return json_response({"error": {"code": 401, "title": "Unauthorized",
+                                        "message": "The username or password is wrong."}}, 401)  # fmt: skip
+    state = world(request)
+    now = state.scenario.now()
+    token = f"MII{secrets.token_urlsafe(48)}"
+    state.tokens[token] = now + TOKEN_LIFETIME
+    body = {"token": {"expires_at": (now + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                      "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "methods": ["password"],
+                      "project": {"id": auth.HUAWEI_PROJECT_ID, "name": "cn-north-4",
+                                  "domain": {"name": auth.HUAWEI_DOMAIN}},
+                      "user": {"name": user, "domain": {"name": domain}}}}  # fmt: skip
+    return json_response(body, 201, {"X-Subject-Token": token})
+
+
+def gate(request: Request):
+    """APIG's checks: a valid X-Auth-Token, our project; None when the request may pass."""
+    token = request.headers.get("x-auth-token")
+    state = world(request)
+    if not token:
+        return error(401, "APIG.0301", "Incorrect IAM authentication information: "
+                                       "x-auth-token not found")  # fmt: skip
+    if token not in state.tokens:
+        return error(401, "APIG.0301", "Incorrect IAM authentication information: "
+                                       "decrypt token fail")  # fmt: skip
+    if not state.token_valid(token):
+        return error(401, "APIG.0301", "Incorrect IAM authentication information: token expires")
+    if request.path_params["project_id"] != auth.HUAWEI_PROJECT_ID:
+        return error(403, "DLF.6888", "Invalid account permission")
+    return None
+
+
+def job_name(definition_id: str) -> str:
+    return f"etl_job_{definition_id}"
+
+
+# ---- DataArts Factory ------------------------------------------------------------------------
+
+
+def job_instance(run: sc.Run, now, with_nodes: bool) -> dict:
+    status = run.status(now)
+    started = run.start if status != sc.PENDING else None
+    finished = run.finished_at(now)
+    record = {"jobName": job_name(run.definition_id), "jobId": int(run.definition_id),
+              "jobInstanceName": f"{job_name(run.definition_id)}_{run.seq}",
+              "instanceId": run.seq, "status": JOB_STATUS[status],
+              "planTime": epoch_ms(run.planned), "submitTime": epoch_ms(run.planned),
+              "startTime": epoch_ms(started), "endTime": epoch_ms(finished),
+              "executeTime": epoch_ms(finished) - epoch_ms(started) if finished else 0,
+              "instanceType": 0, "forceSuccess": False, "ignoreSuccess": False, "version": 1}  # fmt: skip
+    if finished is None:
+        del record["endTime"]  # absent while running
+    if with_nodes:
+        record["total"] = len(run.steps)
+        record["nodes"] = [node_instance(run, step, now) for step in run.steps]
+    return record
+
+
+def node_instance(run: sc.Run, step: sc.Step, now) -> dict:
+    status = step.status(now, run)
+    done = status not in (sc.PENDING, sc.RUNNING)
+    return {"nodeName": step.name, "status": NODE_STATUS[status], "type": "DLISQL",
+            "planTime": epoch_ms(run.planned),
+            "startTime": epoch_ms(step.start if status != sc.PENDING else None),
+            "endTime": epoch_ms(step.end if done else None), "retryTimes": step.attempts - 1,
+            "instanceId": int(step.id), "inputRowCount": -1, "outputRowCount": -1,
+            "logPath": f"obs://dlf-log-{auth.HUAWEI_PROJECT_ID}/{run.seq}/{step.id}.log"}  # fmt: skip
+
+
+def paging(query, default_limit: int = 10) -> tuple[int, int] | None:
+    try:
+        limit, offset = int(query.get("limit", default_limit)), int(query.get("offset", 0))
+    except ValueError:
+        return None
+    return (limit, offset) if 1 <= limit <= 1000 and offset >= 0 else None
+
+
+async def list_job_instances(request: Request):
+    if denied := gate(request):
+        return denied
+    scenario, query = world(request).scenario, request.query_params
+    now = scenario.now()
+    try:
+        low = utc(float(query.get("minPlanTime", epoch_ms(now.replace(hour=0, minute=0)))))
+        high = utc(float(query.get("maxPlanTime", epoch_ms(now))))
+    except ValueError:
+        return error(400, "DLF.0802", "minPlanTime/maxPlanTime must be epoch milliseconds")
+    if high - low > WINDOW_LIMIT:
+        return error(400, "DLF.0802", "The time range cannot exceed 7 days.")
+    if (page := paging(query)) is None:
+        return error(400, "DLF.0802", "limit must be 1-1000 and offset ≥ 0")
+    limit, offset = page  # offset counts records (our documented reading of the API)
+    runs = [r for r in scenario.visible("dataarts_factory") if low <= r.planned <= high
+            and (not query.get("jobName") or job_name(r.definition_id) == query["jobName"])
+            and (not query.get("status") or JOB_STATUS[r.status(now)] == query["status"])]  # fmt: skip
+    return json_response({"total": len(runs), "instances": [
+        job_instance(r, now, False) for r in runs[offset : offset + limit]]})  # fmt: skip
+
+
+async def show_job_instance(request: Request):
+    if denied := gate(request):
+        return denied
+    scenario = world(request).scenario
+    wanted = request.path_params["instance_id"]
+    run = scenario.find_seq("dataarts_factory", int(wanted)) if wanted.isdigit() else None
+    if run is None or job_name(run.definition_id) != request.path_params["job_name"]:
+        return error(400, "DLF.0137", "The job instance does not exist.")
+    return json_response(job_instance(run, scenario.now(), True))
+
+
+async def show_job(request: Request):
+    if denied := gate(request):
+        return denied
+    scenario = world(request).scenario
+    name = request.path_params["job_name"]
+    runs = [r for r in scenario.visible("dataarts_factory") if job_name(r.definition_id) == name]
+    if not runs:
+        return error(400, "DLF.0100", "The job does not exist.")
+    names = {step.id: step.name for step in runs[0].steps}
+    nodes = [{"name": step.name, "type": "DLISQL",
+              "preNodeName": [names[up] for up in step.upstream]} for step in runs[0].steps]  # fmt: skip
+    return json_response({"name": name, "nodes": nodes, "processType": "BATCH",
+                          "schedule": {"type": "CRON"}})  # fmt: skip
+
+
+# ---- Data Map -------------------------------------------------------------------------------
+
+
+def operator_id(definition_id: str, index: int) -> str:
+    return f"{definition_id}{index:03d}"
+
+
+def operators(scenario: sc.Scenario) -> list[dict]:
+    return [{"task_id": operator_id(d.id, n), "job_name": job_name(d.id),
+             "workspace_id": auth.HUAWEI_INSTANCE}
+            for d in scenario.definitions if d.vendor == "datamap" for n in range(d.steps)]  # fmt: skip
+
+
+def datamap_gate(request: Request):
+    if request.headers.get("instance") != auth.HUAWEI_INSTANCE:
+        return error(400, "DLG.0818", "The instance header is missing or unknown.")
+    return gate(request)
+
+
+async def show_nodes(request: Request):
+    if denied := datamap_gate(request):
+        return denied
+    return json_response(operators(world(request).scenario))
+
+
+def operator_row(run: sc.Run, index: int, now) -> dict:
+    step = run.steps[index]
+    status = step.status(now, run)
+    done = status not in (sc.PENDING, sc.RUNNING)
+    running_data = {"obsDataPath": f"obs://dlf-log-{auth.HUAWEI_PROJECT_ID}/{run.seq}/",
+                    "jobId": f"{run.seq}", "dliCurrentStep": "1", "type": "DLI"}  # fmt: skip
+    return {"endTime": epoch_ms(step.end if done else None),
+            "executionLogPath": f"obs://dlf-log-{auth.HUAWEI_PROJECT_ID}/{run.seq}/{step.id}.job",
+            "failCount": -1, "forceSuccess": 0, "inputRowCount": -1,
+            "jobId": int(run.definition_id), "jobName": job_name(run.definition_id),
+            "outputRowCount": -1, "owner": run.owner, "planTime": epoch_ms(run.planned),
+            "retryTimes": step.attempts - 1, "runningData": json.dumps(running_data),
+            "runningParam": json.dumps({"total": 1, "rows": [{"name": "running parameter",
+                                                              "value": "ETLJobRunner"}]}),
+            "runningTime": 0 if not done else int((step.end - step.start).total_seconds() * 1000),
+            "speed": 0.0, "startTime": epoch_ms(step.start if status != sc.PENDING else None),
+            "status": JOB_STATUS[status], "submitTime": epoch_ms(run.planned),
+            "taskId": int(operator_id(run.definition_id, index)), "taskName": step.name,
+            "taskRunningLogId": int(step.id), "type": "ETLJob",
+            "workspaceId": auth.HUAWEI_INSTANCE, "workspaceName": "runboard-demo"}  # fmt: skip
+
+
+async def operator_instances(request: Request):
+    if denied := datamap_gate(request):
+        return denied
+    scenario, query = world(request).scenario, request.query_params
+    task_id = request.path_params["task_id"]
+    try:
+        low, high = utc(float(query["start_time"])), utc(float(query["end_time"]))
+    except (KeyError, ValueError):
+        return error(400, "DLG.0001", "start_time and end_time (epoch ms) are required")
+    if not query.get("job_name") or (page := paging(query)) is None:
+        return error(400, "DLG.0001", "job_name, offset and limit are required")
+    limit, offset = page
+    now = scenario.now()
+    rows = [operator_row(run, n, now)
+            for run in scenario.visible("datamap") if low <= run.planned <= high
+            and job_name(run.definition_id) == query["job_name"]
+            for n in range(len(run.steps)) if operator_id(run.definition_id, n) == task_id]  # fmt: skip
+    body = {"msg": "success", "rows": rows[offset : offset + limit], "success": True,
+            "total": len(rows)}  # fmt: skip
+    # The API proxies its backend: the real answer is a JSON string inside an envelope.
+    return json_response({"status_code": 200, "body": json.dumps(body, indent="\t"),
+                          "header_map": {"Content-Type": "application/json;charset=UTF-8",
+                                         "X-Request-Id": secrets.token_hex(16)}})  # fmt: skip
+
+
+routes = [
+    Route("/v3/auth/tokens", iam_token, methods=["POST"]),
+    Route("/v1/{project_id}/jobs/instances/detail", list_job_instances),
+    Route("/v1/{project_id}/jobs/{job_name}/instances/{instance_id}", show_job_instance),
+    Route("/v1/{project_id}/jobs/{job_name}", show_job),
+    Route("/v1/{project_id}/datamap/table/{guid}/node", show_nodes),
+    Route("/v1/{project_id}/datamap/node/{task_id}/instances", operator_instances),
+]

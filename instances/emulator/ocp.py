@@ -1,0 +1,142 @@
+"""OceanBase Cloud Platform task API (/api/v2/tasks/…): seed 003 and vendor-apis.md §3."""
+
+import uuid
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from . import scenario as sc
+from .auth import ocp_request_ok
+from .common import iso_offset, json_response, world
+
+VENDOR = "ocp"
+TASK_STATUS = {sc.PENDING: "RUNNING", sc.RUNNING: "RUNNING", sc.SUCCEEDED: "SUCCESSFUL",
+               sc.SKIPPED: "SUCCESSFUL", sc.FAILED: "FAILED", sc.TIMEOUT: "FAILED",
+               sc.CANCELED: "FAILED"}  # fmt: skip
+# Subtask (status, operation): a skipped subtask is SUCCESSFUL/SKIP, a canceled one FAILED/CANCEL.
+SUBTASK = {sc.PENDING: ("PENDING", "EXECUTE"), sc.RUNNING: ("RUNNING", "EXECUTE"),
+           sc.SUCCEEDED: ("SUCCESSFUL", "EXECUTE"), sc.SKIPPED: ("SUCCESSFUL", "SKIP"),
+           sc.FAILED: ("FAILED", "EXECUTE"), sc.TIMEOUT: ("FAILED", "EXECUTE"),
+           sc.CANCELED: ("FAILED", "CANCEL")}  # fmt: skip
+
+
+def envelope(request: Request, data, status: int = 200) -> dict:
+    return {"data": data, "duration": 3, "server": "10.0.0.8", "status": status,
+            "successful": True, "timestamp": iso_offset(world(request).scenario.now()),
+            "traceId": uuid.uuid4().hex[:16]}  # fmt: skip
+
+
+def error(request: Request, status: int, code: int, message: str):
+    body = {"successful": False, "status": status, "duration": 1, "server": "10.0.0.8",
+            "timestamp": iso_offset(world(request).scenario.now()),
+            "traceId": uuid.uuid4().hex[:16],
+            "error": {"code": code, "message": message, "debugMessage": None, "target": None,
+                      "subErrors": []}}  # fmt: skip
+    return json_response(body, status)
+
+
+async def authorized(request: Request) -> bool:
+    params = parse_qsl(request.url.query, keep_blank_values=True)
+    return ocp_request_ok(request.method, request.headers, request.url.path, params,
+                          await request.body())  # fmt: skip
+
+
+def task(run: sc.Run, now, detail: bool) -> dict:
+    if run.sample:
+        return run.sample if detail else {k: v for k, v in run.sample.items() if k != "subtasks"}
+    status = run.status(now)
+    record = {
+        "createTime": iso_offset(run.planned), "creator": {"id": 100, "name": run.owner},
+        "executor": "10.0.0.21", "finishTime": iso_offset(run.finished_at(now)),
+        "id": run.seq, "name": run.definition_name, "operation": "EXECUTE",
+        "prohibitRollback": False,
+        "startTime": iso_offset(run.start if status != sc.PENDING else None),
+        "status": TASK_STATUS[status], "taskDefinitionId": int(run.definition_id),
+        "type": "SCHEDULED",
+        "cluster": {"id": 1, "name": "obcluster-prod", "obClusterId": 1, "type": "PRIMARY"},
+        "tenant": {"id": 1002, "name": "sales", "obTenantId": 1002, "mode": "MYSQL"},
+    }  # fmt: skip
+    if detail:
+        downstream = {step.id: [] for step in run.steps}
+        for step in run.steps:
+            for up in step.upstream:
+                downstream[up].append(int(step.id))
+        record["subtasks"] = [subtask(run, step, now, downstream[step.id]) for step in run.steps]
+    return record
+
+
+def subtask(run: sc.Run, step: sc.Step, now, downstreams: list[int]) -> dict:
+    status, operation = SUBTASK[step.status(now, run)]
+    return {
+        "createTime": iso_offset(run.planned), "description": step.name,
+        "downstreams": downstreams, "executor": "10.0.0.21",
+        "finishTime": iso_offset(step.end if status in ("SUCCESSFUL", "FAILED") else None),
+        "id": int(step.id), "name": step.name, "nodeType": "JAVA_TASK", "operation": operation,
+        "parallelIdx": -1, "prohibitRollback": False, "runTime": step.attempts,
+        "seriesId": int(step.id) % 1000, "timeout": 1800,
+        "startTime": iso_offset(step.start if status != "PENDING" else None), "status": status,
+        "upstreams": [int(up) for up in step.upstream],
+    }  # fmt: skip
+
+
+async def list_tasks(request: Request):
+    if not await authorized(request):
+        return error(request, 401, 30000, "User not authenticated")
+    query = request.query_params
+    try:
+        page, size = int(query.get("page", 1)), int(query.get("size", 10))
+    except ValueError:
+        return error(request, 400, 10001, "Illegal argument: page and size must be integers")
+    if page < 1 or not 1 <= size <= 2000:
+        return error(request, 400, 10001, "Illegal argument: page ≥ 1, 1 ≤ size ≤ 2000")
+    scenario = world(request).scenario
+    now = scenario.now()
+    tasks = [task(run, now, detail=False) for run in scenario.visible(VENDOR)]
+    if statuses := {s for s in query.get("status", "").split(",") if s}:
+        tasks = [t for t in tasks if t["status"] in statuses]
+    if name := query.get("name"):
+        tasks = [t for t in tasks if name.lower() in t["name"].lower()]
+    if kind := query.get("type"):
+        tasks = [t for t in tasks if t["type"] == kind]
+    tasks.sort(key=lambda t: t["id"], reverse=query.get("sort", "id,desc") != "id,asc")
+    total = len(tasks)
+    data = {"contents": tasks[(page - 1) * size : page * size],
+            "page": {"totalElements": total, "totalPages": -(-total // size), "number": page,
+                     "size": size}}  # fmt: skip
+    return json_response(envelope(request, data))
+
+
+def find(request: Request) -> sc.Run | None:
+    wanted = request.path_params["task_id"]
+    return world(request).scenario.find_seq(VENDOR, int(wanted)) if wanted.isdigit() else None
+
+
+async def get_task(request: Request):
+    if not await authorized(request):
+        return error(request, 401, 30000, "User not authenticated")
+    if (run := find(request)) is None:
+        return error(request, 404, 20000, "Task not exists")
+    return json_response(envelope(request, task(run, world(request).scenario.now(), True)))
+
+
+async def subtask_log(request: Request):
+    if not await authorized(request):
+        return error(request, 401, 30000, "User not authenticated")
+    run = find(request)
+    step = run and next((s for s in run.steps if s.id == request.path_params["sub_id"]), None)
+    if step is None:
+        return error(request, 404, 10002, "Subtask instance not found")
+    now = world(request).scenario.now()
+    lines = [f"{iso_offset(step.start)} INFO start subtask {step.name}"]
+    lines += [f"{iso_offset(step.start)} INFO step {n} of {step.name} ok" for n in range(40)]
+    if step.status(now, run) in (sc.FAILED, sc.TIMEOUT):
+        lines.append(f"{iso_offset(step.end)} ERROR subtask failed: connection refused")
+    return json_response(envelope(request, {"log": "\n".join(lines)}))
+
+
+routes = [
+    Route("/api/v2/tasks/instances", list_tasks),
+    Route("/api/v2/tasks/instances/{task_id}", get_task),
+    Route("/api/v2/tasks/instances/{task_id}/subtasks/{sub_id}/log", subtask_log),
+]

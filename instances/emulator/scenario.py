@@ -1,0 +1,219 @@
+"""A deterministic world of scheduled runs that every vendor module renders in its own format.
+
+A run's whole timeline (when each step starts and ends, how it ends) is drawn once from the
+seed, so its state at any moment is a pure function of the emulator clock: runs move from
+pending to running to their outcome as the clock advances, with no background thread. The
+clock can run faster than real time (`speed`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, SKIPPED, TIMEOUT = (
+    "pending", "running", "succeeded", "failed", "canceled", "skipped", "timeout",
+)  # fmt: skip
+OUTCOMES = [(SUCCEEDED, 0.80), (FAILED, 0.12), (TIMEOUT, 0.03), (CANCELED, 0.03), (SKIPPED, 0.02)]
+STEP_NAMES = [
+    "extract orders", "清洗订单数据", "load warehouse", "汇总日报", "refresh cube", "send report",
+    "校验数据质量", "archive raw files", "同步维表", "compute kpis", "backup tenant", "重建索引",
+]  # fmt: skip
+
+
+@dataclass
+class Step:
+    id: str
+    name: str
+    upstream: list[str]
+    start: datetime
+    end: datetime
+    outcome: str
+    attempts: int = 1
+
+    def status(self, now: datetime, run: Run) -> str:
+        if run.forced:
+            return run.forced if self.start <= now else CANCELED
+        if now < self.start:
+            return PENDING
+        if now < self.end:
+            return RUNNING
+        return self.outcome
+
+
+@dataclass
+class Run:
+    vendor: str
+    id: str
+    definition_id: str
+    definition_name: str
+    planned: datetime
+    steps: list[Step]
+    owner: str
+    seq: int  # a number unique per vendor, for ids that must be integers
+    period: timedelta = timedelta(days=1)  # the definition's schedule
+    forced: str = ""  # set through the control API (cancel, or a test's status change)
+    sample: dict | None = None  # a seed document's own record, rendered as printed
+
+    @property
+    def start(self) -> datetime:
+        return min(step.start for step in self.steps)
+
+    @property
+    def end(self) -> datetime:
+        return max(step.end for step in self.steps)
+
+    def status(self, now: datetime) -> str:
+        if self.forced:
+            return self.forced
+        states = [step.status(now, self) for step in self.steps]
+        for bad in (FAILED, TIMEOUT, CANCELED):
+            if bad in states and now >= self.end:
+                return bad
+        if all(s == PENDING for s in states):
+            return PENDING
+        if any(s in (PENDING, RUNNING) for s in states):
+            return RUNNING
+        if all(s == SKIPPED for s in states):
+            return SKIPPED
+        return FAILED if FAILED in states or TIMEOUT in states else SUCCEEDED
+
+    def finished_at(self, now: datetime) -> datetime | None:
+        return self.end if self.forced or now >= self.end else None
+
+
+@dataclass
+class Definition:
+    vendor: str
+    id: str
+    name: str
+    every: timedelta
+    steps: int
+    owner: str
+
+
+@dataclass
+class Scenario:
+    seed: int = 1
+    speed: float = 1.0
+    definitions_per_vendor: int = 4
+    history: timedelta = timedelta(hours=6)
+    steps: tuple[int, int] = (3, 12)
+    vendors: tuple[str, ...] = ("enos_v21", "enos_v20", "ocp", "dataarts_factory", "datamap")
+    started_real: float = field(default_factory=time.monotonic)
+    epoch: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    skew: timedelta = timedelta()
+    definitions: list[Definition] = field(default_factory=list)
+    runs: dict[str, dict[str, Run]] = field(default_factory=dict)  # vendor → id → run
+    by_seq: dict[str, dict[int, Run]] = field(default_factory=dict)  # vendor → seq → run
+    built_until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        rng = random.Random(self.seed)
+        intervals = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
+                     timedelta(days=1), timedelta(days=7), timedelta(days=30)]  # fmt: skip
+        for vendor in self.vendors:
+            for n in range(self.definitions_per_vendor):
+                self.definitions.append(Definition(
+                    vendor=vendor, id=str(2400 + n * 7 + len(self.definitions)),
+                    name=f"{rng.choice(['nightly', '每日', 'hourly', 'ad-hoc'])} "
+                         f"{rng.choice(STEP_NAMES)} {n}",
+                    every=intervals[n % len(intervals)], steps=rng.randint(*self.steps),
+                    owner=rng.choice(["ops", "数据组", "finance", "oncall"]),
+                ))  # fmt: skip
+            self.runs[vendor], self.by_seq[vendor] = {}, {}
+        self.refresh()
+
+    # -- the clock --------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        elapsed = (time.monotonic() - self.started_real) * self.speed
+        return self.epoch + timedelta(seconds=elapsed) + self.skew
+
+    def advance(self, seconds: float) -> None:
+        self.skew += timedelta(seconds=seconds)
+        self.refresh()
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Create every run whose schedule tick has come (idempotent)."""
+        now = self.now()
+        since = self.built_until or self.epoch - self.history
+        for definition in self.definitions:
+            tick = self._first_tick(definition, since)
+            while tick <= now:
+                if f"{definition.id}-{tick:%Y%m%d%H%M%S}" not in self.runs[definition.vendor]:
+                    self.add(self._build(definition, tick))
+                tick += definition.every
+        self.built_until = now
+
+    def _first_tick(self, definition: Definition, since: datetime) -> datetime:
+        period = definition.every.total_seconds()
+        ticks = -(-since.timestamp() // period)  # ceil
+        return datetime.fromtimestamp(ticks * period, UTC)
+
+    def _build(self, definition: Definition, tick: datetime) -> Run:
+        rng = random.Random(zlib.crc32(f"{self.seed}/{definition.id}/{tick:%s}".encode()))
+        stamp = tick.strftime("%Y%m%d%H%M%S")
+        # Increasing with time, as vendors' own sequence ids are; unique per vendor.
+        seq = int(tick.timestamp() // 60) % 10**7 * 100 + self.definitions.index(definition)
+        steps: list[Step] = []
+        clock = tick + timedelta(seconds=rng.randint(0, 30))
+        outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
+        failing = rng.randrange(definition.steps) if outcome != SUCCEEDED else -1
+        for n in range(definition.steps):
+            upstream = self._upstream(rng, n, steps)
+            begin = max([clock] + [s.end for s in steps if s.id in upstream])
+            length = timedelta(seconds=rng.randint(20, 240))
+            result = SUCCEEDED
+            if n == failing:
+                result = outcome
+            elif failing != -1 and n > failing and outcome != SKIPPED:
+                result = SKIPPED if outcome == FAILED else outcome
+            steps.append(Step(
+                id=f"{seq}{n:03d}", name=f"{STEP_NAMES[(n + seq) % len(STEP_NAMES)]} #{n}",
+                upstream=upstream, start=begin, end=begin + length, outcome=result,
+                attempts=2 if result == FAILED and rng.random() < 0.5 else 1,
+            ))  # fmt: skip
+        return Run(
+            vendor=definition.vendor, id=f"{definition.id}-{stamp}", definition_id=definition.id,
+            definition_name=definition.name, planned=tick, steps=steps, owner=definition.owner,
+            seq=seq, period=definition.every,
+        )  # fmt: skip
+
+    @staticmethod
+    def _upstream(rng: random.Random, n: int, steps: list[Step]) -> list[str]:
+        """Chains, fan-out and fan-in: each step depends on one or two earlier ones."""
+        if n == 0:
+            return []
+        picks = {steps[n - 1].id}
+        if n > 2 and rng.random() < 0.4:
+            picks = {steps[rng.randrange(max(0, n - 3), n - 1)].id}
+        if n > 3 and rng.random() < 0.3:
+            picks.add(steps[rng.randrange(0, n - 1)].id)
+        return sorted(picks)
+
+    def visible(self, vendor: str) -> list[Run]:
+        """Runs of one vendor that exist by now, newest first."""
+        self.refresh()
+        now = self.now()
+        return sorted((r for r in self.runs[vendor].values() if r.planned <= now),
+                      key=lambda r: (r.planned, r.seq), reverse=True)  # fmt: skip
+
+    def find(self, vendor: str, run_id: str) -> Run | None:
+        self.refresh()
+        run = self.runs[vendor].get(run_id)
+        return run if run and run.planned <= self.now() else None
+
+    def find_seq(self, vendor: str, seq: int) -> Run | None:
+        self.refresh()
+        run = self.by_seq[vendor].get(seq)
+        return run if run and run.planned <= self.now() else None
+
+    def add(self, run: Run) -> None:
+        self.runs[run.vendor][run.id] = run
+        self.by_seq[run.vendor][run.seq] = run

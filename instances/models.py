@@ -1,0 +1,352 @@
+"""The normalized model: every vendor's runs in one shape."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+
+from . import crypto
+from .connectors import kind_choices
+from .connectors.base import BackendConfig
+from .status import TERMINAL, Kind, Status
+
+__all__ = ["Backend", "Edge", "Instance", "Kind", "Poll", "Status", "StatusChange"]
+
+RAW_PAYLOAD_LIMIT = 64 * 1024  # bytes of vendor JSON kept per instance
+
+
+def _team_scope(user, team_path: str) -> Q | None:
+    """None means "everything" (superusers); an empty Q-less result means nothing."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return None
+    return Q(**{f"{team_path}__in": user.groups.all()})
+
+
+class BackendQuerySet(models.QuerySet):
+    def visible_to(self, user) -> BackendQuerySet:
+        scope = _team_scope(user, "team")
+        return self if scope is None else self.filter(scope)
+
+
+class Backend(models.Model):
+    """One configured vendor endpoint, with the health its polls leave behind."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=40, choices=kind_choices)
+    base_url = models.URLField(max_length=500)
+    scope = models.JSONField(default=dict, blank=True, help_text="orgId/userId, project_id, …")
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    poll_interval = models.PositiveIntegerField(default=30, help_text="seconds")
+    enabled = models.BooleanField(default=True)
+    team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL)
+
+    # Health, written by sync after every poll.
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    watermark = models.DateTimeField(null=True, blank=True, help_text="newest run time seen")
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    objects = BackendQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # poll_due_backends: enabled backends whose next poll is due.
+            models.Index(fields=["enabled", "next_poll_at"], name="backend_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return crypto.decrypt(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, secrets: dict[str, str]) -> None:
+        self.credentials_encrypted = crypto.encrypt(secrets)
+
+    @property
+    def masked_credentials(self) -> dict[str, str]:
+        return {key: crypto.mask(str(value)) for key, value in self.credentials.items()}
+
+    def connector_config(self) -> BackendConfig:
+        return BackendConfig(
+            base_url=self.base_url,
+            scope=self.scope,
+            credentials=self.credentials,
+            timezone=self.timezone,
+            name=self.name,
+        )
+
+
+class InstanceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> InstanceQuerySet:
+        scope = _team_scope(user, "backend__team")
+        return self if scope is None else self.filter(scope)
+
+    def roots(self) -> InstanceQuerySet:
+        return self.filter(parent__isnull=True)
+
+    def failed(self) -> InstanceQuerySet:
+        return self.filter(status=Status.FAILED)
+
+    def active(self) -> InstanceQuerySet:
+        return self.exclude(status__in=TERMINAL)
+
+    def in_window(self, start, end=None) -> InstanceQuerySet:
+        qs = self.filter(run_at__gte=start)
+        return qs if end is None else qs.filter(run_at__lt=end)
+
+
+class Instance(models.Model):
+    """One run of anything: a flow, job, task, node or subtask, on one backend."""
+
+    # No index of its own: the (backend, external_id) unique index serves backend lookups.
+    backend = models.ForeignKey(
+        Backend, on_delete=models.CASCADE, related_name="instances", db_index=False
+    )
+    external_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    name = models.CharField(max_length=500)
+    definition_id = models.CharField(max_length=200, blank=True)
+    definition_name = models.CharField(max_length=500, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNKNOWN)
+    vendor_status = models.CharField(max_length=100, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+
+    planned_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    # When the run happened, for windows and the default sort: started, else planned,
+    # else first seen. Never null, so one index serves every list.
+    run_at = models.DateTimeField()
+
+    attempts = models.PositiveIntegerField(null=True, blank=True)
+    owner = models.CharField(max_length=200, blank=True)
+    executor = models.CharField(max_length=200, blank=True)
+    cycle = models.CharField(max_length=20, blank=True)
+    business_date = models.DateField(null=True, blank=True)
+    log_locator = models.CharField(max_length=1000, blank=True)
+    error_message = models.TextField(blank=True)
+    raw = models.JSONField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="hash of the raw entry")
+
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    status_changed_at = models.DateTimeField()
+    updated_at = models.DateTimeField(help_text="last time any stored field changed")
+
+    objects = InstanceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # sync upserts by vendor identity; a run exists once per backend.
+            models.UniqueConstraint(
+                fields=["backend", "external_id"], name="instance_unique_per_backend"
+            ),
+        ]
+        indexes = [
+            # runs list: default window and keyset order (run_at desc, id desc).
+            models.Index(fields=["-run_at", "-id"], name="instance_run_at_idx"),
+            # runs list filtered by status (failed/running counters, failure inbox).
+            models.Index(fields=["status", "-run_at"], name="instance_status_run_at_idx"),
+            # overview and inbox: runs stuck in a state, longest first.
+            models.Index(fields=["status", "status_changed_at"], name="instance_stuck_idx"),
+            # sync: refresh a backend's non-terminal instances.
+            models.Index(fields=["backend", "status"], name="instance_backend_status_idx"),
+            # pasting a vendor id into search jumps to the run, whatever the backend.
+            models.Index(fields=["external_id"], name="instance_external_id_idx"),
+            # history of one definition (previous runs strip, run-history grid).
+            models.Index(
+                fields=["backend", "definition_id", "-run_at"], name="instance_definition_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+
+class Edge(models.Model):
+    """upstream → downstream between two children of one parent run."""
+
+    parent = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="edges")
+    upstream = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    downstream = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            # sync replaces a parent's edges; an edge exists once.
+            models.UniqueConstraint(fields=["upstream", "downstream"], name="edge_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upstream_id} → {self.downstream_id}"
+
+
+class StatusChange(models.Model):
+    """One observed transition; vendors expose only current state, our polls build history."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Status.choices)
+    vendor_status = models.CharField(max_length=100, blank=True)
+    observed_at = models.DateTimeField()
+    vendor_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # status timeline of one run, in order.
+            models.Index(fields=["instance", "observed_at"], name="change_timeline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.from_status or '∅'} → {self.to_status} at {self.observed_at:%Y-%m-%d %H:%M:%S}"
+        )
+
+
+class Poll(models.Model):
+    """One poll of one backend: what it fetched, what it changed, how it ended."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        PARTIAL = "partial", "Partial"
+        ERROR = "error", "Error"
+
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="polls")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    error = models.TextField(blank=True)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # backend health: the latest polls of one backend (sparkline, error rate).
+            models.Index(fields=["backend", "-started_at"], name="poll_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backend_id} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+def raw_payload_json(raw: Any, limit: int = RAW_PAYLOAD_LIMIT) -> str:
+    """Vendor JSON as stored: oversized payloads become a marked, truncated head."""
+    text = json.dumps(raw, ensure_ascii=False, default=str)
+    size = len(text.encode())
+    if size <= limit:
+        return text
+    return json.dumps({"_truncated": True, "_bytes": size, "head": text[: limit // 2]})
+
+
+class Rollup(models.Model):
+    """Runs per backend × kind × definition × status × hour, kept current by sync so that
+    summaries read a few thousand counters instead of scanning millions of runs."""
+
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    top_level = models.BooleanField(default=True)  # a run without a parent
+    definition_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    hour = models.DateTimeField()
+    runs = models.IntegerField(default=0)
+    duration_seconds = models.FloatField(default=0)  # summed over runs that have a duration
+    timed_runs = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # sync adds deltas to one bucket with INSERT … ON CONFLICT.
+            models.UniqueConstraint(
+                fields=["backend", "kind", "top_level", "definition_id", "status", "hour"],
+                name="rollup_bucket",
+            ),
+        ]
+        indexes = [
+            # overview: every bucket of a time window.
+            models.Index(fields=["hour"], name="rollup_hour_idx"),
+            # overview: totals of the few definitions that failed most ...
+            models.Index(fields=["definition_id", "hour"], name="rollup_definition_idx"),
+            # ... found among the window's failures alone.
+            models.Index(fields=["status", "hour"], name="rollup_status_hour_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backend_id} {self.definition_id} {self.status} {self.hour:%Y-%m-%d %H}h"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the read-only API and /metrics; only its hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)  # token lookup on every request
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name: str) -> str:
+        key = secrets.token_urlsafe(32)
+        cls.objects.create(user=user, name=name, key_hash=cls.hash(key))
+        return key
+
+
+class StatusRollup(models.Model):
+    """Runs per backend × status × hour, all definitions together: what the overview's
+    counts, chart and matrix read (a few thousand rows for a month, however many flows)."""
+
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
+    top_level = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    hour = models.DateTimeField()
+    runs = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # sync adds deltas to one bucket with INSERT … ON CONFLICT.
+            models.UniqueConstraint(
+                fields=["backend", "top_level", "status", "hour"], name="status_rollup_bucket"
+            ),
+        ]
+        indexes = [
+            # overview: every bucket of a time window.
+            models.Index(fields=["hour"], name="status_rollup_hour_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backend_id} {self.status} {self.hour:%Y-%m-%d %H}h: {self.runs}"

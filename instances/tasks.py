@@ -1,0 +1,25 @@
+"""Thin Celery tasks: they load by id and call sync. Explicit names keep routes stable."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import retention, sync
+
+
+@shared_task(name="instances.poll_due_backends", ignore_result=True)
+def poll_due_backends() -> int:
+    """Beat's fan-out: enqueue one poll per backend whose interval has elapsed."""
+    due = sync.reserve_due_backends(timezone.now())
+    for backend_id in due:
+        poll_backend.delay(backend_id)
+    return len(due)
+
+
+@shared_task(name="instances.poll_backend", ignore_result=True)
+def poll_backend(backend_id: int) -> None:
+    sync.poll_backend(backend_id)
+
+
+@shared_task(name="instances.prune_old_runs", ignore_result=True)
+def prune_old_runs() -> int:
+    return retention.prune()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Idempotent setup on a fresh machine: system packages, virtualenv, locked Python packages,
+# migrations. Sourced by scripts/run.sh and scripts/test.sh; safe to run again and again.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+apt_packages=()
+command -v dot >/dev/null || apt_packages+=(graphviz)
+if [ "${RUNBOARD_WITH_BROWSER:-0}" = 1 ]; then
+  [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+  # vendor names are often Chinese: a CJK font keeps browser tests and screenshots legible
+  fc-list 2>/dev/null | grep -qi wqy || apt_packages+=(fonts-wqy-microhei)
+fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "Installing system packages: ${apt_packages[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${apt_packages[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  # .python-version pins 3.12 for pyenv; elsewhere take python3.12 from PATH.
+  if command -v pyenv >/dev/null; then python=$(pyenv which python); else python=python3.12; fi
+  "$python" -m venv .venv
+fi
+[ -x .venv/bin/uv ] || .venv/bin/pip install -q --disable-pip-version-check "uv==0.13.9"
+.venv/bin/uv sync --frozen --quiet --python .venv/bin/python
+
+mkdir -p var

@@ -1,0 +1,22 @@
+// Live refresh asks for whatever the address bar shows now (filters change it through
+// hx-push-url), and pauses while the tab is hidden: nobody reads it, the server need not answer.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.elt.hasAttribute("data-live")) {
+    event.detail.path = window.location.pathname + window.location.search;
+  }
+});
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (document.hidden && event.detail.elt.hasAttribute("data-live")) {
+    event.preventDefault();
+  }
+});
+
+// Times default to the browser's zone until the reader picks one.
+if (!document.cookie.split("; ").some((c) => c.startsWith("tz="))) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  document.cookie = `tz=${encodeURIComponent(zone)}; max-age=31536000; path=/; samesite=lax`;
+}
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("form[data-autosubmit]");
+  if (form) form.submit();
+});

@@ -1,0 +1,64 @@
+import csv
+import io
+
+import pytest
+from django.test import Client
+
+from instances import rollups
+from instances.models import ApiToken, Status
+from tests.factories import BackendFactory, InstanceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    mine, theirs = BackendFactory(name='mine "quoted"'), BackendFactory(name="theirs")
+    user = UserFactory(teams=[mine.team])
+    for backend in (mine, theirs):
+        for n in range(3):
+            InstanceFactory(backend=backend, name=f"{backend.name} {n}",
+                            status=Status.FAILED if n == 0 else Status.SUCCEEDED)  # fmt: skip
+    rollups.rebuild()
+    return user, mine, theirs, ApiToken.issue(user, "ci")
+
+
+def bearer(token: str) -> Client:
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+def test_api_needs_a_session_or_a_valid_token(world):
+    assert Client().get("/api/v1/runs").status_code == 401
+    assert bearer("forged").get("/api/v1/runs").status_code == 401
+    assert bearer(world[3]).get("/api/v1/runs").status_code == 200
+
+
+def test_runs_are_scoped_filtered_and_paged(world):
+    _, mine, theirs, token = world
+    reply = bearer(token).get("/api/v1/runs?status=FAILED").json()
+    assert [r["backend_id"] for r in reply["runs"]] == [mine.pk] and reply["next"] is None
+    other = theirs.instances.first()
+    assert bearer(token).get(f"/api/v1/runs/{other.pk}").status_code == 404
+
+
+def test_summary_and_backends_never_count_other_teams(world):
+    _, mine, _, token = world
+    summary = bearer(token).get("/api/v1/summary").json()
+    assert summary["by_status"]["FAILED"] == 1 and summary["by_status"]["SUCCEEDED"] == 2
+    assert [b["id"] for b in bearer(token).get("/api/v1/backends").json()["backends"]] == [mine.pk]
+
+
+def test_csv_streams_the_filtered_visible_runs(world):
+    _, mine, _, token = world
+    reply = bearer(token).get("/runs.csv?not=FAILED")
+    rows = list(csv.reader(io.StringIO(b"".join(reply.streaming_content).decode())))
+    assert rows[0][:3] == ["id", "backend__name", "kind"]
+    assert sorted(r[3] for r in rows[1:]) == [f"{mine.name} 1", f"{mine.name} 2"]
+
+
+def test_metrics_are_prometheus_text_with_escaped_labels(world):
+    token = world[3]
+    text = bearer(token).get("/metrics").content.decode()
+    assert 'runboard_runs_total{backend="mine \\"quoted\\"",status="FAILED"} 1' in text
+    assert "theirs" not in text
+    assert 'runboard_backend_lag_seconds{backend="mine \\"quoted\\""} -1' in text

@@ -1,0 +1,61 @@
+"""Shared for browser tests: headless Debian Chromium driven by Playwright, a live server,
+the emulator polled once, a logged-in on-call user."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from instances import sync
+from instances.emulator import auth
+from instances.models import Backend
+from tests.factories import UserFactory
+
+# RUNBOARD_SCREENSHOTS=1 refreshes the README's screenshots in docs/; otherwise they go to a
+# temporary folder, so running the tests never changes the working tree.
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # meanwhile are plain synchronous calls, which Django would otherwise refuse.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS)  # fmt: skip
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        tab.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+        tab.on("pageerror", lambda exc: problems.append(str(exc)))
+        tab.set_default_timeout(15_000)
+        yield tab
+        browser.close()
+    assert problems == [], problems  # CSP violations are reported as console errors
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    return DOCS if os.environ.get("RUNBOARD_SCREENSHOTS") else tmp_path
+
+
+@pytest.fixture
+def polled_ocp(emulator, settings):
+    settings.RUNBOARD_REFRESH_SECONDS = 1
+    backend = Backend(name="OCP (emulated)", kind="ocp", base_url=emulator.base_url)
+    backend.credentials = {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}
+    backend.save()
+    sync.poll_backend(backend.pk)
+    return backend
+
+
+def log_in(page, live_server):
+    UserFactory(username="oncall", password="pw", is_superuser=True, is_staff=True)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "oncall")
+    page.fill("#id_password", "pw")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Overview")

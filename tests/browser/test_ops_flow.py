@@ -1,0 +1,77 @@
+"""The on-call path in real headless Chromium: from the failed-runs list to the failing
+subtask's log, live refresh without reloading, and no console errors or CSP violations."""
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from instances import sync
+from instances.models import Instance, Status
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_from_failed_ocp_runs_to_the_failing_subtask_log(page, live_server, polled_ocp, shots):
+    log_in(page, live_server)
+    page.click("nav >> text=Runs")
+    page.select_option("select[name=backend]", label=polled_ocp.name)
+    page.select_option("select[name=status]", "FAILED")
+    page.check("input[name=roots]")
+    expect(page).to_have_url(re.compile(r"status=FAILED"))
+    first = page.locator("#rows tr td:nth-child(3) a").first
+    expect(page.locator("#rows .badge.FAILED").first).to_be_visible()
+    # a live refresh keeps the filters the address bar now holds
+    with page.expect_response(lambda r: "/runs/?" in r.url and "status=FAILED" in r.url):
+        pass
+    expect(page.locator("#rows .badge:not(.FAILED)")).to_have_count(0)
+    page.screenshot(path=str(shots / "runs.png"))
+    first.click()
+    failing = Instance.objects.filter(backend=polled_ocp, parent__isnull=False,
+                                      status=Status.FAILED)  # fmt: skip
+    expect(page.locator(".dag svg")).to_be_visible()
+    highlighted = page.locator('.dag g.node polygon[stroke="#cf222e"]')
+    expect(highlighted.first).to_be_visible()
+    page.screenshot(path=str(shots / "run-detail.png"), full_page=True)
+    page.click("text=Failing step >> a")
+    expect(page.locator("h1")).to_contain_text("Failed")
+    assert failing.filter(pk=int(page.url.rstrip("/").rsplit("/", 1)[1])).exists()
+    page.click("text=Load the log")
+    expect(page.locator("pre.log")).to_contain_text("ERROR subtask failed")
+
+
+def test_live_refresh_shows_a_status_change_without_reloading(page, live_server, polled_ocp,
+                                                              emulator):  # fmt: skip
+    log_in(page, live_server)
+    running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                      status=Status.RUNNING).first()  # fmt: skip
+    assert running is not None
+    page.goto(f"{live_server.url}/runs/?q={running.external_id}")
+    row = page.locator("#rows tr").first
+    expect(row.locator(".badge")).to_contain_text("Running")
+    page.evaluate("window.__not_reloaded = true")
+    httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
+               json={"status": "failed"})  # fmt: skip
+    sync.poll_backend(polled_ocp.pk)
+    expect(page.locator("#rows tr").first.locator(".badge")).to_contain_text("Failed")
+    assert page.evaluate("window.__not_reloaded") is True
+
+
+def test_backends_page_renders(page, live_server, polled_ocp, shots):
+    log_in(page, live_server)
+    page.click("nav >> text=Backends")
+    expect(page.locator("table.runs")).to_contain_text(polled_ocp.name)
+    page.screenshot(path=str(shots / "backends.png"))
+
+
+def test_the_failure_drill_in_fits_a_phone(page, live_server, polled_ocp):
+    log_in(page, live_server)
+    page.set_viewport_size({"width": 375, "height": 740})
+    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                     status=Status.FAILED).first()  # fmt: skip
+    for url in ("/runs/?status=FAILED", f"/runs/{failed.pk}/#failing"):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, url
+    expect(page.locator("#failing")).to_be_in_viewport()

@@ -1,0 +1,241 @@
+"""The emulator answers like the documents: for every seed sample, the same request gets the
+same keys, types, envelope and nesting; auth failures come in each vendor's own shape; paging
+visits every record exactly once."""
+
+import json
+
+import httpx
+import pytest
+
+from instances.connectors.enos import ApimAuth, camel, parse_json
+from instances.emulator import auth
+from tests.connectors.conftest import fixture_json, fixture_text
+
+ENOS_QUERY = {"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
+HUAWEI_BODY = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+    "name": auth.HUAWEI_USER, "password": auth.HUAWEI_PASSWORD,
+    "domain": {"name": auth.HUAWEI_DOMAIN}}}},
+    "scope": {"project": {"id": auth.HUAWEI_PROJECT_ID}}}}  # fmt: skip
+PROJECT = f"/v1/{auth.HUAWEI_PROJECT_ID}"
+
+
+def shape(value):
+    """Keys, JSON types and nesting, without the values (null matches anything)."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return None if value is None else type(value).__name__.replace("int", "number").replace(
+        "float", "number")  # fmt: skip
+
+
+def same_shape(sample, actual, path="$"):
+    if sample is None or actual is None:
+        return
+    if isinstance(sample, dict):
+        assert isinstance(actual, dict), path
+        assert set(sample) == set(actual), f"{path}: {set(sample) ^ set(actual)}"
+        for key in sample:
+            same_shape(sample[key], actual[key], f"{path}.{key}")
+    elif isinstance(sample, list):
+        assert isinstance(actual, list), path
+        if sample and actual:
+            same_shape(sample[0], actual[0], f"{path}[0]")
+    else:
+        assert shape(sample) == shape(actual), f"{path}: {sample!r} vs {actual!r}"
+
+
+@pytest.fixture
+def enos(emulator):
+    client = httpx.Client(base_url=emulator.base_url,
+                          auth=ApimAuth(emulator.base_url, auth.ENOS_APP_KEY, auth.ENOS_APP_SECRET))  # fmt: skip
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def huawei(emulator):
+    token = httpx.post(f"{emulator.base_url}/v3/auth/tokens", json=HUAWEI_BODY)
+    assert token.status_code == 201
+    headers = {"X-Auth-Token": token.headers["X-Subject-Token"], "instance": auth.HUAWEI_INSTANCE,
+               "workspace": auth.HUAWEI_INSTANCE}  # fmt: skip
+    with httpx.Client(base_url=emulator.base_url, headers=headers) as client:
+        yield client
+
+
+def test_ocp_task_detail_matches_seed_003(emulator):
+    ocp = httpx.Client(base_url=emulator.base_url, auth=(auth.OCP_USER, auth.OCP_PASSWORD))
+    listed = ocp.get("/api/v2/tasks/instances", params={"page": 1, "size": 1}).json()
+    detail = ocp.get(f"/api/v2/tasks/instances/{listed['data']['contents'][0]['id']}").json()
+    sample = fixture_json("ocp/task_detail_seed003.json")
+    # the document's table also lists cluster and tenant, which its sample leaves out
+    for documented in ("cluster", "tenant"):
+        assert documented in detail["data"]
+        del detail["data"][documented]
+    same_shape(sample, detail)
+    # the seed's own record is in the initial state, as printed
+    assert ocp.get("/api/v2/tasks/instances/35000312").json()["data"] == sample["data"]
+
+
+def test_enos_v21_task_instance_matches_seed_000(enos):
+    flows = enos.post("/batch-processing-service/v2.1/flowInstances", params={
+        "action": "search", **ENOS_QUERY}, content=b'{"type":1,"pagination":{"pageNo":0,"pageSize":1}}',
+    ).json()  # fmt: skip
+    graph = json.loads(flows["data"]["flowInsts"][0]["graph"])
+    task = enos.get("/batch-processing-service/v2.1/taskInstances", params={
+        "action": "get", "taskInstId": graph["tasks"][0]["taskInstId"], **ENOS_QUERY}).json()  # fmt: skip
+    sample = fixture_json("enos_v21/task_instance_seed000.json")
+    same_shape(sample, {k: v for k, v in task.items() if k != "requestId"})
+    assert task["msg"] == "OK" and task["code"] == 0
+
+
+@pytest.mark.parametrize(
+    ("service", "fixture", "result_key", "message"),
+    [
+        ("batch-processing-service/v2.1", "enos_v21/flow_instance_seed001.json", "code", "OK"),
+        ("dataflow-batch-service/v2.0", "enos_v20/flow_instance_seed004.txt", "status", " Success"),
+    ],
+)
+def test_enos_flow_instance_matches_seeds_001_and_004(enos, service, fixture, result_key, message):
+    search = enos.post(f"/{service}/flowInstances", params={"action": "search", **ENOS_QUERY},
+                       content=b'{"type":1,"pagination":{"pageNo":0,"pageSize":1}}').json()  # fmt: skip
+    flow_id = search["data"]["flowInsts"][0]["instanceId"]
+    reply = enos.get(f"/{service}/flowInstances",
+                     params={"action": "get", "flowInstId": flow_id, **ENOS_QUERY}).json()  # fmt: skip
+    sample = parse_json(fixture_text(fixture))
+    assert reply[result_key] == 0 and reply["msg"] == message
+    same_shape(sample["data"] | {"graph": None}, reply["data"] | {"graph": None})
+    # graph: a JSON string in both; keys compared after the documented naming variants
+    assert isinstance(reply["data"]["graph"], str)
+    same_shape(
+        camel(json.loads(sample["data"]["graph"])), camel(json.loads(reply["data"]["graph"]))
+    )
+
+
+def test_datamap_output_information_matches_seed_002(emulator, huawei):
+    operator = huawei.get(f"{PROJECT}/datamap/table/orders/node").json()[0]
+    now = int(emulator.scenario.now().timestamp() * 1000)
+    reply = huawei.get(f"{PROJECT}/datamap/node/{operator['task_id']}/instances", params={
+        "job_name": operator["job_name"], "start_time": now - 86_400_000, "end_time": now,
+        "offset": 0, "limit": 10}).json()  # fmt: skip
+    sample = fixture_json("dataarts_datamap/operator_instances_seed002.json")
+    assert set(reply) == set(sample) and isinstance(reply["body"], str)
+    body, sample_body = json.loads(reply["body"]), json.loads(sample["body"])
+    same_shape(sample_body, body)
+    assert body["rows"], "the operator ran in the last day"
+    for nested in ("runningData", "runningParam"):  # the third level of encoding
+        assert isinstance(json.loads(body["rows"][0][nested]), dict)
+
+
+def test_auth_failures_come_in_each_vendors_own_shape(emulator):
+    base = emulator.base_url
+    ocp = httpx.get(f"{base}/api/v2/tasks/instances", auth=("admin", "nope"))
+    assert ocp.status_code == 401 and ocp.json()["successful"] is False
+    assert ocp.json()["error"]["code"] == 30000
+    enos = httpx.get(f"{base}/batch-processing-service/v2.1/flowInstances",
+                     params={"action": "get"}, headers={"apim-accesstoken": "forged"})  # fmt: skip
+    assert enos.status_code == 401 and enos.json()["apim_status"] == 4012
+    token = httpx.post(f"{base}/apim-token-service/v2.0/token/get",
+                       json={"appKey": auth.ENOS_APP_KEY, "encryption": "x", "timestamp": 1})  # fmt: skip
+    assert token.json()["status"] == 1003
+    huawei = httpx.get(f"{base}{PROJECT}/jobs/instances/detail", headers={"X-Auth-Token": "x"})
+    assert huawei.status_code == 401 and huawei.json()["error_code"] == "APIG.0301"
+    iam = httpx.post(f"{base}/v3/auth/tokens", json={"auth": {"identity": {"password": {
+        "user": {"name": "x", "password": "y", "domain": {"name": "z"}}}}}})  # fmt: skip
+    assert iam.status_code == 401 and iam.json()["error"]["title"] == "Unauthorized"
+
+
+def test_paging_visits_every_record_exactly_once(emulator, enos, huawei):
+    truth = lambda vendor: httpx.get(f"{emulator.base_url}/_emulator/truth/{vendor}").json()  # noqa: E731
+    ocp = httpx.Client(base_url=emulator.base_url, auth=(auth.OCP_USER, auth.OCP_PASSWORD))
+    seen, page = [], 1
+    while contents := ocp.get("/api/v2/tasks/instances", params={"page": page, "size": 7}).json()[
+            "data"]["contents"]:  # fmt: skip
+        seen += [str(task["id"]) for task in contents]
+        page += 1
+    assert sorted(seen) == sorted(truth("ocp"))
+    seen, page_no = [], 0
+    while flows := enos.post("/batch-processing-service/v2.1/flowInstances",
+                             params={"action": "search", **ENOS_QUERY},
+                             content=json.dumps({"type": 1, "pagination": {
+                                 "pageNo": page_no, "pageSize": 9}}).encode(),
+                             ).json()["data"]["flowInsts"]:  # fmt: skip
+        seen += [flow["instanceId"] for flow in flows]
+        page_no += 1
+    assert sorted(seen) == sorted(truth("enos_v21"))
+    now = int(emulator.scenario.now().timestamp() * 1000)
+    seen, offset = [], 0
+    window = {"minPlanTime": now - 7 * 86_400_000 + 1, "maxPlanTime": now, "limit": 11}
+    while rows := huawei.get(f"{PROJECT}/jobs/instances/detail",
+                             params=window | {"offset": offset}).json()["instances"]:  # fmt: skip
+        seen += [str(row["instanceId"]) for row in rows]
+        offset += len(rows)
+    assert sorted(seen) == sorted(truth("dataarts_factory"))
+
+
+def test_factory_refuses_windows_longer_than_seven_days(huawei):
+    reply = huawei.get(f"{PROJECT}/jobs/instances/detail",
+                       params={"minPlanTime": 0, "maxPlanTime": 8 * 86_400_000})  # fmt: skip
+    assert reply.status_code == 400 and reply.json()["error_code"].startswith("DLF.")
+
+
+def test_schema_drift_fault_drops_retypes_and_adds_fields(emulator):
+    from instances.emulator.faults import Fault
+
+    ocp = httpx.Client(base_url=emulator.base_url, auth=(auth.OCP_USER, auth.OCP_PASSWORD))
+    clean = ocp.get("/api/v2/tasks/instances", params={"size": 1}).json()
+    emulator.faults["ocp"] = Fault(drift_rate=1.0)
+    drifted = ocp.get("/api/v2/tasks/instances", params={"size": 1}).json()
+    assert "undocumentedField" in json.dumps(drifted)
+    assert "undocumentedField" not in json.dumps(clean)
+    path = path_to(drifted, "undocumentedField")
+    assert path is not None and path_to(clean, "undocumentedField") is None
+    before, after = clean, drifted
+    for step in path:
+        before, after = before[step], after[step]
+    assert len(set(before) - set(after)) == 1  # one documented field went missing
+
+
+def path_to(value, key: str) -> list | None:
+    """Where in a JSON document the object holding `key` is (list of keys and indexes)."""
+    if isinstance(value, dict):
+        if key in value:
+            return []
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for step, inner in items:
+        if (found := path_to(inner, key)) is not None:
+            return [step, *found]
+    return None
+
+
+def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from instances.emulator.runner import free_port
+    from tests.processes import ROOT, wait_for
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "emulate", f"--port={port}",
+                             "--separate-ports"], cwd=ROOT, env=os.environ | {"SECRET_KEY": "t"},
+                            stdout=subprocess.DEVNULL)  # fmt: skip
+    try:
+
+        def answers(url):
+            try:
+                return httpx.get(url, auth=(auth.OCP_USER, auth.OCP_PASSWORD), timeout=1)
+            except httpx.HTTPError:
+                return None
+
+        ocp_url = f"http://127.0.0.1:{port + 2}/api/v2/tasks/instances"
+        assert wait_for(lambda: answers(ocp_url), 20, "the OCP port").status_code == 200
+        enos_port = answers(f"http://127.0.0.1:{port}/api/v2/tasks/instances")
+        assert enos_port.status_code == 404  # EnOS's port serves EnOS only
+    finally:
+        proc.terminate()
+        proc.wait()

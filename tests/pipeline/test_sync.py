@@ -1,0 +1,202 @@
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from instances import rollups, sync
+from instances.connectors.base import BadPayload, RateLimited
+from instances.models import (
+    Backend,
+    Edge,
+    Instance,
+    Poll,
+    Rollup,
+    Status,
+    StatusChange,
+    StatusRollup,
+)  # fmt: skip
+from tests.factories import BackendFactory
+from tests.pipeline.fake import flow, task
+
+pytestmark = pytest.mark.django_db
+
+
+def vendor_with(fake, *flows):
+    for root, children, edges in flows:
+        fake.vendor[root.external_id] = (root, children, edges)
+
+
+def three_task_flow(ext: str, status=Status.RUNNING, failing: str | None = None):
+    kids = [task(f"{ext}.{n}", ext) for n in "abc"]
+    if failing:
+        kids = [replace(k, status=Status.FAILED) if k.external_id == failing else k for k in kids]
+    return flow(ext, status), kids, [(f"{ext}.a", f"{ext}.b"), (f"{ext}.b", f"{ext}.c")]
+
+
+def test_first_poll_stores_runs_children_edges_and_history(fake, backend):
+    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2"), three_task_flow("f3"))
+    poll = sync.poll_backend(backend.pk)
+    assert poll.outcome == Poll.Outcome.OK
+    assert (poll.fetched, poll.created, poll.changed) == (3, 12, 0)
+    f1 = Instance.objects.get(external_id="f1")
+    assert sorted(f1.children.values_list("external_id", flat=True)) == ["f1.a", "f1.b", "f1.c"]
+    edges = Edge.objects.filter(parent=f1)
+    assert set(edges.values_list("upstream__external_id", "downstream__external_id")) == {
+        ("f1.a", "f1.b"),
+        ("f1.b", "f1.c"),
+    }
+    assert StatusChange.objects.count() == 12  # every run's first sighting
+    backend.refresh_from_db()
+    assert backend.last_success_at and backend.consecutive_failures == 0
+    assert backend.watermark == poll.started_at and backend.claimed_until is None
+
+
+def test_repolling_unchanged_data_writes_nothing(fake, backend):
+    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2"))
+    sync.poll_backend(backend.pk)
+    before = dict(Instance.objects.values_list("external_id", "updated_at"))
+    fake.calls.clear()
+    poll = sync.poll_backend(backend.pk)
+    assert dict(Instance.objects.values_list("external_id", "updated_at")) == before
+    assert StatusChange.objects.count() == 8
+    assert (poll.created, poll.updated, poll.changed) == (0, 0, 0)
+    assert not [c for c in fake.calls if c.startswith("expand")]
+
+
+def test_a_status_change_expands_only_that_run_and_records_one_transition(fake, backend):
+    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2"))
+    sync.poll_backend(backend.pk)
+    vendor_with(fake, three_task_flow("f2", Status.FAILED, failing="f2.b"))
+    fake.calls.clear()
+    poll = sync.poll_backend(backend.pk)
+    assert [c for c in fake.calls if c.startswith("expand")] == ["expand f2"]
+    assert poll.changed == 2
+    changes = StatusChange.objects.exclude(from_status="")
+    assert set(changes.values_list("instance__external_id", "from_status", "to_status")) == {
+        ("f2", "RUNNING", "FAILED"),
+        ("f2.b", "RUNNING", "FAILED"),
+    }
+    f2, f1 = Instance.objects.get(external_id="f2"), Instance.objects.get(external_id="f1")
+    assert f2.status == Status.FAILED and f2.status_changed_at > f1.status_changed_at
+
+
+def test_edges_are_replaced_when_the_graph_changes(fake, backend):
+    root, kids, _ = three_task_flow("f1")
+    vendor_with(fake, (root, kids, [("f1.a", "f1.b")]))
+    sync.poll_backend(backend.pk)
+    vendor_with(fake, (replace(root, name="renamed"), kids, [("f1.a", "f1.c")]))
+    sync.poll_backend(backend.pk)
+    assert list(Edge.objects.values_list("upstream__external_id", "downstream__external_id")) == [
+        ("f1.a", "f1.c")
+    ]
+
+
+def test_failure_mid_poll_keeps_stored_pages_and_backs_off(fake, backend):
+    vendor_with(fake, *(three_task_flow(f"f{n}") for n in range(5)))
+    fake.fail_on_page, fake.error = 1, BadPayload("page 2 is not JSON")
+    poll = sync.poll_backend(backend.pk)
+    assert poll.outcome == Poll.Outcome.ERROR and "not JSON" in poll.error
+    assert Instance.objects.roots().count() == 2  # page 1 was committed
+    backend.refresh_from_db()
+    assert backend.consecutive_failures == 1 and backend.watermark is None
+    assert backend.next_poll_at > timezone.now() + timedelta(seconds=backend.poll_interval)
+    assert "not JSON" in backend.last_error
+
+    fake.error = None
+    poll = sync.poll_backend(backend.pk)
+    assert poll.outcome == Poll.Outcome.OK and poll.created == 12
+    assert Instance.objects.count() == 20
+
+
+def test_retry_after_is_honoured(fake, backend):
+    vendor_with(fake, three_task_flow("f1"))
+    fake.error = RateLimited("429", retry_after=3600)
+    sync.poll_backend(backend.pk)
+    backend.refresh_from_db()
+    assert backend.next_poll_at >= timezone.now() + timedelta(seconds=3500)
+
+
+def test_a_claimed_backend_is_not_polled_twice(fake, backend):
+    now = timezone.now()
+    assert sync.claim(backend.pk, now)
+    assert not sync.claim(backend.pk, now)
+    assert sync.poll_backend(backend.pk) is None
+    assert not Poll.objects.exists()
+    assert sync.claim(backend.pk, now + sync.CLAIM_TTL + timedelta(seconds=1))  # claims expire
+
+
+def test_due_backends_are_reserved_once(fake):
+    due = BackendFactory(kind="fake")
+    BackendFactory(kind="fake", next_poll_at=timezone.now() + timedelta(minutes=5))
+    BackendFactory(kind="fake", enabled=False)
+    now = timezone.now()
+    assert sync.reserve_due_backends(now) == [due.pk]
+    assert sync.reserve_due_backends(now) == []
+
+
+def test_running_runs_that_left_the_list_are_refreshed(fake, backend, monkeypatch):
+    vendor_with(fake, three_task_flow("old"))
+    sync.poll_backend(backend.pk)
+    vendor_with(fake, three_task_flow("old", Status.SUCCEEDED))  # the vendor still knows it ...
+    monkeypatch.setattr(fake, "iter_pages", lambda self, since: iter(()))  # ... off the list
+    poll = sync.poll_backend(backend.pk)
+    assert "refresh old" in fake.calls
+    assert Instance.objects.get(external_id="old").status == Status.SUCCEEDED
+    assert poll.changed == 1
+
+
+def test_an_unstorable_record_is_skipped_and_counted(fake, backend):
+    good, kids, edges = three_task_flow("f1")
+    vendor_with(fake, (good, kids, edges), (flow(""), [], []))
+    poll = sync.poll_backend(backend.pk)
+    assert poll.outcome == Poll.Outcome.PARTIAL and poll.skipped == 1
+    assert Instance.objects.filter(external_id="f1").exists()
+
+
+def test_other_backends_are_untouched_by_a_failing_one(fake, backend):
+    other = BackendFactory(kind="fake")
+    vendor_with(fake, three_task_flow("f1"))
+    fake.error = BadPayload("garbage")
+    sync.poll_backend(backend.pk)
+    fake.error = None
+    assert sync.poll_backend(other.pk).outcome == Poll.Outcome.OK
+    assert Backend.objects.get(pk=other.pk).consecutive_failures == 0
+    assert Backend.objects.get(pk=backend.pk).consecutive_failures == 1
+
+
+def test_rollups_always_equal_a_recount_of_the_runs(fake, backend):
+    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2"), three_task_flow("f3"))
+    sync.poll_backend(backend.pk)
+    vendor_with(fake, three_task_flow("f2", Status.FAILED, failing="f2.b"))
+    root, kids, edges = three_task_flow("f3", Status.SUCCEEDED)
+    finished = [replace(k, status=Status.SUCCEEDED, finished_at=k.started_at + timedelta(minutes=3))
+                for k in kids]  # fmt: skip
+    vendor_with(fake, (replace(root, started_at=root.started_at + timedelta(hours=2)), finished,
+                       edges))  # fmt: skip
+    sync.poll_backend(backend.pk)
+    maintained = {
+        (r.backend_id, r.kind, r.top_level, r.definition_id, r.status, r.hour): (
+            r.runs, r.duration_seconds, r.timed_runs,
+        )
+        for r in Rollup.objects.exclude(runs=0, timed_runs=0)
+    }  # fmt: skip
+    assert maintained == rollups.from_runs()
+    coarse = {(r.backend_id, r.top_level, r.status, r.hour): r.runs
+              for r in StatusRollup.objects.exclude(runs=0)}  # fmt: skip
+    expected: dict = {}
+    for (backend, _, top_level, _, status, hour), (runs, _, _) in maintained.items():
+        key = (backend, top_level, status, hour)
+        expected[key] = expected.get(key, 0) + runs
+    assert coarse == {k: v for k, v in expected.items() if v}
+    assert sum(runs for runs, _, _ in maintained.values()) == Instance.objects.count() == 12
+    assert rollups.rebuild() == len(maintained)
+
+
+def test_an_unforeseen_payload_error_is_recorded_like_any_other(fake, backend):
+    vendor_with(fake, three_task_flow("f1"))
+    fake.error = ValueError("invalid literal for int() with base 10: 'abc'")
+    poll = sync.poll_backend(backend.pk)
+    assert poll.outcome == Poll.Outcome.ERROR and "unexpected ValueError" in poll.error
+    backend.refresh_from_db()
+    assert backend.consecutive_failures == 1 and backend.claimed_until is None

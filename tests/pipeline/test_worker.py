@@ -1,0 +1,134 @@
+"""The pipeline through real Celery workers (and beat) on the configured broker and database,
+polling the emulator over HTTP."""
+
+import os
+import signal
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from instances import tasks
+from instances.emulator import auth
+from instances.emulator.faults import Fault
+from instances.models import Backend, Instance, Poll, StatusChange
+from instances.status import Status
+from tests.processes import celery, database_env, wait_for, worker
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+OCP_TASK_STATUS = {"pending": Status.RUNNING, "running": Status.RUNNING,
+                   "succeeded": Status.SUCCEEDED, "skipped": Status.SUCCEEDED,
+                   "failed": Status.FAILED, "timeout": Status.FAILED,
+                   "canceled": Status.FAILED}  # fmt: skip
+SEED_SAMPLE = "35000312"  # from 2021: outside any polling window
+
+
+def ocp_backend(emulator, **fields) -> Backend:
+    backend = Backend(name=fields.pop("name", "ocp"), kind="ocp", base_url=emulator.base_url,
+                      **fields)  # fmt: skip
+    backend.credentials = {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}
+    backend.save()
+    return backend
+
+
+def enos_backend(emulator, **fields) -> Backend:
+    scope = {"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
+    backend = Backend(name="enos", kind="enos_batch_v21", base_url=emulator.base_url,
+                      scope=scope, **fields)  # fmt: skip
+    backend.credentials = {"app_key": auth.ENOS_APP_KEY, "app_secret": auth.ENOS_APP_SECRET}
+    backend.save()
+    return backend
+
+
+def truth(emulator, vendor: str) -> dict[str, str]:
+    found = httpx.get(f"{emulator.base_url}/_emulator/truth/{vendor}").json()
+    return {run_id: status for run_id, status in found.items() if run_id != SEED_SAMPLE}
+
+
+def finished_polls(backend) -> int:
+    return Poll.objects.filter(backend=backend).exclude(outcome=Poll.Outcome.RUNNING).count()
+
+
+def test_a_worker_polls_a_backend_end_to_end(emulator, tmp_path):
+    backend = ocp_backend(emulator)
+    with worker(tmp_path / "worker.log", database_env()):
+        tasks.poll_backend.delay(backend.pk)
+        wait_for(lambda: finished_polls(backend), 60, "the poll")
+    poll = Poll.objects.get(backend=backend)
+    assert poll.outcome == Poll.Outcome.OK, poll.error
+    expected = {ext: OCP_TASK_STATUS[status] for ext, status in truth(emulator, "ocp").items()}
+    stored = dict(backend.instances.roots().values_list("external_id", "status"))
+    assert stored == expected
+    assert backend.instances.filter(parent__isnull=False).exists()
+
+
+def test_repolling_unchanged_data_writes_nothing(emulator, tmp_path):
+    backend = ocp_backend(emulator)
+    with worker(tmp_path / "worker.log", database_env()):
+        tasks.poll_backend.delay(backend.pk)
+        wait_for(lambda: finished_polls(backend) == 1, 60, "the first poll")
+        before = dict(Instance.objects.values_list("pk", "updated_at"))
+        changes = StatusChange.objects.count()
+        tasks.poll_backend.delay(backend.pk)
+        wait_for(lambda: finished_polls(backend) == 2, 60, "the second poll")
+    assert dict(Instance.objects.values_list("pk", "updated_at")) == before
+    assert StatusChange.objects.count() == changes
+
+
+def test_two_workers_racing_poll_a_backend_once(emulator, tmp_path):
+    backend = ocp_backend(emulator)
+    emulator.faults["ocp"] = Fault(latency=0.01)  # a poll long enough for the race to overlap
+    env = database_env()
+    with (
+        worker(tmp_path / "one.log", env, name="one"),
+        worker(tmp_path / "two.log", env, name="two"),
+    ):
+        tasks.poll_backend.delay(backend.pk)
+        tasks.poll_backend.delay(backend.pk)
+        logs = lambda: (tmp_path / "one.log").read_text() + (tmp_path / "two.log").read_text()  # noqa: E731
+        wait_for(lambda: logs().count("succeeded in") == 2, 90, "both tasks to finish")
+    assert Poll.objects.filter(backend=backend).count() == 1
+    assert "is being polled elsewhere" in logs()
+
+
+def test_a_worker_killed_mid_poll_loses_nothing_committed(emulator, tmp_path):
+    backend = ocp_backend(emulator)
+    emulator.faults["ocp"] = Fault(latency=0.02)
+    env = database_env() | {"RUNBOARD_CLAIM_SECONDS": "3"}
+    with worker(tmp_path / "first.log", env) as first:
+        tasks.poll_backend.delay(backend.pk)
+        wait_for(lambda: Instance.objects.filter(backend=backend).exists(), 60, "a stored page")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    kept = Instance.objects.filter(backend=backend).count()
+    wait_for(lambda: Backend.objects.get(pk=backend.pk).claimed_until < timezone.now(), 10,
+             "the dead poll's claim to expire")  # fmt: skip
+    emulator.faults.clear()
+    with worker(tmp_path / "second.log", env):
+        polls = Poll.objects.filter(backend=backend)
+        tasks.poll_backend.delay(backend.pk)
+        wait_for(lambda: polls.filter(outcome=Poll.Outcome.OK).exists(), 60, "the next poll")
+    roots = backend.instances.roots()
+    assert Instance.objects.filter(backend=backend).count() > kept
+    assert set(roots.values_list("external_id", flat=True)) == set(truth(emulator, "ocp"))
+    first_sightings = StatusChange.objects.filter(instance__backend=backend, from_status="")
+    assert first_sightings.count() == Instance.objects.filter(backend=backend).count()
+
+
+def test_a_failing_backend_never_delays_a_healthy_one(emulator, tmp_path):
+    broken = ocp_backend(emulator, poll_interval=2)
+    healthy = enos_backend(emulator, poll_interval=2)
+    emulator.faults["ocp"] = Fault(error_rate=1.0, status=500)
+    env = database_env() | {"RUNBOARD_BEAT_SECONDS": "0.5"}
+    with (
+        worker(tmp_path / "worker.log", env, concurrency=2),
+        celery("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 'beat-schedule'}"),
+    ):
+        ok = Poll.objects.filter(backend=healthy, outcome=Poll.Outcome.OK)
+        wait_for(lambda: ok.count() >= 3, 120, "three healthy polls")
+        wait_for(lambda: Backend.objects.get(pk=broken.pk).consecutive_failures >= 1, 60,
+                 "the broken backend to be marked")  # fmt: skip
+    broken.refresh_from_db()
+    assert "500" in broken.last_error and broken.last_success_at is None
+    assert Backend.objects.get(pk=healthy.pk).consecutive_failures == 0

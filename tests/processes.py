@@ -1,0 +1,64 @@
+"""Real processes for tests: Celery workers and beat on the test database, and waiting on
+conditions with a deadline (never a fixed sleep)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def database_env() -> dict[str, str]:
+    """Environment that points a child process at the database this test is using."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "t")}
+
+
+@contextmanager
+def celery(command: str, log: Path, env: dict[str, str], *args: str) -> Iterator[subprocess.Popen]:
+    """Run `celery -A dashboard <command>` until the block ends; yields the process."""
+    ready = "ready." if command == "worker" else "beat: Starting"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "dashboard", command, "--loglevel=INFO", *args],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: ready in log.read_text() or proc.poll() is not None, 30, f"{command}")
+        assert proc.poll() is None, log.read_text()
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def worker(log: Path, env: dict[str, str], name: str = "w1", concurrency: int = 1):
+    return celery(
+        "worker", log, env, "--queues=celery,polls", f"--concurrency={concurrency}",
+        f"--hostname={name}@%h", "--without-gossip", "--without-mingle", "--purge",
+    )  # fmt: skip

@@ -1,0 +1,68 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from instances.models import Backend
+from tests.processes import ROOT
+
+pytestmark = pytest.mark.django_db
+
+DEMO_SECRETS = {
+    "ENOS_APP_KEY": "runboard-demo-ak", "ENOS_APP_SECRET": "runboard-demo-sk",
+    "HUAWEI_USER": "runboard-demo", "HUAWEI_PASSWORD": "runboard-demo-pw",
+    "HUAWEI_DOMAIN": "runboard-domain", "OCP_USER": "admin", "OCP_PASSWORD": "runboard-demo-pw",
+}  # fmt: skip
+EXAMPLE = ROOT / "backends.example.toml"
+
+
+@pytest.fixture
+def secrets(monkeypatch):
+    for name, value in DEMO_SECRETS.items():
+        monkeypatch.setenv(name, value)
+
+
+def load(path, *args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("load_backends", str(path), *args, stdout=out)
+    return out.getvalue()
+
+
+def test_example_file_round_trips_and_is_idempotent(secrets):
+    first = load(EXAMPLE)
+    assert first.count("create ") == 5
+    kinds = set(Backend.objects.values_list("kind", flat=True))
+    assert kinds == {"enos_batch_v21", "enos_dataflow_v20", "dataarts_factory",
+                     "dataarts_datamap", "ocp"}  # fmt: skip
+    ocp = Backend.objects.get(name="OceanBase OCP")
+    assert ocp.credentials == {"username": "admin", "password": "runboard-demo-pw"}
+    assert ocp.team.name == "dba"
+    assert load(EXAMPLE).count("unchanged ") == 5
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(secrets, tmp_path):
+    load(EXAMPLE)
+    changed = tmp_path / "b.toml"
+    changed.write_text(EXAMPLE.read_text().replace("poll_interval = 60", "poll_interval = 120"))
+    out = load(changed, "--dry-run")
+    assert "update DataArts Data Map: poll_interval 60 → 120" in out and "dry run" in out
+    assert Backend.objects.get(name="DataArts Data Map").poll_interval == 60
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda t: t.replace('kind = "ocp"', 'kind = "oracle"'), "line 44: kind 'oracle'"),
+        (lambda t: t.replace('"${OCP_PASSWORD}"', '"hunter2"'), "never a secret written"),
+        (lambda t: t.replace('"${OCP_PASSWORD}"', '"${NOT_SET_ANYWHERE}"'), "is not set"),
+        (lambda t: t.replace('team = "dba"', "team = "), "line 48"),
+        (lambda t: t + '\n[[backend]]\nname = "x"\n', "missing base_url, kind"),
+    ],
+    ids=["unknown-kind", "literal-secret", "unset-variable", "toml-syntax", "missing-keys"],
+)
+def test_bad_files_are_rejected_whole_with_line_and_reason(secrets, tmp_path, mutate, message):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(mutate(EXAMPLE.read_text()))
+    with pytest.raises(CommandError, match=message):
+        load(bad)
+    assert not Backend.objects.exists()  # not even the valid backends before the bad one

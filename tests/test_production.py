@@ -1,0 +1,129 @@
+"""The production stack, checked without Docker: the compose file against the project, the
+deploy checklist, and the production entry points started for real."""
+
+import os
+import re
+import subprocess
+import sys
+
+import httpx
+import pytest
+import yaml
+from django.core.management import get_commands
+
+from tests.processes import ROOT, celery, database_env, wait_for
+
+PRODUCTION = {
+    "DEBUG": "0", "SECRET_KEY": "p" * 20 + "r0dUct10n-k3y-w1th-3n0ugh-ch4r4ct3rs-!@#$%^&*()",
+    "ALLOWED_HOSTS": "runboard.example.com,127.0.0.1", "RUNBOARD_BEHIND_HTTPS": "1",
+    "CSRF_TRUSTED_ORIGINS": "https://runboard.example.com", "LOG_FORMAT": "json",
+}  # fmt: skip
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable dashboard/settings.py reads (NAME and NAME_FILE secrets)."""
+    text = (ROOT / "dashboard" / "settings.py").read_text()
+    names = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', text))
+    secrets = set(re.findall(r'secret\("([A-Z_]+)"\)', text))
+    return names | secrets | {f"{name}_FILE" for name in secrets}
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_services_run_real_entry_points():
+    services = compose()["services"]
+    commands = get_commands()
+    for name, service in services.items():
+        command = service.get("command")
+        if name in ("postgres", "redis"):
+            continue
+        if command[0] == "python":
+            assert command[1] == "manage.py" and command[2] in commands, name
+        elif command[0] == "celery":
+            assert command[1:4] in (["-A", "dashboard", "worker"], ["-A", "dashboard", "beat"])
+        else:
+            assert command[:2] == ["gunicorn", "dashboard.wsgi"], name
+
+
+def test_compose_sets_only_variables_the_settings_read():
+    known = settings_variables()
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert line.split("=")[0] in known, line
+    for name, service in compose()["services"].items():
+        if name not in ("postgres", "redis"):
+            assert set(service.get("environment", {})) <= known, name
+
+
+def test_compose_has_volumes_healthchecks_a_shared_definition_and_one_beat():
+    text = (ROOT / "docker-compose.yml").read_text()
+    services = compose()["services"]
+    assert "&runboard" in text and text.count("<<: *runboard") == 5
+    for name in ("postgres", "redis", "web"):
+        assert "healthcheck" in services[name], name
+    assert services["postgres"]["volumes"] and services["redis"]["volumes"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["emulator"]["profiles"] == ["demo"]
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env | PRODUCTION, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_secrets_may_come_from_files(tmp_path):
+    (tmp_path / "key").write_text(PRODUCTION["SECRET_KEY"] + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    probe = "from django.conf import settings; print(settings.SECRET_KEY)"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {probe}"], cwd=ROOT,
+        env=env | {"SECRET_KEY_FILE": str(tmp_path / "key"), "DJANGO_SETTINGS_MODULE":
+                   "dashboard.settings"}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.stdout.strip() == PRODUCTION["SECRET_KEY"], result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_production_entry_points_start_and_answer_healthz(tmp_path):
+    from instances.emulator.runner import free_port
+
+    env = database_env() | PRODUCTION | {"RUNBOARD_VAR_DIR": str(tmp_path / "var")}
+    env.pop("DEBUG", None)
+    env.update(PRODUCTION)
+    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=ROOT,
+                             env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    assert migrate.returncode == 0, migrate.stderr
+    port = free_port()
+    log = (tmp_path / "web.log").open("w")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        with (
+            celery("worker", tmp_path / "worker.log", env, "--queues=celery,polls"),
+            celery("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 'schedule'}"),
+        ):
+
+            def healthz():
+                try:
+                    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                except httpx.HTTPError:
+                    return None
+
+            reply = wait_for(healthz, 30, "gunicorn")
+            assert reply.status_code == 200, reply.text
+            assert reply.json()["database"] and reply.json()["broker"]
+            # JSON log lines on stdout
+            assert '"levelname": "INFO"' in (tmp_path / "worker.log").read_text()
+    finally:
+        web.terminate()
+        web.wait(timeout=20)

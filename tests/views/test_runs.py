@@ -1,0 +1,220 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from instances.connectors import CONNECTORS
+from instances.connectors.base import LogChunk
+from instances.models import Edge, Instance, Status
+from tests.factories import BackendFactory, InstanceFactory, UserFactory
+from tests.pipeline.fake import FakeConnector
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '<script>alert("x")</script>" onmouseover="alert(1)'
+
+
+@pytest.fixture
+def member(client):
+    backend = BackendFactory(kind="fake")
+    user = UserFactory(teams=[backend.team])
+    client.force_login(user)
+    return user, backend
+
+
+def flow_with_children(backend, failing="b"):
+    flow = InstanceFactory(backend=backend, name="nightly", status=Status.FAILED,
+                           definition_id="2400")  # fmt: skip
+    kids = {n: InstanceFactory(backend=backend, parent=flow, kind="task", name=f"step {n}",
+                               status=Status.FAILED if n == failing else Status.SUCCEEDED,
+                               log_locator=f"log-{n}") for n in "abc"}  # fmt: skip
+    Edge.objects.create(parent=flow, upstream=kids["a"], downstream=kids["b"])
+    Edge.objects.create(parent=flow, upstream=kids["b"], downstream=kids["c"])
+    return flow, kids
+
+
+def test_runs_list_shows_visible_runs_only(client, member):
+    _, backend = member
+    mine = InstanceFactory(backend=backend, name="mine")
+    theirs = InstanceFactory(name="theirs")
+    page = client.get("/runs/")
+    assert page.status_code == 200
+    assert mine.name in page.content.decode() and theirs.name not in page.content.decode()
+
+
+def test_htmx_gets_only_the_rows_and_an_unchanged_list_answers_304(client, member):
+    InstanceFactory(backend=member[1], name="mine")
+    partial = client.get("/runs/", headers={"HX-Request": "true"})
+    assert b"<html" not in partial.content and b"mine" in partial.content
+    again = client.get("/runs/", headers={"HX-Request": "true", "If-None-Match": partial["ETag"]})
+    assert again.status_code == 304
+    assert "HX-Request" in partial["Vary"]
+
+
+def test_filters_include_exclude_and_vendor_id_jump(client, member):
+    backend = member[1]
+    failed = InstanceFactory(backend=backend, name="broken", status=Status.FAILED)
+    InstanceFactory(backend=backend, name="fine", status=Status.SUCCEEDED)
+    body = client.get("/runs/?status=FAILED").content.decode()
+    assert "broken" in body and "fine" not in body
+    body = client.get("/runs/?not=FAILED").content.decode()
+    assert "broken" not in body and "fine" in body
+    body = client.get(f"/runs/?q={failed.external_id}").content.decode()
+    assert "broken" in body and "fine" not in body
+
+
+def test_keyset_pages_never_repeat_or_skip(client, member):
+    now = timezone.now()
+    for n in range(120):
+        InstanceFactory(backend=member[1], name=f"run-{n:03d}", run_at=now - timedelta(minutes=n))
+    seen, url = [], "/runs/"
+    while url:
+        page = client.get(url)
+        rows, cursor = page.context["rows"], page.context["next_cursor"]
+        seen += [r.name for r in rows]
+        url = f"/runs/?after={cursor}" if cursor else None
+    assert seen == [f"run-{n:03d}" for n in range(120)]
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "run_at", "status"])
+def test_every_sort_pages_without_repeats_or_gaps(client, member, sort):
+    now = timezone.now()
+    for n in range(75):  # names and times collide, so ties are broken by id
+        InstanceFactory(backend=member[1], name=f"run-{n % 7}", status=Status.values[n % 5],
+                        run_at=now - timedelta(minutes=n % 11))  # fmt: skip
+    seen, url = [], f"/runs/?sort={sort}"
+    while url:
+        page = client.get(url)
+        seen += [r.pk for r in page.context["rows"]]
+        cursor = page.context["next_cursor"]
+        url = f"/runs/?sort={sort}&after={cursor}" if cursor else None
+    assert len(seen) == len(set(seen)) == 75
+    field = sort.lstrip("-")
+    values = [getattr(r, field) for r in Instance.objects.filter(pk__in=seen)]
+    ordered = dict(zip(seen, range(75), strict=True))
+    by_page = sorted(Instance.objects.filter(pk__in=seen), key=lambda r: ordered[r.pk])
+    keys = [getattr(r, field) for r in by_page]
+    assert keys == sorted(values, reverse=sort.startswith("-"))
+
+
+def test_list_shows_each_backends_data_age_and_flags_stale_ones(client, member):
+    backend = member[1]
+    backend.last_success_at = timezone.now() - timedelta(minutes=10)
+    backend.save()
+    body = client.get("/runs/").content.decode()
+    assert f"{backend.name}: data as of" in body and "— stale" in body
+
+
+def test_list_and_detail_cost_a_fixed_number_of_queries(
+    client, member, django_assert_max_num_queries
+):
+    flow, _ = flow_with_children(member[1])
+    for _ in range(30):
+        InstanceFactory(backend=member[1], parent=flow)
+    with django_assert_max_num_queries(8):
+        client.get("/runs/")
+    with django_assert_max_num_queries(14):
+        client.get(f"/runs/{flow.pk}/")
+
+
+def test_outsiders_get_404_on_run_detail_and_log(client, member):
+    other = InstanceFactory(log_locator="x")
+    assert client.get(f"/runs/{other.pk}/").status_code == 404
+    assert client.get(f"/runs/{other.pk}/log/").status_code == 404
+
+
+def test_detail_draws_the_dag_with_the_failed_step_highlighted(client, member):
+    flow, kids = flow_with_children(member[1])
+    body = client.get(f"/runs/{flow.pk}/").content.decode()
+    assert "<svg" in body and f'id="run{kids["b"].pk}"' in body
+    assert "Failing step" in body and f"/runs/{kids['b'].pk}/" in body
+    assert body.count('class="edge"') == 2
+
+
+def test_hostile_names_are_inert_in_html_and_svg(client, member):
+    flow, kids = flow_with_children(member[1])
+    kids["a"].name = HOSTILE
+    kids["a"].save()
+    flow.name = HOSTILE
+    flow.save()
+    for url in (f"/runs/{flow.pk}/", "/runs/"):
+        body = client.get(url).content.decode()
+        assert "<script>alert" not in body
+        assert 'onmouseover="alert(1)' not in body
+
+
+def test_log_is_fetched_through_the_connector_and_escaped(client, member, monkeypatch):
+    monkeypatch.setitem(CONNECTORS, "fake", FakeConnector)
+    _, kids = flow_with_children(member[1])
+    fetch = lambda self, ext, loc, size: LogChunk(f"<b>{loc}</b>", truncated=True)  # noqa: E731
+    monkeypatch.setattr(FakeConnector, "fetch_log", fetch)
+    body = client.get(f"/runs/{kids['b'].pk}/log/").content.decode()
+    assert "&lt;b&gt;log-b&lt;/b&gt;" in body and "Showing the last" in body
+
+
+def test_backends_page_flags_stale_backends_and_poll_now_is_staff_only(client, member, monkeypatch):
+    user, backend = member
+    backend.last_success_at = timezone.now() - timedelta(hours=1)
+    backend.save()
+    body = client.get("/backends/").content.decode()
+    assert backend.name in body and "stale" in body
+    assert client.post(f"/backends/{backend.pk}/poll/").status_code == 404
+    queued = []
+    monkeypatch.setattr("instances.tasks.poll_backend.delay", queued.append)
+    user.is_staff = True
+    user.save()
+    assert client.post(f"/backends/{backend.pk}/poll/").status_code == 200
+    assert queued == [backend.pk]
+
+
+def test_detail_has_a_gantt_with_the_critical_path(client, member):
+    flow, kids = flow_with_children(member[1])
+    now = timezone.now()
+    for n, name in enumerate("abc"):
+        kids[name].started_at = now - timedelta(minutes=30 - 10 * n)
+        kids[name].finished_at = now - timedelta(minutes=21 - 10 * n)
+        kids[name].save()
+    body = client.get(f"/runs/{flow.pk}/").content.decode()
+    assert body.count('class="bar ') == 3 and body.count(' critical"') == 3
+
+
+def test_critical_path_follows_the_upstream_that_ended_last():
+    from types import SimpleNamespace
+
+    from dashboard.timeline import critical_path
+
+    now = timezone.now()
+
+    def step(pk, end):
+        return SimpleNamespace(pk=pk, started_at=now, finished_at=now + timedelta(minutes=end))
+
+    # 1 → 3, 2 → 3; 2 ended later than 1, so the path is 2, 3
+    assert critical_path([step(1, 1), step(2, 5), step(3, 9)], [(1, 3), (2, 3)]) == {2, 3}
+
+
+def test_big_graphs_draw_only_the_failing_neighbourhood(client, member):
+    flow = InstanceFactory(backend=member[1], name="huge")
+    kids = [InstanceFactory(backend=member[1], parent=flow, name=f"n{n}",
+                            status=Status.FAILED if n == 150 else Status.SUCCEEDED)
+            for n in range(320)]  # fmt: skip
+    Edge.objects.bulk_create(Edge(parent=flow, upstream=kids[n - 1], downstream=kids[n])
+                             for n in range(1, 320))  # fmt: skip
+    body = client.get(f"/runs/{flow.pk}/").content.decode()
+    svg = body[body.index("<svg") : body.index("</svg>")]
+    assert svg.count('class="node"') == 3  # n149 → n150 → n151
+    assert "320 steps" in body and body.count('<tr id="child-') == 320
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["q=%00", "owner=a%00b", "definition=%00", "after=AAAA", "after=%00",
+     "backend=99999999999999999999", "sort=%00", "window=%00", "status=%00&not=%00"],
+)  # fmt: skip
+def test_hostile_query_strings_never_break_the_list(client, member, query):
+    InstanceFactory(backend=member[1])
+    assert client.get(f"/runs/?{query}").status_code == 200
+
+
+def test_hostile_grid_parameters_are_ignored(client, member):
+    InstanceFactory(backend=member[1], definition_id="d")
+    assert client.get(f"/definitions/{member[1].pk}/?id=d&before=%00garbage").status_code == 200
+    assert client.get(f"/definitions/{member[1].pk}/?id=%00").status_code == 404

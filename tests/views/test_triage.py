@@ -1,0 +1,93 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from instances import rollups
+from instances.models import Status
+from tests.factories import BackendFactory, InstanceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_teams(client):
+    mine, theirs = BackendFactory(name="mine"), BackendFactory(name="theirs")
+    client.force_login(UserFactory(teams=[mine.team]))
+    now = timezone.now()
+    for backend, failures in ((mine, 2), (theirs, 5)):
+        for n in range(6):
+            run = InstanceFactory(backend=backend, definition_id="nightly",
+                                  definition_name="nightly load",
+                                  status=Status.FAILED if n < failures else Status.SUCCEEDED,
+                                  run_at=now - timedelta(hours=n),
+                                  duration=timedelta(minutes=n))  # fmt: skip
+            InstanceFactory(backend=backend, parent=run, name="load step",
+                            definition_id="load", status=run.status,
+                            error_message="timeout after 3600 s on 10.0.0.7" if n < failures
+                            else "")  # fmt: skip
+    rollups.rebuild()
+    return mine, theirs
+
+
+def test_overview_counts_only_the_users_runs(client, two_teams):
+    page = client.get("/")
+    assert page.context["counts"]["FAILED"] == 2 and page.context["counts"]["SUCCEEDED"] == 4
+    assert [b.name for b, _ in page.context["matrix"]] == ["mine"]
+    assert page.context["worst"][0]["failed"] == 2
+    assert page.context["worst"][0]["p50"] == 180 and page.context["worst"][0]["p95"] == 300
+    assert page.context["rate"] == pytest.approx(4 / 6)
+    assert "status=FAILED" in page.content.decode()  # every number links to its runs
+
+
+def test_overview_reads_rollups_in_a_fixed_number_of_queries(
+    client, two_teams, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(16):
+        client.get("/?window=30d")
+
+
+def test_runs_chart_is_an_svg_image_whose_policy_runs_no_script(client, two_teams):
+    chart = client.get("/charts/runs.svg?window=7d")
+    assert chart["Content-Type"] == "image/svg+xml" and b"<svg" in chart.content
+    policy = chart["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "Failed" in chart.content.decode()  # series are labelled, not only coloured
+
+
+def test_inbox_groups_failures_by_definition_and_error_signature(client, two_teams):
+    page = client.get("/failures/")
+    (group,) = page.context["groups"]
+    assert len(group["runs"]) == 2 and group["streak"] == 2
+    assert group["signature"] == "timeout after # s on #.#.#.#"
+    assert group["child"].name == "load step"
+    assert f"/runs/{group['child'].pk}/" in page.content.decode()
+
+
+def test_history_grid_is_runs_by_steps_and_hides_other_teams(client, two_teams):
+    mine, theirs = two_teams
+    page = client.get(f"/definitions/{mine.pk}/?id=nightly")
+    assert len(page.context["grid"]) == 6 and page.context["columns"] == ["load step"]
+    assert page.context["rate"] == pytest.approx(4 / 6)
+    assert client.get(f"/definitions/{theirs.pk}/?id=nightly").status_code == 404
+
+
+def test_inbox_and_grid_cost_a_fixed_number_of_queries(client, two_teams,
+                                                      django_assert_max_num_queries):  # fmt: skip
+    mine = two_teams[0]
+    with django_assert_max_num_queries(12):
+        client.get("/failures/")
+    with django_assert_max_num_queries(10):
+        client.get(f"/definitions/{mine.pk}/?id=nightly")
+
+
+def test_overview_takes_a_custom_window_and_a_backend_scope(client, two_teams):
+    mine, theirs = two_teams
+    today = timezone.now().date()
+    page = client.get(f"/?window=custom&start={today - timedelta(days=1)}&end={today}"
+                      f"&backend={mine.pk}")  # fmt: skip
+    assert sum(page.context["counts"].values()) == 6
+    nothing = client.get(f"/?backend={theirs.pk}")  # not theirs to see: no numbers at all
+    assert sum(nothing.context["counts"].values()) == 0
+    empty = client.get("/?window=custom&start=2020-01-01&end=2020-01-02")
+    assert sum(empty.context["counts"].values()) == 0
