@@ -28,17 +28,20 @@ def label(run: Instance) -> str:
 FOCUS_ABOVE = 300  # nodes; beyond this graphviz takes seconds and nobody can read the graph
 
 
-def focus(children: list[Instance], edges: list[tuple[int, int]]) -> list[Instance]:
-    """Failed and running steps and their direct neighbours: where on-call looks first."""
-    hot = {c.pk for c in children if c.status in (Status.FAILED, Status.RUNNING)}
+def focus(children: list[Instance], edges: list[tuple[int, int]], marked: set[int]
+          ) -> list[Instance]:  # fmt: skip
+    """The marked (failing) and running steps and their direct neighbours: where on-call
+    looks first."""
+    hot = marked | {c.pk for c in children if c.status == Status.RUNNING}
     near = hot | {d for u, d in edges if u in hot} | {u for u, d in edges if d in hot}
     return [c for c in children if c.pk in near]
 
 
-def dot_source(parent: Instance, children: list[Instance]) -> str:
+def dot_source(parent: Instance, children: list[Instance], marked: set[int]) -> str:
+    """`marked`: the steps that failed the run, outlined in red."""
     edges = list(Edge.objects.filter(parent=parent).values_list("upstream_id", "downstream_id"))
     if len(children) > FOCUS_ABOVE:
-        children = focus(children, edges)
+        children = focus(children, edges, marked)
     shown = {c.pk for c in children}
     edges = [(u, d) for u, d in edges if u in shown and d in shown]
     graph = graphviz.Digraph("run", graph_attr={"rankdir": "LR", "bgcolor": "transparent"},
@@ -49,7 +52,7 @@ def dot_source(parent: Instance, children: list[Instance]) -> str:
         attrs = {"fillcolor": fill, "shape": shape, "id": f"run{child.pk}",
                  "URL": reverse("run_detail", args=[child.pk]), "target": "_top",
                  "tooltip": f"{child.status}"}  # fmt: skip
-        if child.status == Status.FAILED:
+        if child.pk in marked:
             attrs |= {"penwidth": "3", "color": "#cf222e"}
         graph.node(str(child.pk), label(child), **attrs)
     for upstream, downstream in edges:
@@ -57,8 +60,8 @@ def dot_source(parent: Instance, children: list[Instance]) -> str:
     return graph.source
 
 
-def svg(parent: Instance, children: list[Instance]) -> str:
-    source = dot_source(parent, children)
+def svg(parent: Instance, children: list[Instance], marked: set[int]) -> str:
+    source = dot_source(parent, children, marked)
     key = "dag:" + hashlib.sha256(source.encode()).hexdigest()
     rendered = cache.get(key)
     if rendered is None:

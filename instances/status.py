@@ -1,5 +1,8 @@
 """The one status vocabulary every vendor's runs are normalized into."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import models
 
 
@@ -33,6 +36,21 @@ ICONS = {
     Status.SKIPPED: "↷",
     Status.UNKNOWN: "?",
 }
+
+
+# What makes a run fail, most telling first: a failed step, or when none failed, a canceled
+# one (OCP, for one, marks a task FAILED when one of its subtasks was canceled).
+CULPRITS = (Status.FAILED, Status.CANCELED)
+
+
+def culprits(run_status: str, steps: Iterable[Any]) -> list[Any]:
+    """The steps on-call should open first, in the order given: the failed ones, else (unless
+    the run succeeded all the same) the canceled ones."""
+    steps = list(steps)
+    failed = [step for step in steps if step.status == Status.FAILED]
+    if failed or run_status == Status.SUCCEEDED:
+        return failed
+    return [step for step in steps if step.status == Status.CANCELED]
 
 
 class Kind(models.TextChoices):

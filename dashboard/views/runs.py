@@ -17,6 +17,7 @@ from instances import tasks
 from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
 from instances.models import Backend, Instance, Kind, Poll, Status
+from instances.status import culprits
 
 LOG_BYTES = 64 * 1024
 STALE_AFTER = 3  # poll intervals without success before a backend is flagged stale
@@ -54,10 +55,11 @@ def visible_run(request: HttpRequest, pk: int) -> Instance:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = visible_run(request, pk)
     children = list(run.children.order_by("started_at", "id"))
+    failing = culprits(run.status, children)
     context = {
         "run": run, "children": children,
-        "failed_child": next((c for c in children if c.status == Status.FAILED), None),
-        "dag_svg": dag.svg(run, children) if children else "",
+        "failed_child": failing[0] if failing else None,
+        "dag_svg": dag.svg(run, children, {c.pk for c in failing}) if children else "",
         "focused": len(children) > dag.FOCUS_ABOVE,
         "bars": timeline.gantt(run, children),
         "changes": run.changes.order_by("observed_at"),

@@ -2,7 +2,7 @@
 run-history grid (its last runs × their steps)."""
 
 import re
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from datetime import timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from dashboard import summaries
 from dashboard.filters import text
 from instances.models import Backend, Instance, Status
+from instances.status import CULPRITS, culprits
 
 INBOX_WINDOW = timedelta(days=7)
 INBOX_RUNS = 500
@@ -33,10 +34,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - INBOX_WINDOW
     failed = list(visible.filter(status=Status.FAILED, run_at__gte=since)
                   .select_related("backend").order_by("-run_at")[:INBOX_RUNS])  # fmt: skip
-    failing_child = {}
-    children = Instance.objects.filter(parent__in=[r.pk for r in failed], status=Status.FAILED)
-    for child in children.order_by("parent_id", "started_at", "id"):
-        failing_child.setdefault(child.parent_id, child)
+    steps = defaultdict(list)
+    children = Instance.objects.filter(parent__in=[r.pk for r in failed], status__in=CULPRITS)
+    for child in children.order_by("started_at", "id"):
+        steps[child.parent_id].append(child)
+    failing_child = {pk: culprits(Status.FAILED, kids)[0] for pk, kids in steps.items()}
     groups: OrderedDict = OrderedDict()
     for run in failed:
         child = failing_child.get(run.pk)

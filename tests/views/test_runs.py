@@ -130,6 +130,23 @@ def test_detail_draws_the_dag_with_the_failed_step_highlighted(client, member):
     assert body.count('class="edge"') == 2
 
 
+def test_a_run_failed_by_a_canceled_step_points_at_that_step(client, member):
+    """OCP fails a task whose subtask was canceled: that subtask is where on-call goes."""
+    flow, kids = flow_with_children(member[1], failing="none")
+    kids["c"].status = Status.CANCELED
+    kids["c"].save()
+    body = client.get(f"/runs/{flow.pk}/").content.decode()
+    assert 'id="failing"' in body and f"/runs/{kids['c'].pk}/" in body.split('id="failing"')[1]
+    outlined = body.split(f'id="run{kids["c"].pk}"')[1].split("</g>")[0]
+    assert 'stroke="#cf222e"' in outlined
+    assert 'stroke="#cf222e"' not in body.split(f'id="run{kids["a"].pk}"')[1].split("</g>")[0]
+
+
+def test_a_failed_run_without_steps_or_error_still_has_a_failing_anchor(client, member):
+    run = InstanceFactory(backend=member[1], status=Status.FAILED, error_message="")
+    assert 'id="failing"' in client.get(f"/runs/{run.pk}/").content.decode()
+
+
 def test_hostile_names_are_inert_in_html_and_svg(client, member):
     flow, kids = flow_with_children(member[1])
     kids["a"].name = HOSTILE

@@ -91,3 +91,13 @@ def test_overview_takes_a_custom_window_and_a_backend_scope(client, two_teams):
     assert sum(nothing.context["counts"].values()) == 0
     empty = client.get("/?window=custom&start=2020-01-01&end=2020-01-02")
     assert sum(empty.context["counts"].values()) == 0
+
+
+def test_inbox_points_at_the_canceled_step_when_no_step_failed(client, two_teams):
+    run = InstanceFactory(backend=two_teams[0], definition_id="ocp-task", status=Status.FAILED)
+    InstanceFactory(backend=two_teams[0], parent=run, name="fine", status=Status.SUCCEEDED)
+    canceled = InstanceFactory(backend=two_teams[0], parent=run, name="stopped",
+                               status=Status.CANCELED)  # fmt: skip
+    page = client.get("/failures/")
+    group = next(g for g in page.context["groups"] if g["definition_id"] == "ocp-task")
+    assert group["child"] == canceled
