@@ -151,13 +151,15 @@ class Scenario:
                 tick += definition.every
         self.built_until = now
 
+    # Ticks fall whole periods before and after the epoch, and each run is drawn from its
+    # tick's number, so a seed gives the same world relative to the start whatever the time
+    # of day: tests and demos never depend on when they run.
     def _first_tick(self, definition: Definition, since: datetime) -> datetime:
-        period = definition.every.total_seconds()
-        ticks = -(-since.timestamp() // period)  # ceil
-        return datetime.fromtimestamp(ticks * period, UTC)
+        return self.epoch - (self.epoch - since) // definition.every * definition.every
 
     def _build(self, definition: Definition, tick: datetime) -> Run:
-        rng = random.Random(zlib.crc32(f"{self.seed}/{definition.id}/{tick:%s}".encode()))
+        number = (tick - self.epoch) // definition.every
+        rng = random.Random(zlib.crc32(f"{self.seed}/{definition.id}/{number}".encode()))
         stamp = tick.strftime("%Y%m%d%H%M%S")
         # Increasing with time, as vendors' own sequence ids are; unique per vendor.
         seq = int(tick.timestamp() // 60) % 10**7 * 100 + self.definitions.index(definition)

@@ -1,0 +1,26 @@
+from datetime import UTC, datetime, timedelta
+
+from instances.emulator.scenario import Scenario
+
+
+def shape(scenario: Scenario) -> list[tuple]:
+    """A world as seen from its own start: what ran when, how each step stands now."""
+    now = scenario.now()
+    return [(run.definition_id, run.planned - scenario.epoch, run.status(now),
+             [(step.name, step.status(now, run), step.end - step.start) for step in run.steps])
+            for vendor in scenario.vendors for run in scenario.visible(vendor)]  # fmt: skip
+
+
+def test_a_seed_gives_the_same_world_whatever_the_time_of_day():
+    morning = Scenario(seed=7, speed=0, epoch=datetime(2026, 11, 23, 7, 2, 13, tzinfo=UTC))
+    evening = Scenario(seed=7, speed=0, epoch=datetime(2026, 3, 1, 19, 41, 5, tzinfo=UTC))
+    assert shape(morning) == shape(evening)
+    assert shape(morning) != shape(Scenario(seed=8, speed=0, epoch=morning.epoch))
+
+
+def test_ticks_keep_their_period_as_the_clock_advances():
+    scenario = Scenario(seed=1, speed=0, epoch=datetime(2026, 11, 23, 7, 2, 13, tzinfo=UTC))
+    scenario.advance(3600)
+    planned = sorted(r.planned for r in scenario.visible("ocp") if r.definition_id == "2408")
+    assert {b - a for a, b in zip(planned, planned[1:], strict=False)} == {timedelta(minutes=5)}
+    assert planned[-1] == scenario.epoch + timedelta(hours=1)
