@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from instances.emulator.scenario import Scenario
 
@@ -22,5 +23,5 @@ def test_ticks_keep_their_period_as_the_clock_advances():
     scenario = Scenario(seed=1, speed=0, epoch=datetime(2026, 11, 23, 7, 2, 13, tzinfo=UTC))
     scenario.advance(3600)
     planned = sorted(r.planned for r in scenario.visible("ocp") if r.definition_id == "2408")
-    assert {b - a for a, b in zip(planned, planned[1:], strict=False)} == {timedelta(minutes=5)}
+    assert {b - a for a, b in pairwise(planned)} == {timedelta(minutes=5)}
     assert planned[-1] == scenario.epoch + timedelta(hours=1)
