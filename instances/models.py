@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from typing import Any
 
@@ -263,10 +264,28 @@ class Poll(models.Model):
 def raw_payload_json(raw: Any, limit: int = RAW_PAYLOAD_LIMIT) -> str:
     """Vendor JSON as stored: oversized payloads become a marked, truncated head."""
     text = json.dumps(raw, ensure_ascii=False, default=str)
+    if "\\u0000" in text or UNSTORABLE.search(text):  # rare, so look before cleaning
+        text = json.dumps(storable(raw), ensure_ascii=False, default=str)
     size = len(text.encode())
     if size <= limit:
         return text
     return json.dumps({"_truncated": True, "_bytes": size, "head": text[: limit // 2]})
+
+
+# PostgreSQL text and jsonb cannot hold NUL, nor UTF-8 a lone surrogate (which a JSON
+# "\ud800" escape produces): vendors' strings get U+FFFD in their place.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """A string, or a vendor's JSON, with every unstorable character replaced."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
 
 
 class Rollup(models.Model):

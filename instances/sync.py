@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,7 +24,17 @@ from django.utils import timezone
 from . import bulk, rollups
 from .connectors import CONNECTORS
 from .connectors.base import Connector, ConnectorError, RateLimited, RunRecord
-from .models import Backend, Edge, Instance, Poll, StatusChange, raw_payload_json
+from .models import (
+    UNSTORABLE,
+    Backend,
+    Edge,
+    Instance,
+    Poll,
+    Status,
+    StatusChange,
+    raw_payload_json,
+    storable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +43,9 @@ log = logging.getLogger(__name__)
 WATERMARK_OVERLAP = timedelta(minutes=10)
 # Non-terminal runs that fell out of the list window are re-read, this many per poll.
 REFRESH_LIMIT = 200
+# Running runs read again in detail on every poll, per page of the list, so their steps stay
+# live; beyond this many a run's steps wait for its own list entry to change.
+LIVE_REREADS_PER_PAGE = 50
 BACKOFF_CAP = timedelta(minutes=30)
 # A claim outlives the longest possible poll; a killed worker's claim expires by itself.
 CLAIM_TTL = timedelta(seconds=settings.RUNBOARD_CLAIM_SECONDS)
@@ -190,21 +203,24 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
     """Store one page of top-level records: unchanged ones are only marked seen, changed ones
     are expanded (detail + children) and upserted, transitions recorded."""
     poll.fetched += len(page)
-    valid = [r for r in page if is_storable(backend, r, poll)]
+    valid = [storable_text(r) for r in page if is_storable(backend, r, poll)]
     prints = {r.external_id: fingerprint(r) for r in valid}
     stored = existing(backend, prints)
+    looked_up = set(prints)
     changed = [r for r in valid if is_changed(r, prints, stored)]
     changed_ids = {r.external_id for r in changed}
     # Records that arrive with their children (or are children) need no detail call.
-    to_expand = [r for r in changed if not r.has_children and r.parent_id is None]
+    expandable = [r for r in valid if not r.has_children and r.parent_id is None]
+    to_expand = [r for r in expandable if r.external_id in changed_ids]
+    to_expand += running_unchanged(expandable, changed_ids, stored)[:LIVE_REREADS_PER_PAGE]
     records = [r for r in changed if r.has_children or r.parent_id is not None]
     if to_expand:
         records += connector.expand(to_expand)
-    records = [r for r in records if is_storable(backend, r, poll)]
+    records = [storable_text(r) for r in records if is_storable(backend, r, poll)]
     for record in records:  # children are fingerprinted by their own content
         if record.external_id not in prints:
             prints[record.external_id] = fingerprint(record)
-    stored |= existing(backend, {r.external_id for r in records} - stored.keys())
+    stored |= existing(backend, {r.external_id for r in records} - looked_up)
     now = timezone.now()
     with transaction.atomic():
         relax_durability()
@@ -215,6 +231,18 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
         fetched=poll.fetched, created=poll.created, updated=poll.updated,
         changed=poll.changed, skipped=poll.skipped,
     )  # fmt: skip
+
+
+def running_unchanged(
+    records: list[RunRecord], changed_ids: set[str], stored: dict[str, Stored]
+) -> list[RunRecord]:
+    """Running runs whose list entry did not change: their steps may have moved on all the
+    same (a list entry says RUNNING until the end), so they are read again in detail."""
+    return [
+        r
+        for r in records
+        if r.external_id not in changed_ids and stored[r.external_id].status == Status.RUNNING
+    ]
 
 
 def relax_durability() -> None:
@@ -228,11 +256,22 @@ def relax_durability() -> None:
 
 def is_storable(backend: Backend, record: RunRecord, poll: Poll) -> bool:
     """A record we cannot store is skipped and counted; the rest of its page is stored."""
-    if record.external_id and len(record.external_id) <= 200 and record.name is not None:
+    ext = record.external_id
+    if ext and len(ext) <= 200 and not UNSTORABLE.search(ext) and record.name is not None:
         return True
     log.error("backend %s: skipping unstorable record %r", backend.pk, record.external_id[:200])
     poll.skipped += 1
     return False
+
+
+# Identity is never rewritten: is_storable refuses an id with unstorable characters.
+TEXT_FIELDS = [f.name for f in fields(RunRecord) if f.type == "str" and f.name != "external_id"]
+
+
+def storable_text(record: RunRecord) -> RunRecord:
+    texts = {name: getattr(record, name) for name in TEXT_FIELDS}
+    dirty = {name: storable(text) for name, text in texts.items() if UNSTORABLE.search(text)}
+    return replace(record, **dirty) if dirty else record
 
 
 def is_changed(record: RunRecord, prints: dict[str, str], stored: dict[str, Stored]) -> bool:
@@ -292,7 +331,9 @@ def upsert(
     children = [r for r in records if r.parent_id is not None]
     write_rows(backend, parents, prints, {}, now)
     write_rows(backend, children, prints, pks_of(backend, {r.parent_id for r in children}), now)
-    pks = pks_of(backend, [r.external_id for r in records])
+    created = [r.external_id for r in records if r.external_id not in stored]
+    pks = {r.external_id: stored[r.external_id].pk for r in records if r.external_id in stored}
+    pks |= pks_of(backend, created)
     transitions = [
         (pks[r.external_id], stored[r.external_id].status if r.external_id in stored else "",
          str(r.status), r.vendor_status[:100], now)
@@ -308,21 +349,23 @@ def upsert(
                duration_of(r))  # fmt: skip
         rollups.move(deltas, old.bucket() if old else None, new)
     rollups.apply(backend.pk, deltas)
-    replace_edges(backend, [r for r in records if r.has_children], pks)
-    created = sum(r.external_id not in stored for r in records)
-    poll.created += created
-    poll.updated += len(records) - created
+    replace_edges(backend, [r for r in records if r.has_children], pks, stored)
+    poll.created += len(created)
+    poll.updated += len(records) - len(created)
     poll.changed += sum(from_status != "" for _, from_status, *_ in transitions)
 
 
-def replace_edges(backend: Backend, parents: list[RunRecord], pks: dict[str, int]) -> None:
+def replace_edges(
+    backend: Backend, parents: list[RunRecord], pks: dict[str, int], stored: dict[str, Stored]
+) -> None:
     if not parents:
         return
     wanted_ids = {ext for p in parents for edge in p.edges for ext in edge} - pks.keys()
     pks = pks | pks_of(backend, wanted_ids)
-    parent_pks = [pks[p.external_id] for p in parents]
+    # Only a parent stored before this page can have edges already.
+    known = [pks[p.external_id] for p in parents if p.external_id in stored]
     current = set(
-        Edge.objects.filter(parent_id__in=parent_pks).values_list(
+        Edge.objects.filter(parent_id__in=known).values_list(
             "parent_id", "upstream_id", "downstream_id"
         )
     )
@@ -334,7 +377,7 @@ def replace_edges(backend: Backend, parents: list[RunRecord], pks: dict[str, int
     }
     if wanted == current:
         return
-    Edge.objects.filter(parent_id__in=parent_pks).delete()
+    Edge.objects.filter(parent_id__in=known).delete()
     Edge.objects.bulk_create(
         Edge(parent_id=parent, upstream_id=up, downstream_id=down) for parent, up, down in wanted
     )

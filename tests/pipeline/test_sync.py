@@ -53,7 +53,7 @@ def test_first_poll_stores_runs_children_edges_and_history(fake, backend):
 
 
 def test_repolling_unchanged_data_writes_nothing(fake, backend):
-    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2"))
+    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2", Status.SUCCEEDED))
     sync.poll_backend(backend.pk)
     before = dict(Instance.objects.values_list("external_id", "updated_at"))
     fake.calls.clear()
@@ -61,11 +61,34 @@ def test_repolling_unchanged_data_writes_nothing(fake, backend):
     assert dict(Instance.objects.values_list("external_id", "updated_at")) == before
     assert StatusChange.objects.count() == 8
     assert (poll.created, poll.updated, poll.changed) == (0, 0, 0)
-    assert not [c for c in fake.calls if c.startswith("expand")]
+    # the running flow is read again for its steps; the finished one is not
+    assert [c for c in fake.calls if c.startswith("expand")] == ["expand f1"]
+
+
+def test_steps_of_a_running_run_move_on_while_its_list_entry_stays_the_same(fake, backend):
+    root, kids, edges = three_task_flow("f1")
+    vendor_with(fake, (root, kids, edges))
+    sync.poll_backend(backend.pk)
+    kids[0] = replace(kids[0], status=Status.SUCCEEDED)
+    kids[1] = replace(kids[1], status=Status.FAILED)
+    vendor_with(fake, (root, kids, edges))  # the flow's own entry still says RUNNING
+    poll = sync.poll_backend(backend.pk)
+    assert Instance.objects.get(external_id="f1.b").status == Status.FAILED
+    assert (poll.updated, poll.changed) == (2, 2)
+    assert Instance.objects.get(external_id="f1").changes.count() == 1
+
+
+def test_running_runs_read_again_per_page_are_capped(fake, backend, monkeypatch):
+    monkeypatch.setattr(sync, "LIVE_REREADS_PER_PAGE", 1)
+    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2"))  # one page of two
+    sync.poll_backend(backend.pk)
+    fake.calls.clear()
+    sync.poll_backend(backend.pk)
+    assert [c for c in fake.calls if c.startswith("expand")] == ["expand f1"]
 
 
 def test_a_status_change_expands_only_that_run_and_records_one_transition(fake, backend):
-    vendor_with(fake, three_task_flow("f1"), three_task_flow("f2"))
+    vendor_with(fake, three_task_flow("f1", Status.SUCCEEDED), three_task_flow("f2"))
     sync.poll_backend(backend.pk)
     vendor_with(fake, three_task_flow("f2", Status.FAILED, failing="f2.b"))
     fake.calls.clear()
@@ -200,3 +223,19 @@ def test_an_unforeseen_payload_error_is_recorded_like_any_other(fake, backend):
     assert poll.outcome == Poll.Outcome.ERROR and "unexpected ValueError" in poll.error
     backend.refresh_from_db()
     assert backend.consecutive_failures == 1 and backend.claimed_until is None
+
+
+def test_characters_postgresql_cannot_store_are_replaced_not_fatal(fake, backend):
+    """Text and jsonb cannot hold NUL, UTF-8 cannot hold a lone surrogate (JSON's "\\ud800"):
+    a vendor that sends one must not stop the backend from being stored, poll after poll."""
+    root, kids, edges = three_task_flow("f1")
+    raw = {"name\x00": "night\x00ly", "nested": ["\ud83d"], "slash": "\\u0000"}
+    root = replace(root, name="night\x00ly", error_message="boom\ud800", raw=raw)
+    unstorable_id = flow("f\x00")
+    vendor_with(fake, (root, kids, edges), three_task_flow("f2"), (unstorable_id, [], []))
+    poll = sync.poll_backend(backend.pk)
+    assert poll.outcome == Poll.Outcome.PARTIAL and poll.skipped == 1
+    stored = Instance.objects.get(external_id="f1")
+    assert stored.name == "night\ufffdly" and stored.error_message == "boom\ufffd"
+    assert stored.raw == {"name\ufffd": "night\ufffdly", "nested": ["\ufffd"], "slash": "\\u0000"}
+    assert Instance.objects.filter(external_id="f2").exists()
