@@ -5,8 +5,10 @@ Connectors know HTTP and vendor formats and nothing of the database.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -100,14 +102,18 @@ class Connector(ABC):
         """Top-level runs active or triggered since `since` (None: the vendor's default
         window), a page at a time, without children."""
 
-    @abstractmethod
     def expand(self, records: Iterable[RunRecord]) -> list[RunRecord]:
         """Detail for these top-level runs: each record again, with has_children=True and
         its edges, followed by its children."""
+        return self.refresh(r.external_id for r in records)
 
-    @abstractmethod
     def refresh(self, external_ids: Iterable[str]) -> list[RunRecord]:
         """Current state of these top-level runs (stored but not yet terminal)."""
+        return in_parallel(self.detail, external_ids)
+
+    def detail(self, external_id: str) -> list[RunRecord]:
+        """One top-level run read by its id, with has_children=True, then its children."""
+        raise NotImplementedError(f"{self.kind} has no detail call")
 
     @abstractmethod
     def fetch_log(self, external_id: str, log_locator: str, max_bytes: int) -> LogChunk:
@@ -127,3 +133,29 @@ def offset_pages(fetch: Callable[[int, int], tuple[list, int]], size: int) -> It
         offset += len(items)
         if len(items) < size or offset >= total:
             return
+
+
+# Detail calls in flight per poll: vendor APIs list runs without their steps, so a first poll
+# makes thousands of calls, and at a 100 ms round trip one at a time they take minutes.
+DETAIL_CONCURRENCY = 8
+
+
+def in_parallel[T](fetch: Callable[[T], list[RunRecord]], items: Iterable[T]) -> list[RunRecord]:
+    """fetch(item) for every item, DETAIL_CONCURRENCY at a time, records in item order. The
+    first error is raised and the calls not yet started are dropped."""
+    failed = threading.Event()
+
+    def unless_failed(item: T) -> list[RunRecord]:
+        if failed.is_set():
+            return []
+        try:
+            return fetch(item)
+        except BaseException:
+            failed.set()
+            raise
+
+    pool = ThreadPoolExecutor(DETAIL_CONCURRENCY, thread_name_prefix="detail")
+    try:
+        return [record for records in pool.map(unless_failed, items) for record in records]
+    finally:
+        pool.shutdown(cancel_futures=True)

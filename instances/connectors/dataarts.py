@@ -21,7 +21,7 @@ from .base import (
     VendorError,
     offset_pages,
 )  # fmt: skip
-from .http import VendorHTTP
+from .http import CachedTokenAuth, VendorHTTP
 from .normalize import epoch_ms, nested_json, status_from
 
 PAGE_SIZE = 100
@@ -36,17 +36,17 @@ STATUS = {"waiting": Status.PENDING, "waiting-confirm": Status.PENDING,
           "skip": Status.SKIPPED, "manual-stop": Status.CANCELED, "other": Status.UNKNOWN}  # fmt: skip
 
 
-class IamToken(httpx.Auth):
-    """A cached IAM password token (24 h), fetched again once when the gateway refuses it."""
+class IamToken(CachedTokenAuth):
+    """A cached IAM password token (24 h)."""
 
     def __init__(self, iam_url: str, credentials: dict, project_id: str):
+        super().__init__()
         self.iam = VendorHTTP(iam_url)
         self.body = {"auth": {
             "identity": {"methods": ["password"], "password": {"user": {
                 "name": credentials.get("username", ""), "password": credentials.get("password", ""),
                 "domain": {"name": credentials.get("domain_name", "")}}}},
             "scope": {"project": {"id": project_id}}}}  # fmt: skip
-        self.token = ""
 
     def fetch(self) -> str:
         response = self.iam.request("POST", "/v3/auth/tokens", json=self.body)
@@ -55,14 +55,8 @@ class IamToken(httpx.Auth):
             raise AuthError(f"IAM token: HTTP {response.status_code} {response.text[:200]}")
         return token
 
-    def auth_flow(self, request: httpx.Request):
-        for attempt in range(2):
-            self.token = self.token or self.fetch()
-            request.headers["X-Auth-Token"] = self.token
-            response = yield request
-            if response.status_code != 401 or attempt:
-                return
-            self.token = ""
+    def apply(self, request: httpx.Request, token: str) -> None:
+        request.headers["X-Auth-Token"] = token
 
 
 class DataArts(Connector):
@@ -137,12 +131,6 @@ class DataArtsFactory(DataArts):
 
             for items in offset_pages(fetch, PAGE_SIZE):
                 yield [self.job_record(item) for item in items]
-
-    def expand(self, records):
-        return self.refresh(r.external_id for r in records)
-
-    def refresh(self, external_ids):
-        return [record for external_id in external_ids for record in self.detail(external_id)]
 
     def detail(self, external_id: str) -> list[RunRecord]:
         name, _, instance_id = external_id.rpartition("/")

@@ -13,8 +13,15 @@ import httpx
 
 from instances.status import Kind, Status
 
-from .base import AuthError, BadPayload, Connector, LogChunk, RunRecord, VendorError
-from .http import VendorHTTP
+from .base import (
+    AuthError,
+    BadPayload,
+    Connector,
+    LogChunk,
+    RunRecord,
+    VendorError,
+)
+from .http import CachedTokenAuth, VendorHTTP
 from .normalize import java_date, naive_local, nested_json, status_from
 from .signing import enos_encryption, enos_signature
 
@@ -41,17 +48,16 @@ def camel(payload):
     return payload
 
 
-class ApimAuth(httpx.Auth):
+class ApimAuth(CachedTokenAuth):
     """APIM: a cached access token (sha256 'encryption' to get it) and a per-request sha256
-    signature over token, sorted query, body, timestamp and secret. An expired token is
-    fetched again once per request."""
+    signature over token, sorted query, body, timestamp and secret."""
 
     def __init__(self, base_url: str, app_key: str, app_secret: str):
+        super().__init__()
         self.app_key, self.app_secret = app_key, app_secret
         self.token_service = VendorHTTP(base_url)  # its own retries and typed errors
-        self.token = ""
 
-    def fetch_token(self) -> str:
+    def fetch(self) -> str:
         stamp = str(int(time.time() * 1000))
         body = {"appKey": self.app_key, "timestamp": int(stamp),
                 "encryption": enos_encryption(self.app_key, stamp, self.app_secret)}  # fmt: skip
@@ -63,23 +69,14 @@ class ApimAuth(httpx.Auth):
         except (AttributeError, KeyError, TypeError) as exc:
             raise BadPayload(f"APIM token reply unreadable: {str(reply)[:200]}") from exc
 
-    def sign(self, request: httpx.Request) -> None:
+    def apply(self, request: httpx.Request, token: str) -> None:
         stamp = str(int(time.time() * 1000))
         query = dict(request.url.params.multi_items())
-        request.headers["apim-accesstoken"] = self.token
+        request.headers["apim-accesstoken"] = token
         request.headers["apim-timestamp"] = stamp
         request.headers["apim-signature"] = enos_signature(
-            self.token, query, request.content.decode(), stamp, self.app_secret
+            token, query, request.content.decode(), stamp, self.app_secret
         )
-
-    def auth_flow(self, request: httpx.Request):
-        for attempt in range(2):
-            self.token = self.token or self.fetch_token()
-            self.sign(request)
-            response = yield request
-            if response.status_code != 401 or attempt:
-                return
-            self.token = ""  # expired or revoked: fetch a new one and try once more
 
 
 class EnosBatchV21(Connector):
@@ -137,18 +134,9 @@ class EnosBatchV21(Connector):
                 return
             page += 1
 
-    def expand(self, records):
-        out = []
-        for record in records:
-            flow = self.call("GET", "flowInstances", "get", flowInstId=record.external_id)
-            out += self.flow_record(flow, with_tasks=True)
-        return out
-
-    def refresh(self, external_ids):
-        return self.expand(
-            RunRecord(external_id=i, kind=Kind.FLOW, name="", status=Status.UNKNOWN,
-                      vendor_status="") for i in external_ids
-        )  # fmt: skip
+    def detail(self, flow_id: str) -> list[RunRecord]:
+        flow = self.call("GET", "flowInstances", "get", flowInstId=flow_id)
+        return self.flow_record(flow, with_tasks=True)
 
     def fetch_log(self, external_id, log_locator, max_bytes):
         data = self.call("GET", "taskInstances", "getLog", taskInstId=log_locator,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,35 @@ def use_transport(transport: httpx.BaseTransport) -> Iterator[None]:
         yield
     finally:
         _transport = previous
+
+
+class CachedTokenAuth(httpx.Auth):
+    """A token fetched once and shared by all of a connector's requests and threads; fetched
+    again (once per request, and once for all threads) when the vendor refuses it."""
+
+    def __init__(self) -> None:
+        self.token = ""
+        self.lock = threading.Lock()
+
+    def fetch(self) -> str:
+        raise NotImplementedError
+
+    def apply(self, request: httpx.Request, token: str) -> None:
+        raise NotImplementedError
+
+    def current(self, refused: str = "") -> str:
+        with self.lock:
+            if not self.token or self.token == refused:
+                self.token = self.fetch()
+            return self.token
+
+    def auth_flow(self, request: httpx.Request):
+        token = self.current()
+        self.apply(request, token)
+        response = yield request
+        if response.status_code == 401:  # expired or revoked
+            self.apply(request, self.current(refused=token))
+            yield request
 
 
 class VendorHTTP:

@@ -90,18 +90,6 @@ class OcpConnector(Connector):
                 return
             page += 1
 
-    def expand(self, records):
-        out = []
-        for record in records:
-            out += self.detail(record.external_id)
-        return out
-
-    def refresh(self, external_ids):
-        out = []
-        for external_id in external_ids:
-            out += self.detail(external_id)
-        return out
-
     def detail(self, task_id: str) -> list[RunRecord]:
         data = self.data(f"/api/v2/tasks/instances/{task_id}")
         subtasks = data.get("subtasks") or []

@@ -78,7 +78,7 @@ def test_repolling_unchanged_data_writes_nothing(emulator, tmp_path):
 
 def test_two_workers_racing_poll_a_backend_once(emulator, tmp_path):
     backend = ocp_backend(emulator)
-    emulator.faults["ocp"] = Fault(latency=0.01)  # a poll long enough for the race to overlap
+    emulator.faults["ocp"] = Fault(latency=0.1)  # a poll long enough for the race to overlap
     env = database_env()
     with (
         worker(tmp_path / "one.log", env, name="one"),
@@ -94,7 +94,7 @@ def test_two_workers_racing_poll_a_backend_once(emulator, tmp_path):
 
 def test_a_worker_killed_mid_poll_loses_nothing_committed(emulator, tmp_path):
     backend = ocp_backend(emulator)
-    emulator.faults["ocp"] = Fault(latency=0.02)
+    emulator.faults["ocp"] = Fault(latency=0.2)  # pages keep coming after the first one
     env = database_env() | {"RUNBOARD_CLAIM_SECONDS": "3"}
     with worker(tmp_path / "first.log", env) as first:
         tasks.poll_backend.delay(backend.pk)
