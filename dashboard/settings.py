@@ -178,6 +178,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # Runboards (or test runs) sharing one Redis keep their queues apart: a task a killed
+    # worker left unacknowledged is redelivered only to its own kind.
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("RUNBOARD_BROKER_PREFIX",
+                                                                  default="")  # fmt: skip
 else:
     _broker_dir = VAR_DIR / "broker"
     for folder in ("processed", "control"):  # kombu will not create them

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 
-from . import crypto
+from . import crypto, jsontext
 from .connectors import kind_choices
 from .connectors.base import BackendConfig
 from .status import TERMINAL, Kind, Status
@@ -263,9 +263,9 @@ class Poll(models.Model):
 
 def raw_payload_json(raw: Any, limit: int = RAW_PAYLOAD_LIMIT) -> str:
     """Vendor JSON as stored: oversized payloads become a marked, truncated head."""
-    text = json.dumps(raw, ensure_ascii=False, default=str)
+    text = jsontext.dumps(raw)
     if "\\u0000" in text or UNSTORABLE.search(text):  # rare, so look before cleaning
-        text = json.dumps(storable(raw), ensure_ascii=False, default=str)
+        text = jsontext.dumps(storable(raw))
     size = len(text.encode())
     if size <= limit:
         return text

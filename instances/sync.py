@@ -8,7 +8,6 @@ and the next poll resumes from the same watermark.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 import time
@@ -21,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import bulk, rollups
+from . import bulk, jsontext, rollups
 from .connectors import CONNECTORS
 from .connectors.base import Connector, ConnectorError, RateLimited, RunRecord
 from .models import (
@@ -177,10 +176,9 @@ FINGERPRINTED = [f.name for f in fields(RunRecord) if f.name not in ("has_childr
 
 
 def fingerprint(record: RunRecord) -> str:
-    content = json.dumps(
-        [getattr(record, name) for name in FINGERPRINTED], default=str, sort_keys=True
-    )
-    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+    content = jsontext.dumps([getattr(record, name) for name in FINGERPRINTED], sort_keys=True)
+    # a lone surrogate in a raw payload is hashed as it came
+    return hashlib.blake2b(content.encode(errors="surrogatepass"), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -414,7 +412,7 @@ def row(
     """One record as a row of COLUMNS; JSON columns as text, times as aware datetimes."""
     return [
         backend.pk, r.external_id, str(r.kind), parent_pk, r.name[:500], r.definition_id[:200],
-        r.definition_name[:500], str(r.status), r.vendor_status[:100], json.dumps(list(r.flags)),
+        r.definition_name[:500], str(r.status), r.vendor_status[:100], jsontext.dumps(r.flags),
         r.planned_at, r.started_at, r.finished_at, duration_of(r),
         r.started_at or r.planned_at or now, r.attempts, r.owner[:200], r.executor[:200],
         r.cycle[:20], r.business_date, r.log_locator[:1000], r.error_message,

@@ -10,12 +10,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBE = (
     "import json; from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default'], 'broker': s.CELERY_BROKER_URL, "
-    "'cache': s.CACHES['default'], 'tz': s.TIME_ZONE, 'use_tz': s.USE_TZ}, default=str))"
+    "'cache': s.CACHES['default'], 'tz': s.TIME_ZONE, 'use_tz': s.USE_TZ, "
+    "'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS}, default=str))"
 )
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    ours = {"DATABASE_URL", "REDIS_URL", "RUNBOARD_BROKER_PREFIX"}
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.pop("SECRET_KEY", None)
     clean.pop("DEBUG", None)
     clean.update(env, DJANGO_SETTINGS_MODULE="dashboard.settings")
@@ -47,6 +49,12 @@ def test_redis_url_selects_redis_broker_and_cache():
     assert values["broker"] == "redis://cache.example:6380/3"
     assert values["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert values["cache"]["LOCATION"] == "redis://cache.example:6380/3"
+    assert values["transport"]["global_keyprefix"] == ""
+
+
+def test_a_broker_prefix_keeps_runboards_sharing_a_redis_apart():
+    result = load_settings(DEBUG="1", REDIS_URL="redis://r:6379/0", RUNBOARD_BROKER_PREFIX="a:")
+    assert json.loads(result.stdout)["transport"]["global_keyprefix"] == "a:"
 
 
 def test_secret_key_is_required_unless_debug():

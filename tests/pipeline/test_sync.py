@@ -225,11 +225,12 @@ def test_an_unforeseen_payload_error_is_recorded_like_any_other(fake, backend):
     assert backend.consecutive_failures == 1 and backend.claimed_until is None
 
 
-def test_characters_postgresql_cannot_store_are_replaced_not_fatal(fake, backend):
-    """Text and jsonb cannot hold NUL, UTF-8 cannot hold a lone surrogate (JSON's "\\ud800"):
-    a vendor that sends one must not stop the backend from being stored, poll after poll."""
+def test_unstorable_characters_are_replaced_and_huge_numbers_kept(fake, backend):
+    """Text and jsonb cannot hold NUL, UTF-8 cannot hold a lone surrogate (JSON's "\\ud800"),
+    and orjson refuses integers beyond 64 bits: a vendor that sends any of them must not stop
+    the backend from being stored, poll after poll."""
     root, kids, edges = three_task_flow("f1")
-    raw = {"name\x00": "night\x00ly", "nested": ["\ud83d"], "slash": "\\u0000"}
+    raw = {"name\x00": "night\x00ly", "nested": ["\ud83d"], "slash": "\\u0000", "big": 2**70}
     root = replace(root, name="night\x00ly", error_message="boom\ud800", raw=raw)
     unstorable_id = flow("f\x00")
     vendor_with(fake, (root, kids, edges), three_task_flow("f2"), (unstorable_id, [], []))
@@ -237,5 +238,6 @@ def test_characters_postgresql_cannot_store_are_replaced_not_fatal(fake, backend
     assert poll.outcome == Poll.Outcome.PARTIAL and poll.skipped == 1
     stored = Instance.objects.get(external_id="f1")
     assert stored.name == "night\ufffdly" and stored.error_message == "boom\ufffd"
-    assert stored.raw == {"name\ufffd": "night\ufffdly", "nested": ["\ufffd"], "slash": "\\u0000"}
+    assert stored.raw == {"name\ufffd": "night\ufffdly", "nested": ["\ufffd"], "slash": "\\u0000",
+                          "big": 2**70}  # fmt: skip
     assert Instance.objects.filter(external_id="f2").exists()
