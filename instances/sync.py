@@ -268,8 +268,9 @@ TEXT_FIELDS = [f.name for f in fields(RunRecord) if f.type == "str" and f.name !
 
 def storable_text(record: RunRecord) -> RunRecord:
     texts = {name: getattr(record, name) for name in TEXT_FIELDS}
-    dirty = {name: storable(text) for name, text in texts.items() if UNSTORABLE.search(text)}
-    return replace(record, **dirty) if dirty else record
+    if not UNSTORABLE.search("".join(texts.values())):  # one look for the usual clean record
+        return record
+    return replace(record, **{name: storable(text) for name, text in texts.items()})
 
 
 def is_changed(record: RunRecord, prints: dict[str, str], stored: dict[str, Stored]) -> bool:
