@@ -203,6 +203,8 @@ RUNBOARD_BEAT_SECONDS = env.float("RUNBOARD_BEAT_SECONDS", default=5.0)
 RUNBOARD_REFRESH_SECONDS = env.int("RUNBOARD_REFRESH_SECONDS", default=10)
 # Runs older than this are pruned daily (hourly rollups are kept: they are the history).
 RUNBOARD_RETENTION_DAYS = env.int("RUNBOARD_RETENTION_DAYS", default=90)
+# A running run whose status has not moved for this long is stuck (overview, inbox).
+RUNBOARD_STUCK_AFTER_MINUTES = env.int("RUNBOARD_STUCK_AFTER_MINUTES", default=120)
 CELERY_BEAT_SCHEDULE = {
     "prune-old-runs": {"task": "instances.prune_old_runs", "schedule": 24 * 3600},
     "poll-due-backends": {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
@@ -15,7 +16,13 @@ from dashboard.filters import is_id
 from instances.models import Backend, Instance, Rollup, Status, StatusRollup
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-STUCK_AFTER = timedelta(hours=2)  # running with no status change for this long
+# A running run is stuck when its status has not moved for this long (settings), or when it
+# has run OVERDUE_FACTOR times its definition's usual duration (the mean of its successful
+# runs over USUAL_WINDOW) and at least OVERDUE_MARGIN more.
+OVERDUE_FACTOR = 3
+OVERDUE_MARGIN = timedelta(minutes=5)
+USUAL_WINDOW = timedelta(days=30)
+STUCK_CANDIDATES = 500  # running top-level runs looked at, longest-running first
 
 
 @dataclass
@@ -153,9 +160,46 @@ def add_duration_percentiles(scope: Scope, items: list[dict], per_item: int = 20
         item["p95"] = found[min(len(found) - 1, int(len(found) * 0.95))] if found else None
 
 
-def stuck(scope: Scope, limit: int = 20) -> QuerySet[Instance]:
-    """Running top-level runs whose status has not moved for STUCK_AFTER."""
-    return (Instance.objects.filter(backend__in=scope.backends, parent__isnull=True,
-                                    status=Status.RUNNING,
-                                    status_changed_at__lt=timezone.now() - STUCK_AFTER)
-            .select_related("backend").order_by("status_changed_at")[:limit])  # fmt: skip
+@dataclass
+class Stuck:
+    run: Instance
+    running_for: timedelta
+    usual: timedelta | None  # the definition's usual duration, when it made the run stuck
+    unchanged_for: timedelta | None  # how long the status has not moved, when that did
+
+
+def stuck(scope: Scope, limit: int = 20) -> list[Stuck]:
+    """Running top-level runs that are stuck, longest-running first."""
+    now = timezone.now()
+    running = list(Instance.objects.filter(backend__in=scope.backends, parent__isnull=True,
+                                           status=Status.RUNNING)
+                   .select_related("backend").order_by("run_at")[:STUCK_CANDIDATES])  # fmt: skip
+    usual = usual_durations(running, now)
+    silent_after = timedelta(minutes=settings.RUNBOARD_STUCK_AFTER_MINUTES)
+    found = []
+    for run in running:
+        running_for = now - (run.started_at or run.run_at)
+        typical = usual.get((run.backend_id, run.definition_id))
+        overdue = typical is not None and running_for > max(typical * OVERDUE_FACTOR,
+                                                            typical + OVERDUE_MARGIN)  # fmt: skip
+        silent = now - run.status_changed_at
+        if overdue or silent > silent_after:
+            found.append(Stuck(run, running_for, typical if overdue else None,
+                               silent if silent > silent_after else None))  # fmt: skip
+    return found[:limit]
+
+
+def usual_durations(runs: list[Instance], now: datetime) -> dict[tuple[int, str], timedelta]:
+    """(backend, definition) → mean duration of its successful top-level runs, from rollups."""
+    wanted = Q()
+    for backend_id, definition_id in {(r.backend_id, r.definition_id) for r in runs
+                                      if r.definition_id}:  # fmt: skip
+        wanted |= Q(backend=backend_id, definition_id=definition_id)
+    if not wanted:
+        return {}
+    rows = (Rollup.objects.filter(wanted, top_level=True, status=Status.SUCCEEDED,
+                                  hour__gte=now - USUAL_WINDOW)
+            .values("backend", "definition_id")
+            .annotate(seconds=Sum("duration_seconds"), timed=Sum("timed_runs")))  # fmt: skip
+    return {(r["backend"], r["definition_id"]): timedelta(seconds=r["seconds"] / r["timed"])
+            for r in rows if r["timed"]}  # fmt: skip

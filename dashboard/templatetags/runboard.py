@@ -1,4 +1,4 @@
-from datetime import UTC
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 from django import template
@@ -7,6 +7,20 @@ from django.utils.html import format_html, format_html_join
 
 register = template.Library()
 FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@register.filter
+def span(duration: timedelta | None) -> str:
+    """A duration as people say it: 2 d 3 h, 2 h 10 min, 12 min, 45 s."""
+    if duration is None:
+        return "—"
+    seconds = int(duration.total_seconds())
+    days, hours, minutes = seconds // 86400, seconds // 3600 % 24, seconds // 60 % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"
 
 
 @register.simple_tag

@@ -101,3 +101,31 @@ def test_inbox_points_at_the_canceled_step_when_no_step_failed(client, two_teams
     page = client.get("/failures/")
     group = next(g for g in page.context["groups"] if g["definition_id"] == "ocp-task")
     assert group["child"] == canceled
+
+
+def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, two_teams):
+    mine, theirs = two_teams
+    now = timezone.now()
+    for n in range(5):  # "hourly load" usually takes 10 minutes
+        InstanceFactory(backend=mine, definition_id="hourly", status=Status.SUCCEEDED,
+                        run_at=now - timedelta(hours=n + 2), duration=timedelta(minutes=10))  # fmt: skip
+    rollups.rebuild()
+
+    def running(backend, minutes, silent_minutes=1, definition="hourly"):
+        began = now - timedelta(minutes=minutes)
+        return InstanceFactory(backend=backend, definition_id=definition, status=Status.RUNNING,
+                               run_at=began, started_at=began,
+                               status_changed_at=now - timedelta(minutes=silent_minutes))  # fmt: skip
+
+    overdue = running(mine, 45)
+    running(mine, 15)  # longer than usual, not far longer
+    silent = running(mine, 200, silent_minutes=180, definition="no history")
+    running(theirs, 500, silent_minutes=500)
+    page = client.get("/failures/")
+    found = {item.run: item for item in page.context["stuck"]}
+    assert set(found) == {silent, overdue}
+    assert found[overdue].usual == timedelta(minutes=10) and found[overdue].unchanged_for is None
+    assert found[silent].usual is None and found[silent].unchanged_for > timedelta(hours=2)
+    body = page.content.decode()
+    assert "running 45 min, usually 10 min" in body and "no status change for 3 h 0 min" in body
+    assert [item.run for item in client.get("/").context["stuck"]] == [silent, overdue]
