@@ -107,8 +107,10 @@ def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, tw
     mine, theirs = two_teams
     now = timezone.now()
     for n in range(5):  # "hourly load" usually takes 10 minutes
-        InstanceFactory(backend=mine, definition_id="hourly", status=Status.SUCCEEDED,
-                        run_at=now - timedelta(hours=n + 2), duration=timedelta(minutes=10))  # fmt: skip
+        InstanceFactory(
+            backend=mine, definition_id="hourly", status=Status.SUCCEEDED,
+            run_at=now - timedelta(hours=n + 2), duration=timedelta(minutes=10),
+        )  # fmt: skip
     rollups.rebuild()
 
     def running(backend, minutes, silent_minutes=1, definition="hourly"):
