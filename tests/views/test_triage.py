@@ -114,9 +114,11 @@ def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, tw
     rollups.rebuild()
 
     def running(backend, minutes, silent_minutes=1, definition="hourly"):
-        began, changed = now - timedelta(minutes=minutes), now - timedelta(minutes=silent_minutes)
-        return InstanceFactory(backend=backend, definition_id=definition, status=Status.RUNNING,
-                               run_at=began, started_at=began, status_changed_at=changed)  # fmt: skip
+        began = now - timedelta(minutes=minutes)
+        return InstanceFactory(
+            backend=backend, definition_id=definition, status=Status.RUNNING, run_at=began,
+            started_at=began, status_changed_at=now - timedelta(minutes=silent_minutes),
+        )  # fmt: skip
 
     overdue = running(mine, 45)
     running(mine, 15)  # longer than usual, not far longer
