@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from instances.models import Instance, Kind, Status
 
@@ -32,6 +32,8 @@ class RunFilter:
     statuses: list[str] = field(default_factory=list)
     exclude_statuses: list[str] = field(default_factory=list)
     window: str = "24h"
+    span: tuple[datetime, datetime] | None = None  # the dates of window=custom
+    team: int | None = None
     owner: str = ""
     definition: str = ""
     q: str = ""
@@ -47,8 +49,10 @@ class RunFilter:
             kinds=[k for k in query.getlist("kind") if k in Kind.values],
             statuses=[s for s in query.getlist("status") if s in statuses],
             exclude_statuses=[s for s in query.getlist("not") if s in statuses],
-            window=query.get("window") if query.get("window") in WINDOWS else
-            ("all" if query.get("window") == "all" else "24h"),
+            window=query.get("window") if query.get("window") in [*WINDOWS, "all", "custom"]
+            else "24h",
+            span=custom_window(query.get("start", ""), query.get("end", "")),
+            team=int(query["team"]) if is_id(query.get("team", "")) else None,
             owner=text(query, "owner"), definition=text(query, "definition"),
             q=text(query, "q").strip(),
             roots_only=query.get("roots") == "1",
@@ -59,8 +63,12 @@ class RunFilter:
     def apply(self, runs: QuerySet[Instance], now: datetime | None = None) -> QuerySet[Instance]:
         if self.window in WINDOWS:
             runs = runs.in_window((now or timezone.now()) - WINDOWS[self.window])
+        elif self.window == "custom" and self.span:
+            runs = runs.in_window(*self.span)
         if self.backends:
             runs = runs.filter(backend__in=self.backends)
+        if self.team:
+            runs = runs.filter(backend__team=self.team)
         if self.kinds:
             runs = runs.filter(kind__in=self.kinds)
         if self.statuses:
@@ -108,6 +116,15 @@ def decode_cursor(text: str) -> tuple[str, int] | None:
         return (value.replace("\x00", ""), int(pk)) if is_id(pk) else None
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
+    """[start day 00:00, end day 24:00) in UTC, at most a year; None when unreadable."""
+    first, last = parse_date(start or ""), parse_date(end or "")
+    if not first or not last or last < first or (last - first).days > 366:
+        return None
+    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    return begin, datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
 
 
 def is_id(text: str) -> bool:

@@ -4,15 +4,14 @@ raw runs) and always scoped to the backends a user may see."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
-from dashboard.filters import is_id
+from dashboard.filters import custom_window, is_id
 from instances.models import Backend, Instance, Rollup, Status, StatusRollup
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -56,15 +55,6 @@ class Scope:
     def status_rollups(self) -> QuerySet[StatusRollup]:
         return StatusRollup.objects.filter(backend__in=self.backends, top_level=True,
                                            hour__gte=self.start, hour__lt=self.end)  # fmt: skip
-
-
-def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
-    """[start day 00:00, end day 24:00) in UTC, at most a year; None when unreadable."""
-    first, last = parse_date(start or ""), parse_date(end or "")
-    if not first or not last or last < first or (last - first).days > 366:
-        return None
-    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    return begin, datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
 
 
 def by_status(scope: Scope) -> dict[str, int]:

@@ -1,5 +1,7 @@
 """The landing page: what ran, what failed and what is stuck, per window and scope."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -37,9 +39,17 @@ def overview(request: HttpRequest) -> HttpResponse:
         previous_rate is not None else None,
         "matrix": summaries.matrix(scope), "worst": summaries.worst_definitions(scope),
         "stuck": summaries.stuck(scope), "total": sum(counts.values()),
-        "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(), "runs_query": runs_query(request),
     }  # fmt: skip
     return render(request, "dashboard/overview.html", context)
+
+
+def runs_query(request: HttpRequest) -> str:
+    """The run list's query for the runs the overview counts: top-level, its window and scope
+    (each number's link adds its status, backend or definition)."""
+    scope = {key: request.GET[key] for key in ("window", "start", "end", "backend", "team")
+             if request.GET.get(key)}  # fmt: skip
+    return urlencode(scope | {"roots": "1"})
 
 
 # The chart is an image document: pygal's own <style> may apply inside it; no script runs.

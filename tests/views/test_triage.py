@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -132,3 +133,24 @@ def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, tw
     body = page.content.decode()
     assert "running 45 min, usually 10 min" in body and "no status change for 3 h 0 min" in body
     assert [item.run for item in client.get("/").context["stuck"]] == [silent, overdue]
+
+
+@pytest.mark.parametrize("scope", ["window=7d", "window=custom&start={yesterday}&end={today}",
+                                   "team={team}", "backend={backend}"])  # fmt: skip
+def test_every_overview_number_links_to_exactly_those_runs(client, two_teams, scope):
+    mine, _ = two_teams
+    today = timezone.now().date()
+    InstanceFactory(backend=BackendFactory(team=mine.team), status=Status.FAILED)  # same team
+    rollups.rebuild()
+    query = scope.format(yesterday=today - timedelta(days=1), today=today, team=mine.team_id,
+                         backend=mine.pk)  # fmt: skip
+    page = client.get(f"/?{query}")
+    body = page.content.decode().replace("&amp;", "&")
+    for status, count in page.context["counts"].items():
+        link = re.search(rf'href="(/runs/\?[^"]*&status={status})"', body).group(1)
+        assert len(client.get(link).context["rows"]) == count, (status, link)
+    for backend, cells in page.context["matrix"]:
+        for status, count in cells.items():
+            link = f"/runs/?{page.context['runs_query']}&backend={backend.pk}&status={status}"
+            assert link in body
+            assert len(client.get(link).context["rows"]) == count
