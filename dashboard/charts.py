@@ -11,19 +11,40 @@ COLOURS = {"PENDING": "#6e7781", "RUNNING": "#0969da", "SUCCEEDED": "#1a7f37",
            "UNKNOWN": "#57606a"}  # fmt: skip
 
 
-def stacked_runs(buckets, per_status: dict[str, list[int]], daily: bool, dark: bool) -> str:
-    shown = [s for s in Status if any(per_status[s.value])]
-    style = Style(
+def style_for(colours: tuple[str, ...], dark: bool) -> Style:
+    return Style(
         background="transparent", plot_background="transparent",
         foreground="#e6edf3" if dark else "#1b1f24", foreground_strong="#e6edf3" if dark
         else "#1b1f24", foreground_subtle="#30363d" if dark else "#d8dee4",
-        colors=tuple(COLOURS[s.value] for s in shown), font_family="system-ui, sans-serif",
+        colors=colours, font_family="system-ui, sans-serif",
     )  # fmt: skip
+
+
+def labels(chart, buckets, daily: bool) -> None:
+    chart.x_labels = [b.strftime("%m-%d" if daily else "%H:00") for b in buckets]
+    chart.x_labels_major = chart.x_labels[:: max(1, len(buckets) // 12)]
+
+
+def stacked_runs(buckets, per_status: dict[str, list[int]], daily: bool, dark: bool) -> str:
+    shown = [s for s in Status if any(per_status[s.value])]
+    style = style_for(tuple(COLOURS[s.value] for s in shown), dark)
     chart = pygal.StackedBar(style=style, js=[], height=280, width=900, show_legend=True,
                              legend_at_bottom=True, x_label_rotation=0, show_minor_x_labels=False,
                              truncate_legend=-1, truncate_label=-1, print_values=False)  # fmt: skip
-    chart.x_labels = [b.strftime("%m-%d" if daily else "%H:00") for b in buckets]
-    chart.x_labels_major = chart.x_labels[:: max(1, len(buckets) // 12)]
+    labels(chart, buckets, daily)
     for status in shown:
         chart.add(f"{status.icon} {status.label}", per_status[status.value])
+    return chart.render(is_unicode=True)
+
+
+def duration_trend(buckets, p50: list, p95: list, daily: bool, dark: bool) -> str:
+    """p50 and p95 duration in minutes; dashes tell the lines apart without colour."""
+    style = style_for(("#0969da", "#cf222e"), dark)
+    chart = pygal.Line(style=style, js=[], height=200, width=900, show_legend=True,
+                       legend_at_bottom=True, show_minor_x_labels=False, allow_interruptions=True,
+                       y_title="minutes", truncate_legend=-1)  # fmt: skip
+    labels(chart, buckets, daily)
+    minutes = [[None if v is None else round(v / 60, 1) for v in line] for line in (p50, p95)]
+    chart.add("p50 (solid)", minutes[0])
+    chart.add("p95 (dashed)", minutes[1], stroke_style={"dasharray": "6, 4"})
     return chart.render(is_unicode=True)

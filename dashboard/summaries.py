@@ -71,23 +71,69 @@ def success_rate(counts: dict[str, int]) -> float | None:
 
 def series(scope: Scope) -> tuple[list[datetime], dict[str, list[int]], bool]:
     """Runs per status per hour (24 h) or per day (longer windows), gaps filled with zero."""
-    daily = scope.end - scope.start > timedelta(hours=48)
-    step = timedelta(days=1) if daily else timedelta(hours=1)
+    buckets, daily = buckets_of(scope)
     rows = scope.status_rollups()
     if daily:
         rows = rows.annotate(bucket=TruncDay("hour")).values("bucket", "status")
     else:
         rows = rows.annotate(bucket=F("hour")).values("bucket", "status")
     found = {(r["bucket"], r["status"]): r["n"] for r in rows.annotate(n=Sum("runs"))}
+    per_status = {s.value: [found.get((b, s.value), 0) for b in buckets] for s in Status}
+    return buckets, per_status, daily
+
+
+def buckets_of(scope: Scope) -> tuple[list[datetime], bool]:
+    """The chart buckets of a window: hours up to two days, days beyond."""
+    daily = scope.end - scope.start > timedelta(hours=48)
     first = scope.start.replace(minute=0, second=0, microsecond=0)
     if daily:
         first = first.replace(hour=0)
+    step = timedelta(days=1) if daily else timedelta(hours=1)
     buckets = []
     while first < scope.end:
         buckets.append(first)
         first += step
-    per_status = {s.value: [found.get((b, s.value), 0) for b in buckets] for s in Status}
-    return buckets, per_status, daily
+    return buckets, daily
+
+
+def top_definitions(scope: Scope, limit: int = 5) -> list[dict]:
+    """The definitions with the most top-level runs in the window."""
+    return list(scope.rollups().exclude(definition_id="")
+                .values("backend", "backend__name", "definition_id")
+                .annotate(runs=Sum("runs")).order_by("-runs", "definition_id")[:limit])  # fmt: skip
+
+
+DURATION_SAMPLE = 5000  # newest runs a duration trend is computed from
+
+
+Line = list[float | None]
+
+
+def duration_trend(scope: Scope, backend_id: int, definition_id: str
+                   ) -> tuple[list[datetime], Line, Line, bool]:  # fmt: skip
+    """p50 and p95 duration (seconds) of a definition's top-level runs per bucket."""
+    buckets, daily = buckets_of(scope)
+    rows = (Instance.objects.filter(backend__in=scope.backends, backend=backend_id,
+                                    definition_id=definition_id, parent__isnull=True,
+                                    duration__isnull=False)
+            .in_window(scope.start, scope.end).order_by("-run_at")
+            .values_list("run_at", "duration")[:DURATION_SAMPLE])  # fmt: skip
+    per_bucket: dict[datetime, list[float]] = {}
+    for run_at, duration in rows:
+        bucket = run_at.replace(minute=0, second=0, microsecond=0)
+        if daily:
+            bucket = bucket.replace(hour=0)
+        per_bucket.setdefault(bucket, []).append(duration.total_seconds())
+    p50 = [percentile(per_bucket.get(b), 0.5) for b in buckets]
+    p95 = [percentile(per_bucket.get(b), 0.95) for b in buckets]
+    return buckets, p50, p95, daily
+
+
+def percentile(values: list[float] | None, fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def matrix(scope: Scope) -> list[tuple[Backend, dict[str, int]]]:
@@ -145,9 +191,8 @@ def add_duration_percentiles(scope: Scope, items: list[dict], per_item: int = 20
     for backend, definition_id, duration in rows[: per_item * len(items)]:
         durations.setdefault((backend, definition_id), []).append(duration.total_seconds())
     for item in items:
-        found = sorted(durations.get((item["backend"], item["definition_id"]), []))
-        item["p50"] = found[len(found) // 2] if found else None
-        item["p95"] = found[min(len(found) - 1, int(len(found) * 0.95))] if found else None
+        found = durations.get((item["backend"], item["definition_id"]))
+        item["p50"], item["p95"] = percentile(found, 0.5), percentile(found, 0.95)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dashboard.views import api, health, overview, runs, triage
 urlpatterns = [
     path("", overview.overview, name="overview"),
     path("charts/runs.svg", overview.runs_chart, name="runs_chart"),
+    path("charts/durations.svg", overview.duration_chart, name="duration_chart"),
     path("failures/", triage.inbox, name="failures"),
     path("definitions/<int:backend_id>/", triage.definition, name="definition"),
     path("runs/", runs.runs_list, name="runs"),

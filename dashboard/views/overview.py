@@ -3,12 +3,13 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import Group
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from dashboard import charts, summaries
+from dashboard.filters import is_id, text
 from instances.models import Backend, Status
 
 
@@ -39,6 +40,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         previous_rate is not None else None,
         "matrix": summaries.matrix(scope), "worst": summaries.worst_definitions(scope),
         "stuck": summaries.stuck(scope), "total": sum(counts.values()),
+        "top": summaries.top_definitions(scope),
         "query": request.GET.urlencode(), "runs_query": runs_query(request),
     }  # fmt: skip
     return render(request, "dashboard/overview.html", context)
@@ -59,4 +61,17 @@ def runs_chart(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
     buckets, per_status, daily = summaries.series(scope)
     svg = charts.stacked_runs(buckets, per_status, daily, dark=request.theme == "dark")
+    return HttpResponse(svg, content_type="image/svg+xml")
+
+
+@csp_override({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"]})
+@require_GET
+def duration_chart(request: HttpRequest) -> HttpResponse:
+    """One definition's p50/p95 duration over the window (its backend must be in scope)."""
+    scope = scope_of(request)
+    backend, definition = request.GET.get("backend", ""), text(request.GET, "definition")
+    if not is_id(backend) or not definition or not scope.backends.exists():
+        raise Http404("no such definition in scope")  # scope holds only a visible backend
+    buckets, p50, p95, daily = summaries.duration_trend(scope, int(backend), definition)
+    svg = charts.duration_trend(buckets, p50, p95, daily, dark=request.theme == "dark")
     return HttpResponse(svg, content_type="image/svg+xml")

@@ -16,7 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_from_the_overview_to_the_failing_subtask(page, live_server, polled_ocp, shots):
     log_in(page, live_server)
-    expect(page.locator("img.chart")).to_be_visible()
+    expect(page.locator("img.chart").first).to_be_visible()
+    assert page.locator("img.chart").count() > 1  # the runs chart and duration trends
+    page.wait_for_function("[...document.querySelectorAll('img.chart')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")  # fmt: skip
     page.screenshot(path=str(shots / "overview.png"), full_page=True)
     page.click("a.cell-FAILED")
     expect(page).to_have_url(re.compile(rf"backend={polled_ocp.pk}.*status=FAILED"))

@@ -4,8 +4,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from dashboard import summaries
 from instances import rollups
-from instances.models import Status
+from instances.models import Backend, Status
 from tests.factories import BackendFactory, InstanceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,31 @@ def test_every_overview_number_links_to_exactly_those_runs(client, two_teams, sc
             link = f"/runs/?{page.context['runs_query']}&backend={backend.pk}&status={status}"
             assert link in body
             assert len(client.get(link).context["rows"]) == count
+
+
+def test_overview_charts_the_duration_of_its_busiest_definitions(client, two_teams):
+    mine, theirs = two_teams
+    page = client.get("/?window=7d")
+    (top,) = page.context["top"]
+    assert (top["backend"], top["definition_id"], top["runs"]) == (mine.pk, "nightly", 6)
+    chart_url = f"/charts/durations.svg?window=7d&backend={mine.pk}&definition=nightly"
+    assert chart_url.replace("&", "&amp;") in page.content.decode()
+    chart = client.get(chart_url)
+    assert chart["Content-Type"] == "image/svg+xml" and "script-src" not in chart[
+        "Content-Security-Policy"]  # fmt: skip
+    body = chart.content.decode()
+    assert "p50 (solid)" in body and "p95 (dashed)" in body
+    assert client.get(chart_url.replace(str(mine.pk), str(theirs.pk))).status_code == 404
+    assert client.get("/charts/durations.svg?backend=x&definition=nightly").status_code == 404
+
+
+def test_duration_trend_is_p50_and_p95_per_bucket():
+    backend = BackendFactory()
+    now = timezone.now()
+    for minutes in (1, 2, 3, 4, 100):
+        InstanceFactory(backend=backend, definition_id="d", run_at=now - timedelta(minutes=1),
+                        duration=timedelta(minutes=minutes))  # fmt: skip
+    scope = summaries.Scope(Backend.objects.all(), now - timedelta(hours=3), now)
+    buckets, p50, p95, daily = summaries.duration_trend(scope, backend.pk, "d")
+    assert not daily and len(buckets) in (3, 4)
+    assert p50[-1] == 180 and p95[-1] == 6000 and p50[0] is None
