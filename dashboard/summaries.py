@@ -97,10 +97,11 @@ def buckets_of(scope: Scope) -> tuple[list[datetime], bool]:
 
 
 def top_definitions(scope: Scope, limit: int = 5) -> list[dict]:
-    """The definitions with the most top-level runs in the window."""
+    """The definitions with the most top-level runs in the window that have durations."""
     return list(scope.rollups().exclude(definition_id="")
                 .values("backend", "backend__name", "definition_id")
-                .annotate(runs=Sum("runs")).order_by("-runs", "definition_id")[:limit])  # fmt: skip
+                .annotate(runs=Sum("runs"), timed=Sum("timed_runs")).filter(timed__gt=0)
+                .order_by("-runs", "definition_id")[:limit])  # fmt: skip
 
 
 DURATION_SAMPLE = 5000  # newest runs a duration trend is computed from

@@ -118,10 +118,11 @@ def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def counters(request: HttpRequest) -> dict:
-    """Top-bar numbers: running now, failed in the last 24 h (visible runs only)."""
+    """Top-bar numbers: top-level runs running now and failed in the last 24 h (visible runs
+    only), as the overview and the inbox count them."""
     if not request.user.is_authenticated:
         return {}
-    runs = Instance.objects.visible_to(request.user)
+    runs = Instance.objects.visible_to(request.user).roots()
     since = timezone.now() - WINDOWS["24h"]
     return {"running_count": runs.filter(status=Status.RUNNING).in_window(since).count(),
             "failed_count": runs.failed().in_window(since).count(),

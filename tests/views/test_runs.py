@@ -235,3 +235,11 @@ def test_hostile_grid_parameters_are_ignored(client, member):
     InstanceFactory(backend=member[1], definition_id="d")
     assert client.get(f"/definitions/{member[1].pk}/?id=d&before=%00garbage").status_code == 200
     assert client.get(f"/definitions/{member[1].pk}/?id=%00").status_code == 404
+
+
+def test_top_bar_counts_top_level_runs_as_the_overview_does(client, member):
+    flow, _ = flow_with_children(member[1])  # one failed flow with a failed step
+    InstanceFactory(backend=member[1], status=Status.RUNNING)
+    InstanceFactory(backend=member[1], parent=flow, status=Status.RUNNING)
+    page = client.get("/runs/")
+    assert (page.context["failed_count"], page.context["running_count"]) == (1, 1)
