@@ -2,6 +2,7 @@
 run-history grid (its last runs × their steps)."""
 
 import re
+from dataclasses import replace
 from collections import OrderedDict, defaultdict
 from datetime import timedelta
 
@@ -13,11 +14,11 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
 from dashboard import summaries
-from dashboard.filters import text
+from dashboard.filters import WINDOWS, RunFilter, text
 from instances.models import Backend, Instance, Status
 from instances.status import CULPRITS, culprits
 
-INBOX_WINDOW = timedelta(days=7)
+STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are counted
 INBOX_RUNS = 500
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
 GRID_RUNS = 25
@@ -30,10 +31,15 @@ def signature(text: str) -> str:
 
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
+    query = request.GET.copy()
+    query.setdefault("window", "7d")
+    # the run list's filters, but always failed top-level runs
+    chosen = replace(RunFilter.from_query(query), statuses=[Status.FAILED], exclude_statuses=[],
+                     roots_only=True)  # fmt: skip
     visible = Instance.objects.visible_to(request.user).roots()
-    since = timezone.now() - INBOX_WINDOW
-    failed = list(visible.filter(status=Status.FAILED, run_at__gte=since)
-                  .select_related("backend").order_by("-run_at")[:INBOX_RUNS])  # fmt: skip
+    since = timezone.now() - STREAK_HISTORY
+    failed = list(chosen.apply(visible).select_related("backend")
+                  .order_by("-run_at")[:INBOX_RUNS])  # fmt: skip
     steps = defaultdict(list)
     children = Instance.objects.filter(parent__in=[r.pk for r in failed], status__in=CULPRITS)
     for child in children.order_by("started_at", "id"):
@@ -62,8 +68,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
                                len(statuses))  # fmt: skip
         group["first"], group["last"] = group["runs"][-1].run_at, group["runs"][0].run_at
     scope = summaries.Scope.for_request(request.user, "7d")
-    return render(request, "dashboard/inbox.html", {"groups": list(groups.values())[:INBOX_GROUPS],
-                                                    "stuck": summaries.stuck(scope)})  # fmt: skip
+    return render(request, "dashboard/inbox.html", {
+        "groups": list(groups.values())[:INBOX_GROUPS], "stuck": summaries.stuck(scope),
+        "filter": chosen, "windows": list(WINDOWS), "query": query.urlencode(),
+        "backends": Backend.objects.visible_to(request.user).order_by("name"),
+    })  # fmt: skip
 
 
 @require_GET

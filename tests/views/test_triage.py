@@ -183,3 +183,16 @@ def test_duration_trend_is_p50_and_p95_per_bucket():
     buckets, p50, p95, daily = summaries.duration_trend(scope, backend.pk, "d")
     assert not daily and len(buckets) in (3, 4)
     assert p50[-1] == 180 and p95[-1] == 6000 and p50[0] is None
+
+
+def test_inbox_takes_the_run_lists_filters(client, two_teams):
+    mine, _ = two_teams
+    other = BackendFactory(team=mine.team, name="other")
+    InstanceFactory(backend=other, definition_id="elsewhere", status=Status.FAILED,
+                    run_at=timezone.now() - timedelta(days=10))  # fmt: skip
+    assert {g["definition_id"] for g in client.get("/failures/").context["groups"]} == {"nightly"}
+    month = client.get("/failures/?window=30d").context["groups"]
+    assert {g["definition_id"] for g in month} == {"nightly", "elsewhere"}
+    only = client.get(f"/failures/?window=30d&backend={other.pk}&status=SUCCEEDED")
+    assert [g["definition_id"] for g in only.context["groups"]] == ["elsewhere"]
+    assert "window=30d" in only.content.decode()  # each group's count keeps the filters
