@@ -2,8 +2,8 @@
 run-history grid (its last runs × their steps)."""
 
 import re
-from dataclasses import replace
 from collections import OrderedDict, defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse
