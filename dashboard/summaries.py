@@ -20,8 +20,8 @@ WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta
 # runs over USUAL_WINDOW) and at least OVERDUE_MARGIN more.
 OVERDUE_FACTOR = 3
 OVERDUE_MARGIN = timedelta(minutes=5)
-USUAL_WINDOW = timedelta(days=30)
-STUCK_CANDIDATES = 500  # running top-level runs looked at, longest-running first
+USUAL_WINDOW = timedelta(days=7)
+STUCK_CANDIDATES = 200  # running top-level runs looked at, longest-running first
 
 
 @dataclass
@@ -94,14 +94,6 @@ def buckets_of(scope: Scope) -> tuple[list[datetime], bool]:
         buckets.append(first)
         first += step
     return buckets, daily
-
-
-def top_definitions(scope: Scope, limit: int = 5) -> list[dict]:
-    """The definitions with the most top-level runs in the window that have durations."""
-    return list(scope.rollups().exclude(definition_id="")
-                .values("backend", "backend__name", "definition_id")
-                .annotate(runs=Sum("runs"), timed=Sum("timed_runs")).filter(timed__gt=0)
-                .order_by("-runs", "definition_id")[:limit])  # fmt: skip
 
 
 DURATION_SAMPLE = 5000  # newest runs a duration trend is computed from
@@ -209,7 +201,10 @@ def stuck(scope: Scope, limit: int = 20) -> list[Stuck]:
     now = timezone.now()
     running = list(Instance.objects.filter(backend__in=scope.backends, parent__isnull=True,
                                            status=Status.RUNNING)
-                   .select_related("backend").order_by("run_at")[:STUCK_CANDIDATES])  # fmt: skip
+                   .select_related("backend")
+                   .only("name", "backend__name", "definition_id", "run_at", "started_at",
+                         "status_changed_at")
+                   .order_by("run_at")[:STUCK_CANDIDATES])  # fmt: skip
     usual = usual_durations(running, now)
     silent_after = timedelta(minutes=settings.RUNBOARD_STUCK_AFTER_MINUTES)
     found = []
@@ -227,15 +222,15 @@ def stuck(scope: Scope, limit: int = 20) -> list[Stuck]:
 
 def usual_durations(runs: list[Instance], now: datetime) -> dict[tuple[int, str], timedelta]:
     """(backend, definition) → mean duration of its successful top-level runs, from rollups."""
-    wanted = Q()
-    for backend_id, definition_id in {(r.backend_id, r.definition_id) for r in runs
-                                      if r.definition_id}:  # fmt: skip
-        wanted |= Q(backend=backend_id, definition_id=definition_id)
+    wanted = {(r.backend_id, r.definition_id) for r in runs if r.definition_id}
     if not wanted:
         return {}
-    rows = (Rollup.objects.filter(wanted, top_level=True, status=Status.SUCCEEDED,
-                                  hour__gte=now - USUAL_WINDOW)
-            .values("backend", "definition_id")
+    # two IN lists (a superset, trimmed below) keep the query on the definition index
+    rows = (Rollup.objects.filter(backend__in={b for b, _ in wanted},
+                                  definition_id__in={d for _, d in wanted}, top_level=True,
+                                  status=Status.SUCCEEDED, hour__gte=now - USUAL_WINDOW)
+            .values_list("backend", "definition_id")
             .annotate(seconds=Sum("duration_seconds"), timed=Sum("timed_runs")))  # fmt: skip
-    return {(r["backend"], r["definition_id"]): timedelta(seconds=r["seconds"] / r["timed"])
-            for r in rows if r["timed"]}  # fmt: skip
+    return {(backend, definition): timedelta(seconds=seconds / timed)
+            for backend, definition, seconds, timed in rows
+            if timed and (backend, definition) in wanted}  # fmt: skip

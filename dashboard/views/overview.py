@@ -12,6 +12,8 @@ from dashboard import charts, summaries
 from dashboard.filters import is_id, text
 from instances.models import Backend, Status
 
+TRENDS = 5  # duration charts on the overview
+
 
 def scope_of(request: HttpRequest) -> summaries.Scope:
     query = request.GET
@@ -26,6 +28,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     counts = summaries.by_status(scope)
     before = summaries.by_status(scope.previous())
     rate, previous_rate = summaries.success_rate(counts), summaries.success_rate(before)
+    worst = summaries.worst_definitions(scope)
     window = request.GET.get("window", "24h")
     context = {
         "window": window if window in [*summaries.WINDOWS, "custom"] else "24h",
@@ -38,9 +41,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "chosen_team": request.GET.get("team", ""), "counts": counts, "statuses": Status,
         "rate": rate, "change": rate - previous_rate if rate is not None and
         previous_rate is not None else None,
-        "matrix": summaries.matrix(scope), "worst": summaries.worst_definitions(scope),
+        "matrix": summaries.matrix(scope), "worst": worst,
+        # duration trends of the most-failing definitions that have durations at all
+        "trends": [item for item in worst if item["p50"] is not None][:TRENDS],
         "stuck": summaries.stuck(scope), "total": sum(counts.values()),
-        "top": summaries.top_definitions(scope),
         "query": request.GET.urlencode(), "runs_query": runs_query(request),
     }  # fmt: skip
     return render(request, "dashboard/overview.html", context)

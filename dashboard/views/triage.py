@@ -6,6 +6,7 @@ from collections import OrderedDict, defaultdict
 from dataclasses import replace
 from datetime import timedelta
 
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,6 +23,9 @@ STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are coun
 INBOX_RUNS = 500
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
 GRID_RUNS = 25
+# what the inbox shows of a run: hundreds of them, so not their raw payloads
+INBOX_FIELDS = ("name", "definition_id", "definition_name", "run_at", "error_message",
+                "vendor_status")  # fmt: skip
 
 
 def signature(text: str) -> str:
@@ -38,10 +42,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
                      roots_only=True)  # fmt: skip
     visible = Instance.objects.visible_to(request.user).roots()
     since = timezone.now() - STREAK_HISTORY
-    failed = list(chosen.apply(visible).select_related("backend")
+    failed = list(chosen.apply(visible).select_related("backend").only(*INBOX_FIELDS, "backend")
                   .order_by("-run_at")[:INBOX_RUNS])  # fmt: skip
     steps = defaultdict(list)
     children = Instance.objects.filter(parent__in=[r.pk for r in failed], status__in=CULPRITS)
+    children = children.only(*INBOX_FIELDS, "parent", "status", "started_at")
     for child in children.order_by("started_at", "id"):
         steps[child.parent_id].append(child)
     failing_child = {pk: culprits(Status.FAILED, kids)[0] for pk, kids in steps.items()}
@@ -55,17 +60,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
                                         "signature": key[2], "runs": [], "latest": run,
                                         "child": child})  # fmt: skip
         group["runs"].append(run)
-    recent = visible.filter(run_at__gte=since, backend__in={k[0] for k in groups},
-                            definition_id__in={k[1] for k in groups})  # fmt: skip
-    recent = recent.order_by("-run_at")
-    history: dict[tuple, list[str]] = {}
-    for backend_id, definition_id, status in recent.values_list("backend", "definition_id",
-                                                                "status")[:5000]:  # fmt: skip
-        history.setdefault((backend_id, definition_id), []).append(status)
+    # failed in a row: the definition's failed runs since its last run that did not fail
+    last_ok = dict(((b, d), at) for b, d, at in visible.filter(
+        run_at__gte=since, backend__in={k[0] for k in groups},
+        definition_id__in={k[1] for k in groups}).exclude(status=Status.FAILED)
+        .values_list("backend", "definition_id").annotate(Max("run_at")))  # fmt: skip
+    failed_at = defaultdict(list)
+    for run in failed:
+        failed_at[(run.backend_id, run.definition_id)].append(run.run_at)
     for (backend_id, definition_id, _), group in groups.items():
-        statuses = history.get((backend_id, definition_id), [])
-        group["streak"] = next((n for n, s in enumerate(statuses) if s != Status.FAILED),
-                               len(statuses))  # fmt: skip
+        ok_at = last_ok.get((backend_id, definition_id))
+        group["streak"] = sum(ok_at is None or at > ok_at
+                              for at in failed_at[(backend_id, definition_id)])  # fmt: skip
         group["first"], group["last"] = group["runs"][-1].run_at, group["runs"][0].run_at
     scope = summaries.Scope.for_request(request.user, "7d")
     return render(request, "dashboard/inbox.html", {

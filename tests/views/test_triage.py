@@ -157,10 +157,10 @@ def test_every_overview_number_links_to_exactly_those_runs(client, two_teams, sc
             assert len(client.get(link).context["rows"]) == count
 
 
-def test_overview_charts_the_duration_of_its_busiest_definitions(client, two_teams):
+def test_overview_charts_the_duration_of_its_most_failing_definitions(client, two_teams):
     mine, theirs = two_teams
     page = client.get("/?window=7d")
-    (top,) = page.context["top"]
+    (top,) = page.context["trends"]
     assert (top["backend"], top["definition_id"], top["runs"]) == (mine.pk, "nightly", 6)
     chart_url = f"/charts/durations.svg?window=7d&backend={mine.pk}&definition=nightly"
     assert chart_url.replace("&", "&amp;") in page.content.decode()
