@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -46,6 +48,32 @@ def camel(payload):
     if isinstance(payload, list):
         return [camel(item) for item in payload]
     return payload
+
+
+class FinishedTasks:
+    """Task instance details that will not change again, shared by every poll of this
+    process, newest kept (a bounded LRU)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[tuple, dict] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> dict | None:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+            return self.items.get(key)
+
+    def put(self, key: tuple, detail: dict) -> None:
+        with self.lock:
+            self.items[key] = detail
+            self.items.move_to_end(key)
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+FINISHED_TASKS = FinishedTasks(size=5000)
 
 
 class ApimAuth(CachedTokenAuth):
@@ -181,10 +209,22 @@ class EnosBatchV21(Connector):
         )  # fmt: skip
         return [root, *(self.task_record(t, flow_id) for t in tasks)]
 
+    def task_detail_of(self, node: dict) -> dict:
+        """Get Task Instance, unless the task had finished when last asked and its graph
+        node still says so: a running flow is read again every poll, its finished tasks not."""
+        task_inst_id = str(node.get("taskInstId"))
+        key = (self.config.base_url, self.who["orgId"], task_inst_id)
+        known = FINISHED_TASKS.get(key)
+        if known is not None and known.get("stsDesc") == node.get("status"):
+            return known
+        detail = self.call("GET", "taskInstances", "get", taskInstId=task_inst_id) or {}
+        if self.status(detail.get("status"), detail.get("stsDesc"))[0].is_terminal:
+            FINISHED_TASKS.put(key, detail)
+        return detail
+
     def task_record(self, node: dict, flow_id: str) -> RunRecord:
         task_inst_id = str(node.get("taskInstId"))
-        detail = (self.call("GET", "taskInstances", "get", taskInstId=task_inst_id)
-                  if self.task_detail else {}) or {}  # fmt: skip
+        detail = self.task_detail_of(node) if self.task_detail else {}
         name = detail.get("stsDesc") or node.get("status")
         status, flags = self.status(detail.get("status"), name)
         if detail.get("isTimeout"):

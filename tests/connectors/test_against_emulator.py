@@ -127,3 +127,40 @@ def test_an_expired_enos_token_is_fetched_again(emulator):
     next(iter(conn.iter_pages(None)))
     httpx.post(f"{emulator.base_url}/_emulator/tokens/expire")
     assert next(iter(conn.iter_pages(None)))
+
+
+class CountingTransport(httpx.HTTPTransport):
+    def __init__(self):
+        super().__init__()
+        self.task_details: list[str] = []
+
+    def handle_request(self, request):
+        if request.url.path.endswith("/taskInstances") and request.url.params["action"] == "get":
+            self.task_details.append(request.url.params["taskInstId"])
+        return super().handle_request(request)
+
+
+def test_enos_asks_again_only_about_tasks_not_finished(emulator, monkeypatch):
+    from instances.connectors import enos
+
+    monkeypatch.setattr(enos, "FINISHED_TASKS", enos.FinishedTasks(size=1000))
+    truth = httpx.get(f"{emulator.base_url}/_emulator/truth/enos_v21").json()
+    running = [run_id for run_id, status in truth.items() if status == "running"]
+    counting = CountingTransport()
+    with http.use_transport(counting):
+        first = connector(emulator, "enos-v2.1").refresh(running)  # one poll ...
+        asked_first = len(counting.task_details)
+        again = connector(emulator, "enos-v2.1").refresh(running)  # ... and the next
+    tasks = [r for r in first if r.parent_id]
+    unfinished = [r for r in tasks if not r.status.is_terminal]
+    assert running and 0 < len(unfinished) < len(tasks) == asked_first
+    assert sorted(counting.task_details[asked_first:]) == sorted(r.external_id for r in unfinished)
+    assert again == first  # the same records, cached or asked
+    # a task whose graph status moved on (a rerun, a forced end) is asked about again
+    flow = next(r.parent_id for r in tasks if r.status.is_terminal)  # one with a cached task
+    httpx.post(f"{emulator.base_url}/_emulator/runs/enos_v21/{flow}/status",
+               json={"status": "failed"})  # fmt: skip
+    counting.task_details.clear()
+    with http.use_transport(counting):
+        forced = connector(emulator, "enos-v2.1").refresh([flow])
+    assert sorted(counting.task_details) == sorted(r.external_id for r in forced if r.parent_id)
