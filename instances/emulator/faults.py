@@ -1,5 +1,6 @@
-"""Fault injection per vendor, switchable at start and at run time: latency, error statuses
-(5xx, 429 with Retry-After), connection resets, truncated bodies, expired tokens."""
+"""Fault injection per vendor (and, optionally, per endpoint), switchable at start and at run
+time: latency, error statuses (5xx, 429 with Retry-After), connection resets, truncated,
+drifted or oversized bodies."""
 
 import asyncio
 import json
@@ -25,6 +26,8 @@ class Fault:
     reset_rate: float = 0.0  # share of connections dropped mid-response
     malformed_rate: float = 0.0  # share of bodies cut in half
     drift_rate: float = 0.0  # share of JSON bodies with a field missing, one retyped, one extra
+    padding_bytes: int = 0  # every JSON object body grows a field this big (very large pages)
+    endpoint: str = ""  # only requests whose "path?query" contains this, e.g. "action=getLog"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -44,7 +47,8 @@ class FaultMiddleware:
 
     async def __call__(self, scope, receive, send):
         fault = self.faults.get(vendor_of(scope.get("path", "")) or "")
-        if scope["type"] != "http" or fault is None:
+        target = f"{scope.get('path', '')}?{scope.get('query_string', b'').decode('latin-1')}"
+        if scope["type"] != "http" or fault is None or fault.endpoint not in target:
             return await self.app(scope, receive, send)
         if fault.latency:
             await asyncio.sleep(fault.latency)
@@ -58,7 +62,7 @@ class FaultMiddleware:
         reset = self.rng.random() < fault.reset_rate
         malformed = self.rng.random() < fault.malformed_rate
         drift = self.rng.random() < fault.drift_rate
-        if not (reset or malformed or drift):
+        if not (reset or malformed or drift or fault.padding_bytes):
             return await self.app(scope, receive, send)
 
         async def broken_send(message):
@@ -68,6 +72,7 @@ class FaultMiddleware:
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
                 body = self.drifted(body) if drift else body
+                body = padded(body, fault.padding_bytes) if fault.padding_bytes else body
                 message = {**message, "body": body[: len(body) // 2] if malformed else body}
                 if reset:
                     await send({**message, "more_body": True})
@@ -98,3 +103,10 @@ class FaultMiddleware:
                     break
             target["undocumentedField"] = {"drift": True}
         return json.dumps(payload).encode()
+
+
+def padded(body: bytes, size: int) -> bytes:
+    """A JSON object body with one more field of `size` bytes."""
+    if not body.rstrip().endswith(b"}"):
+        return body
+    return body.rstrip()[:-1] + b', "padding": "' + b"x" * size + b'"}'

@@ -122,6 +122,22 @@ def test_vendor_failures_surface_as_typed_errors(emulator, name, fault, error):
         next(iter(connector(emulator, name).iter_pages(None)))
 
 
+def test_an_oversized_page_is_refused_not_read_whole(emulator, monkeypatch):
+    monkeypatch.setattr(http, "MAX_RESPONSE_BYTES", 1_000_000)
+    emulator.faults["ocp"] = Fault(padding_bytes=2_000_000)
+    with pytest.raises(BadPayload, match="over 1000000 bytes"):
+        next(iter(connector(emulator, "ocp-basic").iter_pages(None)))
+
+
+def test_a_fault_can_target_one_endpoint(emulator):
+    emulator.faults["enos"] = Fault(error_rate=1.0, status=500, endpoint="action=getLog")
+    conn = connector(emulator, "enos-v2.1")
+    flow = next(iter(conn.iter_pages(None)))[0]  # search and detail still answer
+    task = conn.expand([flow])[1]
+    with pytest.raises(VendorError):
+        conn.fetch_log(task.external_id, task.log_locator, 1000)
+
+
 def test_an_expired_enos_token_is_fetched_again(emulator):
     conn = connector(emulator, "enos-v2.1")
     next(iter(conn.iter_pages(None)))
