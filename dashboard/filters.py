@@ -32,7 +32,8 @@ class RunFilter:
     statuses: list[str] = field(default_factory=list)
     exclude_statuses: list[str] = field(default_factory=list)
     window: str = "24h"
-    span: tuple[datetime, datetime] | None = None  # the dates of window=custom
+    # window=custom: [since, until) from dates (start/end) or exact times (since/until)
+    span: tuple[datetime, datetime | None] | None = None
     team: int | None = None
     owner: str = ""
     definition: str = ""
@@ -51,7 +52,8 @@ class RunFilter:
             exclude_statuses=[s for s in query.getlist("not") if s in statuses],
             window=query.get("window") if query.get("window") in [*WINDOWS, "all", "custom"]
             else "24h",
-            span=custom_window(query.get("start", ""), query.get("end", "")),
+            span=custom_window(query.get("start", ""), query.get("end", ""))
+            or exact_window(query.get("since", ""), query.get("until", "")),
             team=int(query["team"]) if is_id(query.get("team", "")) else None,
             owner=text(query, "owner"), definition=text(query, "definition"),
             q=text(query, "q").strip(),
@@ -120,11 +122,30 @@ def decode_cursor(text: str) -> tuple[str, int] | None:
 
 def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
     """[start day 00:00, end day 24:00) in UTC, at most a year; None when unreadable."""
-    first, last = parse_date(start or ""), parse_date(end or "")
+    try:
+        first, last = parse_date(start or ""), parse_date(end or "")
+    except ValueError:  # well formed but not a date, like 2026-13-45
+        return None
     if not first or not last or last < first or (last - first).days > 366:
         return None
     begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
     return begin, datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def exact_window(since: str, until: str) -> tuple[datetime, datetime | None] | None:
+    """[since, until) from ISO 8601 times (UTC when no offset); until may be open."""
+    start, end = moment(since), moment(until)
+    return (start, end) if start and (end is None or end > start) else None
+
+
+def moment(text: str) -> datetime | None:
+    try:
+        value = parse_datetime(text.strip())
+    except ValueError:
+        return None
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_id(text: str) -> bool:

@@ -42,8 +42,11 @@ class Scope:
             backends = backends.filter(team=int(team))
         if custom:
             return cls(backends, *custom)
+        # whole hours, as the rollups count them, so the run list can show exactly these runs
         now = timezone.now()
-        return cls(backends, now - WINDOWS.get(window, WINDOWS["24h"]), now)
+        start = (now - WINDOWS.get(window, WINDOWS["24h"])).replace(minute=0, second=0,
+                                                                     microsecond=0)  # fmt: skip
+        return cls(backends, start, now)
 
     def previous(self) -> Scope:
         return Scope(self.backends, self.start - (self.end - self.start), self.start)

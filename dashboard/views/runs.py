@@ -20,6 +20,8 @@ from instances.models import Backend, Instance, Kind, Poll, Status
 from instances.status import culprits
 
 LOG_BYTES = 64 * 1024
+# filters the form has no field for (they come from overview links), kept when it changes
+KEPT = ("team", "start", "end", "since", "until")
 STALE_AFTER = 3  # poll intervals without success before a backend is flagged stale
 
 
@@ -37,6 +39,7 @@ def runs_list(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotModified()
     context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
                "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
+               "kept": [(key, request.GET[key]) for key in KEPT if request.GET.get(key)],
                "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
                "backends": with_freshness(Backend.objects.visible_to(request.user))}  # fmt: skip
     template = "dashboard/runs.html#rows" if request.htmx else "dashboard/runs.html"

@@ -224,7 +224,9 @@ def test_big_graphs_draw_only_the_failing_neighbourhood(client, member):
 @pytest.mark.parametrize(
     "query",
     ["q=%00", "owner=a%00b", "definition=%00", "after=AAAA", "after=%00",
-     "backend=99999999999999999999", "sort=%00", "window=%00", "status=%00&not=%00"],
+     "backend=99999999999999999999", "sort=%00", "window=%00", "status=%00&not=%00",
+     "window=custom&since=2026-13-45T99:99", "window=custom&since=%00&until=x",
+     "window=custom&start=9999-99-99&end=0", "team=-1", "team=99999999999999999999"],
 )  # fmt: skip
 def test_hostile_query_strings_never_break_the_list(client, member, query):
     InstanceFactory(backend=member[1])

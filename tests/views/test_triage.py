@@ -93,6 +93,7 @@ def test_overview_takes_a_custom_window_and_a_backend_scope(client, two_teams):
     assert sum(nothing.context["counts"].values()) == 0
     empty = client.get("/?window=custom&start=2020-01-01&end=2020-01-02")
     assert sum(empty.context["counts"].values()) == 0
+    assert client.get("/?window=custom&start=2026-13-45&end=2026-02-30").status_code == 200
 
 
 def test_inbox_points_at_the_canceled_step_when_no_step_failed(client, two_teams):
@@ -137,11 +138,13 @@ def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, tw
 
 
 @pytest.mark.parametrize("scope", ["window=7d", "window=custom&start={yesterday}&end={today}",
-                                   "team={team}", "backend={backend}"])  # fmt: skip
+                                   "team={team}", "backend={backend}", ""])  # fmt: skip
 def test_every_overview_number_links_to_exactly_those_runs(client, two_teams, scope):
     mine, _ = two_teams
-    today = timezone.now().date()
+    today, now = timezone.now().date(), timezone.now()
     InstanceFactory(backend=BackendFactory(team=mine.team), status=Status.FAILED)  # same team
+    for minutes in (23 * 60 + 50, 24 * 60 + 10, 25 * 60 + 30, 7 * 24 * 60 + 40):  # edges
+        InstanceFactory(backend=mine, status=Status.FAILED, run_at=now - timedelta(minutes=minutes))
     rollups.rebuild()
     query = scope.format(yesterday=today - timedelta(days=1), today=today, team=mine.team_id,
                          backend=mine.pk)  # fmt: skip
