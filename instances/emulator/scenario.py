@@ -162,13 +162,17 @@ class Scenario:
         rng = random.Random(zlib.crc32(f"{self.seed}/{definition.id}/{number}".encode()))
         stamp = tick.strftime("%Y%m%d%H%M%S")
         # Increasing with time, as vendors' own sequence ids are; unique per vendor.
-        seq = int(tick.timestamp() // 60) % 10**7 * 100 + self.definitions.index(definition)
+        index = self.definitions.index(definition)
+        seq = int(tick.timestamp() // 60) % 10**7 * 100 + index
         steps: list[Step] = []
+        # A definition's steps keep their names and their DAG from run to run, as a flow's
+        # tasks or a job's nodes do; only timings and outcomes are drawn per run.
+        shape = random.Random(zlib.crc32(f"{self.seed}/{definition.id}/shape".encode()))
         clock = tick + timedelta(seconds=rng.randint(0, 30))
         outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
         failing = rng.randrange(definition.steps) if outcome != SUCCEEDED else -1
         for n in range(definition.steps):
-            upstream = self._upstream(rng, n, steps)
+            upstream = self._upstream(shape, n, steps)
             begin = max([clock] + [s.end for s in steps if s.id in upstream])
             length = timedelta(seconds=rng.randint(20, 240))
             result = SUCCEEDED
@@ -177,7 +181,7 @@ class Scenario:
             elif failing != -1 and n > failing and outcome != SKIPPED:
                 result = SKIPPED if outcome == FAILED else outcome
             steps.append(Step(
-                id=f"{seq}{n:03d}", name=f"{STEP_NAMES[(n + seq) % len(STEP_NAMES)]} #{n}",
+                id=f"{seq}{n:03d}", name=f"{STEP_NAMES[(n + index) % len(STEP_NAMES)]} #{n}",
                 upstream=upstream, start=begin, end=begin + length, outcome=result,
                 attempts=2 if result == FAILED and rng.random() < 0.5 else 1,
             ))  # fmt: skip

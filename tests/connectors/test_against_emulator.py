@@ -180,3 +180,19 @@ def test_enos_asks_again_only_about_tasks_not_finished(emulator, monkeypatch):
     with http.use_transport(counting):
         forced = connector(emulator, "enos-v2.1").refresh([flow])
     assert sorted(counting.task_details) == sorted(r.external_id for r in forced if r.parent_id)
+
+
+def test_every_factory_run_gets_its_dag_from_the_job_definition(emulator):
+    """ShowJob gives one DAG per job; it must be each run's own, not only the newest's."""
+    conn = connector(emulator, "dataarts-factory")
+    runs = [r for page in conn.iter_pages(None) for r in page]
+    checked = 0
+    for listed in runs[::7]:
+        root, *children = conn.expand([listed])
+        run = emulator.scenario.find_seq("dataarts_factory", int(root.raw["instanceId"]))
+        names = {step.id: step.name for step in run.steps}
+        truth = {(names[up], step.name) for step in run.steps for up in step.upstream}
+        named = {child.external_id: child.name for child in children}
+        assert {(named[up], named[down]) for up, down in root.edges} == truth
+        checked += 1
+    assert checked > 3

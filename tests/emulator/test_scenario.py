@@ -25,3 +25,15 @@ def test_ticks_keep_their_period_as_the_clock_advances():
     planned = sorted(r.planned for r in scenario.visible("ocp") if r.definition_id == "2408")
     assert {b - a for a, b in pairwise(planned)} == {timedelta(minutes=5)}
     assert planned[-1] == scenario.epoch + timedelta(hours=1)
+
+
+def test_a_definitions_steps_keep_their_names_and_dag_from_run_to_run():
+    scenario = Scenario(seed=3, speed=0)
+    for definition in scenario.definitions:
+        runs = [r for r in scenario.runs[definition.vendor].values()
+                if r.definition_id == definition.id]  # fmt: skip
+        shapes = set()
+        for run in runs:
+            position = {step.id: n for n, step in enumerate(run.steps)}
+            shapes.add(tuple((s.name, tuple(position[u] for u in s.upstream)) for s in run.steps))
+        assert len(runs) > 0 and len(shapes) == 1, definition.name
