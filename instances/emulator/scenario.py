@@ -171,6 +171,7 @@ class Scenario:
         clock = tick + timedelta(seconds=rng.randint(0, 30))
         outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
         failing = rng.randrange(definition.steps) if outcome != SUCCEEDED else -1
+        blocked: set[str] = set()  # the failing step and everything downstream of it
         for n in range(definition.steps):
             upstream = self._upstream(shape, n, steps)
             begin = max([clock] + [s.end for s in steps if s.id in upstream])
@@ -178,8 +179,13 @@ class Scenario:
             result = SUCCEEDED
             if n == failing:
                 result = outcome
-            elif failing != -1 and n > failing and outcome != SKIPPED:
+                blocked.add(f"{seq}{n:03d}")
+            elif blocked.intersection(upstream) and outcome != SKIPPED:
+                # skipped after a failure, or ended with the run (timeout, cancel)
                 result = SKIPPED if outcome == FAILED else outcome
+                blocked.add(f"{seq}{n:03d}")
+            if result == SKIPPED or (n != failing and result != SUCCEEDED):
+                length = timedelta(seconds=rng.randint(0, 2))  # it never ran
             steps.append(Step(
                 id=f"{seq}{n:03d}", name=f"{STEP_NAMES[(n + index) % len(STEP_NAMES)]} #{n}",
                 upstream=upstream, start=begin, end=begin + length, outcome=result,

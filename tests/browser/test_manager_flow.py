@@ -18,8 +18,9 @@ def test_from_the_overview_to_the_failing_subtask(page, live_server, polled_ocp,
     log_in(page, live_server)
     expect(page.locator("img.chart").first).to_be_visible()
     assert page.locator("img.chart").count() > 1  # the runs chart and duration trends
-    page.wait_for_function("[...document.querySelectorAll('img.chart')]"
-                           ".every(img => img.complete && img.naturalWidth > 0)")  # fmt: skip
+    for chart in page.locator("img.chart").all():  # each one loaded and decoded
+        expect(chart).to_have_js_property("complete", True)
+        expect(chart).not_to_have_js_property("naturalWidth", 0)
     page.screenshot(path=str(shots / "overview.png"), full_page=True)
     page.click("a.cell-FAILED")
     expect(page).to_have_url(re.compile(rf"backend={polled_ocp.pk}.*status=FAILED"))

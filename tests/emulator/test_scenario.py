@@ -37,3 +37,22 @@ def test_a_definitions_steps_keep_their_names_and_dag_from_run_to_run():
             position = {step.id: n for n, step in enumerate(run.steps)}
             shapes.add(tuple((s.name, tuple(position[u] for u in s.upstream)) for s in run.steps))
         assert len(runs) > 0 and len(shapes) == 1, definition.name
+
+
+def test_only_steps_downstream_of_a_failure_are_skipped_and_they_do_not_run():
+    scenario = Scenario(seed=3, speed=0, definitions_per_vendor=8)
+    failed = [run for runs in scenario.runs.values() for run in runs.values()
+              if any(step.outcome == "failed" for step in run.steps)]  # fmt: skip
+    assert failed
+    skipped = [step for runs in scenario.runs.values() for run in runs.values()
+               for step in run.steps if step.outcome == "skipped"]  # fmt: skip
+    assert all((step.end - step.start).total_seconds() <= 2 for step in skipped)
+    for run in failed:
+        broken = {step.id for step in run.steps if step.outcome == "failed"}
+        for step in run.steps:
+            if step.outcome == "skipped":
+                assert broken.intersection(step.upstream), (run.id, step.name)
+                assert (step.end - step.start).total_seconds() <= 2
+                broken.add(step.id)
+            elif step.outcome == "succeeded":
+                assert not broken.intersection(step.upstream), (run.id, step.name)
