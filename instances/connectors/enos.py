@@ -15,14 +15,7 @@ import httpx
 
 from instances.status import Kind, Status
 
-from .base import (
-    AuthError,
-    BadPayload,
-    Connector,
-    LogChunk,
-    RunRecord,
-    VendorError,
-)
+from .base import AuthError, BadPayload, Connector, LogChunk, RunRecord, VendorError
 from .http import CachedTokenAuth, VendorHTTP
 from .normalize import java_date, naive_local, nested_json, status_from
 from .signing import enos_encryption, enos_signature
