@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -84,6 +85,16 @@ class Backend(models.Model):
     @property
     def masked_credentials(self) -> dict[str, str]:
         return {key: crypto.mask(str(value)) for key, value in self.credentials.items()}
+
+    def console_url(self, run: Instance) -> str:
+        """The run in the vendor's own console, from the pattern in scope["console_url"]
+        ({external_id}, {definition_id}); empty without an http(s) pattern."""
+        pattern = str(self.scope.get("console_url", ""))
+        if not pattern.startswith(("https://", "http://")):
+            return ""
+        return pattern.replace("{external_id}", quote(run.external_id, safe="")).replace(
+            "{definition_id}", quote(run.definition_id, safe="")
+        )
 
     def connector_config(self) -> BackendConfig:
         return BackendConfig(

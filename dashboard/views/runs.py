@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Max
@@ -20,6 +21,7 @@ from instances.models import Backend, Instance, Kind, Poll, Status
 from instances.status import culprits
 
 LOG_BYTES = 64 * 1024
+AROUND = timedelta(minutes=30)  # "at the same time", for failures on other backends
 # filters the form has no field for (they come from overview links), kept when it changes
 KEPT = ("team", "start", "end", "since", "until")
 STALE_AFTER = 3  # poll intervals without success before a backend is flagged stale
@@ -70,8 +72,19 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             backend=run.backend_id, definition_id=run.definition_id, parent__isnull=True,
             run_at__lt=run.run_at).order_by("-run_at")[:20] if run.definition_id else [],
         "raw": json.dumps(run.raw, indent=2, ensure_ascii=False),
+        "console_url": run.backend.console_url(run),
+        "elsewhere": failed_elsewhere(request, run) if run.status == Status.FAILED else [],
     }  # fmt: skip
     return render(request, "dashboard/run_detail.html", context)
+
+
+def failed_elsewhere(request: HttpRequest, run: Instance) -> list[Instance]:
+    """Top-level runs that failed on other backends around the same time: is this a
+    platform-wide problem (network, database, credentials) or this flow's own?"""
+    return list(Instance.objects.visible_to(request.user).roots().failed()
+                .exclude(backend=run.backend_id)
+                .in_window(run.run_at - AROUND, run.run_at + AROUND)
+                .select_related("backend").order_by("-run_at")[:10])  # fmt: skip
 
 
 @require_GET

@@ -20,3 +20,13 @@ document.addEventListener("change", (event) => {
   const form = event.target.closest("form[data-autosubmit]");
   if (form) form.submit();
 });
+
+// "/" jumps to the page's search box, as in most tools; typing in a field is left alone.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const search = document.querySelector('input[type="search"]');
+  if (search) {
+    event.preventDefault();
+    search.focus();
+  }
+});

@@ -79,3 +79,12 @@ def test_the_failure_drill_in_fits_a_phone(page, live_server, polled_ocp):
         page.goto(f"{live_server.url}{url}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, url
     expect(page.locator("#failing")).to_be_in_viewport()
+
+
+def test_slash_jumps_to_the_search_box(page, live_server, polled_ocp):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/runs/")
+    page.keyboard.press("/")
+    expect(page.locator("input[name=q]")).to_be_focused()
+    page.keyboard.type("no/such")  # a slash typed into the box stays in it
+    expect(page.locator("input[name=q]")).to_have_value("no/such")

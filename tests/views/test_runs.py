@@ -245,3 +245,29 @@ def test_top_bar_counts_top_level_runs_as_the_overview_does(client, member):
     InstanceFactory(backend=member[1], parent=flow, status=Status.RUNNING)
     page = client.get("/runs/")
     assert (page.context["failed_count"], page.context["running_count"]) == (1, 1)
+
+
+def test_detail_shows_failures_on_other_backends_around_the_same_time(client, member):
+    backend = member[1]
+    now = timezone.now()
+    run = InstanceFactory(backend=backend, status=Status.FAILED, run_at=now)
+    near = InstanceFactory(backend=BackendFactory(team=backend.team), status=Status.FAILED,
+                           name="db down too", run_at=now - timedelta(minutes=10))  # fmt: skip
+    InstanceFactory(backend=near.backend, status=Status.FAILED, run_at=now - timedelta(hours=3))
+    InstanceFactory(status=Status.FAILED, run_at=now)  # another team's: not shown
+    InstanceFactory(backend=backend, status=Status.FAILED, run_at=now)  # same backend: not
+    page = client.get(f"/runs/{run.pk}/")
+    assert page.context["elsewhere"] == [near]
+    assert "db down too" in page.content.decode()
+
+
+def test_vendor_console_link_follows_the_backends_pattern_escaped(client, member):
+    backend = member[1]
+    backend.scope = {"console_url": "https://console.example/i/{external_id}?d={definition_id}"}
+    backend.save()
+    run = InstanceFactory(backend=backend, external_id='a/b"<x>', definition_id="d 1")
+    body = client.get(f"/runs/{run.pk}/").content.decode()
+    assert 'href="https://console.example/i/a%2Fb%22%3Cx%3E?d=d%201"' in body
+    backend.scope = {"console_url": "javascript:alert(1)//{external_id}"}
+    backend.save()
+    assert "javascript:" not in client.get(f"/runs/{run.pk}/").content.decode()
