@@ -21,6 +21,7 @@ urlpatterns = [
     path("metrics", api.metrics, name="metrics"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("runs/<int:pk>/log/", runs.run_log, name="run_log"),
+    path("runs/<int:pk>/log.txt", runs.run_log_download, name="run_log_download"),
     path("backends/", runs.backends, name="backends"),
     path("backends/<int:pk>/poll/", runs.poll_now, name="poll_now"),
     path("preferences/", preferences.save, name="preferences"),

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -20,7 +22,8 @@ from instances.connectors.base import ConnectorError
 from instances.models import Backend, Instance, Kind, Poll, Status
 from instances.status import culprits
 
-LOG_BYTES = 64 * 1024
+LOG_BYTES = 64 * 1024  # shown on the page
+LOG_DOWNLOAD_BYTES = 10 * 1024 * 1024  # offered as a file
 AROUND = timedelta(minutes=30)  # "at the same time", for failures on other backends
 # filters the form has no field for (they come from overview links), kept when it changes
 KEPT = ("team", "start", "end", "since", "until")
@@ -91,15 +94,34 @@ def failed_elsewhere(request: HttpRequest, run: Instance) -> list[Instance]:
 def run_log(request: HttpRequest, pk: int) -> HttpResponse:
     """On demand, through the connector: the tail of the log, capped, always escaped."""
     run = visible_run(request, pk)
-    if not run.log_locator:
-        raise Http404("this run has no log")
-    connector = CONNECTORS[run.backend.kind](run.backend.connector_config())
     try:
-        chunk = connector.fetch_log(run.external_id, run.log_locator, LOG_BYTES)
-        error = ""
+        chunk, error = fetch_log(run, LOG_BYTES), ""
     except ConnectorError as exc:
         chunk, error = None, str(exc)
     return render(request, "dashboard/run_log.html", {"run": run, "chunk": chunk, "error": error})
+
+
+@require_GET
+def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The log as a file, up to LOG_DOWNLOAD_BYTES: what the page's tail leaves out."""
+    run = visible_run(request, pk)
+    try:
+        chunk = fetch_log(run, LOG_DOWNLOAD_BYTES)
+    except ConnectorError as exc:
+        return HttpResponse(f"The vendor did not return the log: {exc}\n", status=502,
+                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    response = HttpResponse(chunk.text, content_type="text/plain; charset=utf-8")
+    name = re.sub(r"[^\w.-]+", "_", run.external_id).strip("._")[:100] or "run"
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.log")
+    return response
+
+
+def fetch_log(run: Instance, max_bytes: int):
+    """The tail of a run's log, through its backend's connector."""
+    if not run.log_locator:
+        raise Http404("this run has no log")
+    connector = CONNECTORS[run.backend.kind](run.backend.connector_config())
+    return connector.fetch_log(run.external_id, run.log_locator, max_bytes)
 
 
 def with_freshness(backends) -> list[Backend]:

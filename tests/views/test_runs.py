@@ -166,6 +166,27 @@ def test_log_is_fetched_through_the_connector_and_escaped(client, member, monkey
     monkeypatch.setattr(FakeConnector, "fetch_log", fetch)
     body = client.get(f"/runs/{kids['b'].pk}/log/").content.decode()
     assert "&lt;b&gt;log-b&lt;/b&gt;" in body and "Showing the last" in body
+    assert f"/runs/{kids['b'].pk}/log.txt" in body  # the rest, as a file
+
+
+def test_the_whole_log_downloads_as_a_file(client, member, monkeypatch):
+    monkeypatch.setitem(CONNECTORS, "fake", FakeConnector)
+    _, kids = flow_with_children(member[1])
+    asked = []
+
+    def fetch(self, ext, loc, size):
+        asked.append(size)
+        return LogChunk("line\n" * 100_000, truncated=False)
+
+    monkeypatch.setattr(FakeConnector, "fetch_log", fetch)
+    kids["b"].external_id = '../../etc/"passwd"'
+    kids["b"].save()
+    reply = client.get(f"/runs/{kids['b'].pk}/log.txt")
+    assert reply["Content-Type"] == "text/plain; charset=utf-8"
+    assert reply["Content-Disposition"] == 'attachment; filename="etc_passwd.log"'
+    assert reply.content.count(b"line") == 100_000 and asked == [10 * 1024 * 1024]
+    outsider = InstanceFactory(log_locator="x")
+    assert client.get(f"/runs/{outsider.pk}/log.txt").status_code == 404
 
 
 def test_backends_page_flags_stale_backends_and_poll_now_is_staff_only(client, member, monkeypatch):
