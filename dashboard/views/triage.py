@@ -73,7 +73,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         group["streak"] = sum(ok_at is None or at > ok_at
                               for at in failed_at[(backend_id, definition_id)])  # fmt: skip
         group["first"], group["last"] = group["runs"][-1].run_at, group["runs"][0].run_at
-    scope = summaries.Scope.for_request(request.user, "7d")
+    backends = Backend.objects.visible_to(request.user)
+    if chosen.backends:
+        backends = backends.filter(pk__in=chosen.backends)
+    if chosen.team:
+        backends = backends.filter(team=chosen.team)
+    scope = summaries.Scope(backends, since, timezone.now())  # stuck runs, filtered alike
     return render(request, "dashboard/inbox.html", {
         "groups": list(groups.values())[:INBOX_GROUPS], "stuck": summaries.stuck(scope),
         "filter": chosen, "windows": list(WINDOWS), "query": query.urlencode(),

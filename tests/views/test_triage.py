@@ -135,6 +135,8 @@ def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, tw
     body = page.content.decode()
     assert "running 45 min, usually 10 min" in body and "no status change for 3 h 0 min" in body
     assert [item.run for item in client.get("/").context["stuck"]] == [silent, overdue]
+    elsewhere = BackendFactory(team=mine.team)
+    assert client.get(f"/failures/?backend={elsewhere.pk}").context["stuck"] == []
 
 
 @pytest.mark.parametrize("scope", ["window=7d", "window=custom&start={yesterday}&end={today}",
