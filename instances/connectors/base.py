@@ -88,6 +88,11 @@ class BadPayload(ConnectorError):
     pass
 
 
+# Detail calls in flight per poll: vendor APIs list runs without their steps, so a first poll
+# makes thousands of calls, and at a 100 ms round trip one at a time they take minutes.
+DETAIL_CONCURRENCY = 8
+
+
 class Connector(ABC):
     """One vendor API. Subclasses are mostly declarations plus their own quirks."""
 
@@ -96,6 +101,9 @@ class Connector(ABC):
 
     def __init__(self, config: BackendConfig):
         self.config = config
+        # a vendor with a tight rate limit may want fewer calls in flight (scope setting)
+        wanted = str(config.scope.get("detail_concurrency", DETAIL_CONCURRENCY))
+        self.concurrency = min(max(int(wanted), 1), 32) if wanted.isdigit() else DETAIL_CONCURRENCY
 
     @abstractmethod
     def iter_pages(self, since: datetime | None) -> Iterator[list[RunRecord]]:
@@ -109,7 +117,7 @@ class Connector(ABC):
 
     def refresh(self, external_ids: Iterable[str]) -> list[RunRecord]:
         """Current state of these top-level runs (stored but not yet terminal)."""
-        return in_parallel(self.detail, external_ids)
+        return in_parallel(self.detail, external_ids, self.concurrency)
 
     def detail(self, external_id: str) -> list[RunRecord]:
         """One top-level run read by its id, with has_children=True, then its children."""
@@ -135,14 +143,12 @@ def offset_pages(fetch: Callable[[int, int], tuple[list, int]], size: int) -> It
             return
 
 
-# Detail calls in flight per poll: vendor APIs list runs without their steps, so a first poll
-# makes thousands of calls, and at a 100 ms round trip one at a time they take minutes.
-DETAIL_CONCURRENCY = 8
-
-
-def in_parallel[T](fetch: Callable[[T], list[RunRecord]], items: Iterable[T]) -> list[RunRecord]:
-    """fetch(item) for every item, DETAIL_CONCURRENCY at a time, records in item order. The
-    first error is raised and the calls not yet started are dropped."""
+def in_parallel[T](
+    fetch: Callable[[T], list[RunRecord]], items: Iterable[T], concurrency: int | None = None
+) -> list[RunRecord]:
+    """fetch(item) for every item, `concurrency` (default DETAIL_CONCURRENCY) at a time,
+    records in item order. The first error is raised and the calls not yet started are
+    dropped."""
     failed = threading.Event()
 
     def unless_failed(item: T) -> list[RunRecord]:
@@ -154,7 +160,7 @@ def in_parallel[T](fetch: Callable[[T], list[RunRecord]], items: Iterable[T]) ->
             failed.set()
             raise
 
-    pool = ThreadPoolExecutor(DETAIL_CONCURRENCY, thread_name_prefix="detail")
+    pool = ThreadPoolExecutor(concurrency or DETAIL_CONCURRENCY, thread_name_prefix="detail")
     try:
         return [record for records in pool.map(unless_failed, items) for record in records]
     finally:

@@ -5,7 +5,8 @@ import threading
 import httpx
 import pytest
 
-from instances.connectors import base
+from instances.connectors import CONNECTORS, base
+from instances.connectors.base import BackendConfig
 from instances.connectors.http import CachedTokenAuth
 
 
@@ -78,3 +79,11 @@ def test_a_refused_token_is_fetched_again_once_and_the_request_retried():
         valid.clear()  # the vendor refuses every token: one retry, then the 401 stands
         assert client.get("http://v/").status_code == 401
     assert auth.fetched == 3
+
+
+@pytest.mark.parametrize(("setting", "used"), [(None, 8), ("2", 2), (3, 3), ("500", 32),
+                                               ("0", 1), ("many", 8), ("-4", 8)])  # fmt: skip
+def test_a_backend_may_ask_for_fewer_detail_calls_in_flight(setting, used):
+    scope = {} if setting is None else {"detail_concurrency": setting}
+    connector = CONNECTORS["ocp"](BackendConfig(base_url="http://vendor", scope=scope))
+    assert connector.concurrency == used
