@@ -88,15 +88,18 @@ def series(scope: Scope) -> tuple[list[datetime], dict[str, list[int]], bool]:
 def buckets_of(scope: Scope) -> tuple[list[datetime], bool]:
     """The chart buckets of a window: hours up to two days, days beyond."""
     daily = scope.end - scope.start > timedelta(hours=48)
-    first = scope.start.replace(minute=0, second=0, microsecond=0)
-    if daily:
-        first = first.replace(hour=0)
+    first = bucket_of(scope.start, daily)
     step = timedelta(days=1) if daily else timedelta(hours=1)
     buckets = []
     while first < scope.end:
         buckets.append(first)
         first += step
     return buckets, daily
+
+
+def bucket_of(moment: datetime, daily: bool) -> datetime:
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour.replace(hour=0) if daily else hour
 
 
 DURATION_SAMPLE = 5000  # newest runs a duration trend is computed from
@@ -116,10 +119,7 @@ def duration_trend(scope: Scope, backend_id: int, definition_id: str
             .values_list("run_at", "duration")[:DURATION_SAMPLE])  # fmt: skip
     per_bucket: dict[datetime, list[float]] = {}
     for run_at, duration in rows:
-        bucket = run_at.replace(minute=0, second=0, microsecond=0)
-        if daily:
-            bucket = bucket.replace(hour=0)
-        per_bucket.setdefault(bucket, []).append(duration.total_seconds())
+        per_bucket.setdefault(bucket_of(run_at, daily), []).append(duration.total_seconds())
     p50 = [percentile(per_bucket.get(b), 0.5) for b in buckets]
     p95 = [percentile(per_bucket.get(b), 0.95) for b in buckets]
     return buckets, p50, p95, daily
