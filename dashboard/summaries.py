@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from dashboard.filters import custom_window, is_id
 from instances.models import Backend, Instance, Rollup, Status, StatusRollup
+from instances.rollups import hour_of
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 # A running run is stuck when its status has not moved for this long (settings), or when it
@@ -44,9 +45,7 @@ class Scope:
             return cls(backends, *custom)
         # whole hours, as the rollups count them, so the run list can show exactly these runs
         now = timezone.now()
-        start = (now - WINDOWS.get(window, WINDOWS["24h"])).replace(minute=0, second=0,
-                                                                     microsecond=0)  # fmt: skip
-        return cls(backends, start, now)
+        return cls(backends, hour_of(now - WINDOWS.get(window, WINDOWS["24h"])), now)
 
     def previous(self) -> Scope:
         return Scope(self.backends, self.start - (self.end - self.start), self.start)
@@ -98,7 +97,7 @@ def buckets_of(scope: Scope) -> tuple[list[datetime], bool]:
 
 
 def bucket_of(moment: datetime, daily: bool) -> datetime:
-    hour = moment.replace(minute=0, second=0, microsecond=0)
+    hour = hour_of(moment)
     return hour.replace(hour=0) if daily else hour
 
 
