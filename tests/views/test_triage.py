@@ -7,6 +7,7 @@ from django.utils import timezone
 from dashboard import summaries
 from instances import rollups
 from instances.models import Backend, Status
+from instances.rollups import hour_of
 from tests.factories import BackendFactory, InstanceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,14 +181,15 @@ def test_overview_charts_the_duration_of_its_most_failing_definitions(client, tw
 
 def test_duration_trend_is_p50_and_p95_per_bucket():
     backend = BackendFactory()
-    now = timezone.now()
+    at = timezone.now().replace(minute=30, second=0, microsecond=0) - timedelta(hours=1)
     for minutes in (1, 2, 3, 4, 100):
-        InstanceFactory(backend=backend, definition_id="d", run_at=now - timedelta(minutes=1),
+        InstanceFactory(backend=backend, definition_id="d", run_at=at,
                         duration=timedelta(minutes=minutes))  # fmt: skip
-    scope = summaries.Scope(Backend.objects.all(), now - timedelta(hours=3), now)
+    scope = summaries.Scope(Backend.objects.all(), at - timedelta(hours=3), at + timedelta(hours=1))
     buckets, p50, p95, daily = summaries.duration_trend(scope, backend.pk, "d")
-    assert not daily and len(buckets) in (3, 4)
-    assert p50[-1] == 180 and p95[-1] == 6000 and p50[0] is None
+    assert not daily and len(buckets) == 5  # 3 h back from half past, and one ahead
+    by_hour = dict(zip(buckets, zip(p50, p95, strict=True), strict=True))
+    assert by_hour[hour_of(at)] == (180, 6000) and by_hour[buckets[0]] == (None, None)
 
 
 def test_inbox_takes_the_run_lists_filters(client, two_teams):
