@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from dashboard import summaries
 from dashboard.filters import WINDOWS, RunFilter, text
 from instances.models import Backend, Instance, Status
-from instances.status import CULPRITS, culprits
+from instances.status import CULPRITS, TERMINAL, culprits
 
 STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are counted
 INBOX_RUNS = 500
@@ -60,10 +60,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
                                         "signature": key[2], "runs": [], "latest": run,
                                         "child": child})  # fmt: skip
         group["runs"].append(run)
-    # failed in a row: the definition's failed runs since its last run that did not fail
+    # failed in a row: the definition's failed runs since its last run that finished without
+    # failing (one still running does not break the streak)
     last_ok = dict(((b, d), at) for b, d, at in visible.filter(
         run_at__gte=since, backend__in={k[0] for k in groups},
-        definition_id__in={k[1] for k in groups}).exclude(status=Status.FAILED)
+        definition_id__in={k[1] for k in groups}, status__in=TERMINAL - {Status.FAILED})
         .values_list("backend", "definition_id").annotate(Max("run_at")))  # fmt: skip
     failed_at = defaultdict(list)
     for run in failed:
