@@ -17,7 +17,7 @@ from django.db.models import Q
 from . import crypto, jsontext
 from .connectors import kind_choices
 from .connectors.base import BackendConfig
-from .status import TERMINAL, Kind, Status
+from .status import UNFINISHED, Kind, Status
 
 __all__ = ["Backend", "Edge", "Instance", "Kind", "Poll", "Status", "StatusChange"]
 
@@ -118,7 +118,7 @@ class InstanceQuerySet(models.QuerySet):
         return self.filter(status=Status.FAILED)
 
     def active(self) -> InstanceQuerySet:
-        return self.exclude(status__in=TERMINAL)
+        return self.filter(status__in=UNFINISHED)
 
     def in_window(self, start, end=None) -> InstanceQuerySet:
         qs = self.filter(run_at__gte=start)
@@ -182,10 +182,13 @@ class Instance(models.Model):
             models.Index(fields=["-run_at", "-id"], name="instance_run_at_idx"),
             # runs list filtered by status (failed/running counters, failure inbox).
             models.Index(fields=["status", "-run_at"], name="instance_status_run_at_idx"),
-            # overview and inbox: runs stuck in a state, longest first.
-            models.Index(fields=["status", "status_changed_at"], name="instance_stuck_idx"),
-            # sync: refresh a backend's non-terminal instances.
-            models.Index(fields=["backend", "status"], name="instance_backend_status_idx"),
+            # sync: a backend's unfinished top-level runs, least recently seen first. Partial:
+            # the few unfinished runs only, so finished ones cost it nothing to write.
+            models.Index(
+                fields=["backend", "last_seen"],
+                name="instance_unfinished_idx",
+                condition=Q(status__in=UNFINISHED, parent__isnull=True),
+            ),
             # pasting a vendor id into search jumps to the run, whatever the backend.
             models.Index(fields=["external_id"], name="instance_external_id_idx"),
             # history of one definition (previous runs strip, run-history grid).

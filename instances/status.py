@@ -27,6 +27,8 @@ class Status(models.TextChoices):
 
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.SKIPPED})
+# Not finished (yet), in a fixed order: a partial index's predicate must match the query's.
+UNFINISHED = sorted(set(Status) - TERMINAL)
 ICONS = {
     Status.PENDING: "◷",
     Status.RUNNING: "▶",
