@@ -37,10 +37,8 @@ def runs_list(request: HttpRequest) -> HttpResponse:
     chosen = RunFilter.from_query(request.GET)
     rows, next_cursor = chosen.page(chosen.apply(runs))
     # Live refresh: the same rows as last time answer 304, cheaply, and nothing moves.
-    etag = hashlib.sha256(
-        "|".join(f"{r.pk}:{r.status}:{r.updated_at.timestamp()}" for r in rows).encode()
-    ).hexdigest()[:32]
-    if request.htmx and request.headers.get("If-None-Match") == f'"{etag}"':
+    etag = etag_of(rows)
+    if not_modified(request, etag):
         return HttpResponseNotModified()
     context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
                "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
@@ -49,8 +47,18 @@ def runs_list(request: HttpRequest) -> HttpResponse:
                "backends": with_freshness(Backend.objects.visible_to(request.user))}  # fmt: skip
     template = "dashboard/runs.html#rows" if request.htmx else "dashboard/runs.html"
     response = render(request, template, context)
-    response["ETag"] = f'"{etag}"'
+    response["ETag"] = etag
     return response
+
+
+def etag_of(runs: list[Instance]) -> str:
+    """Changes whenever one of these runs is written (sync touches updated_at only then)."""
+    stamps = "|".join(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs)
+    return f'"{hashlib.sha256(stamps.encode()).hexdigest()[:32]}"'
+
+
+def not_modified(request: HttpRequest, etag: str) -> bool:
+    return bool(request.htmx) and request.headers.get("If-None-Match") == etag
 
 
 def visible_run(request: HttpRequest, pk: int) -> Instance:
@@ -60,12 +68,19 @@ def visible_run(request: HttpRequest, pk: int) -> Instance:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = visible_run(request, pk)
     children = list(run.children.order_by("started_at", "id"))
+    # Live refresh of an unfinished run: unchanged since last time answers 304, cheaply.
+    etag = etag_of([run, *children])
+    if not_modified(request, etag):
+        return HttpResponseNotModified()
     failing = culprits(run.status, children)
     context = {
         "run": run, "children": children,
+        "live": any(not Status(r.status).is_terminal for r in [run, *children]),
+        "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,
         "dag_svg": dag.svg(run, children, {c.pk for c in failing}) if children else "",
         "focused": len(children) > dag.FOCUS_ABOVE,
@@ -78,7 +93,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "console_url": run.backend.console_url(run),
         "elsewhere": failed_elsewhere(request, run) if run.status == Status.FAILED else [],
     }  # fmt: skip
-    return render(request, "dashboard/run_detail.html", context)
+    template = "dashboard/run_detail.html#live" if request.htmx else "dashboard/run_detail.html"
+    response = render(request, template, context)
+    response["ETag"] = etag
+    return response
 
 
 def failed_elsewhere(request: HttpRequest, run: Instance) -> list[Instance]:

@@ -88,3 +88,20 @@ def test_slash_jumps_to_the_search_box(page, live_server, polled_ocp):
     expect(page.locator("input[name=q]")).to_be_focused()
     page.keyboard.type("no/such")  # a slash typed into the box stays in it
     expect(page.locator("input[name=q]")).to_have_value("no/such")
+
+
+def test_a_running_runs_page_follows_it_to_its_end_without_reloading(page, live_server,
+                                                                     polled_ocp, emulator):  # fmt: skip
+    log_in(page, live_server)
+    running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                      status=Status.RUNNING).first()  # fmt: skip
+    page.goto(f"{live_server.url}/runs/{running.pk}/")
+    expect(page.locator("h1 .badge")).to_contain_text("Running")
+    page.evaluate("window.__not_reloaded = true")
+    httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
+               json={"status": "failed"})  # fmt: skip
+    sync.poll_backend(polled_ocp.pk)
+    expect(page.locator("h1 .badge")).to_contain_text("Failed")
+    expect(page.locator("#failing")).to_be_visible()
+    assert page.evaluate("window.__not_reloaded") is True
+    expect(page.locator("#live[hx-trigger]")).to_have_count(0)  # finished: it stops asking

@@ -292,3 +292,23 @@ def test_vendor_console_link_follows_the_backends_pattern_escaped(client, member
     backend.scope = {"console_url": "javascript:alert(1)//{external_id}"}
     backend.save()
     assert "javascript:" not in client.get(f"/runs/{run.pk}/").content.decode()
+
+
+def test_an_unfinished_runs_page_refreshes_itself_until_it_ends(client, member):
+    flow, kids = flow_with_children(member[1])
+    kids["c"].status = Status.RUNNING
+    kids["c"].save()
+    page = client.get(f"/runs/{flow.pk}/")
+    assert 'hx-trigger="every' in page.content.decode()
+    partial = client.get(f"/runs/{flow.pk}/", headers={"HX-Request": "true"})
+    body = partial.content.decode()
+    assert "<html" not in body and body.lstrip().startswith('<div id="live"')
+    assert "Raw payload" not in body  # the log and payload stay as the reader left them
+    idle = client.get(f"/runs/{flow.pk}/",
+                      headers={"HX-Request": "true", "If-None-Match": partial["ETag"]})  # fmt: skip
+    assert idle.status_code == 304
+    kids["c"].status, kids["c"].updated_at = Status.SUCCEEDED, timezone.now()
+    kids["c"].save()
+    ended = client.get(f"/runs/{flow.pk}/",
+                       headers={"HX-Request": "true", "If-None-Match": partial["ETag"]})  # fmt: skip
+    assert ended.status_code == 200 and 'hx-trigger="every' not in ended.content.decode()
