@@ -90,8 +90,7 @@ def test_slash_jumps_to_the_search_box(page, live_server, polled_ocp):
     expect(page.locator("input[name=q]")).to_have_value("no/such")
 
 
-def test_a_running_runs_page_follows_it_to_its_end_without_reloading(page, live_server,
-                                                                     polled_ocp, emulator):  # fmt: skip
+def test_a_running_runs_page_follows_it_to_its_end(page, live_server, polled_ocp, emulator):
     log_in(page, live_server)
     running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
                                       status=Status.RUNNING).first()  # fmt: skip
