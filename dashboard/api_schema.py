@@ -70,6 +70,8 @@ SCHEMA = {
             "responses": {"200": ok({"allOf": [{"$ref": "#/components/schemas/Run"}, {
                 "type": "object", "properties": {
                     "children": {"type": "array", "items": {"type": "integer"}},
+                    "failing_step": {"type": "integer", "nullable": True,
+                                     "description": "the step that failed the run, if any"},
                     "edges": {"type": "array", "items": {"type": "array",
                                                          "items": {"type": "integer"}}}}}]}),
                           "401": ERROR, "404": ERROR}}},

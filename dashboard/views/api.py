@@ -16,6 +16,7 @@ from dashboard import summaries
 from dashboard.api_schema import SCHEMA
 from dashboard.filters import RunFilter, is_id
 from instances.models import ApiToken, Backend, Edge, Instance, Rollup
+from instances.status import culprits
 
 RUN_FIELDS = ("id", "external_id", "kind", "name", "status", "vendor_status", "backend_id",
               "parent_id", "definition_id", "definition_name", "owner", "planned_at",
@@ -68,8 +69,11 @@ def run(request: HttpRequest, pk: str) -> JsonResponse:
     if found is None:
         return JsonResponse({"error": "not found"}, status=404)
     edges = Edge.objects.filter(parent=found).values_list("upstream_id", "downstream_id")
+    children = list(found.children.only("status").order_by("started_at", "id"))
+    failing = culprits(found.status, children)
     return JsonResponse(as_json(found) | {
-        "children": list(found.children.values_list("id", flat=True)),
+        "children": [child.pk for child in children],
+        "failing_step": failing[0].pk if failing else None,
         "edges": [list(edge) for edge in edges], "raw": found.raw})  # fmt: skip
 
 

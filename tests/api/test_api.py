@@ -41,6 +41,17 @@ def test_runs_are_scoped_filtered_and_paged(world):
     assert bearer(token).get(f"/api/v1/runs/{other.pk}").status_code == 404
 
 
+def test_a_run_names_the_step_that_failed_it(world):
+    _, mine, _, token = world
+    failed = mine.instances.get(status=Status.FAILED)
+    InstanceFactory(backend=mine, parent=failed, status=Status.SUCCEEDED)
+    culprit = InstanceFactory(backend=mine, parent=failed, status=Status.CANCELED)
+    reply = bearer(token).get(f"/api/v1/runs/{failed.pk}").json()
+    assert reply["failing_step"] == culprit.pk and culprit.pk in reply["children"]
+    fine = mine.instances.filter(status=Status.SUCCEEDED, parent=None).first()
+    assert bearer(token).get(f"/api/v1/runs/{fine.pk}").json()["failing_step"] is None
+
+
 def test_summary_and_backends_never_count_other_teams(world):
     _, mine, _, token = world
     summary = bearer(token).get("/api/v1/summary").json()
