@@ -4,6 +4,7 @@ import hashlib
 import json
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Max
@@ -14,7 +15,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from dashboard import dag, timeline
+from dashboard import dag, summaries, timeline
 from dashboard.filters import WINDOWS, RunFilter
 from instances import tasks
 from instances.connectors import CONNECTORS
@@ -174,13 +175,14 @@ def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def counters(request: HttpRequest) -> dict:
-    """Top-bar numbers: top-level runs running now and failed in the last 24 h (visible runs
-    only), as the overview and the inbox count them."""
+    """Top-bar numbers on every page: top-level runs of the last 24 h (visible runs only)
+    running and failed, read from the rollups exactly as the overview counts them."""
     if not request.user.is_authenticated:
         return {}
-    runs = Instance.objects.visible_to(request.user).roots()
-    since = timezone.now() - WINDOWS["24h"]
-    return {"running_count": runs.filter(status=Status.RUNNING).in_window(since).count(),
-            "failed_count": runs.failed().in_window(since).count(),
+    scope = summaries.Scope.for_request(request.user, "24h")
+    counts = summaries.by_status(scope)
+    return {"running_count": counts[Status.RUNNING], "failed_count": counts[Status.FAILED],
+            "running_query": urlencode({"window": "custom", "since": scope.start.isoformat(),
+                                        "roots": "1", "status": Status.RUNNING}),
             "newest_poll": Backend.objects.visible_to(request.user).aggregate(
                 newest=Max("last_success_at"))["newest"]}  # fmt: skip

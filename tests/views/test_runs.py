@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from instances import rollups
 from instances.connectors import CONNECTORS
 from instances.connectors.base import LogChunk
 from instances.models import Edge, Instance, Status
@@ -264,8 +265,12 @@ def test_top_bar_counts_top_level_runs_as_the_overview_does(client, member):
     flow, _ = flow_with_children(member[1])  # one failed flow with a failed step
     InstanceFactory(backend=member[1], status=Status.RUNNING)
     InstanceFactory(backend=member[1], parent=flow, status=Status.RUNNING)
+    InstanceFactory(status=Status.FAILED)  # another team's
+    rollups.rebuild()  # which sync keeps current as it writes
     page = client.get("/runs/")
     assert (page.context["failed_count"], page.context["running_count"]) == (1, 1)
+    running = client.get(f"/runs/?{page.context['running_query']}")
+    assert len(running.context["rows"]) == 1  # the link lists exactly what it counts
 
 
 def test_detail_shows_failures_on_other_backends_around_the_same_time(client, member):
