@@ -61,9 +61,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
                                         "child": child})  # fmt: skip
         group["runs"].append(run)
     # failed in a row: the definition's failed runs since its last run that finished without
-    # failing (one still running does not break the streak)
+    # failing (one still running does not break the streak); only failures listed here count,
+    # so a success older than the oldest of them changes nothing and is not looked for
+    oldest = min((run.run_at for run in failed), default=since)
     last_ok = dict(((b, d), at) for b, d, at in visible.filter(
-        run_at__gte=since, backend__in={k[0] for k in groups},
+        run_at__gte=oldest, backend__in={k[0] for k in groups},
         definition_id__in={k[1] for k in groups}, status__in=TERMINAL - {Status.FAILED})
         .values_list("backend", "definition_id").annotate(Max("run_at")))  # fmt: skip
     failed_at = defaultdict(list)
