@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
@@ -46,6 +47,12 @@ class Scope:
         # whole hours, as the rollups count them, so the run list can show exactly these runs
         now = timezone.now()
         return cls(backends, hour_of(now - WINDOWS.get(window, WINDOWS["24h"])), now)
+
+    def runs_query(self, **more: str) -> str:
+        """The run list's query for exactly the top-level runs this scope counts, plus `more`
+        (a status, a backend, a definition)."""
+        return urlencode({"roots": "1", "window": "custom", "since": self.start.isoformat(),
+                          "until": self.end.isoformat(), **more})  # fmt: skip
 
     def previous(self) -> Scope:
         return Scope(self.backends, self.start - (self.end - self.start), self.start)

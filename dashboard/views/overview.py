@@ -1,7 +1,5 @@
 """The landing page: what ran, what failed and what is stuck, per window and scope."""
 
-from urllib.parse import urlencode
-
 from django.contrib.auth.models import Group
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -45,17 +43,11 @@ def overview(request: HttpRequest) -> HttpResponse:
         # duration trends of the most-failing definitions that have durations at all
         "trends": [item for item in worst if item["p50"] is not None][:TRENDS],
         "stuck": summaries.stuck(scope), "total": sum(counts.values()),
-        "query": request.GET.urlencode(), "runs_query": runs_query(request, scope),
+        "query": request.GET.urlencode(),
+        "runs_query": scope.runs_query(**{key: request.GET[key] for key in ("backend", "team")
+                                          if request.GET.get(key)}),
     }  # fmt: skip
     return render(request, "dashboard/overview.html", context)
-
-
-def runs_query(request: HttpRequest, scope: summaries.Scope) -> str:
-    """The run list's query for the runs the overview counts: top-level, its exact window and
-    scope (each number's link adds its status, backend or definition)."""
-    chosen = {key: request.GET[key] for key in ("backend", "team") if request.GET.get(key)}
-    return urlencode(chosen | {"roots": "1", "window": "custom", "since": scope.start.isoformat(),
-                               "until": scope.end.isoformat()})  # fmt: skip
 
 
 # The chart is an image document: pygal's own <style> may apply inside it; no script runs.

@@ -4,7 +4,6 @@ import hashlib
 import json
 import re
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Max
@@ -182,7 +181,6 @@ def counters(request: HttpRequest) -> dict:
     scope = summaries.Scope.for_request(request.user, "24h")
     counts = summaries.by_status(scope)
     return {"running_count": counts[Status.RUNNING], "failed_count": counts[Status.FAILED],
-            "running_query": urlencode({"window": "custom", "since": scope.start.isoformat(),
-                                        "roots": "1", "status": Status.RUNNING}),
+            "running_query": scope.runs_query(status=Status.RUNNING),
             "newest_poll": Backend.objects.visible_to(request.user).aggregate(
                 newest=Max("last_success_at"))["newest"]}  # fmt: skip

@@ -173,21 +173,22 @@ class Scenario:
         failing = rng.randrange(definition.steps) if outcome != SUCCEEDED else -1
         blocked: set[str] = set()  # the failing step and everything downstream of it
         for n in range(definition.steps):
+            step_id = f"{seq}{n:03d}"
             upstream = self._upstream(shape, n, steps)
             begin = max([clock] + [s.end for s in steps if s.id in upstream])
             length = timedelta(seconds=rng.randint(20, 240))
             result = SUCCEEDED
             if n == failing:
                 result = outcome
-                blocked.add(f"{seq}{n:03d}")
+                blocked.add(step_id)
             elif blocked.intersection(upstream) and outcome != SKIPPED:
                 # skipped after a failure, or ended with the run (timeout, cancel)
                 result = SKIPPED if outcome == FAILED else outcome
-                blocked.add(f"{seq}{n:03d}")
+                blocked.add(step_id)
             if result == SKIPPED or (n != failing and result != SUCCEEDED):
                 length = timedelta(seconds=rng.randint(0, 2))  # it never ran
             steps.append(Step(
-                id=f"{seq}{n:03d}", name=f"{STEP_NAMES[(n + index) % len(STEP_NAMES)]} #{n}",
+                id=step_id, name=f"{STEP_NAMES[(n + index) % len(STEP_NAMES)]} #{n}",
                 upstream=upstream, start=begin, end=begin + length, outcome=result,
                 attempts=2 if result == FAILED and rng.random() < 0.5 else 1,
             ))  # fmt: skip
