@@ -11,6 +11,6 @@ RUN uv sync --frozen --no-dev --no-install-project && chown -R runboard /app
 ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 LOG_FORMAT=json STATIC_ROOT=/app/staticfiles
 COPY --chown=runboard . .
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0
-USER runboard
+USER 1000
 EXPOSE 8000
 CMD ["gunicorn", "dashboard.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,8 +1,10 @@
 """A run's children as a DAG: graphviz DOT built from stored edges, rendered to SVG by `dot`,
-cached by the graph's content. Vendor strings only ever become plain-text labels (graphviz
-quotes them); links are built from our own ids."""
+cached by the graph's content. Vendor strings only ever reach DOT through `dot_text`; links
+are built from our own ids. A graph that cannot be drawn, or a cache that is down, never
+takes the run page with it."""
 
 import hashlib
+import logging
 
 import graphviz
 from django.core.cache import cache
@@ -18,11 +20,21 @@ STYLE = {  # fill colour and shape per status: never colour alone
 }  # fmt: skip
 
 
-def label(run: Instance) -> str:
-    text = run.name[:60]
+log = logging.getLogger(__name__)
+
+
+def dot_text(*lines: str) -> graphviz.quoting.NoHtml:
+    """Vendor text as a plain DOT label, one line each: never read as an HTML-like label
+    (`<…>`), backslashes doubled so `\\l \\N \\G \\n` stay literal; graphviz's quoting
+    escapes the quotes."""
+    return graphviz.nohtml("\\n".join(line.replace("\\", "\\\\") for line in lines))
+
+
+def label(run: Instance) -> graphviz.quoting.NoHtml:
+    lines = [run.name[:60]]
     if run.duration:
-        text += f"\n{int(run.duration.total_seconds())} s"
-    return text
+        lines.append(f"{int(run.duration.total_seconds())} s")
+    return dot_text(*lines)
 
 
 FOCUS_ABOVE = 300  # nodes; beyond this graphviz takes seconds and nobody can read the graph
@@ -60,12 +72,34 @@ def dot_source(parent: Instance, children: list[Instance], marked: set[int]) -> 
     return graph.source
 
 
-def svg(parent: Instance, children: list[Instance], marked: set[int]) -> str:
+def svg(parent: Instance, children: list[Instance], marked: set[int]) -> str | None:
+    """The SVG, or None when `dot` could not draw it (the page then shows the steps only)."""
     source = dot_source(parent, children, marked)
     key = "dag:" + hashlib.sha256(source.encode()).hexdigest()
-    rendered = cache.get(key)
+    rendered = cached(key)
     if rendered is None:
-        rendered = graphviz.Source(source).pipe(format="svg", encoding="utf-8")
+        try:
+            rendered = graphviz.Source(source).pipe(format="svg", encoding="utf-8")
+        except (graphviz.CalledProcessError, graphviz.ExecutableNotFound) as exc:
+            log.error("DAG of run %s could not be drawn: %s", parent.pk, exc)
+            return None
         rendered = rendered[rendered.index("<svg") :]  # drop the XML prolog and doctype
-        cache.set(key, rendered, 24 * 3600)
+        remember(key, rendered)
     return rendered
+
+
+# The cache only saves `dot` runs: when it is down, draw again rather than fail (/healthz
+# is where the outage shows).
+def cached(key: str) -> str | None:
+    try:
+        return cache.get(key)
+    except Exception as exc:  # whatever the cache backend raises: redis, file system
+        log.warning("DAG cache unavailable: %s", exc)
+        return None
+
+
+def remember(key: str, rendered: str) -> None:
+    try:
+        cache.set(key, rendered, 24 * 3600)
+    except Exception as exc:
+        log.warning("DAG cache unavailable: %s", exc)

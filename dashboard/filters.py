@@ -92,9 +92,8 @@ class RunFilter:
         field, descending = SORTS[self.sort]
         sign = "-" if descending else ""
         runs = runs.order_by(f"{sign}{field}", f"{sign}id")
-        if self.after:
-            raw, pk = self.after
-            value = parse_datetime(raw) if field == "run_at" else raw
+        if bound := self.cursor(field):
+            value, pk = bound
             beyond, reach = ("lt", "lte") if descending else ("gt", "gte")
             # the inclusive bound keeps the scan on the index; the OR breaks ties on id
             runs = runs.filter(**{f"{field}__{reach}": value}).filter(
@@ -104,6 +103,14 @@ class RunFilter:
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return rows, encode_cursor(rows[-1], field) if more else None
+
+    def cursor(self, field: str) -> tuple[datetime | str, int] | None:
+        """(sort value, id) of the last row seen; None when absent or unreadable (ignored)."""
+        if not self.after:
+            return None
+        raw, pk = self.after
+        value = moment(raw) if field == "run_at" else raw
+        return None if value is None else (value, pk)
 
 
 def encode_cursor(run: Instance, field: str = "run_at") -> str:
@@ -139,13 +146,15 @@ def exact_window(since: str, until: str) -> tuple[datetime, datetime | None] | N
 
 
 def moment(text: str) -> datetime | None:
+    """An ISO 8601 time in UTC (UTC when no offset); None when unreadable, like 25:61 or an
+    offset of +99:00, or beyond what a UTC time can hold."""
     try:
         value = parse_datetime(text.strip())
-    except ValueError:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_id(text: str) -> bool:

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from instances import zones
+
 THEMES = ("system", "light", "dark")
 ZONES = ("UTC", "Asia/Shanghai", "Asia/Singapore", "Europe/Berlin", "Europe/London",
          "America/New_York", "America/Chicago", "America/Los_Angeles")  # fmt: skip
@@ -15,10 +17,7 @@ YEAR = 365 * 24 * 3600
 
 
 def valid_zone(name: str) -> str | None:
-    try:
-        return name if name and zoneinfo.ZoneInfo(name) else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
+    return name if name in zones.known() else None
 
 
 class PreferencesMiddleware:

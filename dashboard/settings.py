@@ -4,6 +4,7 @@ Nothing set gives a zero-setup demo (SQLite under var/, a filesystem Celery brok
 DATABASE_URL switches to PostgreSQL, REDIS_URL to a Redis broker and cache.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,6 +37,16 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Key for credentials at rest; a separate secret so a leaked SECRET_KEY does not expose vendors.
 CREDENTIALS_KEY = secret("CREDENTIALS_KEY") or SECRET_KEY
+# The samples of .env.example and the development key are public: a deployment that kept one
+# signs sessions and encrypts credentials with a key anyone can read.
+SAMPLE_KEYS = {
+    "runboard-insecure-development-key",
+    "change-me-to-50-random-characters-change-me-to-50-random-chars",
+    "change-me-too-a-separate-key-for-vendor-credentials-at-rest",
+}
+if not DEBUG and {SECRET_KEY, CREDENTIALS_KEY} & SAMPLE_KEYS:
+    raise ImproperlyConfigured("SECRET_KEY and CREDENTIALS_KEY must not be the published "
+                               "samples: generate your own.")  # fmt: skip
 
 # Behind a TLS-terminating proxy: HTTPS only, secure cookies, HSTS. Load balancers probe
 # /healthz over plain HTTP, so it is exempt from the redirect.
@@ -58,6 +69,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "instances",
     "dashboard",
 ]
@@ -75,10 +87,26 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.preferences.PreferencesMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
+# Password guessing: after RUNBOARD_LOGIN_FAILURES failed logins for one username, or from one
+# address, that username or address is locked for RUNBOARD_LOCKOUT_MINUTES (admin → Axes →
+# Access attempts unlocks earlier).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("RUNBOARD_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("RUNBOARD_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+if BEHIND_HTTPS:  # the client's address is the one the proxy appended, not the proxy's own
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "right-most"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -235,5 +263,6 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # One line per vendor request is noise at INFO; errors surface through the connectors.
-    "loggers": {"httpx": {"level": "WARNING"}},
+    # Failed logins and lockouts are warnings; axes's start-up banner is not worth a line.
+    "loggers": {"httpx": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

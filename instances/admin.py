@@ -1,9 +1,42 @@
+"""The admin, scoped by team exactly like the pages: staff see their teams' rows only."""
+
 import json
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
-from .models import ApiToken, Backend, Edge, Instance, Poll, StatusChange
+from .models import ApiToken, Backend, Edge, Instance, Poll, StatusChange, team_scope
+
+
+class TeamScopedAdmin(admin.ModelAdmin):
+    team_path: str  # from the model to the team that owns its backend
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        scope = team_scope(request.user, self.team_path)
+        return rows if scope is None else rows.filter(scope)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Choices never list another team's backends or the teams one is not in."""
+        if db_field.related_model is Backend:
+            kwargs["queryset"] = Backend.objects.visible_to(request.user)
+        elif db_field.related_model is Group and not request.user.is_superuser:
+            kwargs["queryset"] = request.user.groups.all()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class VisibleBackendFilter(admin.RelatedFieldListFilter):
+    """The backend filter lists only backends the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(b.pk, str(b)) for b in Backend.objects.visible_to(request.user).order_by("name")]
+
+
+class OwnTeamFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        teams = Group.objects.all() if request.user.is_superuser else request.user.groups.all()
+        return [(team.pk, str(team)) for team in teams.order_by("name")]
 
 
 class BackendForm(forms.ModelForm):
@@ -34,13 +67,14 @@ class BackendForm(forms.ModelForm):
 
 
 @admin.register(Backend)
-class BackendAdmin(admin.ModelAdmin):
+class BackendAdmin(TeamScopedAdmin):
+    team_path = "team"
     form = BackendForm
     list_display = (
         "name", "kind", "team", "enabled", "poll_interval", "last_success_at",
         "consecutive_failures",
     )  # fmt: skip
-    list_filter = ("kind", "enabled", "team")
+    list_filter = ("kind", "enabled", ("team", OwnTeamFilter))
     search_fields = ("name", "base_url")
     readonly_fields = (
         "credentials_masked", "last_poll_at", "last_success_at", "last_error", "last_error_at",
@@ -53,9 +87,10 @@ class BackendAdmin(admin.ModelAdmin):
 
 
 @admin.register(Instance)
-class InstanceAdmin(admin.ModelAdmin):
+class InstanceAdmin(TeamScopedAdmin):
+    team_path = "backend__team"
     list_display = ("name", "kind", "status", "vendor_status", "backend", "run_at", "duration")
-    list_filter = ("status", "kind", "backend")
+    list_filter = ("status", "kind", ("backend", VisibleBackendFilter))
     search_fields = ("name", "external_id", "definition_name")
     raw_id_fields = ("parent",)
     list_select_related = ("backend",)
@@ -63,7 +98,8 @@ class InstanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(TeamScopedAdmin):
+    team_path = "instance__backend__team"
     list_display = ("instance", "from_status", "to_status", "observed_at")
     list_filter = ("to_status",)
     raw_id_fields = ("instance",)
@@ -71,15 +107,25 @@ class StatusChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Poll)
-class PollAdmin(admin.ModelAdmin):
+class PollAdmin(TeamScopedAdmin):
+    team_path = "backend__team"
     list_display = ("backend", "started_at", "outcome", "fetched", "changed", "latency_ms")
-    list_filter = ("outcome", "backend")
+    list_filter = ("outcome", ("backend", VisibleBackendFilter))
 
 
-admin.site.register(Edge, raw_id_fields=("parent", "upstream", "downstream"))
+@admin.register(Edge)
+class EdgeAdmin(TeamScopedAdmin):
+    team_path = "parent__backend__team"
+    raw_id_fields = ("parent", "upstream", "downstream")
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    """A token acts as its user: staff see their own, superusers everyone's."""
+
     list_display = ("name", "user", "created")
     readonly_fields = ("key_hash",)
+
+    def get_queryset(self, request):
+        tokens = super().get_queryset(request)
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)

@@ -10,6 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+from . import zones
 from .connectors import CONNECTORS
 
 REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -78,12 +79,16 @@ def spec(table: dict, line: int, environ) -> BackendSpec:
         if match.group(1) not in environ:
             raise BackendsFileError(line, f"credentials.{key}: ${match.group(1)} is not set")
         credentials[key] = environ[match.group(1)]
+    zone = table.get("timezone", "Asia/Shanghai")
+    if zone not in zones.known():
+        raise BackendsFileError(line, f"timezone {zone!r} is not an IANA time zone name, "
+                                      "like Asia/Shanghai")  # fmt: skip
     interval = table.get("poll_interval", 30)
     if not isinstance(interval, int) or interval < 5:
         raise BackendsFileError(line, "poll_interval must be an integer of at least 5 seconds")
     return BackendSpec(
         name=str(table["name"]), kind=table["kind"], base_url=str(table["base_url"]),
         team=table.get("team"), poll_interval=interval,
-        timezone=table.get("timezone", "Asia/Shanghai"), enabled=bool(table.get("enabled", True)),
+        timezone=zone, enabled=bool(table.get("enabled", True)),
         scope=dict(table.get("scope") or {}), credentials=credentials,
     )  # fmt: skip

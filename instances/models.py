@@ -18,13 +18,14 @@ from . import crypto, jsontext
 from .connectors import kind_choices
 from .connectors.base import BackendConfig
 from .status import UNFINISHED, Kind, Status
+from .zones import validate_zone
 
 __all__ = ["Backend", "Edge", "Instance", "Kind", "Poll", "Status", "StatusChange"]
 
 RAW_PAYLOAD_LIMIT = 64 * 1024  # bytes of vendor JSON kept per instance
 
 
-def _team_scope(user, team_path: str) -> Q | None:
+def team_scope(user, team_path: str) -> Q | None:
     """None means "everything" (superusers); an empty Q-less result means nothing."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
@@ -35,7 +36,7 @@ def _team_scope(user, team_path: str) -> Q | None:
 
 class BackendQuerySet(models.QuerySet):
     def visible_to(self, user) -> BackendQuerySet:
-        scope = _team_scope(user, "team")
+        scope = team_scope(user, "team")
         return self if scope is None else self.filter(scope)
 
 
@@ -47,7 +48,7 @@ class Backend(models.Model):
     base_url = models.URLField(max_length=500)
     scope = models.JSONField(default=dict, blank=True, help_text="orgId/userId, project_id, …")
     credentials_encrypted = models.TextField(blank=True, editable=False)
-    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[validate_zone])
     poll_interval = models.PositiveIntegerField(default=30, help_text="seconds")
     enabled = models.BooleanField(default=True)
     team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL)
@@ -108,7 +109,7 @@ class Backend(models.Model):
 
 class InstanceQuerySet(models.QuerySet):
     def visible_to(self, user) -> InstanceQuerySet:
-        scope = _team_scope(user, "backend__team")
+        scope = team_scope(user, "backend__team")
         return self if scope is None else self.filter(scope)
 
     def roots(self) -> InstanceQuerySet:

@@ -17,3 +17,17 @@ def emulator():
 
     with run_emulator(seed=7, speed=0) as emu:
         yield emu
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """A scripted vendor (tests/pipeline/fake.py) registered as backend kind "fake"."""
+    from instances.connectors import CONNECTORS
+    from tests.pipeline.fake import FakeConnector
+
+    monkeypatch.setitem(CONNECTORS, "fake", FakeConnector)
+    monkeypatch.setattr(FakeConnector, "vendor", {})
+    monkeypatch.setattr(FakeConnector, "calls", [])
+    monkeypatch.setattr(FakeConnector, "fail_on_page", None)
+    monkeypatch.setattr(FakeConnector, "error", None)
+    return FakeConnector

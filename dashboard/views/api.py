@@ -110,6 +110,15 @@ def schema(request: HttpRequest) -> JsonResponse:
     return JsonResponse(SCHEMA)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value):
+    """A cell no spreadsheet runs as a formula: vendor text starting like one gets a leading
+    `'` (OWASP's CSV injection advice); numbers and times are not text and stay as they are."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 class Echo:
     def write(self, value: str) -> str:
         return value
@@ -128,7 +137,7 @@ def runs_csv(request: HttpRequest) -> StreamingHttpResponse:
     def lines():
         yield writer.writerow(columns)
         for row in runs.values_list(*columns).iterator(chunk_size=5000):
-            yield writer.writerow(row)
+            yield writer.writerow([inert(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="runs.csv"'

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
+from kombu.exceptions import OperationalError
 
 from dashboard import dag, summaries, timeline
 from dashboard.filters import WINDOWS, RunFilter
@@ -22,6 +24,7 @@ from instances.connectors.base import ConnectorError
 from instances.models import Backend, Instance, Kind, Poll, Status
 from instances.status import culprits
 
+log = logging.getLogger(__name__)
 LOG_BYTES = 64 * 1024  # shown on the page
 LOG_DOWNLOAD_BYTES = 10 * 1024 * 1024  # offered as a file
 AROUND = timedelta(minutes=30)  # "at the same time", for failures on other backends
@@ -169,7 +172,12 @@ def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_staff:
         raise Http404
     backend = get_object_or_404(Backend.objects.visible_to(request.user), pk=pk)
-    tasks.poll_backend.delay(backend.pk)
+    try:
+        tasks.poll_backend.delay(backend.pk)
+    except OperationalError as exc:  # the broker is down: say so, beat will poll when it is back
+        log.error("Poll of backend %s not queued: %s", backend.pk, exc)
+        return HttpResponse(f"Poll of {backend.name} not queued: the task queue is unreachable.",
+                            status=503)  # fmt: skip
     return HttpResponse(f"Poll of {backend.name} queued.")
 
 

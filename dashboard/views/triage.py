@@ -11,11 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
 from dashboard import summaries
-from dashboard.filters import WINDOWS, RunFilter, text
+from dashboard.filters import WINDOWS, RunFilter, moment, text
 from instances.models import Backend, Instance, Status
 from instances.status import CULPRITS, TERMINAL, culprits
 
@@ -94,7 +93,7 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
     backend = get_object_or_404(Backend.objects.visible_to(request.user), pk=backend_id)
     definition_id = text(request.GET, "id")
     runs = Instance.objects.filter(backend=backend, definition_id=definition_id).roots()
-    if before := parse_datetime(request.GET.get("before", "")):
+    if before := moment(request.GET.get("before", "")):
         runs = runs.filter(run_at__lt=before)
     runs = list(runs.order_by("-run_at")[:GRID_RUNS])
     if not runs and not before:
@@ -110,12 +109,8 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
         column = definition or name
         columns.setdefault(column, name)
         state = Status(status)
-        cells[(parent_id, column)] = (
-            f"{prefix}{pk}/",
-            status,
-            state.icon,
-            f"{name}: {state.label}",
-        )
+        cells[(parent_id, column)] = (f"{prefix}{pk}/", status, f"{name}: {state.label}",
+                                      state.icon)  # fmt: skip
     grid = [(run, [cells.get((run.pk, column)) for column in columns]) for run in runs]
     finished = [r for r in runs if r.status in (Status.SUCCEEDED, Status.FAILED)]
     rate = (

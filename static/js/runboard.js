@@ -30,3 +30,12 @@ document.addEventListener("keydown", (event) => {
     search.focus();
   }
 });
+
+// Buttons marked data-show-errors show the server's explanation of a failure (say, the task
+// queue is down) where the answer would have gone, instead of nothing happening.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.isError && event.detail.elt.hasAttribute("data-show-errors")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false; // handled: shown to the reader
+  }
+});

@@ -102,7 +102,7 @@ def test_list_shows_each_backends_data_age_and_flags_stale_ones(client, member):
     backend.last_success_at = timezone.now() - timedelta(minutes=10)
     backend.save()
     body = client.get("/runs/").content.decode()
-    assert f"{backend.name}: data as of" in body and "— stale" in body
+    assert f"<bdi>{backend.name}</bdi>: data as of" in body and "— stale" in body
 
 
 def test_list_and_detail_cost_a_fixed_number_of_queries(
