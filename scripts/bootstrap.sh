@@ -8,6 +8,8 @@ apt_packages=()
 command -v dot >/dev/null || apt_packages+=(graphviz)
 if [ "${RUNBOARD_WITH_BROWSER:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+  # the Redis-outage test starts and stops a Redis of its own
+  command -v redis-server >/dev/null || apt_packages+=(redis-server)
   # vendor names are often Chinese: a CJK font keeps browser tests and screenshots legible
   fc-list 2>/dev/null | grep -qi wqy || apt_packages+=(fonts-wqy-microhei)
 fi

@@ -13,10 +13,20 @@ from django.core.management import get_commands
 
 from tests.processes import ROOT, celery, database_env, wait_for
 
+
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+# .env.example as shipped, but for what an operator must replace: the sample keys (refused at
+# start-up) and where compose's services live (this machine's own, here).
 PRODUCTION = {
-    "DEBUG": "0", "SECRET_KEY": "p" * 20 + "r0dUct10n-k3y-w1th-3n0ugh-ch4r4ct3rs-!@#$%^&*()",
-    "ALLOWED_HOSTS": "runboard.example.com,127.0.0.1", "RUNBOARD_BEHIND_HTTPS": "1",
-    "CSRF_TRUSTED_ORIGINS": "https://runboard.example.com", "LOG_FORMAT": "json",
+    name: value for name, value in env_example().items()
+    if name not in ("DATABASE_URL", "REDIS_URL", "STATIC_ROOT", "RUNBOARD_VAR_DIR")
+} | {
+    "SECRET_KEY": "p" * 20 + "r0dUct10n-k3y-w1th-3n0ugh-ch4r4ct3rs-!@#$%^&*()",
+    "CREDENTIALS_KEY": "c" * 20 + "cr3d3nt14ls-k3y-w1th-3n0ugh-ch4r4ct3rs-!@#$%^&*()",
 }  # fmt: skip
 
 
@@ -77,6 +87,17 @@ def test_check_deploy_is_clean_with_production_variables():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "CREDENTIALS_KEY"])
+def test_the_published_sample_keys_are_refused(name):
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+        env=env | PRODUCTION | {name: env_example()[name]}, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "must not be the published samples" in result.stderr
 
 
 def test_secrets_may_come_from_files(tmp_path):

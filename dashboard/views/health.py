@@ -1,6 +1,7 @@
 """/healthz: is this instance able to serve (database, broker) and is data flowing."""
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max
 from django.http import HttpRequest, JsonResponse
@@ -29,6 +30,15 @@ def broker_ok() -> bool:
         return False
 
 
+def cache_ok() -> bool:
+    """Reported, not required: pages draw without the cache, only slower."""
+    try:
+        cache.set("healthz", 1, 10)
+        return cache.get("healthz") == 1
+    except Exception:
+        return False
+
+
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -37,5 +47,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         Backend.objects.aggregate(newest=Max("last_success_at"))["newest"] if database else None
     )
     age = (timezone.now() - newest).total_seconds() if newest else None
-    body = {"database": database, "broker": broker, "newest_successful_poll_age_s": age}
+    body = {"database": database, "broker": broker, "cache": cache_ok(),
+            "newest_successful_poll_age_s": age}  # fmt: skip
     return JsonResponse(body, status=200 if database and broker else 503)

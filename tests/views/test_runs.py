@@ -245,19 +245,30 @@ def test_big_graphs_draw_only_the_failing_neighbourhood(client, member):
 
 @pytest.mark.parametrize(
     "query",
-    ["q=%00", "owner=a%00b", "definition=%00", "after=AAAA", "after=%00",
+    ["q=%00", "owner=%00", "definition=%00", "after=AAAA", "after=%00", "after=HzE=",
+     "after=HzE=&sort=name", "after=MjAyNi0wMS0wMVQyNTo2MTowMB8x",  # 2026-01-01T25:61:00␟1
      "backend=99999999999999999999", "sort=%00", "window=%00", "status=%00&not=%00",
      "window=custom&since=2026-13-45T99:99", "window=custom&since=%00&until=x",
+     "window=custom&since=2026-01-01T00:00:00%2B99:00",
+     "window=custom&since=0001-01-01T00:00:00%2B01:00",
      "window=custom&start=9999-99-99&end=0", "team=-1", "team=99999999999999999999"],
 )  # fmt: skip
-def test_hostile_query_strings_never_break_the_list(client, member, query):
-    InstanceFactory(backend=member[1])
-    assert client.get(f"/runs/?{query}").status_code == 200
+def test_unreadable_parameters_are_ignored_by_the_list_and_the_api(client, member, query):
+    run = InstanceFactory(backend=member[1])
+    page = client.get(f"/runs/?{query}")
+    assert page.status_code == 200 and page.context["rows"] == [run]
+    api = client.get(f"/api/v1/runs?{query}")
+    assert api.status_code == 200 and [r["id"] for r in api.json()["runs"]] == [run.pk]
 
 
-def test_hostile_grid_parameters_are_ignored(client, member):
-    InstanceFactory(backend=member[1], definition_id="d")
-    assert client.get(f"/definitions/{member[1].pk}/?id=d&before=%00garbage").status_code == 200
+@pytest.mark.parametrize(
+    "before", ["%00garbage", "2026-01-01T25:61:00", "2026-01-01T00:00:00%2B99:00",
+               "0001-01-01T00:00:00%2B01:00"],
+)  # fmt: skip
+def test_hostile_grid_parameters_are_ignored(client, member, before):
+    run = InstanceFactory(backend=member[1], definition_id="d")
+    page = client.get(f"/definitions/{member[1].pk}/?id=d&before={before}")
+    assert page.status_code == 200 and [r for r, _ in page.context["grid"]] == [run]
     assert client.get(f"/definitions/{member[1].pk}/?id=%00").status_code == 404
 
 
@@ -315,3 +326,18 @@ def test_an_unfinished_runs_page_refreshes_itself_until_it_ends(client, member):
     kids["c"].save()
     ended = client.get(f"/runs/{flow.pk}/", headers=again)
     assert ended.status_code == 200 and 'hx-trigger="every' not in ended.content.decode()
+
+
+def test_a_dag_dot_cannot_draw_leaves_the_steps_and_a_note(client, member, tmp_path,
+                                                            monkeypatch, settings):  # fmt: skip
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    flow, _ = flow_with_children(member[1])
+    broken = tmp_path / "dot"  # a graphviz that refuses the graph, as dot does a syntax error
+    broken.write_text("#!/bin/sh\necho 'Error: syntax error in line 2' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    page = client.get(f"/runs/{flow.pk}/")
+    body = page.content.decode()
+    assert page.status_code == 200 and 'aria-label="DAG"' not in body
+    assert "The graph of these steps could not be drawn" in body
+    assert body.count('<tr id="child-') == 3
