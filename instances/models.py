@@ -166,6 +166,8 @@ class Instance(models.Model):
 
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
+    # the vendor answered "no such run" for it: its last known state is kept, never re-read
+    gone_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField()
     updated_at = models.DateTimeField(help_text="last time any stored field changed")
 

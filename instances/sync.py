@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -125,7 +125,7 @@ def run_poll(backend: Backend, connector: Connector, poll: Poll) -> None:
     stale = (
         backend.instances.roots()
         .active()
-        .filter(last_seen__lt=poll.started_at)
+        .filter(last_seen__lt=poll.started_at, gone_at__isnull=True)
         .order_by("last_seen")
         .values_list("external_id", flat=True)[:REFRESH_LIMIT]
     )
@@ -201,7 +201,7 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
     """Store one page of top-level records: unchanged ones are only marked seen, changed ones
     are expanded (detail + children) and upserted, transitions recorded."""
     poll.fetched += len(page)
-    valid = [storable_text(r) for r in page if is_storable(backend, r, poll)]
+    valid = [storable_record(r) for r in page if is_storable(backend, r, poll)]
     prints = {r.external_id: fingerprint(r) for r in valid}
     stored = existing(backend, prints)
     looked_up = set(prints)
@@ -214,7 +214,9 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
     records = [r for r in changed if r.has_children or r.parent_id is not None]
     if to_expand:
         records += connector.expand(to_expand)
-    records = [storable_text(r) for r in records if is_storable(backend, r, poll)]
+        # gone between the list and its detail: stored as the list said, then marked gone
+        records += [r for r in to_expand if r.external_id in connector.gone]
+    records = [storable_record(r) for r in records if is_storable(backend, r, poll)]
     for record in records:  # children are fingerprinted by their own content
         if record.external_id not in prints:
             prints[record.external_id] = fingerprint(record)
@@ -225,10 +227,29 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
         upsert(backend, records, prints, stored, poll, now)
         unchanged = [stored[r.external_id].pk for r in valid if r.external_id not in changed_ids]
         Instance.objects.filter(pk__in=unchanged).update(last_seen=now)
+        take_notes(backend, connector, poll, now)
     Poll.objects.filter(pk=poll.pk).update(
         fetched=poll.fetched, created=poll.created, updated=poll.updated,
-        changed=poll.changed, skipped=poll.skipped,
+        changed=poll.changed, skipped=poll.skipped, error=poll.error,
     )  # fmt: skip
+
+
+SKIP_REASONS_KEPT = 5
+
+
+def take_notes(backend: Backend, connector: Connector, poll: Poll, now: datetime) -> None:
+    """What the connector noted while reading this page: runs the vendor no longer knows are
+    marked gone (their last known state kept, no longer re-read), skipped records counted with
+    their reasons on the poll."""
+    gone, connector.gone[:] = list(connector.gone), []
+    if gone:
+        log.warning("backend %s: %d runs gone from the vendor", backend.pk, len(gone))
+        backend.instances.filter(external_id__in=gone).update(gone_at=now, last_seen=now)
+    skipped, connector.skipped[:] = list(connector.skipped), []
+    if skipped:
+        poll.skipped += len(skipped)
+        reasons = [*poll.error.splitlines(), *skipped][:SKIP_REASONS_KEPT]
+        poll.error = "\n".join(reasons)
 
 
 def running_unchanged(
@@ -254,23 +275,59 @@ def relax_durability() -> None:
 
 def is_storable(backend: Backend, record: RunRecord, poll: Poll) -> bool:
     """A record we cannot store is skipped and counted; the rest of its page is stored."""
-    ext = record.external_id
-    if ext and len(ext) <= 200 and not UNSTORABLE.search(ext) and record.name is not None:
+    if storable_id(record.external_id):
         return True
-    log.error("backend %s: skipping unstorable record %r", backend.pk, record.external_id[:200])
+    log.error("backend %s: skipping unstorable record %r", backend.pk,
+              str(record.external_id)[:200])  # fmt: skip
     poll.skipped += 1
     return False
 
 
 # Identity is never rewritten: is_storable refuses an id with unstorable characters.
 TEXT_FIELDS = [f.name for f in fields(RunRecord) if f.type == "str" and f.name != "external_id"]
+TIME_FIELDS = ("planned_at", "started_at", "finished_at")
+MAX_ATTEMPTS = 2**31 - 1  # the column's range
 
 
-def storable_text(record: RunRecord) -> RunRecord:
+def storable_record(record: RunRecord) -> RunRecord:
+    """The record as the database can take it, whatever the vendor sent: text as text without
+    NUL or lone surrogates, times aware or none, counts and durations in range or none, edges
+    between storable ids only. One wrong field never costs the record, nor its page."""
     texts = {name: getattr(record, name) for name in TEXT_FIELDS}
-    if not UNSTORABLE.search("".join(texts.values())):  # one look for the usual clean record
-        return record
-    return replace(record, **{name: storable(text) for name, text in texts.items()})
+    changes = {}
+    if not all(type(text) is str for text in texts.values()) or UNSTORABLE.search(
+        "".join(texts.values())
+    ):  # one look for the usual clean record
+        changes = {name: storable(as_text(text)) for name, text in texts.items()}
+    for name in TIME_FIELDS:
+        moment = getattr(record, name)
+        if moment is not None and not (isinstance(moment, datetime) and moment.tzinfo):
+            changes[name] = None
+    attempts = record.attempts
+    if attempts is not None and not (type(attempts) is int and 0 <= attempts <= MAX_ATTEMPTS):
+        changes["attempts"] = None
+    duration = record.duration
+    if duration is not None and not (isinstance(duration, timedelta) and duration.days >= 0):
+        changes["duration"] = None
+    if record.business_date is not None and not isinstance(record.business_date, date):
+        changes["business_date"] = None
+    edges = tuple(edge for edge in record.edges if all(storable_id(ext) for ext in edge))
+    if edges != record.edges:
+        changes["edges"] = edges
+    return replace(record, **changes) if changes else record
+
+
+def as_text(value) -> str:
+    """A vendor value that should have been text: JSON for objects and lists, else str()."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return jsontext.dumps(value)
+    return "" if value is None else str(value)
+
+
+def storable_id(ext) -> bool:
+    return isinstance(ext, str) and 0 < len(ext) <= 200 and not UNSTORABLE.search(ext)
 
 
 def is_changed(record: RunRecord, prints: dict[str, str], stored: dict[str, Stored]) -> bool:
@@ -323,7 +380,7 @@ def upsert(
 ) -> None:
     """Write records whose content changed; parents before children, then transitions and
     edges. A few queries per page, never one per run."""
-    records = [r for r in records if is_changed(r, prints, stored)]
+    records = [keep_known_status(r, stored) for r in records if is_changed(r, prints, stored)]
     if not records:
         return
     parents = [r for r in records if r.parent_id is None]
@@ -352,6 +409,15 @@ def upsert(
     poll.created += len(created)
     poll.updated += len(records) - len(created)
     poll.changed += sum(from_status != "" for _, from_status, *_ in transitions)
+
+
+def keep_known_status(record: RunRecord, stored: dict[str, Stored]) -> RunRecord:
+    """A record whose status could not be read (schema drift: UNKNOWN) keeps the status we
+    knew, so the run's history shows no transition that never happened."""
+    known = stored.get(record.external_id)
+    if record.status == Status.UNKNOWN and known and known.status != Status.UNKNOWN:
+        return replace(record, status=Status(known.status))
+    return record
 
 
 def replace_edges(

@@ -161,9 +161,11 @@ def backends(request: HttpRequest) -> HttpResponse:
     rows = []
     for backend in with_freshness(Backend.objects.visible_to(request.user)):
         polls = list(Poll.objects.filter(backend=backend).order_by("-started_at")[:30])
+        latest = polls[0] if polls else None
         rows.append({"backend": backend, "age": backend.data_age, "stale": backend.is_stale,
                      "errors": sum(p.outcome == Poll.Outcome.ERROR for p in polls),
-                     "polls": polls[::-1]})  # fmt: skip
+                     "polls": polls[::-1],
+                     "partial": latest if latest and latest.skipped else None})  # fmt: skip
     return render(request, "dashboard/backends.html", {"rows": rows})
 
 

@@ -5,6 +5,7 @@ Connectors know HTTP and vendor formats and nothing of the database.
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +15,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from instances.status import Kind, Status
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,10 @@ class BadPayload(ConnectorError):
     pass
 
 
+# What reading one malformed vendor record raises: that record is skipped, not the poll.
+UNREADABLE = (BadPayload, ValueError, TypeError, KeyError, AttributeError, OverflowError)
+
+
 # Detail calls in flight per poll: vendor APIs list runs without their steps, so a first poll
 # makes thousands of calls, and at a 100 ms round trip one at a time they take minutes.
 DETAIL_CONCURRENCY = 8
@@ -98,9 +105,15 @@ class Connector(ABC):
 
     kind: ClassVar[str]
     label: ClassVar[str]
+    # vendor error codes that mean "no run with that id" (deleted on the vendor side)
+    gone_codes: ClassVar[frozenset] = frozenset()
 
     def __init__(self, config: BackendConfig):
         self.config = config
+        # What a poll must hear of, without failing: runs the vendor no longer knows, and why
+        # records were skipped. Sync takes them after every page (list.append is thread-safe).
+        self.gone: list[str] = []
+        self.skipped: list[str] = []
         # a vendor with a tight rate limit may want fewer calls in flight (scope setting)
         wanted = str(config.scope.get("detail_concurrency", DETAIL_CONCURRENCY))
         self.concurrency = min(max(int(wanted), 1), 32) if wanted.isdigit() else DETAIL_CONCURRENCY
@@ -117,7 +130,37 @@ class Connector(ABC):
 
     def refresh(self, external_ids: Iterable[str]) -> list[RunRecord]:
         """Current state of these top-level runs (stored but not yet terminal)."""
-        return in_parallel(self.detail, external_ids, self.concurrency)
+        return in_parallel(self.detail_or_note, external_ids, self.concurrency)
+
+    def detail_or_note(self, external_id: str) -> list[RunRecord]:
+        """detail(), but a run the vendor no longer knows, or whose detail cannot be read, is
+        noted for the poll instead of failing it."""
+        try:
+            return self.detail(external_id)
+        except VendorError as exc:
+            if exc.code not in self.gone_codes:
+                raise
+            self.gone.append(external_id)
+        except UNREADABLE as exc:
+            self.skip(external_id, exc)
+        return []
+
+    def each(self, parse: Callable[[Any], RunRecord], items: Iterable) -> list[RunRecord]:
+        """parse(item) for every item; an item that cannot be read is skipped and noted, and
+        the others are kept."""
+        records = []
+        for item in items:
+            try:
+                records.append(parse(item))
+            except UNREADABLE as exc:
+                ident = item.get("id", item.get("instanceId", "")) if isinstance(item, dict) else ""
+                self.skip(str(ident)[:100], exc)
+        return records
+
+    def skip(self, what: str, error: Exception) -> None:
+        reason = f"{what or 'record'}: {type(error).__name__}: {str(error)[:200]}"
+        log.warning("%s: skipped unreadable record %s", self.config.name, reason)
+        self.skipped.append(reason)
 
     def detail(self, external_id: str) -> list[RunRecord]:
         """One top-level run read by its id, with has_children=True, then its children."""

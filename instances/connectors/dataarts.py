@@ -62,6 +62,8 @@ class IamToken(CachedTokenAuth):
 class DataArts(Connector):
     """What both DataArts APIs share: the IAM-authenticated client and the error shape."""
 
+    gone_codes = frozenset({"DLF.0100", "DLF.0137"})  # job, job instance does not exist
+
     def __init__(self, config):
         super().__init__(config)
         scope = config.scope
@@ -130,7 +132,7 @@ class DataArtsFactory(DataArts):
                 return page.get("instances"), int(page.get("total") or 0)
 
             for items in offset_pages(fetch, PAGE_SIZE):
-                yield [self.job_record(item) for item in items]
+                yield self.each(self.job_record, items)
 
     def detail(self, external_id: str) -> list[RunRecord]:
         name, _, instance_id = external_id.rpartition("/")
@@ -141,7 +143,7 @@ class DataArtsFactory(DataArts):
         edges = tuple((node_ids[up], node_ids[down]) for down in node_ids
                       for up in preds.get(down, []) if up in node_ids)  # fmt: skip
         root = self.job_record(job, edges=edges, has_children=True)
-        return [root, *(self.node_record(n, external_id) for n in nodes)]
+        return [root, *self.each(lambda node: self.node_record(node, external_id), nodes)]
 
     def graph(self, job_name: str) -> dict[str, list[str]]:
         """node name → upstream node names, from the job definition (cached per job)."""
@@ -217,7 +219,7 @@ class DataArtsDataMap(DataArts):
             return body.get("rows"), int(body.get("total") or 0)
 
         for rows in offset_pages(fetch, PAGE_SIZE):
-            yield [self.row_record(row) for row in rows]
+            yield self.each(self.row_record, rows)
 
     @staticmethod
     def unwrap(envelope) -> dict:

@@ -102,6 +102,7 @@ class ApimAuth(CachedTokenAuth):
 
 class EnosBatchV21(Connector):
     kind = "enos_batch_v21"
+    gone_codes = frozenset({62102})  # for get calls: invalid flowInstId / taskInstId
     label = "EnOS Batch Processing v2.1"
     prefix = "/batch-processing-service/v2.1"
     result_key = "code"
@@ -150,7 +151,7 @@ class EnosBatchV21(Connector):
             if not isinstance(flows, list):
                 raise BadPayload(f"flow search page {page} has no flowInsts list")
             if flows:
-                yield [self.flow_record(flow, with_tasks=False)[0] for flow in flows]
+                yield self.each(lambda flow: self.flow_record(flow, with_tasks=False)[0], flows)
             if len(flows) < PAGE_SIZE:
                 return
             page += 1
@@ -200,7 +201,7 @@ class EnosBatchV21(Connector):
             # isCancelled exists only in list entries; the status code says the same.
             raw={key: value for key, value in flow.items() if key != "isCancelled"},
         )  # fmt: skip
-        return [root, *(self.task_record(t, flow_id) for t in tasks)]
+        return [root, *self.each(lambda task: self.task_record(task, flow_id), tasks)]
 
     def task_detail_of(self, node: dict) -> dict:
         """Get Task Instance, unless the task had finished when last asked and its graph
@@ -210,7 +211,12 @@ class EnosBatchV21(Connector):
         known = FINISHED_TASKS.get(key)
         if known is not None and known.get("stsDesc") == node.get("status"):
             return known
-        detail = self.call("GET", "taskInstances", "get", taskInstId=task_inst_id) or {}
+        try:
+            detail = self.call("GET", "taskInstances", "get", taskInstId=task_inst_id) or {}
+        except VendorError as exc:  # a task gone from the vendor: what its flow's graph says
+            if exc.code not in self.gone_codes:
+                raise
+            return {}
         if self.status(detail.get("status"), detail.get("stsDesc"))[0].is_terminal:
             FINISHED_TASKS.put(key, detail)
         return detail

@@ -52,6 +52,7 @@ class OcpSignature(httpx.Auth):
 
 class OcpConnector(Connector):
     kind = "ocp"
+    gone_codes = frozenset({20000, 10002})  # task not exists, subtask instance not found
     label = "OceanBase OCP"
 
     def __init__(self, config):
@@ -82,7 +83,7 @@ class OcpConnector(Connector):
                 contents, pages = data["contents"], data["page"]["totalPages"]
             except (TypeError, KeyError) as exc:
                 raise BadPayload(f"task list page {page} lacks {exc}") from exc
-            records = [task_record(item) for item in contents]
+            records = self.each(task_record, contents)
             fresh = [r for r in records if (r.planned_at or r.started_at or since) >= since]
             if fresh:
                 yield fresh
@@ -97,7 +98,7 @@ class OcpConnector(Connector):
         for sub in subtasks:
             edges |= {(str(up), str(sub["id"])) for up in sub.get("upstreams") or []}
             edges |= {(str(sub["id"]), str(down)) for down in sub.get("downstreams") or []}
-        children = [subtask_record(sub, str(data["id"])) for sub in subtasks]
+        children = self.each(lambda sub: subtask_record(sub, str(data["id"])), subtasks)
         return [task_record(data, edges=tuple(sorted(edges)), has_children=True), *children]
 
     def fetch_log(self, external_id, log_locator, max_bytes):
