@@ -10,7 +10,7 @@ import graphviz
 from django.core.cache import cache
 from django.urls import reverse
 
-from instances.models import Edge, Instance, Status
+from instances.models import Instance, Status
 
 STYLE = {  # fill colour and shape per status: never colour alone
     Status.PENDING: ("#d0d7de", "box"), Status.RUNNING: ("#54aeff", "ellipse"),
@@ -49,9 +49,10 @@ def focus(children: list[Instance], edges: list[tuple[int, int]], marked: set[in
     return [c for c in children if c.pk in near]
 
 
-def dot_source(parent: Instance, children: list[Instance], marked: set[int]) -> str:
-    """`marked`: the steps that failed the run, outlined in red."""
-    edges = list(Edge.objects.filter(parent=parent).values_list("upstream_id", "downstream_id"))
+def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: set[int],
+               victims: frozenset[int] = frozenset()) -> str:  # fmt: skip
+    """`marked`: the steps that failed the run, outlined in red; `victims`: steps that failed
+    or were skipped because of them, outlined dashed and said so in their tooltip."""
     if len(children) > FOCUS_ABOVE:
         children = focus(children, edges, marked)
     shown = {c.pk for c in children}
@@ -66,15 +67,18 @@ def dot_source(parent: Instance, children: list[Instance], marked: set[int]) -> 
                  "tooltip": f"{child.status}"}  # fmt: skip
         if child.pk in marked:
             attrs |= {"penwidth": "3", "color": "#cf222e"}
+        elif child.pk in victims:
+            attrs |= {"style": "filled,dashed", "tooltip": f"{child.status} (upstream failed)"}
         graph.node(str(child.pk), label(child), **attrs)
     for upstream, downstream in edges:
         graph.edge(str(upstream), str(downstream))
     return graph.source
 
 
-def svg(parent: Instance, children: list[Instance], marked: set[int]) -> str | None:
+def svg(parent: Instance, children: list[Instance], edges: list[tuple[int, int]],
+        marked: set[int], victims: frozenset[int] = frozenset()) -> str | None:  # fmt: skip
     """The SVG, or None when `dot` could not draw it (the page then shows the steps only)."""
-    source = dot_source(parent, children, marked)
+    source = dot_source(children, edges, marked, victims)
     key = "dag:" + hashlib.sha256(source.encode()).hexdigest()
     rendered = cached(key)
     if rendered is None:

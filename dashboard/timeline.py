@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from instances.models import Edge, Instance
+from instances.models import Instance
 
 
 @dataclass
@@ -31,7 +31,7 @@ def critical_path(children: list[Instance], edges: list[tuple[int, int]]) -> set
     return path
 
 
-def gantt(parent: Instance, children: list[Instance]) -> list[Bar]:
+def gantt(children: list[Instance], edges: list[tuple[int, int]]) -> list[Bar]:
     started = [c for c in children if c.started_at]
     if not started:
         return []
@@ -39,7 +39,6 @@ def gantt(parent: Instance, children: list[Instance]) -> list[Bar]:
     begin = min(c.started_at for c in started)
     end = max(c.finished_at or now for c in started)
     span = max((end - begin).total_seconds(), 1)
-    edges = list(Edge.objects.filter(parent=parent).values_list("upstream_id", "downstream_id"))
     critical = critical_path(started, edges)
     return [
         Bar(run=c, left=100 * (c.started_at - begin).total_seconds() / span,

@@ -43,16 +43,50 @@ ICONS = {
 # What makes a run fail, most telling first: a failed step, or when none failed, a canceled
 # one (OCP, for one, marks a task FAILED when one of its subtasks was canceled).
 CULPRITS = (Status.FAILED, Status.CANCELED)
+# what a step that never got its chance ends as, when something upstream of it failed
+VICTIM_STATUSES = frozenset({Status.FAILED, Status.CANCELED, Status.SKIPPED})
 
 
-def culprits(run_status: str, steps: Iterable[Any]) -> list[Any]:
-    """The steps on-call should open first, in the order given: the failed ones, else (unless
-    the run succeeded all the same) the canceled ones."""
+def culprits(run_status: str, steps: Iterable[Any], edges: Iterable[tuple[int, int]] = ()
+             ) -> list[Any]:  # fmt: skip
+    """The steps that failed the run on their own, in the order given: the failed ones (else,
+    unless the run succeeded all the same, the canceled ones) with no failed step upstream.
+    The others failed because of them (victims). Without edges, the earliest failure."""
     steps = list(steps)
-    failed = [step for step in steps if step.status == Status.FAILED]
-    if failed or run_status == Status.SUCCEEDED:
-        return failed
-    return [step for step in steps if step.status == Status.CANCELED]
+    bad = [step for step in steps if step.status == Status.FAILED]
+    if not bad and run_status != Status.SUCCEEDED:
+        bad = [step for step in steps if step.status == Status.CANCELED]
+    if not bad:
+        return []
+    edges = list(edges)
+    if not edges:
+        first = min(bad, key=lambda step: (step.started_at is None, step.started_at or 0))
+        return [first]
+    downstream_of_bad = downstream({step.pk for step in bad}, edges)
+    return [step for step in bad if step.pk not in downstream_of_bad]
+
+
+def victims(steps: Iterable[Any], culprit_steps: Iterable[Any],
+            edges: Iterable[tuple[int, int]]) -> set[int]:  # fmt: skip
+    """Steps that failed, were canceled or skipped because a culprit upstream of them failed:
+    Airflow's "upstream failed"."""
+    below = downstream({step.pk for step in culprit_steps}, edges)
+    return {step.pk for step in steps if step.pk in below and step.status in VICTIM_STATUSES}
+
+
+def downstream(starts: set[int], edges: Iterable[tuple[int, int]]) -> set[int]:
+    """Every step reachable from `starts` along the edges, `starts` excluded unless reached."""
+    following: dict[int, list[int]] = {}
+    for up, down in edges:
+        following.setdefault(up, []).append(down)
+    seen: set[int] = set()
+    stack = [down for start in starts for down in following.get(start, [])]
+    while stack:
+        step = stack.pop()
+        if step not in seen:
+            seen.add(step)
+            stack.extend(following.get(step, []))
+    return seen
 
 
 class Kind(models.TextChoices):

@@ -68,9 +68,9 @@ def run(request: HttpRequest, pk: str) -> JsonResponse:
     found = visible.filter(pk=int(pk)).first() if is_id(pk) else None
     if found is None:
         return JsonResponse({"error": "not found"}, status=404)
-    edges = Edge.objects.filter(parent=found).values_list("upstream_id", "downstream_id")
-    children = list(found.children.only("status").order_by("started_at", "id"))
-    failing = culprits(found.status, children)
+    edges = list(Edge.objects.filter(parent=found).values_list("upstream_id", "downstream_id"))
+    children = list(found.children.only("status", "started_at").order_by("started_at", "id"))
+    failing = culprits(found.status, children, edges)
     return JsonResponse(as_json(found) | {
         "children": [child.pk for child in children],
         "failing_step": failing[0].pk if failing else None,

@@ -21,8 +21,8 @@ from dashboard.filters import WINDOWS, RunFilter
 from instances import tasks
 from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
-from instances.models import Backend, Instance, Kind, Poll, Status
-from instances.status import culprits
+from instances.models import Backend, Edge, Instance, Kind, Poll, Status
+from instances.status import culprits, victims
 
 log = logging.getLogger(__name__)
 LOG_BYTES = 64 * 1024  # shown on the page
@@ -79,15 +79,20 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     etag = etag_of([run, *children])
     if not_modified(request, etag):
         return HttpResponseNotModified()
-    failing = culprits(run.status, children)
+    edges = list(Edge.objects.filter(parent=run).values_list("upstream_id", "downstream_id"))
+    failing = culprits(run.status, children, edges)
+    upstream_failed = victims(children, failing, edges)
+    for child in children:
+        child.upstream_failed = child.pk in upstream_failed
     context = {
         "run": run, "children": children,
         "live": any(not Status(r.status).is_terminal for r in [run, *children]),
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,
-        "dag_svg": dag.svg(run, children, {c.pk for c in failing}) if children else "",
+        "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed)
+        if children else "",
         "focused": len(children) > dag.FOCUS_ABOVE,
-        "bars": timeline.gantt(run, children),
+        "bars": timeline.gantt(children, edges),
         "changes": run.changes.order_by("observed_at"),
         "previous": Instance.objects.visible_to(request.user).filter(
             backend=run.backend_id, definition_id=run.definition_id, parent__isnull=True,

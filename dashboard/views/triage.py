@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import summaries
 from dashboard.filters import WINDOWS, RunFilter, moment, text
-from instances.models import Backend, Instance, Status
+from instances.models import Backend, Edge, Instance, Status
 from instances.status import CULPRITS, TERMINAL, culprits
 
 STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are counted
@@ -48,7 +48,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     children = children.only(*INBOX_FIELDS, "parent", "status", "started_at")
     for child in children.order_by("started_at", "id"):
         steps[child.parent_id].append(child)
-    failing_child = {pk: culprits(Status.FAILED, kids)[0] for pk, kids in steps.items()}
+    # edges between failed steps only: they decide which failure came first (the culprit)
+    edges = defaultdict(list)
+    for parent, up, down in Edge.objects.filter(
+        parent__in=steps, upstream__status__in=CULPRITS, downstream__status__in=CULPRITS
+    ).values_list("parent", "upstream", "downstream"):
+        edges[parent].append((up, down))
+    failing_child = {pk: culprits(Status.FAILED, kids, edges[pk])[0]
+                     for pk, kids in steps.items()}  # fmt: skip
     groups: OrderedDict = OrderedDict()
     for run in failed:
         child = failing_child.get(run.pk)

@@ -341,3 +341,21 @@ def test_a_dag_dot_cannot_draw_leaves_the_steps_and_a_note(client, member, tmp_p
     assert page.status_code == 200 and 'aria-label="DAG"' not in body
     assert "The graph of these steps could not be drawn" in body
     assert body.count('<tr id="child-') == 3
+
+
+def test_only_the_culprit_is_outlined_and_steps_after_it_say_upstream_failed(client, member):
+    flow, kids = flow_with_children(member[1], failing="b")  # a → b → c
+    kids["c"].status = Status.FAILED  # failed only because b did
+    kids["c"].save()
+    body = client.get(f"/runs/{flow.pk}/").content.decode()
+    assert f'Failing step: <a href="/runs/{kids["b"].pk}/">' in body
+    node = {n: body.split(f'id="run{kids[n].pk}"')[1].split("</g>")[0] for n in "bc"}
+    assert 'stroke="#cf222e"' in node["b"] and 'stroke="#cf222e"' not in node["c"]
+    assert "stroke-dasharray" in node["c"] and "FAILED (upstream failed)" in node["c"]
+    row = body.split(f'<tr id="child-{kids["c"].pk}">')[1].split("</tr>")[0]
+    assert "upstream failed</span>" in row
+    assert (
+        "upstream failed" not in body.split(f'<tr id="child-{kids["b"].pk}">')[1].split("</tr>")[0]
+    )
+    api = client.get(f"/api/v1/runs/{flow.pk}").json()
+    assert api["failing_step"] == kids["b"].pk
