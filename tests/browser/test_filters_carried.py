@@ -1,0 +1,32 @@
+"""After filtering in place (htmx), every link on the run list follows the filters now in
+the address bar: the sort headers and the CSV export, not the query the page loaded with."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def query_of(link) -> dict:
+    return parse_qs(urlsplit(link.get_attribute("href")).query)
+
+
+def test_sort_headers_and_csv_follow_the_filters(page, live_server, polled_ocp):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/runs/?window=all")
+    page.select_option("select[name=status]", "FAILED")
+    expect(page).to_have_url(re.compile(r"status=FAILED"))
+    expect(page.locator("#csv-link")).to_have_attribute("href", re.compile(r"status=FAILED"))
+    assert query_of(page.locator("#csv-link"))["status"] == ["FAILED"]
+    name = page.locator("#runs-head a", has_text="Name")
+    assert query_of(name)["status"] == ["FAILED"] and query_of(name)["sort"] == ["name"]
+    name.click()
+    expect(page).to_have_url(re.compile(r"sort=name"))
+    assert parse_qs(urlsplit(page.url).query)["status"] == ["FAILED"]
+    expect(page.locator("#rows .badge.FAILED").first).to_be_visible()
+    expect(page.locator("#rows .badge:not(.FAILED)")).to_have_count(0)
