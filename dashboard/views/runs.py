@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError
 
 from dashboard import dag, summaries, timeline
 from dashboard.filters import WINDOWS, RunFilter
-from instances import tasks
+from instances import errors, tasks
 from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
 from instances.models import Backend, Edge, Instance, Kind, Poll, Status
@@ -84,8 +84,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     upstream_failed = victims(children, failing, edges)
     for child in children:
         child.upstream_failed = child.pk in upstream_failed
+    error = (failing[0].error_message if failing else "") or run.error_message
     context = {
-        "run": run, "children": children,
+        "run": run, "children": children, "error_line": errors.telling_line(error),
+        "error_kind": errors.kind(error),
         "live": any(not Status(r.status).is_terminal for r in [run, *children]),
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,

@@ -1,7 +1,6 @@
 """Triage views: the failure inbox (what is broken now, grouped) and one definition's
 run-history grid (its last runs × their steps)."""
 
-import re
 from collections import OrderedDict, defaultdict
 from dataclasses import replace
 from datetime import timedelta
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import summaries
 from dashboard.filters import WINDOWS, RunFilter, moment, text
+from instances import errors
 from instances.models import Backend, Edge, Instance, Status
 from instances.status import CULPRITS, TERMINAL, culprits
 
@@ -25,11 +25,6 @@ GRID_RUNS = 25
 # what the inbox shows of a run: hundreds of them, so not their raw payloads
 INBOX_FIELDS = ("name", "definition_id", "definition_name", "run_at", "error_message",
                 "vendor_status")  # fmt: skip
-
-
-def signature(text: str) -> str:
-    """Error text with its numbers and ids blanked, so the same error groups together."""
-    return re.sub(r"[0-9a-f]{8,}|\d+", "#", text.strip().splitlines()[0] if text else "")[:160]
 
 
 @require_GET
@@ -59,12 +54,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     groups: OrderedDict = OrderedDict()
     for run in failed:
         child = failing_child.get(run.pk)
-        error = (child.error_message if child else "") or run.error_message or run.vendor_status
-        key = (run.backend_id, run.definition_id, signature(error))
+        error = (child.error_message if child else "") or run.error_message
+        key = (run.backend_id, run.definition_id, errors.signature(error))
         group = groups.setdefault(key, {"backend": run.backend, "definition_id": run.definition_id,
                                         "name": run.definition_name or run.name,
-                                        "signature": key[2], "runs": [], "latest": run,
-                                        "child": child})  # fmt: skip
+                                        "signature": key[2], "kind": errors.kind(error),
+                                        "runs": [], "latest": run, "child": child})  # fmt: skip
         group["runs"].append(run)
     # failed in a row: the definition's failed runs since its last run that finished without
     # failing (one still running does not break the streak); only failures listed here count,

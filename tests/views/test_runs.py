@@ -359,3 +359,16 @@ def test_only_the_culprit_is_outlined_and_steps_after_it_say_upstream_failed(cli
     )
     api = client.get(f"/api/v1/runs/{flow.pk}").json()
     assert api["failing_step"] == kids["b"].pk
+
+
+def test_the_culprits_error_comes_first_as_its_root_cause(client, member):
+    flow, kids = flow_with_children(member[1], failing="b")
+    kids["b"].error_message = ("java.lang.RuntimeException: load failed\n\tat x.Y(Y.java:1)\n"
+                               "Caused by: java.sql.SQLException: ORA-00942: table or view "
+                               "does not exist")  # fmt: skip
+    kids["b"].save()
+    body = client.get(f"/runs/{flow.pk}/").content.decode()
+    first = body.split('<p class="error-first">')[1].split("</p>")[0]
+    assert first.startswith("<strong>Table not found</strong>: <code><bdi>java.sql.SQLException")
+    assert f'in <a href="/runs/{kids["b"].pk}/">' in first
+    assert body.index('class="error-first"') < body.index('class="facts"')  # above the fold
