@@ -10,10 +10,11 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from instances import errors
 from instances.status import Kind, Status
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,9 @@ class BadPayload(ConnectorError):
 UNREADABLE = (BadPayload, ValueError, TypeError, KeyError, AttributeError, OverflowError)
 
 
+# A failed step without an error message: this much of its log's tail is read for one.
+LOG_ERROR_BYTES = 16 * 1024
+LOG_ERRORS_PER_RUN = 3
 # Detail calls in flight per poll: vendor APIs list runs without their steps, so a first poll
 # makes thousands of calls, and at a 100 ms round trip one at a time they take minutes.
 DETAIL_CONCURRENCY = 8
@@ -136,7 +140,7 @@ class Connector(ABC):
         """detail(), but a run the vendor no longer knows, or whose detail cannot be read, is
         noted for the poll instead of failing it."""
         try:
-            return self.detail(external_id)
+            return self.with_log_errors(self.detail(external_id))
         except VendorError as exc:
             if exc.code not in self.gone_codes:
                 raise
@@ -144,6 +148,26 @@ class Connector(ABC):
         except UNREADABLE as exc:
             self.skip(external_id, exc)
         return []
+
+    def with_log_errors(self, records: list[RunRecord]) -> list[RunRecord]:
+        """Failed steps the vendor gave no error message for get the error lines of their
+        log's tail (a few steps per run): on-call needs the words, not only the status."""
+        explained, asked = [], 0
+        for record in records:
+            if (record.status == Status.FAILED and record.parent_id and not record.error_message
+                    and record.log_locator and asked < LOG_ERRORS_PER_RUN):  # fmt: skip
+                asked += 1
+                record = replace(record, error_message=self.log_errors(record))
+            explained.append(record)
+        return explained
+
+    def log_errors(self, record: RunRecord) -> str:
+        try:
+            chunk = self.fetch_log(record.external_id, record.log_locator, LOG_ERROR_BYTES)
+        except (ConnectorError, *UNREADABLE) as exc:  # the run is read all the same
+            log.info("%s: no log for %s: %s", self.config.name, record.external_id, exc)
+            return ""
+        return "\n".join(line for _, line in errors.error_lines(chunk.text, limit=5))
 
     def each(self, parse: Callable[[Any], RunRecord], items: Iterable) -> list[RunRecord]:
         """parse(item) for every item; an item that cannot be read is skipped and noted, and

@@ -14,6 +14,7 @@ from instances.connectors.signing import enos_encryption
 from . import auth
 from . import scenario as sc
 from .common import CHINA, json_response, naive_local, utc, world
+from .failures import failure
 
 STATUS = {sc.PENDING: (0, "INIT"), sc.RUNNING: (2, "RUNNING"), sc.SUCCEEDED: (1, "SUCCESS"),
           sc.FAILED: (-1, "FAIL"), sc.TIMEOUT: (7, "TIMEOUT"), sc.CANCELED: (8, "CANCEL"),
@@ -241,7 +242,7 @@ def get_log(version, scenario, query, body):
              f"current time: {format_datetime(now.astimezone(UTC))}"]  # fmt: skip
     lines += [f"[{naive_local(step.start)}] processed batch {n}" for n in range(200)]
     if step.status(now, run) in (sc.FAILED, sc.TIMEOUT):
-        lines.append(f"[{naive_local(step.end)}] ERROR exit code 1: table not found")
+        lines += [f"[{naive_local(step.end)}] {line}" for line in failure(run, step).log]
     text = "\n".join(lines)
     limit = int(query.get("maxLength", 2**20))
     return envelope(version, {"log": text[-limit:]})

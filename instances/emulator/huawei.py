@@ -11,6 +11,7 @@ from starlette.routing import Route
 from . import auth
 from . import scenario as sc
 from .common import epoch_ms, json_response, utc, world
+from .failures import failure
 
 TOKEN_LIFETIME = timedelta(hours=24)
 WINDOW_LIMIT = timedelta(days=7)
@@ -83,6 +84,9 @@ def job_instance(run: sc.Run, now, with_nodes: bool) -> dict:
               "instanceType": 0, "forceSuccess": False, "ignoreSuccess": False, "version": 1}  # fmt: skip
     if finished is None:
         del record["endTime"]  # absent while running
+    failed = [step for step in run.steps if step.status(now, run) in (sc.FAILED, sc.TIMEOUT)]
+    if status in (sc.FAILED, sc.TIMEOUT) and failed:
+        record["errorMessage"] = failure(run, failed[0]).message
     if with_nodes:
         record["total"] = len(run.steps)
         record["nodes"] = [node_instance(run, step, now) for step in run.steps]

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from . import scenario as sc
 from .auth import ocp_request_ok
 from .common import iso_offset, json_response, world
+from .failures import failure
 
 VENDOR = "ocp"
 TASK_STATUS = {sc.PENDING: "RUNNING", sc.RUNNING: "RUNNING", sc.SUCCEEDED: "SUCCESSFUL",
@@ -131,7 +132,7 @@ async def subtask_log(request: Request):
     lines = [f"{iso_offset(step.start)} INFO start subtask {step.name}"]
     lines += [f"{iso_offset(step.start)} INFO step {n} of {step.name} ok" for n in range(40)]
     if step.status(now, run) in (sc.FAILED, sc.TIMEOUT):
-        lines.append(f"{iso_offset(step.end)} ERROR subtask failed: connection refused")
+        lines += [f"{iso_offset(step.end)} {line}" for line in failure(run, step).log]
     return json_response(envelope(request, {"log": "\n".join(lines)}))
 
 

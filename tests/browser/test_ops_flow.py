@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from instances import sync
+from instances.errors import telling_line
 from instances.models import Instance, Status
 from tests.browser.conftest import log_in
 
@@ -41,9 +42,12 @@ def test_from_failed_ocp_runs_to_the_failing_subtask_log(page, live_server, poll
     page.screenshot(path=str(shots / "run-detail.png"), full_page=True)
     page.click("text=Failing step >> a")
     expect(page.locator("h1")).to_contain_text("Failed")
-    assert failing.filter(pk=int(page.url.rstrip("/").rsplit("/", 1)[1])).exists()
+    subtask = failing.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
+    # its error, read from its log's tail at ingest, is the first thing the page says
+    assert subtask.error_message
+    expect(page.locator(".error-first code")).to_have_text(telling_line(subtask.error_message))
     page.click("text=Load the log")
-    expect(page.locator("pre.log")).to_contain_text("ERROR subtask failed")
+    expect(page.locator("pre.log")).to_contain_text(subtask.error_message.splitlines()[-1])
 
 
 def test_live_refresh_shows_a_status_change_without_reloading(page, live_server, polled_ocp,

@@ -15,6 +15,7 @@ from instances.connectors.base import (
 )  # fmt: skip
 from instances.emulator import auth
 from instances.emulator.faults import Fault
+from instances.errors import kind
 from instances.status import Status
 
 ENOS_SCOPE = {"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
@@ -196,3 +197,16 @@ def test_every_factory_run_gets_its_dag_from_the_job_definition(emulator):
         assert {(named[up], named[down]) for up, down in root.edges} == truth
         checked += 1
     assert checked > 3
+
+
+@pytest.mark.parametrize("name", ["ocp-basic", "enos-v2.1", "dataarts-factory"])
+def test_failed_steps_say_why_in_words(emulator, name):
+    """A vendor with no error field (OCP, EnOS tasks) is read from the failed step's log tail;
+    DataArts Factory says it in the job's errorMessage."""
+    conn = connector(emulator, name)
+    failed = [r for page in conn.iter_pages(None) for r in page if r.status == Status.FAILED]
+    records = conn.expand(failed[:10])
+    explained = [r for r in records if r.status == Status.FAILED and r.error_message]
+    assert explained, "no failed step or run carried an error"
+    for record in explained:
+        assert kind(record.error_message) or "KeyError" in record.error_message, record

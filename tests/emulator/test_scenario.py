@@ -1,7 +1,9 @@
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-from instances.emulator.scenario import Scenario
+from instances import errors
+from instances.emulator.failures import KINDS_PER_DEFINITION, failure
+from instances.emulator.scenario import FAILED, TIMEOUT, Scenario
 
 
 def shape(scenario: Scenario) -> list[tuple]:
@@ -56,3 +58,20 @@ def test_only_steps_downstream_of_a_failure_are_skipped_and_they_do_not_run():
                 broken.add(step.id)
             elif step.outcome == "succeeded":
                 assert not broken.intersection(step.upstream), (run.id, step.name)
+
+
+def test_each_definition_fails_in_a_few_realistic_ways_of_its_own():
+    scenario = Scenario(seed=7, speed=0, epoch=datetime(2026, 11, 23, 7, 2, 13, tzinfo=UTC))
+    scenario.advance(7 * 24 * 3600)
+    kinds_by_definition: dict[str, set[str]] = {}
+    for vendor in scenario.vendors:
+        for run in scenario.visible(vendor):
+            for step in run.steps:
+                if step.outcome in (FAILED, TIMEOUT):
+                    found = failure(run, step)
+                    assert failure(run, step) == found  # the same every time it is asked
+                    assert errors.kind("\n".join(found.log)) or "KeyError" in found.message
+                    kinds_by_definition.setdefault(run.definition_id, set()).add(found.kind)
+    assert all(len(kinds - {"timeout"}) <= KINDS_PER_DEFINITION
+               for kinds in kinds_by_definition.values())  # fmt: skip
+    assert len(set().union(*kinds_by_definition.values())) >= 5  # the world fails variously
