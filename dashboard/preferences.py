@@ -2,6 +2,7 @@
 theme (light, dark or the system's)."""
 
 import zoneinfo
+from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -25,7 +26,8 @@ class PreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        zone = valid_zone(request.COOKIES.get("tz", ""))
+        # the browser's default zone arrives URL-encoded (Europe%2FBerlin), a chosen one not
+        zone = valid_zone(unquote(request.COOKIES.get("tz", "")))
         request.display_zone = zone or "UTC"
         timezone.activate(zoneinfo.ZoneInfo(request.display_zone))
         theme = request.COOKIES.get("theme", "system")

@@ -20,7 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture
-def page(live_server, monkeypatch):
+def page(live_server, monkeypatch, request):
     # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
     # meanwhile are plain synchronous calls, which Django would otherwise refuse.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -28,7 +28,9 @@ def page(live_server, monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=CHROMIUM_ARGS)  # fmt: skip
-        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        zone = request.node.get_closest_marker("browser_zone")  # the OS zone, UTC unless said
+        tab = browser.new_page(viewport={"width": 1280, "height": 900},
+                               timezone_id=zone.args[0] if zone else None)  # fmt: skip
         tab.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
         tab.on("pageerror", lambda exc: problems.append(str(exc)))
         tab.set_default_timeout(15_000)

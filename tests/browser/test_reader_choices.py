@@ -1,5 +1,6 @@
-"""After filtering in place (htmx), every link on the run list follows the filters now in
-the address bar: the sort headers and the CSV export, not the query the page loaded with."""
+"""What the reader chose holds: after filtering in place (htmx) every link on the run list
+follows the filters now in the address bar, and times show in the browser's own zone until
+the reader picks another."""
 
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -30,3 +31,11 @@ def test_sort_headers_and_csv_follow_the_filters(page, live_server, polled_ocp):
     assert parse_qs(urlsplit(page.url).query)["status"] == ["FAILED"]
     expect(page.locator("#rows .badge.FAILED").first).to_be_visible()
     expect(page.locator("#rows .badge:not(.FAILED)")).to_have_count(0)
+
+
+@pytest.mark.browser_zone("Asia/Singapore")
+def test_times_default_to_the_browsers_own_zone(page, live_server, polled_ocp):
+    log_in(page, live_server)  # the first page stores the browser's zone for the next ones
+    page.goto(f"{live_server.url}/runs/?window=all")
+    expect(page.locator("#rows time").first).to_contain_text("+08")
+    expect(page.locator("select[name=tz]")).to_have_value("Asia/Singapore")
