@@ -224,8 +224,9 @@ else:
     }
 # Polls get their own queue so a slow vendor never starves beat's fan-out.
 CELERY_TASK_ROUTES = {"instances.poll_backend": {"queue": "polls"}}
-# How long a poll's claim on its backend lasts: past it, a poll that died is presumed dead.
-RUNBOARD_CLAIM_SECONDS = env.int("RUNBOARD_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
+# How long a poll's claim on its backend lasts without a heartbeat (a live poll renews it every
+# third of that): past it, the poll is presumed dead and its backend free for the next one.
+RUNBOARD_CLAIM_SECONDS = env.int("RUNBOARD_CLAIM_SECONDS", default=30)
 RUNBOARD_BEAT_SECONDS = env.float("RUNBOARD_BEAT_SECONDS", default=5.0)
 # How often open run lists refresh themselves.
 RUNBOARD_REFRESH_SECONDS = env.int("RUNBOARD_REFRESH_SECONDS", default=10)

@@ -255,6 +255,7 @@ class Poll(models.Model):
         OK = "ok", "OK"
         PARTIAL = "partial", "Partial"
         ERROR = "error", "Error"
+        ABANDONED = "abandoned", "Abandoned"  # its worker died mid-poll
 
     backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="polls")
     started_at = models.DateTimeField()

@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,7 +48,8 @@ REFRESH_LIMIT = 200
 # live; beyond this many a run's steps wait for its own list entry to change.
 LIVE_REREADS_PER_PAGE = 50
 BACKOFF_CAP = timedelta(minutes=30)
-# A claim outlives the longest possible poll; a killed worker's claim expires by itself.
+# A live poll renews its claim every third of this (a heartbeat); a killed worker's claim
+# expires by itself this long after its last beat.
 CLAIM_TTL = timedelta(seconds=settings.RUNBOARD_CLAIM_SECONDS)
 
 
@@ -61,6 +64,41 @@ def claim(backend_id: int, now: datetime) -> bool:
 
 def release(backend_id: int) -> None:
     Backend.objects.filter(pk=backend_id).update(claimed_until=None)
+
+
+@contextmanager
+def heartbeat(backend_id: int) -> Iterator[None]:
+    """Renew the claim while the poll lives, from a thread of its own: however long a poll
+    takes it keeps its backend, and a worker that dies frees it within CLAIM_TTL."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(CLAIM_TTL.total_seconds() / 3):
+                try:
+                    Backend.objects.filter(pk=backend_id).update(
+                        claimed_until=timezone.now() + CLAIM_TTL)  # fmt: skip
+                except DatabaseError as exc:  # a missed beat; the next one may land
+                    log.warning("heartbeat of backend %s missed: %s", backend_id, exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{backend_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def close_abandoned(backend_id: int, now: datetime) -> None:
+    """Polls of this backend still 'running' when a new one holds the claim died with their
+    worker: close them, so none stays running forever."""
+    Poll.objects.filter(backend_id=backend_id, outcome=Poll.Outcome.RUNNING).update(
+        outcome=Poll.Outcome.ABANDONED, finished_at=now,
+        error="abandoned: its worker stopped before the poll ended",
+    )  # fmt: skip
 
 
 def with_jitter(interval: timedelta) -> timedelta:
@@ -100,12 +138,14 @@ def poll_backend(backend_id: int) -> Poll | None:
         log.info("backend %s is being polled elsewhere; skipping", backend_id)
         return None
     try:
+        close_abandoned(backend_id, started)
         backend = Backend.objects.get(pk=backend_id)
         poll = Poll.objects.create(backend=backend, started_at=started)
         clock = time.monotonic()
         error: ConnectorError | None = None
         try:
-            run_poll(backend, connector_for(backend), poll)
+            with heartbeat(backend_id):
+                run_poll(backend, connector_for(backend), poll)
         except ConnectorError as exc:
             error = exc
             log.warning("poll of backend %s (%s) failed: %s", backend.pk, backend.name, exc)

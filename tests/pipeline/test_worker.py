@@ -8,7 +8,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from instances import tasks
+from instances import sync, tasks
 from instances.emulator import auth
 from instances.emulator.faults import Fault
 from instances.models import Backend, Instance, Poll, StatusChange
@@ -109,11 +109,36 @@ def test_a_worker_killed_mid_poll_loses_nothing_committed(emulator, tmp_path):
         polls = Poll.objects.filter(backend=backend)
         tasks.poll_backend.delay(backend.pk)
         wait_for(lambda: polls.filter(outcome=Poll.Outcome.OK).exists(), 60, "the next poll")
+    # the killed poll's row is closed, not left running forever
+    assert polls.filter(outcome=Poll.Outcome.ABANDONED).count() == 1
+    assert not polls.filter(outcome=Poll.Outcome.RUNNING).exists()
     roots = backend.instances.roots()
     assert Instance.objects.filter(backend=backend).count() > kept
     assert set(roots.values_list("external_id", flat=True)) == set(truth(emulator, "ocp"))
     first_sightings = StatusChange.objects.filter(instance__backend=backend, from_status="")
     assert first_sightings.count() == Instance.objects.filter(backend=backend).count()
+
+
+def test_a_long_poll_keeps_its_claim_alive_with_a_heartbeat(emulator, tmp_path):
+    backend = ocp_backend(emulator)
+    emulator.faults["ocp"] = Fault(latency=1.0)  # a poll far longer than its claim lasts
+    env = database_env() | {"RUNBOARD_CLAIM_SECONDS": "3"}
+    claims = []
+
+    def renewed_twice():
+        claim = Backend.objects.get(pk=backend.pk).claimed_until
+        if claim and claim not in claims:
+            claims.append(claim)
+        return len(claims) >= 3
+
+    with worker(tmp_path / "worker.log", env):
+        tasks.poll_backend.delay(backend.pk)
+        wait_for(renewed_twice, 30, "the claim to be renewed twice")
+        assert not sync.claim(backend.pk, timezone.now())  # still taken: nobody polls twice
+        emulator.faults.clear()
+        wait_for(lambda: finished_polls(backend), 120, "the poll")
+    assert Poll.objects.get(backend=backend).outcome == Poll.Outcome.OK
+    assert Backend.objects.get(pk=backend.pk).claimed_until is None
 
 
 def test_a_failing_backend_never_delays_a_healthy_one(emulator, tmp_path):
