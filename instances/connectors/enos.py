@@ -20,7 +20,8 @@ from .http import CachedTokenAuth, VendorHTTP
 from .normalize import java_date, naive_local, nested_json, status_from
 from .signing import enos_encryption, enos_signature
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50  # EnOS recommends at most 50 (Search Flow 3.0.0)
+FLOW_TYPES = [0, 1, 2]  # manual, periodic, temporary: every kind of flow instance
 DEFAULT_WINDOW = timedelta(days=2)
 FUTURE = timedelta(days=1)  # trigger times a little ahead, for clock drift
 _SUSPEND, _TIMEOUT = (Status.PENDING, "suspended"), (Status.FAILED, "timeout")
@@ -138,10 +139,19 @@ class EnosBatchV21(Connector):
     def iter_pages(self, since):
         now = datetime.now(UTC)
         since = since or now - DEFAULT_WINDOW
+        for flow_type in self.flow_types():
+            yield from self.search(flow_type, since, now)
+
+    def flow_types(self) -> list[int]:
+        """Search takes one instance type at a time: every type unless the scope names one."""
+        chosen = self.config.scope.get("flow_type")
+        return FLOW_TYPES if chosen is None else [int(chosen)]
+
+    def search(self, flow_type: int, since: datetime, now: datetime):
         base = int(self.config.scope.get("page_base", 0))
         page = 0
         while True:
-            body = {"type": int(self.config.scope.get("flow_type", 1)), "expression": "",
+            body = {"type": flow_type, "expression": "",
                     "owner": "", "status": str(self.config.scope.get("status", "")),
                     "fromTriggerTime": int(since.timestamp() * 1000),
                     "toTriggerTime": int((now + FUTURE).timestamp() * 1000),

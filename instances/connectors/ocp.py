@@ -115,13 +115,20 @@ def task_record(item: dict, edges=(), has_children=False) -> RunRecord:
     return RunRecord(
         external_id=str(item["id"]), kind=Kind.TASK, name=item.get("name") or str(item["id"]),
         status=status, vendor_status=f"{item.get('status')} ({item.get('operation', '')})",
-        definition_id=str(item.get("taskDefinitionId", "")),
+        definition_id=definition_of(item),
         definition_name=item.get("name") or "", flags=flags,
         planned_at=iso(item.get("createTime")), started_at=iso(item.get("startTime")),
         finished_at=iso(item.get("finishTime")), owner=creator.get("name") or "",
         executor=item.get("executor") or "", edges=edges, has_children=has_children,
         raw={key: value for key, value in item.items() if key != "subtasks"},  # kept per subtask
     )  # fmt: skip
+
+
+def definition_of(task: dict) -> str:
+    """taskDefinitionId, except -1, which every ad-hoc (manual) task carries: those are told
+    apart by name, so one manual task's failures never mix with another's."""
+    definition = task.get("taskDefinitionId", "")
+    return f"manual:{task.get('name') or ''}" if str(definition) == "-1" else str(definition)
 
 
 def subtask_record(sub: dict, task_id: str) -> RunRecord:

@@ -154,14 +154,17 @@ def test_paging_visits_every_record_exactly_once(emulator, enos, huawei):
         seen += [str(task["id"]) for task in contents]
         page += 1
     assert sorted(seen) == sorted(truth("ocp"))
-    seen, page_no = [], 0
-    while flows := enos.post("/batch-processing-service/v2.1/flowInstances",
-                             params={"action": "search", **ENOS_QUERY},
-                             content=json.dumps({"type": 1, "pagination": {
-                                 "pageNo": page_no, "pageSize": 9}}).encode(),
-                             ).json()["data"]["flowInsts"]:  # fmt: skip
-        seen += [flow["instanceId"] for flow in flows]
-        page_no += 1
+    seen = []
+    for flow_type in (0, 1, 2):  # manual, periodic, temporary: a search takes one type
+        page_no = 0
+        while flows := enos.post("/batch-processing-service/v2.1/flowInstances",
+                                 params={"action": "search", **ENOS_QUERY},
+                                 content=json.dumps({"type": flow_type, "pagination": {
+                                     "pageNo": page_no, "pageSize": 9}}).encode(),
+                                 ).json()["data"]["flowInsts"]:  # fmt: skip
+            seen += [flow["instanceId"] for flow in flows]
+            page_no += 1
+        assert seen, f"no flow of type {flow_type}"
     assert sorted(seen) == sorted(truth("enos_v21"))
     now = int(emulator.scenario.now().timestamp() * 1000)
     seen, offset = [], 0
