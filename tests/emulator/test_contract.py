@@ -3,13 +3,18 @@ same keys, types, envelope and nesting; auth failures come in each vendor's own 
 visits every record exactly once."""
 
 import json
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
 
 from instances.connectors.enos import ApimAuth, camel, parse_json
 from instances.emulator import auth
+from instances.emulator.runner import free_port
 from tests.connectors.conftest import fixture_json, fixture_text
+from tests.processes import ROOT, wait_for
 
 ENOS_QUERY = {"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
 HUAWEI_BODY = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -242,3 +247,30 @@ def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
     finally:
         proc.terminate()
         proc.wait()
+
+
+def test_manage_py_emulate_runs_as_the_readme_shows_with_nothing_set(tmp_path):
+    """No SECRET_KEY, DEBUG or database: the emulator is a tool, not a Runboard."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL",
+                        "DJANGO_SETTINGS_MODULE")}  # fmt: skip
+    log = (tmp_path / "emulator.log").open("w")
+    server = subprocess.Popen([sys.executable, "manage.py", "emulate", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+
+    def answers():
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/v2/tasks/instances",
+                             auth=(auth.OCP_USER, auth.OCP_PASSWORD), timeout=2)  # fmt: skip
+        except httpx.HTTPError:
+            return None
+
+    try:
+        wait_for(lambda: server.poll() is not None or answers(), 30, "the emulator")
+        assert server.poll() is None, (tmp_path / "emulator.log").read_text()
+        reply = answers()
+        assert reply.status_code == 200 and reply.json()["data"]["contents"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
