@@ -38,7 +38,9 @@ LIST_PARAMS = [
     {"name": "owner", "in": "query", "schema": {"type": "string"}},
     {"name": "definition", "in": "query", "schema": {"type": "string"}},
     {"name": "q", "in": "query", "schema": {"type": "string"},
-     "description": "name contains, or a vendor id"},
+     "description": "name contains, or a vendor id (steps included)"},
+    {"name": "steps", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+     "description": "1: steps (tasks, nodes, subtasks) too; top-level runs only otherwise"},
     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": [
         "-run_at", "run_at", "name", "-name", "status", "-status"]}},
     {"name": "after", "in": "query", "schema": {"type": "string"},

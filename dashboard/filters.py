@@ -57,7 +57,10 @@ class RunFilter:
             team=int(query["team"]) if is_id(query.get("team", "")) else None,
             owner=text(query, "owner"), definition=text(query, "definition"),
             q=text(query, "q").strip(),
-            roots_only=query.get("roots") == "1",
+            # top-level runs unless steps=1; a search looks through steps too, so a pasted
+            # step id finds its step
+            roots_only=query.get("roots") == "1"
+            or (query.get("steps") != "1" and not text(query, "q").strip()),
             sort=query.get("sort") if query.get("sort") in SORTS else "-run_at",
             after=decode_cursor(query.get("after", "")),
         )  # fmt: skip

@@ -25,8 +25,13 @@ def test_from_failed_ocp_runs_to_the_failing_subtask_log(page, live_server, poll
     page.click("nav >> text=Runs")
     page.select_option("select[name=backend]", label=polled_ocp.name)
     page.select_option("select[name=status]", "FAILED")
-    page.check("input[name=roots]")
     expect(page).to_have_url(re.compile(r"status=FAILED"))
+    steps = page.locator("#rows tr small", has_text=re.compile(r"^in "))  # "in <its parent>"
+    expect(steps).to_have_count(0)  # top-level runs by default
+    page.check("input[name=steps]")
+    expect(steps.first).to_be_visible()
+    page.uncheck("input[name=steps]")
+    expect(steps).to_have_count(0)
     expect(page.locator("#rows .badge.FAILED").first).to_be_visible()
     # a live refresh keeps the filters the address bar now holds
     with page.expect_response(lambda r: "/runs/?" in r.url and "status=FAILED" in r.url):

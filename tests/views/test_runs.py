@@ -372,3 +372,14 @@ def test_the_culprits_error_comes_first_as_its_root_cause(client, member):
     assert first.startswith("<strong>Table not found</strong>: <code><bdi>java.sql.SQLException")
     assert f'in <a href="/runs/{kids["b"].pk}/">' in first
     assert body.index('class="error-first"') < body.index('class="facts"')  # above the fold
+
+
+def test_the_list_shows_top_level_runs_unless_steps_are_asked_for_or_searched(client, member):
+    flow, kids = flow_with_children(member[1])
+    assert client.get("/runs/").context["rows"] == [flow]
+    with_steps = client.get("/runs/?steps=1").context["rows"]
+    assert set(with_steps) == {flow, *kids.values()}
+    found = client.get(f"/runs/?q={kids['b'].external_id}").context["rows"]
+    assert found == [kids["b"]]  # a pasted step id finds its step
+    api = client.get("/api/v1/runs").json()["runs"]
+    assert [r["id"] for r in api] == [flow.pk]  # the API and CSV list what the page lists
