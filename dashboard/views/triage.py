@@ -2,13 +2,12 @@
 run-history grid (its last runs × their steps)."""
 
 from collections import OrderedDict, defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -22,6 +21,7 @@ STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are coun
 INBOX_RUNS = 500
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
 GRID_RUNS = 25
+STEPS_PER_PAGE = 100
 # what the inbox shows of a run: hundreds of them, so not their raw payloads
 INBOX_FIELDS = ("name", "definition_id", "definition_name", "run_at", "error_message",
                 "vendor_status")  # fmt: skip
@@ -100,20 +100,7 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
     runs = list(runs.order_by("-run_at")[:GRID_RUNS])
     if not runs and not before:
         raise Http404("no runs of this definition")
-    # 25 × 200 cells: plain tuples, not model instances, and links from one prefix
-    columns: OrderedDict = OrderedDict()
-    cells: dict[tuple[int, str], tuple] = {}
-    prefix = reverse("run_detail", args=[0]).removesuffix("0/")
-    children = Instance.objects.filter(parent__in=runs).order_by("started_at", "id")
-    for pk, parent_id, definition, name, status in children.values_list(
-        "pk", "parent_id", "definition_id", "name", "status"
-    ):
-        column = definition or name
-        columns.setdefault(column, name)
-        state = Status(status)
-        cells[(parent_id, column)] = (f"{prefix}{pk}/", status, f"{name}: {state.label}",
-                                      state.icon)  # fmt: skip
-    grid = [(run, [cells.get((run.pk, column)) for column in columns]) for run in runs]
+    rows, shown = step_rows(runs, request.GET.get("steps_page", ""))
     finished = [r for r in runs if r.status in (Status.SUCCEEDED, Status.FAILED)]
     rate = (
         (sum(r.status == Status.SUCCEEDED for r in finished) / len(finished)) if finished else None
@@ -123,7 +110,34 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
                for r in reversed(runs)]  # fmt: skip
     trend = [(r, f"{100 - h:.1f}", f"{h:.1f}") for r, h in heights]  # bars grow from the bottom
     return render(request, "dashboard/definition.html", {
-        "backend": backend, "definition_id": definition_id, "grid": grid,
-        "columns": list(columns.values()), "rate": rate, "trend": trend,
+        "backend": backend, "definition_id": definition_id, "runs": runs, "rows": rows,
+        "steps": shown, "statuses": Status, "rate": rate, "trend": trend,
         "older": runs[-1].run_at.isoformat() if len(runs) == GRID_RUNS else "",
-        "name": runs[0].definition_name if runs else definition_id})  # fmt: skip
+        "name": (runs[0].definition_name or runs[0].name) if runs else definition_id})  # fmt: skip
+
+
+@dataclass
+class StepPage:
+    number: int
+    pages: int
+    total: int
+
+
+def step_rows(runs: list[Instance], page: str) -> tuple[list[tuple[str, list]], StepPage]:
+    """The grid's rows: one per step, matched across runs by its definition id (else its
+    name), in the order the steps ran; a cell per run, newest first. 25 × 400 cells: plain
+    tuples from one query, not model instances. STEPS_PER_PAGE rows a page."""
+    names: dict[str, str] = {}
+    cells: dict[tuple[str, int], tuple[str, str]] = {}
+    children = Instance.objects.filter(parent__in=runs).order_by("started_at", "id")
+    for pk, parent, definition, name, status in children.values_list(
+        "pk", "parent_id", "definition_id", "name", "status"
+    ):
+        step = definition or name
+        names.setdefault(step, name)
+        cells[(step, parent)] = (pk, status)
+    pages = max(1, -(-len(names) // STEPS_PER_PAGE))
+    number = min(int(page), pages) if page.isdigit() and int(page) > 0 else 1
+    keys = list(names)[(number - 1) * STEPS_PER_PAGE : number * STEPS_PER_PAGE]
+    rows = [(names[key], [cells.get((key, run.pk)) for run in runs]) for key in keys]
+    return rows, StepPage(number, pages, len(names))

@@ -80,7 +80,7 @@ def flow_instance(run: sc.Run, now: datetime, listed: bool = False) -> dict:
     code, name = STATUS[run.status(now)]
     cycle, freq = CYCLES.get(int(run.period.total_seconds()), ("D", "0 0 0 * * ? *"))
     tasks = [{"taskName": step.name, "taskInstId": task_inst_id(run, step), "x": 100 + 160 * n,
-              "y": 80, "taskId": int(step.id), "nodeId": f"t_{step.id}",
+              "y": 80, "taskId": task_id(run, step), "nodeId": f"t_{step.id}",
               "status": STATUS[step.status(now, run)][1]}
              for n, step in enumerate(run.steps)]  # fmt: skip
     graph = {"creator": run.owner, "freq": freq, "alertMode": 0, "owners": f";{run.owner};",
@@ -111,6 +111,11 @@ def flow_type(run: sc.Run) -> int:
     return {0: 0, 1: 2}.get(zlib.crc32(run.id.encode()) % 10, 1)
 
 
+def task_id(run: sc.Run, step: sc.Step) -> int:
+    """The task's definition id: the same in every run of its flow (an instance id is not)."""
+    return int(run.definition_id) * 1000 + int(step.id[-3:])
+
+
 def task_inst_id(run: sc.Run, step: sc.Step) -> str:
     return f"{step.id}-{run.id.split('-', 1)[1]}"
 
@@ -125,7 +130,7 @@ def task_instance(run: sc.Run, step: sc.Step, now: datetime) -> dict:
     status = step.status(now, run)
     code, name = STATUS[status]
     return {
-        "instanceId": task_inst_id(run, step), "taskId": int(step.id), "taskName": step.name,
+        "instanceId": task_inst_id(run, step), "taskId": task_id(run, step), "taskName": step.name,
         "cycle": "H", "status": code, "runNum": step.attempts, "type": 3, "syncType": None,
         "freq": None, "ifPre": 0, "stsDesc": name, "recallNum": step.attempts - 1,
         "triggerTime": naive_local(run.planned), "timeout": 1800, "recallLimit": 3,

@@ -33,7 +33,7 @@ def test_from_the_overview_to_the_failing_subtask(page, live_server, polled_ocp,
     expect(page.locator("dt", has_text="Part of")).to_be_visible()
 
 
-def test_history_grid_of_a_definition_with_200_tasks(page, live_server, polled_ocp, shots):
+def test_history_grid_of_a_definition_with_400_tasks(page, live_server, polled_ocp, shots):
     now = timezone.now()
     for r in range(25):
         run = InstanceFactory(backend=polled_ocp, definition_id="wide", name="wide job",
@@ -42,11 +42,18 @@ def test_history_grid_of_a_definition_with_200_tasks(page, live_server, polled_o
             InstanceFactory.build(backend=polled_ocp, parent=run, name=f"task {t:03d}",
                                   definition_id=f"task {t:03d}", status=Status.FAILED
                                   if (r, t) == (3, 150) else Status.SUCCEEDED)
-            for t in range(200)
+            for t in range(400)
         )  # fmt: skip
     log_in(page, live_server)
     page.goto(f"{live_server.url}/definitions/{polled_ocp.pk}/?id=wide")
-    expect(page.locator("table.grid tbody tr")).to_have_count(25)
-    expect(page.locator("table.grid thead th")).to_have_count(201)
-    expect(page.locator("a.sq.FAILED")).to_have_count(1)
+    expect(page.locator("table.grid tbody tr")).to_have_count(100)  # a page of steps
+    expect(page.locator("table.grid thead th")).to_have_count(26)  # the step, then 25 runs
+    expect(page.locator("td.sq.FAILED")).to_have_count(0)  # task 150 is on the next page
+    page.click("text=steps 2 →")
+    expect(page.locator("table.grid tbody th").first).to_have_text("task 100")
+    failed = page.locator("td.sq.FAILED a")
+    expect(failed).to_have_count(1)
+    expect(page.locator("td.sq.SUCCEEDED").first).to_have_attribute("title", "Succeeded")
     page.screenshot(path=str(shots / "grid.png"))
+    failed.click()
+    expect(page.locator("h1")).to_contain_text("task 150")

@@ -138,7 +138,8 @@ def test_a_long_poll_keeps_its_claim_alive_with_a_heartbeat(emulator, tmp_path):
         emulator.faults.clear()
         wait_for(lambda: finished_polls(backend), 120, "the poll")
     assert Poll.objects.get(backend=backend).outcome == Poll.Outcome.OK
-    assert Backend.objects.get(pk=backend.pk).claimed_until is None
+    # released once the poll is over (just after its row is closed)
+    wait_for(lambda: Backend.objects.get(pk=backend.pk).claimed_until is None, 10, "release")
 
 
 def test_a_failing_backend_never_delays_a_healthy_one(emulator, tmp_path):

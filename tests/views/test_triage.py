@@ -70,10 +70,12 @@ def test_inbox_groups_failures_by_definition_and_error_signature(client, two_tea
     assert f"/runs/{group['child'].pk}/" in page.content.decode()
 
 
-def test_history_grid_is_runs_by_steps_and_hides_other_teams(client, two_teams):
+def test_history_grid_is_steps_by_runs_and_hides_other_teams(client, two_teams):
     mine, theirs = two_teams
     page = client.get(f"/definitions/{mine.pk}/?id=nightly")
-    assert len(page.context["grid"]) == 6 and page.context["columns"] == ["load step"]
+    assert len(page.context["runs"]) == 6
+    ((step, cells),) = page.context["rows"]  # one step, aligned across the runs
+    assert step == "load step" and len(cells) == 6
     assert page.context["rate"] == pytest.approx(4 / 6)
     assert client.get(f"/definitions/{theirs.pk}/?id=nightly").status_code == 404
 
