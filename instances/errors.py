@@ -61,6 +61,12 @@ def error_lines(text: str, limit: int = 3) -> list[tuple[int, str]]:
     return found
 
 
+def marked_lines(text: str) -> list[tuple[int, str, bool]]:
+    """Every line as (number from 1, line, whether it looks like an error)."""
+    return [(number, line, bool(ERROR_LINE.search(line)))
+            for number, line in enumerate(text.splitlines(), 1)]  # fmt: skip
+
+
 def telling_line(text: str) -> str:
     """The line that says what went wrong: the root cause of a stack trace (its last
     "Caused by", or a Python traceback's last exception line), else the first error-looking

@@ -137,7 +137,10 @@ def test_log(client, hostile, fake, monkeypatch):
     text, _, _, _, step_b = hostile
     monkeypatch.setattr(fake, "fetch_log", lambda *args: LogChunk(text=text, truncated=False))
     body = client.get(f"/runs/{step_b.pk}/log/").content.decode()
-    assert f'<pre class="log">{escape(text)}</pre>' in body
+    for number, line in enumerate(text.splitlines(), 1):
+        assert re.search(
+            rf'<span id="L{number}"( class="err")?>{re.escape(escape(line))}</span>', body
+        )
     never_raw(body, text)
 
 

@@ -126,7 +126,11 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
         chunk, error = fetch_log(run, LOG_BYTES), ""
     except ConnectorError as exc:
         chunk, error = None, str(exc)
-    return render(request, "dashboard/run_log.html", {"run": run, "chunk": chunk, "error": error})
+    lines = errors.marked_lines(chunk.text) if chunk else []
+    return render(request, "dashboard/run_log.html", {
+        "run": run, "chunk": chunk, "error": error, "lines": lines,
+        "error_lines": [number for number, _, bad in lines if bad],
+    })  # fmt: skip
 
 
 @require_GET

@@ -39,3 +39,27 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false; // handled: shown to the reader
   }
 });
+
+// A log opens at its tail, where the error usually is; "find" marks the lines that hold the
+// text and jumps to the first.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const log = event.detail.target.querySelector("[data-log-tail]");
+  if (log) log.scrollTop = log.scrollHeight;
+});
+document.addEventListener("input", (event) => {
+  if (!event.target.matches("[data-log-find]")) return;
+  const wanted = event.target.value.trim().toLowerCase();
+  const lines = document.querySelectorAll("#log-lines > span");
+  let first = null;
+  let count = 0;
+  lines.forEach((line) => {
+    const hit = wanted !== "" && line.textContent.toLowerCase().includes(wanted);
+    line.classList.toggle("hit", hit);
+    if (hit) {
+      count += 1;
+      first = first || line;
+    }
+  });
+  document.querySelector("[data-log-count]").textContent = wanted ? `${count} line${count === 1 ? "" : "s"}` : "";
+  if (first) first.scrollIntoView({ block: "center" });
+});

@@ -1,6 +1,6 @@
-"""What the reader chose holds: after filtering in place (htmx) every link on the run list
-follows the filters now in the address bar, and times show in the browser's own zone until
-the reader picks another."""
+"""The reader's view holds: after filtering in place (htmx) every link on the run list follows
+the filters now in the address bar, times show in the browser's own zone until the reader
+picks another, and a log opens at its tail and finds lines."""
 
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from instances.models import Instance, Status
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,3 +40,19 @@ def test_times_default_to_the_browsers_own_zone(page, live_server, polled_ocp):
     page.goto(f"{live_server.url}/runs/?window=all")
     expect(page.locator("#rows time").first).to_contain_text("+08")
     expect(page.locator("select[name=tz]")).to_have_value("Asia/Singapore")
+
+
+def test_a_log_opens_at_its_tail_and_finds_lines(page, live_server, polled_ocp):
+    steps = Instance.objects.filter(backend=polled_ocp, parent__isnull=False)
+    failing = steps.filter(status=Status.FAILED).exclude(error_message="").first()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/runs/{failing.pk}/")
+    page.click("text=Load the log")
+    log = page.locator("#log-lines")
+    expect(log.locator("span.err").first).to_be_visible()  # the tail, where the error is
+    at_bottom = "el => el.scrollTop + el.clientHeight >= el.scrollHeight - 2"
+    assert log.evaluate(at_bottom)
+    page.fill("[data-log-find]", "INFO step 3 of")
+    expect(page.locator("[data-log-count]")).to_have_text("1 line")
+    expect(log.locator("span.hit")).to_have_count(1)
+    expect(log.locator("span.hit")).to_be_in_viewport()

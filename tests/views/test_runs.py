@@ -383,3 +383,16 @@ def test_the_list_shows_top_level_runs_unless_steps_are_asked_for_or_searched(cl
     assert found == [kids["b"]]  # a pasted step id finds its step
     api = client.get("/api/v1/runs").json()["runs"]
     assert [r["id"] for r in api] == [flow.pk]  # the API and CSV list what the page lists
+
+
+def test_a_log_marks_its_error_lines_and_links_the_first(client, member, monkeypatch):
+    monkeypatch.setitem(CONNECTORS, "fake", FakeConnector)
+    _, kids = flow_with_children(member[1])
+    cause = "Caused by: java.sql.SQLException: ORA-00942: table or view does not exist"
+    text = "\n".join([*(f"INFO batch {n} done" for n in range(50)), "ERROR load failed", cause])
+    monkeypatch.setattr(FakeConnector, "fetch_log", lambda *_: LogChunk(text, truncated=False))
+    body = client.get(f"/runs/{kids['b'].pk}/log/").content.decode()
+    assert '<span id="L50">INFO batch 49 done</span>' in body
+    assert '<span id="L51" class="err">ERROR load failed</span>' in body
+    assert body.count('class="err"') == 2
+    assert '2 error lines: <a href="#L51">the first, line 51</a>' in body
