@@ -49,15 +49,18 @@ def focus(children: list[Instance], edges: list[tuple[int, int]], marked: set[in
     return [c for c in children if c.pk in near]
 
 
+LAYOUTS = {"LR": "left to right", "TB": "top to bottom"}  # graphviz rankdir → its name
+
+
 def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: set[int],
-               victims: frozenset[int] = frozenset()) -> str:  # fmt: skip
+               victims: frozenset[int] = frozenset(), layout: str = "LR") -> str:  # fmt: skip
     """`marked`: the steps that failed the run, outlined in red; `victims`: steps that failed
     or were skipped because of them, outlined dashed and said so in their tooltip."""
     if len(children) > FOCUS_ABOVE:
         children = focus(children, edges, marked)
     shown = {c.pk for c in children}
     edges = [(u, d) for u, d in edges if u in shown and d in shown]
-    graph = graphviz.Digraph("run", graph_attr={"rankdir": "LR", "bgcolor": "transparent"},
+    graph = graphviz.Digraph("run", graph_attr={"rankdir": layout, "bgcolor": "transparent"},
                              node_attr={"style": "filled", "fontname": "Helvetica",
                                         "fontsize": "10"})  # fmt: skip
     for child in sorted(children, key=lambda c: c.pk):
@@ -76,9 +79,10 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
 
 
 def svg(parent: Instance, children: list[Instance], edges: list[tuple[int, int]],
-        marked: set[int], victims: frozenset[int] = frozenset()) -> str | None:  # fmt: skip
+        marked: set[int], victims: frozenset[int] = frozenset(), layout: str = "LR"
+        ) -> str | None:  # fmt: skip
     """The SVG, or None when `dot` could not draw it (the page then shows the steps only)."""
-    source = dot_source(children, edges, marked, victims)
+    source = dot_source(children, edges, marked, victims, layout)
     key = "dag:" + hashlib.sha256(source.encode()).hexdigest()
     rendered = cached(key)
     if rendered is None:

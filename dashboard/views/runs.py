@@ -80,6 +80,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not_modified(request, etag):
         return HttpResponseNotModified()
     edges = list(Edge.objects.filter(parent=run).values_list("upstream_id", "downstream_id"))
+    layout = request.GET.get("layout") if request.GET.get("layout") in dag.LAYOUTS else "LR"
     failing = culprits(run.status, children, edges)
     upstream_failed = victims(children, failing, edges)
     for child in children:
@@ -91,8 +92,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "live": any(not Status(r.status).is_terminal for r in [run, *children]),
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,
-        "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed)
-        if children else "",
+        "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed,
+                           layout) if children else "",
+        "layout": layout, "layouts": dag.LAYOUTS,
         "focused": len(children) > dag.FOCUS_ABOVE,
         "bars": timeline.gantt(children, edges),
         "changes": run.changes.order_by("observed_at"),

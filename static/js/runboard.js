@@ -63,3 +63,68 @@ document.addEventListener("input", (event) => {
   document.querySelector("[data-log-count]").textContent = wanted ? `${count} line${count === 1 ? "" : "s"}` : "";
   if (first) first.scrollIntoView({ block: "center" });
 });
+
+// The DAG: pan and zoom (svg-pan-zoom), fit, jump to the failing step, find steps by name.
+// Zoom and position are kept when a live refresh replaces the graph.
+let dagView = null;
+let dagKept = null;
+
+function startDag(root) {
+  const svg = root.querySelector("[data-dag-view] svg");
+  if (!svg || typeof svgPanZoom === "undefined") return;
+  // a small graph gets a small frame: as tall as it is drawn, up to 70% of the window
+  const drawn = parseFloat(svg.getAttribute("height")) * (4 / 3); // graphviz sizes in pt
+  svg.closest("[data-dag-view]").style.height = `${Math.min(drawn + 16, window.innerHeight * 0.7)}px`;
+  svg.removeAttribute("width");
+  svg.removeAttribute("height");
+  // set through the CSSOM, which the CSP allows: svg-pan-zoom would otherwise write a style
+  // attribute, which it refuses
+  svg.style.overflow = "hidden";
+  dagView = svgPanZoom(svg, { fit: true, center: true, minZoom: 0.02, maxZoom: 50,
+    dblClickZoomEnabled: false, zoomScaleSensitivity: 0.3 });
+  if (dagKept) {
+    dagView.zoom(dagKept.zoom);
+    dagView.pan(dagKept.pan);
+  } else fitDag();
+}
+
+// the whole graph in view, but never drawn larger than life
+function fitDag() {
+  dagView.fit();
+  if (dagView.getSizes().realZoom > 1) dagView.zoom(dagView.getZoom() / dagView.getSizes().realZoom);
+  dagView.center();
+}
+
+function centreOn(node) {
+  if (dagView.getSizes().realZoom < 1) dagView.zoom(dagView.getZoom() / dagView.getSizes().realZoom);
+  const frame = document.querySelector("[data-dag-view]").getBoundingClientRect();
+  const box = node.getBoundingClientRect();
+  dagView.panBy({ x: frame.left + frame.width / 2 - (box.left + box.width / 2),
+    y: frame.top + frame.height / 2 - (box.top + box.height / 2) });
+}
+
+document.addEventListener("htmx:load", (event) => startDag(event.detail.elt));
+document.addEventListener("htmx:beforeSwap", () => {
+  if (dagView) dagKept = { zoom: dagView.getZoom(), pan: dagView.getPan() };
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-dag-action]");
+  if (!button || !dagView) return;
+  const action = button.dataset.dagAction;
+  if (action === "fit") fitDag();
+  else if (action === "in") dagView.zoomIn();
+  else if (action === "out") dagView.zoomOut();
+  else if (action === "failing") centreOn(document.getElementById(button.dataset.dagNode));
+});
+document.addEventListener("input", (event) => {
+  if (!event.target.matches("[data-dag-find]") || !dagView) return;
+  const wanted = event.target.value.trim().toLowerCase();
+  const found = [];
+  document.querySelectorAll("[data-dag-view] g.node").forEach((node) => {
+    const hit = wanted !== "" && node.textContent.toLowerCase().includes(wanted);
+    node.classList.toggle("found", hit);
+    if (hit) found.push(node);
+  });
+  document.querySelector("[data-dag-count]").textContent = wanted ? `${found.length} found` : "";
+  if (found.length) centreOn(found[0]);
+});

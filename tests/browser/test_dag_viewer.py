@@ -1,0 +1,64 @@
+"""The DAG viewer in Chromium: the graph opens fitted, "jump to failing step" brings the
+culprit into view, find marks steps by name, and zoom and position survive a live refresh."""
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from instances import sync
+from instances.models import Instance, Status
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return (inner["x"] >= outer["x"] - 1 and inner["y"] >= outer["y"] - 1
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1)  # fmt: skip
+
+
+def scale(page) -> float:
+    transform = page.locator(".svg-pan-zoom_viewport").get_attribute("transform") or ""
+    return float(re.match(r"matrix\(([-\d.e]+)", transform).group(1))
+
+
+def test_jump_to_the_failing_step_and_find_steps(page, live_server, polled_ocp, shots):
+    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                     status=Status.FAILED, children__status=Status.FAILED
+                                     ).distinct().first()  # fmt: skip
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/runs/{failed.pk}/")
+    view = page.locator("[data-dag-view]")
+    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)  # the viewer started
+    page.click("text=Jump to failing step")
+    culprit = page.locator(".dag g.node", has=page.locator('polygon[stroke="#cf222e"]')).first
+    assert inside(culprit.bounding_box(), view.bounding_box())
+    name = failed.children.order_by("pk").first().name
+    page.fill("[data-dag-find]", name)
+    expect(page.locator(".dag g.node.found")).to_have_count(1)
+    expect(page.locator("[data-dag-count]")).to_have_text("1 found")
+    page.screenshot(path=str(shots / "dag-viewer.png"))
+    page.click("text=top to bottom")
+    expect(page).to_have_url(re.compile(r"layout=TB"))
+    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+
+
+def test_zoom_survives_a_live_refresh(page, live_server, polled_ocp, emulator):
+    running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                      status=Status.RUNNING, children__isnull=False
+                                      ).distinct().first()  # fmt: skip
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/runs/{running.pk}/")
+    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+    for _ in range(3):
+        page.click("[data-dag-action=in]")
+    zoomed = scale(page)
+    httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
+               json={"status": "failed"})  # fmt: skip
+    sync.poll_backend(polled_ocp.pk)
+    expect(page.locator("h1 .badge")).to_contain_text("Failed")  # the page was refreshed
+    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+    assert scale(page) == pytest.approx(zoomed, rel=0.01)
