@@ -180,21 +180,27 @@ def worst_definitions(scope: Scope, limit: int = 10) -> list[dict]:
 
 
 def add_duration_percentiles(scope: Scope, items: list[dict], per_item: int = 200) -> None:
-    """p50/p95 duration of each definition's latest runs: raw runs, but a bounded few."""
+    """p50/p95 duration of each definition's latest runs (raw runs, but a bounded few), and
+    the definition's name as its newest run gives it."""
     if not items:
         return
     wanted = Q()
     for item in items:
         wanted |= Q(backend=item["backend"], definition_id=item["definition_id"])
     durations: dict[tuple, list[float]] = {}
-    rows = (Instance.objects.filter(wanted, parent__isnull=True, duration__isnull=False,
-                                    run_at__gte=scope.start)
-            .order_by("-run_at").values_list("backend", "definition_id", "duration"))  # fmt: skip
-    for backend, definition_id, duration in rows[: per_item * len(items)]:
-        durations.setdefault((backend, definition_id), []).append(duration.total_seconds())
+    rows = (Instance.objects.filter(wanted, parent__isnull=True, run_at__gte=scope.start)
+            .order_by("-run_at").values_list("backend", "definition_id", "duration",
+                                             "definition_name"))  # fmt: skip
+    names: dict[tuple, str] = {}
+    for backend, definition_id, duration, name in rows[: per_item * len(items)]:
+        names.setdefault((backend, definition_id), name)
+        if duration is not None:
+            durations.setdefault((backend, definition_id), []).append(duration.total_seconds())
     for item in items:
-        found = durations.get((item["backend"], item["definition_id"]))
+        key = (item["backend"], item["definition_id"])
+        found = durations.get(key)
         item["p50"], item["p95"] = percentile(found, 0.5), percentile(found, 0.95)
+        item["name"] = names.get(key) or item["definition_id"]
 
 
 @dataclass

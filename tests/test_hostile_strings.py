@@ -169,7 +169,8 @@ def test_overview(client, hostile):
     definition = kept(text, 200)
     body = client.get("/").content.decode()
     link = f'<a href="/definitions/{backend.pk}/?id={quote(definition, safe="/")}">'
-    assert f"{link}{shown(definition)}</a></td><td>{shown(backend.name)}</td>" in body
+    name = f"{shown(kept(text, 500))}</a> <small><code>{shown(definition)}</code></small>"
+    assert f"{link}{name}</td><td>{shown(backend.name)}</td>" in body
     never_raw(body, definition)
 
 

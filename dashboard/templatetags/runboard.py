@@ -15,10 +15,12 @@ FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @register.filter
-def span(duration: timedelta | None) -> str:
-    """A duration as people say it: 2 d 3 h, 2 h 10 min, 12 min, 45 s."""
+def span(duration: timedelta | float | None) -> str:
+    """A duration (or seconds) as people say it: 2 d 3 h, 2 h 10 min, 12 min, 45 s."""
     if duration is None:
         return "—"
+    if isinstance(duration, int | float):
+        duration = timedelta(seconds=duration)
     seconds = int(duration.total_seconds())
     days, hours, minutes = seconds // 86400, seconds // 3600 % 24, seconds // 60 % 60
     if days:

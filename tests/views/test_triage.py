@@ -38,6 +38,10 @@ def test_overview_counts_only_the_users_runs(client, two_teams):
     assert page.context["counts"]["FAILED"] == 2 and page.context["counts"]["SUCCEEDED"] == 4
     assert [b.name for b, _ in page.context["matrix"]] == ["mine"]
     assert page.context["worst"][0]["failed"] == 2
+    # definitions by name (their id beside it), durations as people say them
+    body = page.content.decode()
+    assert "<bdi>nightly load</bdi></a> <small><code><bdi>nightly</bdi></code></small>" in body
+    assert "<td>3 min / 5 min</td>" in body  # p50 / p95 of 0…5 minutes
     assert page.context["worst"][0]["p50"] == 180 and page.context["worst"][0]["p95"] == 300
     assert page.context["rate"] == pytest.approx(4 / 6)
     assert "status=FAILED" in page.content.decode()  # every number links to its runs
