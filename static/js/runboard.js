@@ -83,7 +83,8 @@ function startDag(root) {
   dagView = svgPanZoom(svg, { fit: true, center: true, minZoom: 0.02, maxZoom: 50,
     dblClickZoomEnabled: false, zoomScaleSensitivity: 0.3 });
   if (dagKept) {
-    dagView.zoom(dagKept.zoom);
+    // the same scale as before, though the new drawing may be a little larger or smaller
+    dagView.zoom((dagView.getZoom() * dagKept.scale) / dagView.getSizes().realZoom);
     dagView.pan(dagKept.pan);
   } else fitDag();
 }
@@ -105,7 +106,7 @@ function centreOn(node) {
 
 document.addEventListener("htmx:load", (event) => startDag(event.detail.elt));
 document.addEventListener("htmx:beforeSwap", () => {
-  if (dagView) dagKept = { zoom: dagView.getZoom(), pan: dagView.getPan() };
+  if (dagView) dagKept = { scale: dagView.getSizes().realZoom, pan: dagView.getPan() };
 });
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-dag-action]");

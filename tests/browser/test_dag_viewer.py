@@ -21,6 +21,10 @@ def inside(inner: dict, outer: dict) -> bool:
 
 
 def scale(page) -> float:
+    """The drawn scale, once svg-pan-zoom has applied it (it does so on the next frame)."""
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
     transform = page.locator(".svg-pan-zoom_viewport").get_attribute("transform") or ""
     return float(re.match(r"matrix\(([-\d.e]+)", transform).group(1))
 
