@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
@@ -38,6 +38,8 @@ STALE_AFTER = 3  # poll intervals without success before a backend is flagged st
 def runs_list(request: HttpRequest) -> HttpResponse:
     runs = Instance.objects.visible_to(request.user)
     chosen = RunFilter.from_query(request.GET)
+    if chosen.q and not request.htmx and (found := exactly_one(runs, chosen.q)):
+        return redirect("run_detail", found.pk)  # a pasted vendor id opens its run
     rows, next_cursor = chosen.page(chosen.apply(runs))
     # Live refresh: the same rows as last time answer 304, cheaply, and nothing moves.
     etag = etag_of(rows)
@@ -52,6 +54,12 @@ def runs_list(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     response["ETag"] = etag
     return response
+
+
+def exactly_one(runs, external_id: str) -> Instance | None:
+    """The one visible run with this vendor id, if only one has it (ids are per backend)."""
+    found = list(runs.filter(external_id=external_id).only("pk")[:2])
+    return found[0] if len(found) == 1 else None
 
 
 def etag_of(runs: list[Instance]) -> str:
@@ -177,7 +185,7 @@ def backends(request: HttpRequest) -> HttpResponse:
         latest = polls[0] if polls else None
         rows.append({"backend": backend, "age": backend.data_age, "stale": backend.is_stale,
                      "errors": sum(p.outcome == Poll.Outcome.ERROR for p in polls),
-                     "polls": polls[::-1],
+                     "polls": polls[::-1], "failing": backend.consecutive_failures > 0,
                      "partial": latest if latest and latest.skipped else None})  # fmt: skip
     return render(request, "dashboard/backends.html", {"rows": rows})
 

@@ -61,14 +61,14 @@ def test_live_refresh_shows_a_status_change_without_reloading(page, live_server,
     running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
                                       status=Status.RUNNING).first()  # fmt: skip
     assert running is not None
-    page.goto(f"{live_server.url}/runs/?q={running.external_id}")
-    row = page.locator("#rows tr").first
+    page.goto(f"{live_server.url}/runs/?window=all&definition={running.definition_id}")
+    row = page.locator("#rows tr", has_text=running.external_id)
     expect(row.locator(".badge")).to_contain_text("Running")
     page.evaluate("window.__not_reloaded = true")
     httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
                json={"status": "failed"})  # fmt: skip
     sync.poll_backend(polled_ocp.pk)
-    expect(page.locator("#rows tr").first.locator(".badge")).to_contain_text("Failed")
+    expect(row.locator(".badge")).to_contain_text("Failed")
     assert page.evaluate("window.__not_reloaded") is True
 
 

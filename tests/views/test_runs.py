@@ -59,7 +59,9 @@ def test_filters_include_exclude_and_vendor_id_jump(client, member):
     assert "broken" in body and "fine" not in body
     body = client.get("/runs/?not=FAILED").content.decode()
     assert "broken" not in body and "fine" in body
-    body = client.get(f"/runs/?q={failed.external_id}").content.decode()
+    jump = client.get(f"/runs/?q={failed.external_id}")  # a pasted vendor id opens its run
+    assert jump.status_code == 302 and jump["Location"] == f"/runs/{failed.pk}/"
+    body = client.get("/runs/?q=brok").content.decode()  # anything else searches names
     assert "broken" in body and "fine" not in body
 
 
@@ -379,8 +381,8 @@ def test_the_list_shows_top_level_runs_unless_steps_are_asked_for_or_searched(cl
     assert client.get("/runs/").context["rows"] == [flow]
     with_steps = client.get("/runs/?steps=1").context["rows"]
     assert set(with_steps) == {flow, *kids.values()}
-    found = client.get(f"/runs/?q={kids['b'].external_id}").context["rows"]
-    assert found == [kids["b"]]  # a pasted step id finds its step
+    typed = client.get(f"/runs/?q={kids['b'].external_id}", headers={"HX-Request": "true"})
+    assert typed.context["rows"] == [kids["b"]]  # a search looks through steps too
     api = client.get("/api/v1/runs").json()["runs"]
     assert [r["id"] for r in api] == [flow.pk]  # the API and CSV list what the page lists
 
@@ -396,3 +398,22 @@ def test_a_log_marks_its_error_lines_and_links_the_first(client, member, monkeyp
     assert '<span id="L51" class="err">ERROR load failed</span>' in body
     assert body.count('class="err"') == 2
     assert '2 error lines: <a href="#L51">the first, line 51</a>' in body
+
+
+def test_backends_page_says_when_an_error_is_over(client, member):
+    backend = member[1]
+    backend.last_error = "503: vendor down"
+    backend.last_error_at = timezone.now() - timedelta(hours=1)
+    backend.consecutive_failures = 2
+    backend.save()
+    body = client.get("/backends/").content.decode()
+    assert "503: vendor down <small><time" in body
+    backend.consecutive_failures = 0
+    backend.save()
+    body = client.get("/backends/").content.decode()
+    assert "503: vendor down" not in body and "recovered; last error <time" in body
+
+
+def test_an_inbox_that_filters_everything_out_says_so(client, member):
+    InstanceFactory(backend=member[1], status=Status.FAILED)
+    assert "matches these filters" in client.get("/failures/?q=nothing-like-it").content.decode()
