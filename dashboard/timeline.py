@@ -2,6 +2,7 @@
 linked by DAG edges, that ended last — the one that decided the run's duration."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.utils import timezone
 
@@ -31,18 +32,55 @@ def critical_path(children: list[Instance], edges: list[tuple[int, int]]) -> set
     return path
 
 
-def gantt(children: list[Instance], edges: list[tuple[int, int]]) -> list[Bar]:
+ROW = 18  # px per step; the names beside the bars use the same
+AXIS = 22  # px of time axis above the bars
+SHOWN = 200  # steps drawn at once; the rest fold under a "more" toggle
+TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
+              43200, 86400, 172800, 604800]  # seconds  # fmt: skip
+
+
+@dataclass
+class Gantt:
+    bars: list[Bar]
+    ticks: list[tuple[float, str, str]]  # (percent, time in the reader's zone, text anchor)
+    now: float | None  # percent, when a step is still running
+
+    def chunks(self) -> list[tuple[int, list[tuple[Bar, int]]]]:
+        """SHOWN bars at a time, as (height in px, [(bar, its y in px)])."""
+        chunks = [self.bars[i : i + SHOWN] for i in range(0, len(self.bars), SHOWN)]
+        return [(AXIS + ROW * len(bars), [(bar, AXIS + ROW * n + 3) for n, bar in enumerate(bars)])
+                for bars in chunks]  # fmt: skip
+
+
+def gantt(children: list[Instance], edges: list[tuple[int, int]]) -> Gantt | None:
     started = [c for c in children if c.started_at]
     if not started:
-        return []
+        return None
     now = timezone.now()
     begin = min(c.started_at for c in started)
     end = max(c.finished_at or now for c in started)
     span = max((end - begin).total_seconds(), 1)
     critical = critical_path(started, edges)
-    return [
-        Bar(run=c, left=100 * (c.started_at - begin).total_seconds() / span,
-            width=max(100 * ((c.finished_at or now) - c.started_at).total_seconds() / span, 0.3),
-            critical=c.pk in critical)
-        for c in sorted(started, key=lambda c: (c.started_at, c.pk))
-    ]  # fmt: skip
+
+    def percent(moment) -> float:
+        return 100 * (moment - begin).total_seconds() / span
+
+    bars = [Bar(run=c, left=percent(c.started_at),
+                width=max(percent(c.finished_at or now) - percent(c.started_at), 0.3),
+                critical=c.pk in critical)
+            for c in sorted(started, key=lambda c: (c.started_at, c.pk))]  # fmt: skip
+    running = any(c.finished_at is None for c in started)
+    return Gantt(bars, ticks(begin, end), percent(now) if running else None)
+
+
+def ticks(begin, end, most: int = 8) -> list[tuple[float, str, str]]:
+    """Round times across [begin, end], at most `most`, labelled in the reader's zone."""
+    span = max((end - begin).total_seconds(), 1)
+    step = next((s for s in TICK_STEPS if span / s <= most), TICK_STEPS[-1])
+    first = -(-begin.timestamp() // step) * step
+    moments = [datetime.fromtimestamp(first + n * step, UTC) for n in range(int(span // step) + 1)]
+    shape = "%m-%d %H:%M" if span > 86400 else "%H:%M:%S" if step < 60 else "%H:%M"
+    placed = [(100 * (m - begin).total_seconds() / span, timezone.localtime(m).strftime(shape))
+              for m in moments if m <= end]  # fmt: skip
+    # labels at the edges grow inwards, so none is cut off
+    return [(x, label, "start" if x < 5 else "end" if x > 95 else "middle") for x, label in placed]

@@ -104,7 +104,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
                            layout) if children else "",
         "layout": layout, "layouts": dag.LAYOUTS,
         "focused": len(children) > dag.FOCUS_ABOVE,
-        "bars": timeline.gantt(children, edges),
+        "gantt": timeline.gantt(children, edges),
         "changes": run.changes.order_by("observed_at"),
         "previous": Instance.objects.visible_to(request.user).filter(
             backend=run.backend_id, definition_id=run.definition_id, parent__isnull=True,

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -417,3 +418,24 @@ def test_backends_page_says_when_an_error_is_over(client, member):
 def test_an_inbox_that_filters_everything_out_says_so(client, member):
     InstanceFactory(backend=member[1], status=Status.FAILED)
     assert "matches these filters" in client.get("/failures/?q=nothing-like-it").content.decode()
+
+
+def test_the_gantt_has_a_time_axis_in_the_readers_zone_names_and_a_now_line(client, member):
+    flow, kids = flow_with_children(member[1])
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=40)
+    for n, name in enumerate("abc"):
+        kids[name].started_at = start + timedelta(minutes=10 * n)
+        kids[name].finished_at = None if name == "c" else start + timedelta(minutes=10 * n + 9)
+        kids[name].save()
+    client.cookies["tz"] = "Asia/Shanghai"
+    page = client.get(f"/runs/{flow.pk}/")
+    gantt, body = page.context["gantt"], page.content.decode()
+    assert 3 <= len(gantt.ticks) <= 8
+    labels = [label for _, label, _ in gantt.ticks]
+    # 5- or 10-minute ticks, labelled in Shanghai time (UTC+8)
+    hours = {(start + timedelta(hours=8, minutes=m)).strftime("%H") for m in range(0, 50, 5)}
+    assert all(re.fullmatch(r"\d\d:\d\d", label) and label[:2] in hours for label in labels)
+    assert gantt.now is not None and 99 <= gantt.now <= 100  # step c still runs
+    assert '<line class="now"' in body
+    names = body.split('<ol class="gantt-names">')[1].split("</ol>")[0]
+    assert [n for n in re.findall(r"<bdi>(.*?)</bdi>", names)] == ["step a", "step b", "step c"]
