@@ -41,15 +41,17 @@ def runs_list(request: HttpRequest) -> HttpResponse:
     if chosen.q and not request.htmx and (found := exactly_one(runs, chosen.q)):
         return redirect("run_detail", found.pk)  # a pasted vendor id opens its run
     rows, next_cursor = chosen.page(chosen.apply(runs))
-    # Live refresh: the same rows as last time answer 304, cheaply, and nothing moves.
-    etag = etag_of(rows)
+    backends = with_freshness(Backend.objects.visible_to(request.user))
+    # Live refresh: the same rows after no new poll answer 304, cheaply, and nothing moves;
+    # a poll changes the data's age and the top bar's counts, so they come again.
+    etag = etag_of(rows, [b.last_success_at for b in backends])
     if not_modified(request, etag):
         return HttpResponseNotModified()
     context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
                "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
                "kept": [(key, request.GET[key]) for key in KEPT if request.GET.get(key)],
                "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
-               "backends": with_freshness(Backend.objects.visible_to(request.user))}  # fmt: skip
+               "backends": backends}  # fmt: skip
     template = "dashboard/runs.html#rows" if request.htmx else "dashboard/runs.html"
     response = render(request, template, context)
     response["ETag"] = etag
@@ -62,9 +64,10 @@ def exactly_one(runs, external_id: str) -> Instance | None:
     return found[0] if len(found) == 1 else None
 
 
-def etag_of(runs: list[Instance]) -> str:
-    """Changes whenever one of these runs is written (sync touches updated_at only then)."""
-    stamps = "|".join(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs)
+def etag_of(runs: list[Instance], also: list | tuple = ()) -> str:
+    """Changes whenever one of these runs is written (sync touches updated_at only then), or
+    anything in `also` changes."""
+    stamps = "|".join([*(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs), *map(str, also)])
     return f'"{hashlib.sha256(stamps.encode()).hexdigest()[:32]}"'
 
 

@@ -439,3 +439,19 @@ def test_the_gantt_has_a_time_axis_in_the_readers_zone_names_and_a_now_line(clie
     assert '<line class="now"' in body
     names = body.split('<ol class="gantt-names">')[1].split("</ol>")[0]
     assert [n for n in re.findall(r"<bdi>(.*?)</bdi>", names)] == ["step a", "step b", "step c"]
+
+
+def test_a_new_poll_refreshes_the_datas_age_and_the_top_bar(client, member):
+    backend = member[1]
+    InstanceFactory(backend=backend, status=Status.RUNNING)
+    live = {"HX-Request": "true"}
+    first = client.get("/runs/", headers=live)
+    assert client.get("/runs/", headers=live | {"If-None-Match": first["ETag"]}).status_code == 304
+    backend.last_success_at = timezone.now()
+    backend.save()  # a poll succeeded, though no run changed
+    again = client.get("/runs/", headers=live | {"If-None-Match": first["ETag"]})
+    body = again.content.decode()
+    assert again.status_code == 200
+    assert '<p class="freshness" id="freshness" hx-swap-oob="true">' in body
+    assert f'data as of <time datetime="{backend.last_success_at.isoformat()}">' in body
+    assert '<span class="counters" id="counters" hx-swap-oob="true">' in body
