@@ -84,9 +84,12 @@ def test_the_failure_drill_in_fits_a_phone(page, live_server, polled_ocp):
     page.set_viewport_size({"width": 375, "height": 740})
     failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
                                      status=Status.FAILED).first()  # fmt: skip
-    for url in ("/runs/?status=FAILED", f"/runs/{failed.pk}/#failing"):
+    for url in ("/runs/?status=FAILED", "/failures/", "/", f"/runs/{failed.pk}/#failing"):
         page.goto(f"{live_server.url}{url}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, url
+        # no column is hidden: wide tables scroll sideways within the page
+        for cell in page.locator("table.runs tbody tr:first-child td").all():
+            assert cell.is_visible(), (url, cell.inner_html()[:80])
     expect(page.locator("#failing")).to_be_in_viewport()
 
 
