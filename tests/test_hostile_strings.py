@@ -176,7 +176,7 @@ def test_overview(client, hostile):
 
 def test_csv_cells_are_never_formulas(client, hostile):
     text, *_ = hostile
-    content = b"".join(client.get("/runs.csv?window=all").streaming_content).decode()
+    content = b"".join(client.get("/runs.csv?window=all").streaming_content).decode("utf-8-sig")
     header, *rows = csv.reader(io.StringIO(content))
     flow = next(dict(zip(header, row, strict=True)) for row in rows if row[header.index("kind")]
                 == Kind.FLOW)  # fmt: skip

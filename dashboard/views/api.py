@@ -4,12 +4,14 @@ token auth; every answer is scoped by visible_to() exactly like the pages."""
 import csv
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from dashboard import summaries
@@ -129,19 +131,33 @@ def runs_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Any run-list view as CSV, streamed row by row: constant memory at any size."""
     chosen = RunFilter.from_query(request.GET)
     runs = chosen.apply(Instance.objects.visible_to(request.user)).order_by("-run_at", "-id")
-    columns = ("id", "backend__name", "kind", "name", "status", "vendor_status",
-               "external_id", "definition_id", "owner", "planned_at", "started_at",
-               "finished_at", "duration", "attempts")  # fmt: skip
     writer = csv.writer(Echo())
 
     def lines():
-        yield writer.writerow(columns)
-        for row in runs.values_list(*columns).iterator(chunk_size=5000):
-            yield writer.writerow([inert(value) for value in row])
+        # a byte-order mark, or Excel reads UTF-8 (Chinese names) as a local code page
+        yield "\ufeff" + writer.writerow(CSV_COLUMNS.values())
+        for row in runs.values_list(*CSV_COLUMNS).iterator(chunk_size=5000):
+            yield writer.writerow([cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="runs.csv"'
+    name = f"runboard-runs-{timezone.localdate():%Y-%m-%d}-{chosen.window}.csv"
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
+
+
+# field → column heading
+CSV_COLUMNS = {
+    "id": "id", "backend__name": "backend", "kind": "kind", "name": "name", "status": "status",
+    "vendor_status": "vendor_status", "external_id": "vendor_id",
+    "definition_id": "definition_id", "owner": "owner", "planned_at": "planned_at",
+    "started_at": "started_at", "finished_at": "finished_at", "duration": "duration_seconds",
+    "attempts": "attempts",
+}  # fmt: skip
+
+
+def cell(value):
+    """A CSV cell: durations in seconds (a number a spreadsheet can sum), text made inert."""
+    return value.total_seconds() if isinstance(value, timedelta) else inert(value)
 
 
 @api

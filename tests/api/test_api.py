@@ -62,8 +62,11 @@ def test_summary_and_backends_never_count_other_teams(world):
 def test_csv_streams_the_filtered_visible_runs(world):
     _, mine, _, token = world
     reply = bearer(token).get("/runs.csv?not=FAILED")
-    rows = list(csv.reader(io.StringIO(b"".join(reply.streaming_content).decode())))
-    assert rows[0][:3] == ["id", "backend__name", "kind"]
+    content = b"".join(reply.streaming_content).decode()
+    assert content.startswith("\ufeff")  # so Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(content.removeprefix("\ufeff"))))
+    assert rows[0][:3] == ["id", "backend", "kind"] and rows[0][12] == "duration_seconds"
+    assert reply["Content-Disposition"].startswith('attachment; filename="runboard-runs-')
     assert sorted(r[3] for r in rows[1:]) == [f"{mine.name} 1", f"{mine.name} 2"]
 
 
