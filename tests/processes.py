@@ -3,6 +3,7 @@ conditions with a deadline (never a fixed sleep)."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,26 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
             return result
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive ports free on 127.0.0.1 right now."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count <= 65535 and all(is_free(base + n) for n in range(count)):
+            return base
+    raise AssertionError(f"no {count} consecutive free ports")
+
+
+def is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def database_env() -> dict[str, str]:

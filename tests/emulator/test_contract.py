@@ -225,10 +225,9 @@ def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
     import subprocess
     import sys
 
-    from instances.emulator.runner import free_port
-    from tests.processes import ROOT, wait_for
+    from tests.processes import ROOT, free_ports, wait_for
 
-    port = free_port()
+    port = free_ports(3)  # EnOS, Huawei and OCP on three ports in a row
     proc = subprocess.Popen([sys.executable, "manage.py", "emulate", f"--port={port}",
                              "--separate-ports"], cwd=ROOT, env=os.environ | {"SECRET_KEY": "t"},
                             stdout=subprocess.DEVNULL)  # fmt: skip
