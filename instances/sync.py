@@ -266,7 +266,7 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
         relax_durability()
         upsert(backend, records, prints, stored, poll, now)
         unchanged = [stored[r.external_id].pk for r in valid if r.external_id not in changed_ids]
-        Instance.objects.filter(pk__in=unchanged).update(last_seen=now)
+        Instance.objects.filter(pk__in=unchanged).update(last_seen=now, gone_at=None)
         take_notes(backend, connector, poll, now)
     Poll.objects.filter(pk=poll.pk).update(
         fetched=poll.fetched, created=poll.created, updated=poll.updated,
@@ -493,7 +493,7 @@ COLUMNS = [
     "status", "vendor_status", "flags", "planned_at", "started_at", "finished_at", "duration",
     "run_at", "attempts", "owner", "executor", "cycle", "business_date", "log_locator",
     "error_message", "raw", "fingerprint", "first_seen", "last_seen", "status_changed_at",
-    "updated_at",
+    "updated_at", "gone_at",
 ]  # fmt: skip
 # Identity and first sighting never change; run_at keeps first_seen when the vendor gives no time.
 KEPT = {"backend_id", "external_id", "first_seen"}
@@ -523,7 +523,7 @@ def row(
         r.planned_at, r.started_at, r.finished_at, duration_of(r),
         r.started_at or r.planned_at or now, r.attempts, r.owner[:200], r.executor[:200],
         r.cycle[:20], r.business_date, r.log_locator[:1000], r.error_message,
-        raw_payload_json(r.raw), fingerprint, now, now, now, now,
+        raw_payload_json(r.raw), fingerprint, now, now, now, now, None,  # read again: not gone
     ]  # fmt: skip
 
 

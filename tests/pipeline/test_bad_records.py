@@ -122,6 +122,11 @@ def test_a_run_deleted_on_the_vendor_is_marked_gone_and_not_asked_about_again(ba
     with http.use_transport(httpx.MockTransport(counting)):
         assert sync.poll_backend(backend.pk).outcome == Poll.Outcome.OK
     assert asked == ["/api/v2/tasks/instances"]  # the list only
+    # the vendor knows it again (restored): it is read, and no longer gone
+    vendor.tasks, vendor.forgotten = [task(7, status="SUCCESSFUL")], set()
+    assert poll(backend, vendor).outcome == Poll.Outcome.OK
+    back = Instance.objects.get(backend=backend, external_id="7")
+    assert back.gone_at is None and back.status == Status.SUCCEEDED
 
 
 def test_a_status_that_drifts_away_writes_no_transition(backend):
