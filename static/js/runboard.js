@@ -87,6 +87,7 @@ function startDag(root) {
     dagView.zoom((dagView.getZoom() * dagKept.scale) / dagView.getSizes().realZoom);
     dagView.pan(dagKept.pan);
   } else fitDag();
+  markFound();
 }
 
 // the whole graph in view, but never drawn larger than life
@@ -117,15 +118,22 @@ document.addEventListener("click", (event) => {
   else if (action === "out") dagView.zoomOut();
   else if (action === "failing") centreOn(document.getElementById(button.dataset.dagNode));
 });
-document.addEventListener("input", (event) => {
-  if (!event.target.matches("[data-dag-find]") || !dagView) return;
-  const wanted = event.target.value.trim().toLowerCase();
+// outline the steps whose name holds the find box's text; the box survives a live refresh
+// (hx-preserve), so the new drawing is marked again
+function markFound() {
+  const wanted = (document.querySelector("[data-dag-find]")?.value || "").trim().toLowerCase();
   const found = [];
   document.querySelectorAll("[data-dag-view] g.node").forEach((node) => {
     const hit = wanted !== "" && node.textContent.toLowerCase().includes(wanted);
     node.classList.toggle("found", hit);
     if (hit) found.push(node);
   });
-  document.querySelector("[data-dag-count]").textContent = wanted ? `${found.length} found` : "";
+  const count = document.querySelector("[data-dag-count]");
+  if (count) count.textContent = wanted ? `${found.length} found` : "";
+  return found;
+}
+document.addEventListener("input", (event) => {
+  if (!event.target.matches("[data-dag-find]") || !dagView) return;
+  const found = markFound();
   if (found.length) centreOn(found[0]);
 });

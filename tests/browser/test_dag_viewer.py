@@ -50,7 +50,7 @@ def test_jump_to_the_failing_step_and_find_steps(page, live_server, polled_ocp, 
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
 
 
-def test_zoom_survives_a_live_refresh(page, live_server, polled_ocp, emulator):
+def test_zoom_find_and_focus_survive_a_live_refresh(page, live_server, polled_ocp, emulator):
     running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
                                       status=Status.RUNNING, children__isnull=False
                                       ).distinct().first()  # fmt: skip
@@ -59,6 +59,9 @@ def test_zoom_survives_a_live_refresh(page, live_server, polled_ocp, emulator):
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
     for _ in range(3):
         page.click("[data-dag-action=in]")
+    step = running.children.order_by("pk").first().name
+    page.fill("[data-dag-find]", step)  # keyboard focus is in the find box now
+    expect(page.locator("[data-dag-count]")).to_have_text("1 found")
     zoomed = scale(page)
     httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
                json={"status": "failed"})  # fmt: skip
@@ -66,3 +69,7 @@ def test_zoom_survives_a_live_refresh(page, live_server, polled_ocp, emulator):
     expect(page.locator("h1 .badge")).to_contain_text("Failed")  # the page was refreshed
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
     assert scale(page) == pytest.approx(zoomed, rel=0.01)
+    # what the reader set up is still there: the step found, the focus, the find text
+    expect(page.locator(".dag g.node.found")).to_have_count(1)
+    assert page.evaluate("document.activeElement.id") == "dag-find"
+    expect(page.locator("[data-dag-find]")).to_have_value(step)

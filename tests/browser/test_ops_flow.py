@@ -64,12 +64,14 @@ def test_live_refresh_shows_a_status_change_without_reloading(page, live_server,
     page.goto(f"{live_server.url}/runs/?window=all&definition={running.definition_id}")
     row = page.locator("#rows tr", has_text=running.external_id)
     expect(row.locator(".badge")).to_contain_text("Running")
+    row.locator(f"#run-link-{running.pk}").focus()  # a keyboard user is on this run
     page.evaluate("window.__not_reloaded = true")
     httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
                json={"status": "failed"})  # fmt: skip
     sync.poll_backend(polled_ocp.pk)
     expect(row.locator(".badge")).to_contain_text("Failed")
     assert page.evaluate("window.__not_reloaded") is True
+    assert page.evaluate("document.activeElement.id") == f"run-link-{running.pk}"  # still there
 
 
 def test_backends_page_renders(page, live_server, polled_ocp, shots):
