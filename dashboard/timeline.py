@@ -34,30 +34,34 @@ def critical_path(children: list[Instance], edges: list[tuple[int, int]]) -> set
 
 ROW = 18  # px per step; the names beside the bars use the same
 AXIS = 22  # px of time axis above the bars
-SHOWN = 200  # steps drawn at once; the rest fold under a "more" toggle
 TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
               43200, 86400, 172800, 604800]  # seconds  # fmt: skip
 
 
 @dataclass
 class Gantt:
-    bars: list[Bar]
+    bars: list[Bar]  # the ones drawn: the first `limit` by start
+    hidden: int  # steps with a start that are not drawn
     ticks: list[tuple[float, str, str]]  # (percent, time in the reader's zone, text anchor)
     now: float | None  # percent, when a step is still running
 
-    def chunks(self) -> list[tuple[int, list[tuple[Bar, int]]]]:
-        """SHOWN bars at a time, as (height in px, [(bar, its y in px)])."""
-        chunks = [self.bars[i : i + SHOWN] for i in range(0, len(self.bars), SHOWN)]
-        return [(AXIS + ROW * len(bars), [(bar, AXIS + ROW * n + 3) for n, bar in enumerate(bars)])
-                for bars in chunks]  # fmt: skip
+    @property
+    def height(self) -> int:
+        return AXIS + ROW * len(self.bars)
+
+    @property
+    def rows(self) -> list[tuple[Bar, int]]:
+        """Each bar with its y in px."""
+        return [(bar, AXIS + ROW * n + 3) for n, bar in enumerate(self.bars)]
 
 
-def gantt(children: list[Instance], edges: list[tuple[int, int]]) -> Gantt | None:
-    started = [c for c in children if c.started_at]
+def gantt(children: list[Instance], edges: list[tuple[int, int]], limit: int) -> Gantt | None:
+    """The steps that started, on one time axis across all of them; the first `limit` drawn."""
+    started = sorted((c for c in children if c.started_at), key=lambda c: (c.started_at, c.pk))
     if not started:
         return None
     now = timezone.now()
-    begin = min(c.started_at for c in started)
+    begin = started[0].started_at
     end = max(c.finished_at or now for c in started)
     span = max((end - begin).total_seconds(), 1)
     critical = critical_path(started, edges)
@@ -68,9 +72,9 @@ def gantt(children: list[Instance], edges: list[tuple[int, int]]) -> Gantt | Non
     bars = [Bar(run=c, left=percent(c.started_at),
                 width=max(percent(c.finished_at or now) - percent(c.started_at), 0.3),
                 critical=c.pk in critical)
-            for c in sorted(started, key=lambda c: (c.started_at, c.pk))]  # fmt: skip
-    running = any(c.finished_at is None for c in started)
-    return Gantt(bars, ticks(begin, end), percent(now) if running else None)
+            for c in started[:limit]]  # fmt: skip
+    now_at = percent(now) if any(c.finished_at is None for c in started) else None
+    return Gantt(bars, len(started) - len(bars), ticks(begin, end), now_at)
 
 
 def ticks(begin, end, most: int = 8) -> list[tuple[float, str, str]]:

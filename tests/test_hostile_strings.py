@@ -113,7 +113,8 @@ def test_run_page_header_steps_and_timeline(client, hostile):
     assert f'id="failing">{shown(kept(text))}</dd>' not in body  # the failing step is named
     assert f'Failing step: <a href="/runs/{step_b.pk}/">{shown(name)}</a>' in body
     for step in (step_a, step_b):
-        assert f'<a href="/runs/{step.pk}/">{shown(name)}</a></td>' in body  # steps table
+        link = f'<a id="step-link-{step.pk}" href="/runs/{step.pk}/">'
+        assert f"{link}{shown(name)}</a></td>" in body  # steps table
     assert f"<small>{shown(kept(text, 100))}</small>" in body  # status timeline
     assert f"<title>{escape(name)} — Succeeded, " in body  # Gantt
     never_raw(body, name)

@@ -243,7 +243,10 @@ def test_big_graphs_draw_only_the_failing_neighbourhood(client, member):
     body = client.get(f"/runs/{flow.pk}/").content.decode()
     svg = body[body.index("<svg") : body.index("</svg>")]
     assert svg.count('class="node"') == 3  # n149 → n150 → n151
-    assert "320 steps" in body and body.count('<tr id="child-') == 320
+    assert "320 steps" in body and body.count('<tr id="child-') == 200  # the first 200
+    assert 'The first 200 of 320 steps by start: <a href="?steps=all">' in body
+    every = client.get(f"/runs/{flow.pk}/?steps=all").content.decode()
+    assert every.count('<tr id="child-') == 320
 
 
 @pytest.mark.parametrize(
