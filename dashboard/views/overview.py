@@ -56,7 +56,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def runs_chart(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request)
     buckets, per_status, daily = summaries.series(scope)
-    svg = charts.stacked_runs(buckets, per_status, daily, dark=request.theme == "dark")
+    svg = charts.stacked_runs(buckets, per_status, daily, request.theme)
     return HttpResponse(svg, content_type="image/svg+xml")
 
 
@@ -69,5 +69,5 @@ def duration_chart(request: HttpRequest) -> HttpResponse:
     if not is_id(backend) or not definition or not scope.backends.exists():
         raise Http404("no such definition in scope")  # scope holds only a visible backend
     buckets, p50, p95, daily = summaries.duration_trend(scope, int(backend), definition)
-    svg = charts.duration_trend(buckets, p50, p95, daily, dark=request.theme == "dark")
+    svg = charts.duration_trend(buckets, p50, p95, daily, request.theme)
     return HttpResponse(svg, content_type="image/svg+xml")

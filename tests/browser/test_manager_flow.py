@@ -57,3 +57,15 @@ def test_history_grid_of_a_definition_with_400_tasks(page, live_server, polled_o
     page.screenshot(path=str(shots / "grid.png"))
     failed.click()
     expect(page.locator("h1")).to_contain_text("task 150")
+
+
+@pytest.mark.parametrize(("system", "fill"), [("dark", "rgb(230, 237, 243)"),
+                                               ("light", "rgb(27, 31, 36)")])  # fmt: skip
+def test_charts_follow_a_dark_system_theme(page, live_server, polled_ocp, system, fill):
+    """With the theme left to the system, chart labels are light on a dark system and dark on
+    a light one (they were dark on dark)."""
+    log_in(page, live_server)
+    page.emulate_media(color_scheme=system)
+    page.goto(f"{live_server.url}/charts/runs.svg?window=24h")  # the image, opened as a document
+    label = page.locator("text").first
+    assert label.evaluate("el => getComputedStyle(el).fill") == fill
