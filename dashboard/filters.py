@@ -131,9 +131,11 @@ def decode_cursor(text: str) -> tuple[str, int] | None:
 
 
 def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
-    """[start day 00:00, end day 24:00) in UTC, at most a year; None when unreadable."""
+    """[start day 00:00, end day 24:00) in UTC, at most a year; None when unreadable. No end
+    means up to today, as when a reader has typed only the first date."""
     try:
-        first, last = parse_date(start or ""), parse_date(end or "")
+        first = parse_date(start or "")
+        last = parse_date(end) if end else timezone.now().date()
     except ValueError:  # well formed but not a date, like 2026-13-45
         return None
     if not first or not last or last < first or (last - first).days > 366:

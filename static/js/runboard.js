@@ -18,7 +18,10 @@ if (!document.cookie.split("; ").some((c) => c.startsWith("tz="))) {
 }
 document.addEventListener("change", (event) => {
   const form = event.target.closest("form[data-autosubmit]");
-  if (form) form.submit();
+  if (!form) return;
+  // a date typed in means a custom window, whatever the window menu said
+  if (event.target.type === "date" && form.elements.window) form.elements.window.value = "custom";
+  form.submit();
 });
 
 // "/" jumps to the page's search box, as in most tools; typing in a field is left alone.

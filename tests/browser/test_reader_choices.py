@@ -56,3 +56,15 @@ def test_a_log_opens_at_its_tail_and_finds_lines(page, live_server, polled_ocp):
     expect(page.locator("[data-log-count]")).to_have_text("1 line")
     expect(log.locator("span.hit")).to_have_count(1)
     expect(log.locator("span.hit")).to_be_in_viewport()
+
+
+def test_dates_typed_on_the_overview_make_a_custom_window(page, live_server, polled_ocp):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/?window=7d")
+    with page.expect_navigation():
+        page.fill("input[name=start]", "2026-11-20")
+    expect(page).to_have_url(re.compile(r"window=custom"))
+    expect(page.locator("select[name=window]")).to_have_value("custom")
+    expect(page.locator("input[name=start]")).to_have_value("2026-11-20")
+    failed = page.locator(".counters a.FAILED")  # the top bar's "failed 24 h" opens 24 h
+    expect(failed).to_have_attribute("href", "/failures/?window=24h")

@@ -458,3 +458,15 @@ def test_a_new_poll_refreshes_the_datas_age_and_the_top_bar(client, member):
     assert '<p class="freshness" id="freshness" hx-swap-oob="true">' in body
     assert f'data as of <time datetime="{backend.last_success_at.isoformat()}">' in body
     assert '<span class="counters" id="counters" hx-swap-oob="true">' in body
+
+
+def test_a_custom_window_without_an_end_runs_to_today():
+    from datetime import UTC, datetime
+
+    from dashboard.filters import custom_window
+
+    today = timezone.now().date()
+    begin, end = custom_window("2026-11-20", "")
+    assert begin == datetime(2026, 11, 20, tzinfo=UTC)
+    assert end == datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=1)
+    assert custom_window("2026-11-20", "2026-11-19") is None  # an end before the start
