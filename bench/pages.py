@@ -117,6 +117,17 @@ def timed(client, url: str, requests: int, **headers) -> tuple[list[float], obje
     return times, response
 
 
+def cold(client, url: str, requests: int) -> list[float]:
+    """Times of `url` with the cache emptied before each request (no drawn DAG to reuse)."""
+    from django.core.cache import cache
+
+    times = []
+    for _ in range(max(3, requests // 6)):
+        cache.clear()
+        times += timed(client, url, 1)[0]
+    return times
+
+
 def report(label: str, times: list[float], target: float) -> None:
     p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
     print(f"{label:<38} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  target ≤ {target:.0f}  "
@@ -131,7 +142,6 @@ def main() -> None:
     django_on_postgres()
     from django.conf import settings
     from django.contrib.auth.models import User
-    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import override_settings, setup_test_environment
@@ -166,18 +176,10 @@ def main() -> None:
     print(f"{'idle live refresh size':<38} {len(reply.content)} bytes body  target ≤ 1 KB  "
           f"{verdict(len(reply.content), 1024, higher_is_better=False)}")  # fmt: skip
     big = Instance.objects.get(external_id="r0", backend__name="bench-pages")
-    cold = []
-    for _ in range(max(3, n // 6)):
-        cache.clear()
-        cold += timed(client, f"/runs/{big.pk}/", 1)[0]
-    report("detail, 500-node DAG, cold", cold, 500)
+    report("detail, 500-node DAG, cold", cold(client, f"/runs/{big.pk}/", n), 500)
     report("detail, 500-node DAG, warm", timed(client, f"/runs/{big.pk}/", n)[0], 150)
     huge = Instance.objects.get(external_id="r1", backend__name="bench-pages")
-    cold = []
-    for _ in range(max(3, n // 6)):
-        cache.clear()
-        cold += timed(client, f"/runs/{huge.pk}/", 1)[0]
-    report("detail, 2,000-step DAG, cold", cold, 1000)
+    report("detail, 2,000-step DAG, cold", cold(client, f"/runs/{huge.pk}/", n), 1000)
     warm, page = timed(client, f"/runs/{huge.pk}/", n)
     report("detail, 2,000-step DAG, warm", warm, 150)
     print(f"{'detail, 2,000-step DAG, size':<38} {len(page.content) / 1024:.0f} KB")

@@ -52,13 +52,7 @@ KIND_PATTERNS = [(words, re.compile(pattern, re.IGNORECASE)) for words, pattern 
 
 def error_lines(text: str, limit: int = 3) -> list[tuple[int, str]]:
     """The first lines that look like errors, as (line number from 1, line)."""
-    found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if ERROR_LINE.search(line):
-            found.append((number, line.strip()))
-            if len(found) == limit:
-                break
-    return found
+    return [(number, line.strip()) for number, line, bad in marked_lines(text) if bad][:limit]
 
 
 def marked_lines(text: str) -> list[tuple[int, str, bool]]:

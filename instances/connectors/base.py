@@ -142,7 +142,7 @@ class Connector(ABC):
         try:
             return self.with_log_errors(self.detail(external_id))
         except VendorError as exc:
-            if exc.code not in self.gone_codes:
+            if not self.is_gone(exc):
                 raise
             self.gone.append(external_id)
         except UNREADABLE as exc:
@@ -168,6 +168,10 @@ class Connector(ABC):
             log.info("%s: no log for %s: %s", self.config.name, record.external_id, exc)
             return ""
         return "\n".join(line for _, line in errors.error_lines(chunk.text, limit=5))
+
+    def is_gone(self, error: VendorError) -> bool:
+        """The vendor says no such run (or task) exists: deleted on its side."""
+        return error.code in self.gone_codes
 
     def each(self, parse: Callable[[Any], RunRecord], items: Iterable) -> list[RunRecord]:
         """parse(item) for every item; an item that cannot be read is skipped and noted, and

@@ -224,7 +224,7 @@ class EnosBatchV21(Connector):
         try:
             detail = self.call("GET", "taskInstances", "get", taskInstId=task_inst_id) or {}
         except VendorError as exc:  # a task gone from the vendor: what its flow's graph says
-            if exc.code not in self.gone_codes:
+            if not self.is_gone(exc):
                 raise
             return {}
         if self.status(detail.get("status"), detail.get("stsDesc"))[0].is_terminal:
