@@ -55,6 +55,17 @@ def sort_link(context, key: str, label: str):
     return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)
 
 
+@register.filter
+def badge(status: str) -> str:
+    """A status as a badge: icon, name and colour (never colour alone); a filter rather than
+    an include, as a 2,000-step run shows hundreds."""
+    return BADGES.get(status, BADGES[Status.UNKNOWN.value])
+
+
+BADGES = {s.value: format_html('<span class="badge {}" title="{}">{} {}</span>', s.value,
+                               s.label, s.icon, s.label) for s in Status}  # fmt: skip
+
+
 @register.simple_tag
 def grid_cells(cells):
     """One step's cells across runs, built in Python (10,000 cells through the template loop
