@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from dashboard import failures
 from instances.models import Instance, Kind, Status
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
@@ -38,6 +39,7 @@ class RunFilter:
     owner: str = ""
     definition: str = ""
     q: str = ""
+    signature: str | None = None  # failed runs whose error has this signature ("": none)
     roots_only: bool = False
     sort: str = "-run_at"
     after: tuple[str, int] | None = None  # keyset cursor: (sort value, id) of the last row
@@ -57,6 +59,7 @@ class RunFilter:
             team=int(query["team"]) if is_id(query.get("team", "")) else None,
             owner=text(query, "owner"), definition=text(query, "definition"),
             q=text(query, "q").strip(),
+            signature=text(query, "signature") if "signature" in query else None,
             # top-level runs unless steps=1; a search looks through steps too, so a pasted
             # step id finds its step
             roots_only=query.get("roots") == "1"
@@ -88,6 +91,8 @@ class RunFilter:
             runs = runs.roots()
         if self.q:
             runs = runs.filter(Q(external_id=self.q) | Q(name__icontains=self.q))
+        if self.signature is not None:  # last: it reads the runs the other filters leave
+            runs = failures.with_signature(runs, self.signature)
         return runs
 
     def page(self, runs: QuerySet[Instance]) -> tuple[list[Instance], str | None]:

@@ -29,7 +29,7 @@ LOG_BYTES = 64 * 1024  # shown on the page
 LOG_DOWNLOAD_BYTES = 10 * 1024 * 1024  # offered as a file
 AROUND = timedelta(minutes=30)  # "at the same time", for failures on other backends
 # filters the form has no field for (they come from overview links), kept when it changes
-KEPT = ("team", "start", "end", "since", "until")
+KEPT = ("team", "definition", "signature", "start", "end", "since", "until")
 STEPS_SHOWN = 200  # steps in the table and the Gantt, unless all are asked for (?steps=all)
 # what the DAG, the Gantt and the steps table read of each step: a 2,000-step run reads no
 # payloads and no bookkeeping times
@@ -54,13 +54,20 @@ def runs_list(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotModified()
     context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
                "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
-               "kept": [(key, request.GET[key]) for key in KEPT if request.GET.get(key)],
+               "kept": kept_filters(request),
                "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
                "backends": backends}  # fmt: skip
     template = "dashboard/runs.html#rows" if request.htmx else "dashboard/runs.html"
     response = render(request, template, context)
     response["ETag"] = etag
     return response
+
+
+def kept_filters(request: HttpRequest) -> list[tuple[str, str]]:
+    """The filters from links (overview, inbox) the form keeps; an empty signature is one
+    (failures without an error message)."""
+    return [(key, request.GET[key]) for key in KEPT
+            if request.GET.get(key) or (key == "signature" and key in request.GET)]  # fmt: skip
 
 
 def exactly_one(runs, external_id: str) -> Instance | None:

@@ -11,20 +11,16 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard import summaries
+from dashboard import failures, summaries
 from dashboard.filters import WINDOWS, RunFilter, moment, text
 from instances import errors
-from instances.models import Backend, Edge, Instance, Status
-from instances.status import CULPRITS, TERMINAL, culprits
+from instances.models import Backend, Instance, Status
+from instances.status import TERMINAL
 
 STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are counted
-INBOX_RUNS = 500
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
 GRID_RUNS = 25
 STEPS_PER_PAGE = 100
-# what the inbox shows of a run: hundreds of them, so not their raw payloads
-INBOX_FIELDS = ("name", "definition_id", "definition_name", "run_at", "error_message",
-                "vendor_status")  # fmt: skip
 
 
 @require_GET
@@ -36,25 +32,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
                      roots_only=True)  # fmt: skip
     visible = Instance.objects.visible_to(request.user).roots()
     since = timezone.now() - STREAK_HISTORY
-    failed = list(chosen.apply(visible).select_related("backend").only(*INBOX_FIELDS, "backend")
-                  .order_by("-run_at")[:INBOX_RUNS])  # fmt: skip
-    steps = defaultdict(list)
-    children = Instance.objects.filter(parent__in=[r.pk for r in failed], status__in=CULPRITS)
-    children = children.only(*INBOX_FIELDS, "parent", "status", "started_at")
-    for child in children.order_by("started_at", "id"):
-        steps[child.parent_id].append(child)
-    # edges between failed steps only: they decide which failure came first (the culprit)
-    edges = defaultdict(list)
-    for parent, up, down in Edge.objects.filter(
-        parent__in=steps, upstream__status__in=CULPRITS, downstream__status__in=CULPRITS
-    ).values_list("parent", "upstream", "downstream"):
-        edges[parent].append((up, down))
-    failing_child = {pk: culprits(Status.FAILED, kids, edges[pk])[0]
-                     for pk, kids in steps.items()}  # fmt: skip
+    failed = chosen.apply(visible).select_related("backend").only(*failures.FIELDS, "backend")
+    failed = list(failed.order_by("-run_at")[: failures.FAILED_RUNS])
+    failing_child = failures.culprit_steps(failed)
     groups: OrderedDict = OrderedDict()
     for run in failed:
         child = failing_child.get(run.pk)
-        error = (child.error_message if child else "") or run.error_message
+        error = failures.error_of(run, child)
         key = (run.backend_id, run.definition_id, errors.signature(error))
         group = groups.setdefault(key, {"backend": run.backend, "definition_id": run.definition_id,
                                         "name": run.definition_name or run.name,

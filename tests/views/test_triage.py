@@ -1,5 +1,6 @@
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
@@ -72,6 +73,28 @@ def test_inbox_groups_failures_by_definition_and_error_signature(client, two_tea
     assert group["signature"] == "timeout after <n> s on <ip>" and group["kind"] == "timeout"
     assert group["child"].name == "load step"
     assert f"/runs/{group['child'].pk}/" in page.content.decode()
+
+
+def test_each_inbox_groups_link_lists_exactly_its_runs(client, two_teams):
+    mine = two_teams[0]
+    now = timezone.now()
+    for n, error in enumerate(["ORA-00942: table or view does not exist", "", ""]):
+        run = InstanceFactory(backend=mine, definition_id="nightly", status=Status.FAILED,
+                              run_at=now - timedelta(minutes=10 + n))  # fmt: skip
+        InstanceFactory(backend=mine, parent=run, status=Status.FAILED, error_message=error)
+    page = client.get("/failures/")
+    groups = page.context["groups"]
+    assert sorted(len(g["runs"]) for g in groups) == [1, 2, 2]  # timeout, ORA-, no message
+    body = page.content.decode()
+    for group in groups:
+        signature = re.escape(quote(group["signature"]))
+        link = re.search(rf'href="(/runs/\?[^"]*signature={signature})">{len(group["runs"])}<',
+                         body.replace("&amp;", "&"))  # fmt: skip
+        assert link, group["signature"]
+        listed = client.get(link.group(1)).context["rows"]
+        assert {r.pk for r in listed} == {r.pk for r in group["runs"]}, group["signature"]
+        # the list names the filter it came with, and offers to clear it
+        assert "clear filters" in client.get(link.group(1)).content.decode()
 
 
 def test_history_grid_is_steps_by_runs_and_hides_other_teams(client, two_teams):
