@@ -156,10 +156,22 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
     except ConnectorError as exc:
         chunk, error = None, str(exc)
     lines = errors.marked_lines(chunk.text) if chunk else []
+    bad = [number for number, _, is_bad in lines if is_bad]
     return render(request, "dashboard/run_log.html", {
-        "run": run, "chunk": chunk, "error": error, "lines": lines,
-        "error_lines": [number for number, _, bad in lines if bad],
+        "run": run, "chunk": chunk, "error": error, "lines": lines, "error_lines": bad,
+        "open_at": last_block_start(bad),
     })  # fmt: skip
+
+
+def last_block_start(numbers: list[int]) -> int | None:
+    """The first line of the last run of consecutive error lines: the failure that ended the
+    log (its exception and stack) rather than an early warning that did not matter."""
+    if not numbers:
+        return None
+    start = len(numbers) - 1
+    while start and numbers[start - 1] == numbers[start] - 1:
+        start -= 1
+    return numbers[start]
 
 
 @require_GET

@@ -15,7 +15,7 @@ from dashboard import failures, summaries
 from dashboard.filters import WINDOWS, RunFilter, moment, text
 from instances import errors
 from instances.models import Backend, Instance, Status
-from instances.status import TERMINAL
+from instances.status import CULPRITS, TERMINAL
 
 STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are counted
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
@@ -84,7 +84,8 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
     runs = list(runs.order_by("-run_at")[:GRID_RUNS])
     if not runs and not before:
         raise Http404("no runs of this definition")
-    rows, shown = step_rows(runs, request.GET.get("steps_page", ""))
+    failing_only = request.GET.get("failing") == "1"
+    rows, shown = step_rows(runs, request.GET.get("steps_page", ""), failing_only)
     finished = [r for r in runs if r.status in (Status.SUCCEEDED, Status.FAILED)]
     rate = (
         (sum(r.status == Status.SUCCEEDED for r in finished) / len(finished)) if finished else None
@@ -95,7 +96,8 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
     trend = [(r, f"{100 - h:.1f}", f"{h:.1f}") for r, h in heights]  # bars grow from the bottom
     return render(request, "dashboard/definition.html", {
         "backend": backend, "definition_id": definition_id, "runs": runs, "rows": rows,
-        "steps": shown, "statuses": Status, "rate": rate, "trend": trend,
+        "steps": shown, "statuses": Status, "failing_only": failing_only, "rate": rate,
+        "trend": trend,
         "older": runs[-1].run_at.isoformat() if len(runs) == GRID_RUNS else "",
         "name": (runs[0].definition_name or runs[0].name) if runs else definition_id})  # fmt: skip
 
@@ -104,15 +106,19 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
 class StepPage:
     number: int
     pages: int
-    total: int
+    total: int  # rows across the pages
+    failing: int  # steps that failed (or were canceled) in one of the runs at least
 
 
-def step_rows(runs: list[Instance], page: str) -> tuple[list[tuple[str, list]], StepPage]:
+def step_rows(runs: list[Instance], page: str, failing_only: bool = False
+              ) -> tuple[list[tuple[str, list]], StepPage]:  # fmt: skip
     """The grid's rows: one per step, matched across runs by its definition id (else its
     name), in the order the steps ran; a cell per run, newest first. 25 × 400 cells: plain
-    tuples from one query, not model instances. STEPS_PER_PAGE rows a page."""
+    tuples from one query, not model instances. STEPS_PER_PAGE rows a page; `failing_only`:
+    only the steps that failed in one of these runs (in a 2,000-step flow, the ones to see)."""
     names: dict[str, str] = {}
     cells: dict[tuple[str, int], tuple[str, str]] = {}
+    failing: set[str] = set()
     children = Instance.objects.filter(parent__in=runs).order_by("started_at", "id")
     for pk, parent, definition, name, status in children.values_list(
         "pk", "parent_id", "definition_id", "name", "status"
@@ -120,8 +126,11 @@ def step_rows(runs: list[Instance], page: str) -> tuple[list[tuple[str, list]], 
         step = definition or name
         names.setdefault(step, name)
         cells[(step, parent)] = (pk, status)
-    pages = max(1, -(-len(names) // STEPS_PER_PAGE))
+        if status in CULPRITS:
+            failing.add(step)
+    chosen = [key for key in names if key in failing] if failing_only else list(names)
+    pages = max(1, -(-len(chosen) // STEPS_PER_PAGE))
     number = min(int(page), pages) if page.isdigit() and int(page) > 0 else 1
-    keys = list(names)[(number - 1) * STEPS_PER_PAGE : number * STEPS_PER_PAGE]
+    keys = chosen[(number - 1) * STEPS_PER_PAGE : number * STEPS_PER_PAGE]
     rows = [(names[key], [cells.get((key, run.pk)) for run in runs]) for key in keys]
-    return rows, StepPage(number, pages, len(names))
+    return rows, StepPage(number, pages, len(chosen), len(failing))

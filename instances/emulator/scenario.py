@@ -8,6 +8,7 @@ clock can run faster than real time (`speed`).
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import zlib
@@ -172,10 +173,11 @@ class Scenario:
         outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
         failing = rng.randrange(definition.steps) if outcome != SUCCEEDED else -1
         blocked: set[str] = set()  # the failing step and everything downstream of it
+        ends: dict[str, datetime] = {}
         for n in range(definition.steps):
             step_id = f"{seq}{n:03d}"
-            upstream = self._upstream(shape, n, steps)
-            begin = max([clock] + [s.end for s in steps if s.id in upstream])
+            upstream = self._upstream(shape, n, steps, definition.steps)
+            begin = max([clock] + [ends[up] for up in upstream])
             length = timedelta(seconds=rng.randint(20, 240))
             result = SUCCEEDED
             if n == failing:
@@ -192,6 +194,7 @@ class Scenario:
                 upstream=upstream, start=begin, end=begin + length, outcome=result,
                 attempts=2 if result == FAILED and rng.random() < 0.5 else 1,
             ))  # fmt: skip
+            ends[step_id] = steps[-1].end
         return Run(
             vendor=definition.vendor, id=f"{definition.id}-{stamp}", definition_id=definition.id,
             definition_name=definition.name, planned=tick, steps=steps, owner=definition.owner,
@@ -199,8 +202,20 @@ class Scenario:
         )  # fmt: skip
 
     @staticmethod
-    def _upstream(rng: random.Random, n: int, steps: list[Step]) -> list[str]:
-        """Chains, fan-out and fan-in: each step depends on one or two earlier ones."""
+    def _upstream(rng: random.Random, n: int, steps: list[Step], total: int) -> list[str]:
+        """Chains, fan-out and fan-in: each step depends on one or two earlier ones. A big flow
+        is wide, as real ones are (2,000 steps in layers of about 44, each step waiting on one
+        or two of the layer before): a chain of them would run for days."""
+        width = math.isqrt(total)
+        if width > 3:
+            layer = n // width
+            if layer == 0:
+                return []
+            before = range((layer - 1) * width, layer * width)
+            picks = {steps[rng.choice(before)].id}
+            if rng.random() < 0.3:
+                picks.add(steps[rng.choice(before)].id)
+            return sorted(picks)
         if n == 0:
             return []
         picks = {steps[n - 1].id}

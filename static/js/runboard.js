@@ -43,11 +43,13 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
-// A log opens at its tail, where the error usually is; "find" marks the lines that hold the
-// text and jumps to the first.
+// A log opens at the error that ended it (the server says which line), else at its tail;
+// "find" marks the lines that hold the text and jumps to the first.
 document.addEventListener("htmx:afterSwap", (event) => {
   const log = event.detail.target.querySelector("[data-log-tail]");
-  if (log) log.scrollTop = log.scrollHeight;
+  if (!log) return;
+  const error = log.dataset.openAt && document.getElementById(log.dataset.openAt);
+  log.scrollTop = error ? error.offsetTop - log.clientHeight / 3 : log.scrollHeight;
 });
 document.addEventListener("input", (event) => {
   if (!event.target.matches("[data-log-find]")) return;
@@ -83,14 +85,49 @@ function startDag(root) {
   // set through the CSSOM, which the CSP allows: svg-pan-zoom would otherwise write a style
   // attribute, which it refuses
   svg.style.overflow = "hidden";
+  const minimap = startMinimap(svg);
   dagView = svgPanZoom(svg, { fit: true, center: true, minZoom: 0.02, maxZoom: 50,
-    dblClickZoomEnabled: false, zoomScaleSensitivity: 0.3 });
+    dblClickZoomEnabled: false, zoomScaleSensitivity: 0.3, onUpdatedCTM: minimap });
   if (dagKept) {
     // the same scale as before, though the new drawing may be a little larger or smaller
     dagView.zoom((dagView.getZoom() * dagKept.scale) / dagView.getSizes().realZoom);
     dagView.pan(dagKept.pan);
   } else fitDag();
   markFound();
+}
+
+// The minimap: the whole graph small in a corner, the part in view outlined; a click there
+// brings that part into view. A copy made before svg-pan-zoom takes the drawing over, so it
+// keeps graphviz's viewBox, the coordinates the viewer's matrix maps from. Returns what
+// svg-pan-zoom calls with its matrix after each change.
+function startMinimap(svg) {
+  const copy = svg.cloneNode(true);
+  copy.removeAttribute("id");
+  copy.querySelectorAll("[id]").forEach((element) => element.removeAttribute("id"));
+  copy.querySelectorAll("a").forEach((link) => link.replaceWith(...link.childNodes)); // no links
+  copy.setAttribute("aria-hidden", "true");
+  const seen = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+  seen.setAttribute("class", "seen");
+  copy.appendChild(seen);
+  const box = document.createElement("div");
+  box.className = "dag-minimap";
+  box.title = "the whole graph: click to go there";
+  box.appendChild(copy);
+  svg.closest("[data-dag-view]").appendChild(box);
+  copy.addEventListener("click", (event) => {
+    const at = new DOMPoint(event.clientX, event.clientY).matrixTransform(copy.getScreenCTM().inverse());
+    const sizes = dagView.getSizes();
+    dagView.pan({ x: sizes.width / 2 - at.x * sizes.realZoom, y: sizes.height / 2 - at.y * sizes.realZoom });
+  });
+  return (matrix) => {
+    const sizes = dagView.getSizes();
+    seen.setAttribute("x", -matrix.e / matrix.a);
+    seen.setAttribute("y", -matrix.f / matrix.a);
+    seen.setAttribute("width", sizes.width / matrix.a);
+    seen.setAttribute("height", sizes.height / matrix.a);
+    // shown only while part of the graph is out of view
+    box.hidden = matrix.a * sizes.viewBox.width <= sizes.width + 1 && matrix.a * sizes.viewBox.height <= sizes.height + 1;
+  };
 }
 
 // the whole graph in view, but never drawn larger than life
@@ -100,12 +137,16 @@ function fitDag() {
   dagView.center();
 }
 
+// Computed in the graph's own coordinates: svg-pan-zoom applies a zoom on the next frame, so
+// the node's place on screen is not yet where the zoom puts it.
 function centreOn(node) {
   if (dagView.getSizes().realZoom < 1) dagView.zoom(dagView.getZoom() / dagView.getSizes().realZoom);
-  const frame = document.querySelector("[data-dag-view]").getBoundingClientRect();
-  const box = node.getBoundingClientRect();
-  dagView.panBy({ x: frame.left + frame.width / 2 - (box.left + box.width / 2),
-    y: frame.top + frame.height / 2 - (box.top + box.height / 2) });
+  const viewport = node.closest(".svg-pan-zoom_viewport");
+  const box = node.getBBox();
+  const centre = new DOMPoint(box.x + box.width / 2, box.y + box.height / 2)
+    .matrixTransform(viewport.getCTM().inverse().multiply(node.getCTM()));
+  const sizes = dagView.getSizes();
+  dagView.pan({ x: sizes.width / 2 - centre.x * sizes.realZoom, y: sizes.height / 2 - centre.y * sizes.realZoom });
 }
 
 document.addEventListener("htmx:load", (event) => startDag(event.detail.elt));
@@ -119,14 +160,17 @@ document.addEventListener("click", (event) => {
   if (action === "fit") fitDag();
   else if (action === "in") dagView.zoomIn();
   else if (action === "out") dagView.zoomOut();
-  else if (action === "failing") centreOn(document.getElementById(button.dataset.dagNode));
+  else if (action === "failing") {
+    centreOn(document.getElementById(button.dataset.dagNode));
+    button.closest("[data-dag]").scrollIntoView({ block: "nearest" });
+  }
 });
 // outline the steps whose name holds the find box's text; the box survives a live refresh
 // (hx-preserve), so the new drawing is marked again
 function markFound() {
   const wanted = (document.querySelector("[data-dag-find]")?.value || "").trim().toLowerCase();
   const found = [];
-  document.querySelectorAll("[data-dag-view] g.node").forEach((node) => {
+  document.querySelectorAll("[data-dag-view] > svg g.node").forEach((node) => {
     const hit = wanted !== "" && node.textContent.toLowerCase().includes(wanted);
     node.classList.toggle("found", hit);
     if (hit) found.push(node);

@@ -38,11 +38,13 @@ def test_jump_to_the_failing_step_and_find_steps(page, live_server, polled_ocp, 
     view = page.locator("[data-dag-view]")
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)  # the viewer started
     page.click("text=Jump to failing step")
-    culprit = page.locator(".dag g.node", has=page.locator('polygon[stroke="#cf222e"]')).first
+    culprit = page.locator(
+        "[data-dag-view] > svg g.node", has=page.locator('polygon[stroke="#cf222e"]')
+    ).first
     assert inside(culprit.bounding_box(), view.bounding_box())
     name = failed.children.order_by("pk").first().name
     page.fill("[data-dag-find]", name)
-    expect(page.locator(".dag g.node.found")).to_have_count(1)
+    expect(page.locator("[data-dag-view] > svg g.node.found")).to_have_count(1)
     expect(page.locator("[data-dag-count]")).to_have_text("1 found")
     page.screenshot(path=str(shots / "dag-viewer.png"))
     page.click("text=top to bottom")
@@ -70,6 +72,6 @@ def test_zoom_find_and_focus_survive_a_live_refresh(page, live_server, polled_oc
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
     assert scale(page) == pytest.approx(zoomed, rel=0.01)
     # what the reader set up is still there: the step found, the focus, the find text
-    expect(page.locator(".dag g.node.found")).to_have_count(1)
+    expect(page.locator("[data-dag-view] > svg g.node.found")).to_have_count(1)
     assert page.evaluate("document.activeElement.id") == "dag-find"
     expect(page.locator("[data-dag-find]")).to_have_value(step)

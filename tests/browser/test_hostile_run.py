@@ -26,7 +26,7 @@ def test_a_hostile_runs_page_shows_its_steps_and_nothing_more(page, live_server,
     log_in(page, live_server)
     page.goto(f"{live_server.url}/runs/{flow.pk}/")
     expect(page.locator("h1")).to_contain_text(text)
-    nodes = page.locator(".dag g.node")
+    nodes = page.locator("[data-dag-view] > svg g.node")
     expect(nodes).to_have_count(2)
     for node in nodes.all():
         expect(node.locator("text").first).to_have_text(text[:60])
