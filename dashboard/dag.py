@@ -5,6 +5,7 @@ takes the run page with it."""
 
 import hashlib
 import logging
+from collections import defaultdict
 
 import graphviz
 from django.core.cache import cache
@@ -49,6 +50,30 @@ def focus(children: list[Instance], edges: list[tuple[int, int]], marked: set[in
     return [c for c in children if c.pk in near]
 
 
+def collapsed(shown: set[int], edges: list[tuple[int, int]]) -> list[tuple[str, int, int, bool]]:
+    """What focus mode leaves out, next to each drawn step: its hidden upstream (or downstream)
+    steps collapsed into one count, a single chain followed as far as it goes. Each is
+    (direction, drawn step, steps counted, whether more lie beyond a fork)."""
+    near: dict[str, dict[int, list[int]]] = {"up": defaultdict(list), "down": defaultdict(list)}
+    for up, down in edges:
+        near["down"][up].append(down)
+        near["up"][down].append(up)
+    stubs = []
+    for pk in sorted(shown):
+        for direction, links in near.items():
+            hidden = [n for n in links[pk] if n not in shown]
+            if not hidden:
+                continue
+            seen = set(hidden)
+            step = hidden[0]
+            while len(hidden) == 1 and len(links[step]) == 1 and links[step][0] not in shown | seen:
+                step = links[step][0]
+                seen.add(step)
+            beyond = any(n not in shown and n not in seen for h in seen for n in links[h])
+            stubs.append((direction, pk, len(seen), beyond))
+    return stubs
+
+
 LAYOUTS = {"LR": "left to right", "TB": "top to bottom"}  # graphviz rankdir → its name
 
 
@@ -56,9 +81,11 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
                victims: frozenset[int] = frozenset(), layout: str = "LR") -> str:  # fmt: skip
     """`marked`: the steps that failed the run, outlined in red; `victims`: steps that failed
     or were skipped because of them, outlined dashed and said so in their tooltip."""
-    if len(children) > FOCUS_ABOVE:
+    focused = len(children) > FOCUS_ABOVE
+    if focused:
         children = focus(children, edges, marked)
     shown = {c.pk for c in children}
+    stubs = collapsed(shown, edges) if focused else []
     edges = [(u, d) for u, d in edges if u in shown and d in shown]
     graph = graphviz.Digraph("run", graph_attr={"rankdir": layout, "bgcolor": "transparent"},
                              node_attr={"style": "filled", "fontname": "Helvetica",
@@ -75,6 +102,14 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
         graph.node(str(child.pk), label(child), **attrs)
     for upstream, downstream in edges:
         graph.edge(str(upstream), str(downstream))
+    for direction, pk, count, beyond in stubs:
+        name = f"{direction}{pk}"
+        words = f"{count}{'+' if beyond else ''} more step{'s' if count > 1 or beyond else ''}"
+        hint = f"{words} {direction}stream, not drawn: the table lists them all"
+        graph.node(name, words, shape="box", style="dashed,rounded", fontsize="9",
+                   color="#8c959f", fontcolor="#57606a", tooltip=hint,
+                   **{"class": "stub"})  # fmt: skip
+        graph.edge(*((name, str(pk)) if direction == "up" else (str(pk), name)), style="dashed")
     return graph.source
 
 

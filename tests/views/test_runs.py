@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from dashboard import dag
 from instances import rollups
 from instances.connectors import CONNECTORS
 from instances.connectors.base import LogChunk
@@ -243,10 +244,20 @@ def test_big_graphs_draw_only_the_failing_neighbourhood(client, member):
     body = client.get(f"/runs/{flow.pk}/").content.decode()
     svg = body[body.index("<svg") : body.index("</svg>")]
     assert svg.count('class="node"') == 3  # n149 → n150 → n151
+    # what is not drawn is collapsed into counts beside what is: the chains on either side
+    assert svg.count('class="node stub"') == 2
+    assert ">149 more steps<" in svg and ">168 more steps<" in svg
     assert "320 steps" in body and body.count('<tr id="child-') == 200  # the first 200
     assert 'The first 200 of 320 steps by start: <a href="?steps=all">' in body
     every = client.get(f"/runs/{flow.pk}/?steps=all").content.decode()
     assert every.count('<tr id="child-') == 320
+
+
+def test_focus_mode_collapses_hidden_chains_and_says_when_more_lie_beyond_a_fork():
+    # 0 → 1 → 2 → 3 and 5 → 1; only 2 drawn: upstream, one step (1) then a fork; downstream, 3
+    edges = [(0, 1), (5, 1), (1, 2), (2, 3)]
+    assert dag.collapsed({2}, edges) == [("up", 2, 1, True), ("down", 2, 1, False)]
+    assert dag.collapsed({0, 1, 2, 3, 5}, edges) == []  # nothing hidden, nothing collapsed
 
 
 @pytest.mark.parametrize(
