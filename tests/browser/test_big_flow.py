@@ -78,6 +78,18 @@ def test_a_2000_step_runs_failing_step_its_error_and_its_log(page, live_server, 
     expect(page.locator(".svg-pan-zoom_viewport:not([data-old])")).to_have_count(1)
     assert scale(page) == pytest.approx(kept, rel=0.01)
     assert inside(node.bounding_box(), page.locator("[data-dag-view]").bounding_box())
+    # once the rest of the flow has run, the run has failed: the same path from its page
+    scenario = big_flow.emulator.scenario
+    ends = scenario.find_seq("ocp", int(run.external_id)).end
+    scenario.advance((ends - scenario.now()).total_seconds() + 60)
+    sync.poll_backend(big_flow.pk)
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    expect(page.locator("h1 .badge")).to_contain_text("Failed")
+    expect(error).to_contain_text(culprit.name)
+    assert error.bounding_box()["y"] + error.bounding_box()["height"] <= 900
+    page.click("text=Jump to failing step")
+    assert scale(page) >= 0.99
+    assert inside(node.bounding_box(), page.locator("[data-dag-view]").bounding_box())
     page.locator("#failing a").click()
     expect(page.locator("h1")).to_contain_text(culprit.name)
     page.click("text=Load the log")
