@@ -136,17 +136,19 @@ def decode_cursor(text: str) -> tuple[str, int] | None:
 
 
 def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
-    """[start day 00:00, end day 24:00) in UTC, at most a year; None when unreadable. No end
-    means up to today, as when a reader has typed only the first date."""
+    """[start day 00:00, end day 24:00) in the reader's zone (the active one), at most a year;
+    None when unreadable. No end means up to today, as when a reader has typed only the first
+    date."""
     try:
         first = parse_date(start or "")
-        last = parse_date(end) if end else timezone.now().date()
+        last = parse_date(end) if end else timezone.localdate()
     except ValueError:  # well formed but not a date, like 2026-13-45
         return None
     if not first or not last or last < first or (last - first).days > 366:
         return None
-    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    return begin, datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    zone = timezone.get_current_timezone()
+    begin = datetime(first.year, first.month, first.day, tzinfo=zone)
+    return begin, datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
 
 
 def exact_window(since: str, until: str) -> tuple[datetime, datetime | None] | None:

@@ -99,7 +99,7 @@ def test_run_list(client, hostile):
     body = client.get("/runs/?window=all").content.decode()
     for value in (kept(text, 500), kept(text, 200), kept(text, 100)):  # name, owner, status
         assert shown(value) in body
-    assert f"<td>{shown(backend.name)}</td>" in body
+    assert f'<td data-label="Backend">{shown(backend.name)}</td>' in body
     never_raw(body, kept(text, 500))
 
 
@@ -148,7 +148,10 @@ def test_log(client, hostile, fake, monkeypatch):
 def test_failure_inbox(client, hostile):
     text, backend, _, _, step_b = hostile
     body = client.get("/failures/").content.decode()
-    assert f"{shown(kept(text, 500))}</a></td>\n  <td>{shown(backend.name)}</td>" in body
+    assert (
+        f'{shown(kept(text, 500))}</a></td>\n  <td data-label="Backend">{shown(backend.name)}</td>'
+        in body
+    )
     assert f"<code>{shown(signature(kept(text)))}</code></td>" in body
     assert f'<a class="failing" href="/runs/{step_b.pk}/">{shown(kept(text, 500))}</a>' in body
     never_raw(body, kept(text, 500))

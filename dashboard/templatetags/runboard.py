@@ -31,16 +31,25 @@ def span(duration: timedelta | float | None) -> str:
 
 
 @register.simple_tag
-def when(moment, vendor_zone: str = ""):
-    """A time in the reader's zone, zone shown; UTC and the vendor's zone on hover."""
+def when(moment, vendor_zone: str = "", short: bool = False):
+    """A time in the reader's zone, zone shown; UTC and the vendor's zone on hover. `short`,
+    for table rows under a heading that names the zone: the time alone today, else the day
+    and the minute."""
     if moment is None:
         return "—"
     local = timezone.localtime(moment)
     hover = f"{moment.astimezone(UTC).strftime(FORMAT)} UTC"
     if vendor_zone and (zone := zones.zone(vendor_zone)):
         hover += f" · {moment.astimezone(zone).strftime(FORMAT)} {vendor_zone}"
-    return format_html('<time datetime="{}" title="{}">{} {}</time>', moment.isoformat(), hover,
-                       local.strftime(FORMAT), local.tzname())  # fmt: skip
+    if short:
+        shown = local.strftime(
+            "%H:%M:%S" if local.date() == timezone.localdate() else "%m-%d %H:%M"
+        )
+        hover = f"{local.strftime(FORMAT)} {timezone.get_current_timezone_name()} · {hover}"
+    else:
+        shown = f"{local.strftime(FORMAT)} {timezone.get_current_timezone_name()}"
+    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), hover,
+                       shown)  # fmt: skip
 
 
 @register.simple_tag(takes_context=True)
@@ -53,6 +62,25 @@ def sort_link(context, key: str, label: str):
     query["sort"] = f"-{key}" if current == key else key
     arrow = {key: " ▲", f"-{key}": " ▼"}.get(current, "")
     return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)
+
+
+@register.inclusion_tag("dashboard/_choices.html")
+def choices(name: str, label: str, options, chosen) -> dict:
+    """A labelled dropdown of checkboxes, one filter (status, backend, kind); its summary names
+    what is chosen. Options: statuses, backends, or (value, text) pairs."""
+    picked = {str(value) for value in chosen}
+    pairs = [option(item) for item in options]
+    names = [text for value, text in pairs if value in picked]
+    return {"name": name, "label": label, "summary": ", ".join(names) or "any",
+            "options": [(value, text, value in picked) for value, text in pairs]}  # fmt: skip
+
+
+def option(item) -> tuple[str, str]:
+    if isinstance(item, Status):
+        return item.value, item.label
+    if isinstance(item, tuple | list):
+        return str(item[0]), str(item[1])
+    return str(item.pk), item.name  # a backend
 
 
 @register.filter

@@ -29,7 +29,7 @@ LOG_BYTES = 64 * 1024  # shown on the page
 LOG_DOWNLOAD_BYTES = 10 * 1024 * 1024  # offered as a file
 AROUND = timedelta(minutes=30)  # "at the same time", for failures on other backends
 # filters the form has no field for (they come from overview links), kept when it changes
-KEPT = ("team", "definition", "signature", "start", "end", "since", "until")
+KEPT = ("team", "definition", "signature", "since", "until")
 STEPS_SHOWN = 200  # steps in the table and the Gantt, unless all are asked for (?steps=all)
 # what the DAG, the Gantt and the steps table read of each step: a 2,000-step run reads no
 # payloads and no bookkeeping times

@@ -16,12 +16,15 @@ if (!document.cookie.split("; ").some((c) => c.startsWith("tz="))) {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   document.cookie = `tz=${encodeURIComponent(zone)}; max-age=31536000; path=/; samesite=lax`;
 }
+// A date typed in means a custom window, whatever the window menu said: set before the form
+// is sent, by a plain submit or by htmx (hence the capture phase).
+document.addEventListener("change", (event) => {
+  const form = event.target.form;
+  if (event.target.type === "date" && form?.elements.window) form.elements.window.value = "custom";
+}, true);
 document.addEventListener("change", (event) => {
   const form = event.target.closest("form[data-autosubmit]");
-  if (!form) return;
-  // a date typed in means a custom window, whatever the window menu said
-  if (event.target.type === "date" && form.elements.window) form.elements.window.value = "custom";
-  form.submit();
+  if (form) form.submit();
 });
 
 // "/" jumps to the page's search box, as in most tools; typing in a field is left alone.
@@ -183,4 +186,19 @@ document.addEventListener("input", (event) => {
   if (!event.target.matches("[data-dag-find]") || !dagView) return;
   const found = markFound();
   if (found.length) centreOn(found[0]);
+});
+
+// A dropdown of checkboxes closes on a click elsewhere or on Escape, as a menu does.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.dropdown[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) menu.open = false;
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const menu = event.target.closest?.("details.dropdown[open]");
+  if (menu) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
 });

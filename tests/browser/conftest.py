@@ -61,3 +61,13 @@ def log_in(page, live_server):
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Overview")
+
+
+def choose(page, name: str, value: str) -> None:
+    """Tick one box of a filter's dropdown (status, backend, kind), as a reader does."""
+    box = page.locator(f"input[type=checkbox][name={name}][value='{value}']")
+    menu = page.locator("details.dropdown", has=box)
+    menu.locator("summary").click()
+    box.check()
+    page.keyboard.press("Escape")  # closes the menu, as a click elsewhere would
+    expect(menu).not_to_have_attribute("open", "")

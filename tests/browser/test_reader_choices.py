@@ -2,6 +2,7 @@
 the filters now in the address bar, times show in the browser's own zone until the reader
 picks another, and a log opens at its tail and finds lines."""
 
+import csv
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from instances.models import Instance, Status
-from tests.browser.conftest import log_in
+from tests.browser.conftest import choose, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +22,7 @@ def query_of(link) -> dict:
 def test_sort_headers_and_csv_follow_the_filters(page, live_server, polled_ocp):
     log_in(page, live_server)
     page.goto(f"{live_server.url}/runs/?window=all")
-    page.select_option("select[name=status]", "FAILED")
+    choose(page, "status", "FAILED")
     expect(page).to_have_url(re.compile(r"status=FAILED"))
     expect(page.locator("#csv-link")).to_have_attribute("href", re.compile(r"status=FAILED"))
     assert query_of(page.locator("#csv-link"))["status"] == ["FAILED"]
@@ -32,13 +33,23 @@ def test_sort_headers_and_csv_follow_the_filters(page, live_server, polled_ocp):
     assert parse_qs(urlsplit(page.url).query)["status"] == ["FAILED"]
     expect(page.locator("#rows .badge.FAILED").first).to_be_visible()
     expect(page.locator("#rows .badge:not(.FAILED)")).to_have_count(0)
+    # the download holds the filtered runs only, every one of them
+    with page.expect_download() as download:
+        page.click("#csv-link")
+    with open(download.value.path(), encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file))
+    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True, status="FAILED")
+    assert {row["status"] for row in rows} == {"FAILED"} and len(rows) == failed.count()
 
 
 @pytest.mark.browser_zone("Asia/Singapore")
 def test_times_default_to_the_browsers_own_zone(page, live_server, polled_ocp):
     log_in(page, live_server)  # the first page stores the browser's zone for the next ones
     page.goto(f"{live_server.url}/runs/?window=all")
-    expect(page.locator("#rows time").first).to_contain_text("+08")
+    # the zone by its name in the column heading and on hover, the time in that zone
+    expect(page.locator("#runs-head")).to_contain_text("Asia/Singapore")
+    first = page.locator("#rows time").first
+    expect(first).to_have_attribute("title", re.compile(r"^\S+ \S+ Asia/Singapore · "))
     expect(page.locator("select[name=tz]")).to_have_value("Asia/Singapore")
 
 

@@ -94,7 +94,8 @@ def test_each_inbox_groups_link_lists_exactly_its_runs(client, two_teams):
         listed = client.get(link.group(1)).context["rows"]
         assert {r.pk for r in listed} == {r.pk for r in group["runs"]}, group["signature"]
         # the list names the filter it came with, and offers to clear it
-        assert "clear filters" in client.get(link.group(1)).content.decode()
+        listing = client.get(link.group(1)).content.decode()
+        assert '<span class="chip">signature <code>' in listing and "Clear filters" in listing
 
 
 def test_history_grid_is_steps_by_runs_and_hides_other_teams(client, two_teams):

@@ -1,0 +1,51 @@
+"""axe-core on every page, in light and dark (the system's theme), at 1440 and 375 px: no
+serious or critical violation. Each page's screenshot goes to docs/screens/ (to look at)."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from instances.models import Instance, Status
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+AXE = Axe()
+BLOCKING = {"serious", "critical"}
+
+
+def violations(page) -> list[str]:
+    """What axe finds serious or critical on the page as it is now, one line per rule."""
+    found = AXE.run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} nodes, e.g. "
+            f"{v['nodes'][0]['target']} {v['nodes'][0].get('failureSummary', '')[:200]}"
+            for v in found if v["impact"] in BLOCKING]  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [1440, 375])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_page_passes_axe(page, live_server, polled_ocp, shots, theme, width):
+    page.emulate_media(color_scheme=theme)
+    page.set_viewport_size({"width": width, "height": 900})
+    folder = shots / "screens"
+    folder.mkdir(exist_ok=True)
+    page.goto(f"{live_server.url}/login/")
+    problems = {"login": violations(page)}
+    log_in(page, live_server)
+    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                     status=Status.FAILED, children__status=Status.FAILED
+                                     ).distinct().first()  # fmt: skip
+    step = failed.children.filter(status=Status.FAILED).first()
+    pages = {
+        "overview": "/", "runs": "/runs/", "failures": "/failures/",
+        "grid": f"/definitions/{polled_ocp.pk}/?id={failed.definition_id}",
+        "run": f"/runs/{failed.pk}/", "step": f"/runs/{step.pk}/", "backends": "/backends/",
+    }  # fmt: skip
+    for name, path in pages.items():
+        page.goto(f"{live_server.url}{path}")
+        if name == "step":  # with its log open
+            page.click("text=Load the log")
+            expect(page.locator("pre.log")).to_be_visible()
+        problems[name] = violations(page)
+        page.screenshot(path=str(folder / f"{name}-{theme}-{width}.png"))
+    report = [f"{name}: {line}" for name, found in problems.items() for line in found]
+    assert report == [], "\n".join(report)
