@@ -4,6 +4,7 @@ the CSS, each series labelled in the legend so colour is never the only cue."""
 import re
 
 import pygal
+from django.utils import timezone
 from pygal.style import Style
 
 from instances.models import Status
@@ -41,7 +42,10 @@ def style_for(colours: tuple[str, ...], dark: bool) -> Style:
 
 
 def labels(chart, buckets, daily: bool) -> None:
-    chart.x_labels = [b.strftime("%m-%d" if daily else "%H:00") for b in buckets]
+    """Bucket starts (UTC) labelled in the reader's zone (%H:%M: some zones are half an hour
+    off UTC)."""
+    chart.x_labels = [timezone.localtime(b).strftime("%m-%d" if daily else "%H:%M")
+                      for b in buckets]  # fmt: skip
     chart.x_labels_major = chart.x_labels[:: max(1, len(buckets) // 12)]
 
 

@@ -49,7 +49,7 @@ def runs_list(request: HttpRequest) -> HttpResponse:
     backends = with_freshness(Backend.objects.visible_to(request.user))
     # Live refresh: the same rows after no new poll answer 304, cheaply, and nothing moves;
     # a poll changes the data's age and the top bar's counts, so they come again.
-    etag = etag_of(rows, [b.last_success_at for b in backends])
+    etag = etag_of(request, rows, [b.last_success_at for b in backends])
     if not_modified(request, etag):
         return HttpResponseNotModified()
     context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
@@ -76,10 +76,13 @@ def exactly_one(runs, external_id: str) -> Instance | None:
     return found[0] if len(found) == 1 else None
 
 
-def etag_of(runs: list[Instance], also: list | tuple = ()) -> str:
+def etag_of(request: HttpRequest, runs: list[Instance], also: list | tuple = ()) -> str:
     """Changes whenever one of these runs is written (sync touches updated_at only then), or
-    anything in `also` changes."""
-    stamps = "|".join([*(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs), *map(str, also)])
+    anything in `also` changes. The whole page and its htmx part get different tags: a browser
+    that revalidates a live refresh with the page's tag would otherwise get 304 and serve the
+    cached whole page as the part (Chrome does, Vary: HX-Request notwithstanding)."""
+    stamps = "|".join([*(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs), *map(str, also),
+                       "part" if request.htmx else "page"])  # fmt: skip
     return f'"{hashlib.sha256(stamps.encode()).hexdigest()[:32]}"'
 
 
@@ -101,7 +104,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Live refresh of an unfinished run: no step written, added or removed since last time
     # answers 304, told by one aggregate instead of reading thousands of steps
     written = steps.aggregate(count=Count("id"), last=Max("updated_at"))
-    etag = etag_of([run], list(written.values()))
+    etag = etag_of(request, [run], list(written.values()))
     if not_modified(request, etag):
         return HttpResponseNotModified()
     children = list(steps.only(*STEP_FIELDS))

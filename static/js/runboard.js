@@ -6,10 +6,32 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 document.addEventListener("htmx:beforeRequest", (event) => {
-  if (document.hidden && event.detail.elt.hasAttribute("data-live")) {
+  if ((document.hidden || livePaused) && event.detail.elt.hasAttribute("data-live")) {
     event.preventDefault();
   }
 });
+
+// "Updated N s ago" beside a live view, and a pause control for reading without movement.
+let livePaused = false;
+let liveAt = Date.now();
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.elt.hasAttribute("data-live") && event.detail.successful) liveAt = Date.now();
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-live-pause]");
+  if (!button) return;
+  livePaused = !livePaused;
+  button.setAttribute("aria-pressed", String(livePaused));
+  button.textContent = livePaused ? "Resume" : "Pause";
+  showLiveAge();
+});
+function showLiveAge() {
+  const age = document.querySelector("[data-live-age]");
+  if (!age) return;
+  const seconds = Math.round((Date.now() - liveAt) / 1000);
+  age.textContent = `${livePaused ? "Paused; updated" : "Updated"} ${seconds} s ago`;
+}
+setInterval(showLiveAge, 1000);
 
 // Times default to the browser's zone until the reader picks one.
 if (!document.cookie.split("; ").some((c) => c.startsWith("tz="))) {

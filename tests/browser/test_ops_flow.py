@@ -118,3 +118,38 @@ def test_a_running_runs_page_follows_it_to_its_end(page, live_server, polled_ocp
     expect(page.locator("#failing")).to_be_visible()
     assert page.evaluate("window.__not_reloaded") is True
     expect(page.locator("#live[hx-trigger]")).to_have_count(0)  # finished: it stops asking
+
+
+def test_a_live_list_says_how_fresh_it_is_and_can_be_paused(page, live_server, polled_ocp):
+    log_in(page, live_server)  # polled_ocp refreshes live views every second
+    page.goto(f"{live_server.url}/runs/")
+    for _ in range(2):  # a refresh swaps rows, never the whole page (a cached one) into them
+        with page.expect_response(lambda r: "/runs/" in r.url and r.request.headers.get(
+                "hx-request") == "true"):  # fmt: skip
+            pass
+        expect(page.locator("h1")).to_have_count(1)
+        expect(page.locator("#rows > tr").first).to_be_visible()
+    age = page.locator("[data-live-age]")
+    expect(age).to_have_text(re.compile(r"^Updated [0-2] s ago$"))
+    page.click("text=Pause")
+    expect(page.locator("[data-live-pause]")).to_have_attribute("aria-pressed", "true")
+    # three refresh intervals pass with no refresh: the age keeps growing
+    expect(age).to_have_text(re.compile(r"^Paused; updated ([4-9]|\d\d+) s ago$"), timeout=15_000)
+    page.click("text=Resume")
+    expect(age).to_have_text(re.compile(r"^Updated [0-2] s ago$"))
+
+
+def test_the_phone_journey_from_the_failure_badge_to_the_log_takes_three_taps(
+    page, live_server, polled_ocp
+):
+    log_in(page, live_server)
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.click(".counters a[href^='/failures/']")  # 1: the top bar's failure count
+    expect(page.locator("h1")).to_have_text("Failures")
+    page.locator("a.failing").first.click()  # 2: the latest failure's culprit step
+    expect(page.locator("h1 .badge")).to_contain_text("Failed")
+    expect(page.locator(".error-first")).to_be_in_viewport()
+    page.click("text=Load the log")  # 3: its log, opened at the error
+    error = page.locator("pre.log .err").first
+    expect(error).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

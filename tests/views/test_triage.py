@@ -196,6 +196,15 @@ def test_every_overview_number_links_to_exactly_those_runs(client, two_teams, sc
             assert len(client.get(link).context["rows"]) == count
 
 
+def test_chart_axes_are_in_the_readers_zone(client, two_teams):
+    utc = client.get("/charts/runs.svg?window=24h").content.decode()
+    client.cookies["tz"] = "Asia/Kolkata"  # +05:30
+    kolkata = client.get("/charts/runs.svg?window=24h").content.decode()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    assert f">{hour:%H:%M}<" in utc and f">{hour:%H}:30<" not in utc
+    assert f">{hour + timedelta(hours=5, minutes=30):%H:%M}<" in kolkata
+
+
 def test_overview_charts_the_duration_of_its_most_failing_definitions(client, two_teams):
     mine, theirs = two_teams
     page = client.get("/?window=7d")
