@@ -3,9 +3,6 @@ edges from upstreams/downstreams (never list order or seriesId), subtask logs.""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -17,7 +14,7 @@ from instances.status import Kind, Status
 from .base import BadPayload, Connector, LogChunk, RunRecord, VendorError
 from .http import VendorHTTP
 from .normalize import iso, status_from
-from .signing import ocp_string_to_sign
+from .signing import ocp_signature, ocp_string_to_sign
 
 PAGE_SIZE = 100
 DEFAULT_WINDOW = timedelta(days=7)
@@ -44,8 +41,7 @@ class OcpSignature(httpx.Auth):
             request.headers["Date"], request.headers["host"], dict(request.headers),
             url.path, list(request.url.params.multi_items()),
         )  # fmt: skip
-        digest = hmac.new(self.secret.encode(), to_sign.encode(), hashlib.sha1).digest()
-        signature = base64.b64encode(digest).decode()
+        signature = ocp_signature(self.secret, to_sign)
         request.headers["Authorization"] = f"OCP-ACCESS-KEY-HMACSHA1 {self.key_id}:{signature}"
         yield request
 

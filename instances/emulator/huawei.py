@@ -47,17 +47,24 @@ async def iam_token(request: Request):
     return json_response(body, 201, {"X-Subject-Token": token})
 
 
-def gate(request: Request):
-    """APIG's checks: a valid X-Auth-Token, our project; None when the request may pass."""
+async def gate(request: Request):
+    """APIG's checks: an AK/SK signature or a valid X-Auth-Token, then our project; None when
+    the request may pass."""
     token = request.headers.get("x-auth-token")
     state = world(request)
-    if not token:
+    if request.headers.get("authorization", "").startswith("SDK-HMAC-SHA256 "):
+        if not auth.huawei_aksk_ok(request.method, request.url.path,
+                                   request.query_params.multi_items(), request.headers,
+                                   await request.body()):  # fmt: skip
+            return error(401, "APIG.0301", "Incorrect IAM authentication information: "
+                                           "verify aksk signature fail")  # fmt: skip
+    elif not token:
         return error(401, "APIG.0301", "Incorrect IAM authentication information: "
                                        "x-auth-token not found")  # fmt: skip
-    if token not in state.tokens:
+    elif token not in state.tokens:
         return error(401, "APIG.0301", "Incorrect IAM authentication information: "
                                        "decrypt token fail")  # fmt: skip
-    if not state.token_valid(token):
+    elif not state.token_valid(token):
         return error(401, "APIG.0301", "Incorrect IAM authentication information: token expires")
     if request.path_params["project_id"] != auth.HUAWEI_PROJECT_ID:
         return error(403, "DLF.6888", "Invalid account permission")
@@ -112,30 +119,64 @@ def paging(query, default_limit: int = 10) -> tuple[int, int] | None:
     return (limit, offset) if 1 <= limit <= 1000 and offset >= 0 else None
 
 
-async def list_job_instances(request: Request):
-    if denied := gate(request):
-        return denied
+def planned_runs(
+    request: Request, low_key: str, high_key: str, name: str | None, status: str | None
+):
+    """The job instances planned in the query's window (epoch ms, today by default, at most 7
+    days), of one job and one status when given, and the page asked for; or the error."""
     scenario, query = world(request).scenario, request.query_params
     now = scenario.now()
     try:
-        low = utc(float(query.get("minPlanTime", epoch_ms(now.replace(hour=0, minute=0)))))
-        high = utc(float(query.get("maxPlanTime", epoch_ms(now))))
+        low = utc(float(query.get(low_key, epoch_ms(now.replace(hour=0, minute=0)))))
+        high = utc(float(query.get(high_key, epoch_ms(now))))
     except ValueError:
-        return error(400, "DLF.0802", "minPlanTime/maxPlanTime must be epoch milliseconds")
+        return error(400, "DLF.0802", f"{low_key}/{high_key} must be epoch milliseconds")
     if high - low > WINDOW_LIMIT:
         return error(400, "DLF.0802", "The time range cannot exceed 7 days.")
     if (page := paging(query)) is None:
         return error(400, "DLF.0802", "limit must be 1-1000 and offset ≥ 0")
     limit, offset = page  # offset counts records (our documented reading of the API)
     runs = [r for r in scenario.visible("dataarts_factory") if low <= r.planned <= high
-            and (not query.get("jobName") or job_name(r.definition_id) == query["jobName"])
-            and (not query.get("status") or JOB_STATUS[r.status(now)] == query["status"])]  # fmt: skip
-    return json_response({"total": len(runs), "instances": [
-        job_instance(r, now, False) for r in runs[offset : offset + limit]]})  # fmt: skip
+            and (not name or job_name(r.definition_id) == name)
+            and (not status or JOB_STATUS[r.status(now)] == status)]  # fmt: skip
+    return len(runs), [job_instance(r, now, False) for r in runs[offset : offset + limit]]
+
+
+async def list_job_instances(request: Request):
+    """DataArts Factory v1 ListJobInstances (camelCase)."""
+    if denied := await gate(request):
+        return denied
+    query = request.query_params
+    found = planned_runs(request, "minPlanTime", "maxPlanTime", query.get("jobName"),
+                         query.get("status"))  # fmt: skip
+    if not isinstance(found, tuple):
+        return found
+    return json_response({"total": found[0], "instances": found[1]})
+
+
+# DataArts Studio v2 ListFactoryJobInstancesByName: the same records, snake_case
+V2_FIELDS = {"jobName": "job_name", "status": "status", "jobInstanceName": "job_instance_name",
+             "planTime": "plan_time", "startTime": "start_time", "endTime": "end_time",
+             "executeTime": "execute_time", "instanceId": "instance_id",
+             "instanceType": "instance_type", "submitTime": "submit_time", "jobId": "job_id",
+             "version": "version", "forceSuccess": "force_success",
+             "ignoreSuccess": "ignore_success"}  # fmt: skip
+
+
+async def list_job_instances_by_name(request: Request):
+    if denied := await gate(request):
+        return denied
+    found = planned_runs(request, "min_plan_time", "max_plan_time",
+                         request.path_params["job_name"], request.query_params.get("status"))  # fmt: skip
+    if not isinstance(found, tuple):
+        return found
+    instances = [{V2_FIELDS[k]: v for k, v in record.items() if k in V2_FIELDS}
+                 for record in found[1]]  # fmt: skip
+    return json_response({"total": found[0], "instances": instances})
 
 
 async def show_job_instance(request: Request):
-    if denied := gate(request):
+    if denied := await gate(request):
         return denied
     scenario = world(request).scenario
     wanted = request.path_params["instance_id"]
@@ -146,7 +187,7 @@ async def show_job_instance(request: Request):
 
 
 async def show_job(request: Request):
-    if denied := gate(request):
+    if denied := await gate(request):
         return denied
     scenario = world(request).scenario
     name = request.path_params["job_name"]
@@ -173,14 +214,18 @@ def operators(scenario: sc.Scenario) -> list[dict]:
             for d in scenario.definitions if d.vendor == "datamap" for n in range(d.steps)]  # fmt: skip
 
 
-def datamap_gate(request: Request):
+async def datamap_gate(request: Request):
+    """Authentication first (a bad token is 401 whatever the instance header says), then
+    the instance."""
+    if denied := await gate(request):
+        return denied
     if request.headers.get("instance") != auth.HUAWEI_INSTANCE:
         return error(400, "DLG.0818", "The instance header is missing or unknown.")
-    return gate(request)
+    return None
 
 
 async def show_nodes(request: Request):
-    if denied := datamap_gate(request):
+    if denied := await datamap_gate(request):
         return denied
     return json_response(operators(world(request).scenario))
 
@@ -208,7 +253,7 @@ def operator_row(run: sc.Run, index: int, now) -> dict:
 
 
 async def operator_instances(request: Request):
-    if denied := datamap_gate(request):
+    if denied := await datamap_gate(request):
         return denied
     scenario, query = world(request).scenario, request.query_params
     task_id = request.path_params["task_id"]
@@ -235,6 +280,7 @@ async def operator_instances(request: Request):
 routes = [
     Route("/v3/auth/tokens", iam_token, methods=["POST"]),
     Route("/v1/{project_id}/jobs/instances/detail", list_job_instances),
+    Route("/v2/{project_id}/factory/jobs/{job_name}/instances/detail", list_job_instances_by_name),
     Route("/v1/{project_id}/jobs/{job_name}/instances/{instance_id}", show_job_instance),
     Route("/v1/{project_id}/jobs/{job_name}", show_job),
     Route("/v1/{project_id}/datamap/table/{guid}/node", show_nodes),

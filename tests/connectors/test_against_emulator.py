@@ -30,6 +30,7 @@ HUAWEI = {
     "password": auth.HUAWEI_PASSWORD,
     "domain_name": auth.HUAWEI_DOMAIN,
 }
+HUAWEI_AKSK = {"ak": auth.HUAWEI_AK, "sk": auth.HUAWEI_SK}  # what the SDKs sign with by default
 FACTORY_SCOPE = {"project_id": auth.HUAWEI_PROJECT_ID, "workspace": auth.HUAWEI_INSTANCE}
 DATAMAP_SCOPE = {
     "project_id": auth.HUAWEI_PROJECT_ID,
@@ -43,6 +44,14 @@ BACKENDS = {  # test id → (kind, emulator vendor, fault vendor, scope, credent
     "enos-v2.0": ("enos_dataflow_v20", "enos_v20", "enos", ENOS_SCOPE, ENOS_KEYS),
     "dataarts-factory": ("dataarts_factory", "dataarts_factory", "huawei", FACTORY_SCOPE, HUAWEI),
     "dataarts-datamap": ("dataarts_datamap", "datamap", "huawei", DATAMAP_SCOPE, HUAWEI),
+    "dataarts-factory-aksk": (
+        "dataarts_factory",
+        "dataarts_factory",
+        "huawei",
+        FACTORY_SCOPE,
+        HUAWEI_AKSK,
+    ),
+    "dataarts-datamap-aksk": ("dataarts_datamap", "datamap", "huawei", DATAMAP_SCOPE, HUAWEI_AKSK),
 }
 # What each vendor's status becomes: OCP tasks know no pending, and end FAILED when canceled.
 EXPECTED = {
@@ -85,7 +94,7 @@ def test_a_full_poll_returns_every_emulated_run_once_with_its_status(emulator, n
     }
 
 
-@pytest.mark.parametrize("name", [n for n in BACKENDS if n != "dataarts-datamap"])
+@pytest.mark.parametrize("name", [n for n in BACKENDS if "datamap" not in n])
 def test_detail_children_match_the_emulated_graph(emulator, name):
     conn = connector(emulator, name)
     first = next(iter(conn.iter_pages(None)))[0]
@@ -99,7 +108,8 @@ def test_detail_children_match_the_emulated_graph(emulator, name):
 @pytest.mark.parametrize("name", BACKENDS)
 def test_wrong_credentials_raise_auth_error(emulator, name):
     secret = {"ocp-access-key": "access_key_secret", "enos-v2.1": "app_secret",
-              "enos-v2.0": "app_secret"}.get(name, "password")  # fmt: skip
+              "enos-v2.0": "app_secret", "dataarts-factory-aksk": "sk",
+              "dataarts-datamap-aksk": "sk"}.get(name, "password")  # fmt: skip
     with pytest.raises(AuthError):
         next(iter(connector(emulator, name, **{secret: "wrong"}).iter_pages(None)))
 
