@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from instances.connectors.signing import enos_encryption
 
-from . import auth
+from . import auth, samples
 from . import scenario as sc
 from .common import CHINA, json_response, naive_local, utc, world
 from .failures import failure
@@ -23,6 +24,9 @@ STATUS = {sc.PENDING: (0, "INIT"), sc.RUNNING: (2, "RUNNING"), sc.SUCCEEDED: (1,
 CYCLES = {300: ("mi", "0 0/5 * * * ? *"), 900: ("mi", "0 0/15 * * * ? *"),
           3600: ("H", "0 0 * * * ? *"), 86400: ("D", "0 0 0 * * ? *"),
           604800: ("W", "0 0 0 ? * 1 *"), 2592000: ("M", "0 0 0 1 * ? *")}  # fmt: skip
+# the graph's own key names differ by version, as the seed samples show (001: do_as, app_id)
+GRAPH_KEYS = {"batch-processing-service/v2.1": {"doAs": "do_as", "appId": "app_id"},
+              "dataflow-batch-service/v2.0": {"doAs": "doAs", "appId": "appId"}}  # fmt: skip
 TOKEN_LIFETIME = timedelta(hours=2)
 VERSIONS = {  # service prefix → (scenario vendor, envelope result key, success message)
     "batch-processing-service/v2.1": ("enos_v21", "code", "OK"),
@@ -72,24 +76,35 @@ def envelope(version: str, data=None, code: int = 0, msg: str | None = None):
     return json_response(body)
 
 
+def seed_reply(version: str, sample: str, whole: bool) -> Response:
+    """A seed document's sample as printed: the whole reply, or its data inside our envelope
+    (the v2.0 sample's graph is not valid JSON: served so, as the document shows it)."""
+    if whole:
+        return Response(sample, media_type="application/json")
+    _, key, success = VERSIONS[version]
+    head = json.dumps({key: 0, "msg": success}, ensure_ascii=False)[:-1]
+    return Response(f'{head},"data":{sample}}}', media_type="application/json")
+
+
 def gateway_error(status: int, apim_status: int, msg: str):
     return json_response({"status": status, "apim_status": apim_status, "msg": msg}, status)
 
 
-def flow_instance(run: sc.Run, now: datetime, listed: bool = False) -> dict:
+def flow_instance(version: str, run: sc.Run, now: datetime, listed: bool = False) -> dict:
     code, name = STATUS[run.status(now)]
+    names = GRAPH_KEYS[version]
     cycle, freq = CYCLES.get(int(run.period.total_seconds()), ("D", "0 0 0 * * ? *"))
     tasks = [{"taskName": step.name, "taskInstId": task_inst_id(run, step), "x": 100 + 160 * n,
               "y": 80, "taskId": task_id(run, step), "nodeId": f"t_{step.id}",
               "status": STATUS[step.status(now, run)][1]}
              for n, step in enumerate(run.steps)]  # fmt: skip
     graph = {"creator": run.owner, "freq": freq, "alertMode": 0, "owners": f";{run.owner};",
-             "cycle": cycle, "doAs": run.owner, "flows": [], "alertTo": "",
+             "cycle": cycle, names["doAs"]: run.owner, "flows": [], "alertTo": "",
              "name": run.definition_name, "instId": run.id, "id": int(run.definition_id),
              "relations": [{"cycleGap": f"{cycle}0", "rerun": True, "source": f"t_{up}",
                             "target": f"t_{step.id}"}
                            for step in run.steps for up in step.upstream],
-             "parameters": "[]", "appId": "runboard-demo-app", "tasks": tasks}  # fmt: skip
+             "parameters": "[]", names["appId"]: "", "tasks": tasks}  # fmt: skip
     start = run.start if code != 0 else None
     record = {
         "instanceId": run.id, "flowId": int(run.definition_id), "flowName": run.definition_name,
@@ -163,6 +178,10 @@ async def batch(request: Request):
         return time_api(version, action, state.scenario.now())
     if query.get("orgId") != auth.ENOS_ORG_ID or query.get("userId") != auth.ENOS_USER_ID:
         return envelope(version, code=62101, msg="userId does not exist or does not match orgId")
+    wanted = query.get("flowInstId") or query.get("taskInstId") or ""
+    if action == "get" and (seed := samples.enos_samples().get((VERSIONS[version][0], resource,
+                                                                 wanted))):  # fmt: skip
+        return seed_reply(version, *seed)
     handler = HANDLERS.get((resource, action))
     if handler is None or (handler is get_task and version.endswith("v2.0")):
         return envelope(version, code=62102, msg=f"Invalid parameter: action {action}")
@@ -203,7 +222,7 @@ def search(version, scenario, query, body):
             and (not owner or r.owner == owner)
             and (not expression or expression in r.id + r.definition_name)]  # fmt: skip
     page = runs[page_no * page_size : (page_no + 1) * page_size]
-    flows = [flow_instance(r, now, listed=True) for r in page]
+    flows = [flow_instance(version, r, now, listed=True) for r in page]
     return envelope(version, {"flowInsts": flows, "count": len(runs)})
 
 
@@ -215,7 +234,7 @@ def get_flow(version, scenario, query, body):
     run = scenario.find(VERSIONS[version][0], query.get("flowInstId", ""))
     if run is None:
         return envelope(version, code=62102, msg="Invalid flowInstId")
-    return envelope(version, flow_instance(run, scenario.now()))
+    return envelope(version, flow_instance(version, run, scenario.now()))
 
 
 def cancel(version, scenario, query, body):

@@ -1,12 +1,12 @@
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 
 from instances.connectors import http
+from instances.emulator.samples import SAMPLES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = SAMPLES  # the seed documents' samples, where the emulator serves them from
 
 
 def fixture_text(name: str) -> str:

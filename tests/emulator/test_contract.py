@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from instances.connectors.enos import ApimAuth, camel, parse_json
+from instances.connectors.enos import ApimAuth, parse_json
 from instances.emulator import auth
 from instances.emulator.runner import free_port
 from tests.connectors.conftest import fixture_json, fixture_text
@@ -110,11 +110,44 @@ def test_enos_flow_instance_matches_seeds_001_and_004(enos, service, fixture, re
     sample = parse_json(fixture_text(fixture))
     assert reply[result_key] == 0 and reply["msg"] == message
     same_shape(sample["data"] | {"graph": None}, reply["data"] | {"graph": None})
-    # graph: a JSON string in both; keys compared after the documented naming variants
+    # graph: a JSON string in both, with the same keys as the version's own sample (v2.1
+    # do_as and app_id, v2.0 doAs and appId)
     assert isinstance(reply["data"]["graph"], str)
-    same_shape(
-        camel(json.loads(sample["data"]["graph"])), camel(json.loads(reply["data"]["graph"]))
-    )
+    same_shape(json.loads(sample["data"]["graph"]), json.loads(reply["data"]["graph"]))
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "sample"),
+    [
+        ("batch-processing-service/v2.1/flowInstances", {"flowInstId": "2809-20190808093200"},
+         "enos_v21/flow_instance_seed001.json"),
+        ("batch-processing-service/v2.1/taskInstances", {"taskInstId": "118979-2021020211"},
+         "enos_v21/task_instance_seed000.json"),
+        ("dataflow-batch-service/v2.0/flowInstances", {"flowInstId": "2809-20190808093200"},
+         "enos_v20/flow_instance_seed004.txt"),
+    ],
+)  # fmt: skip
+def test_every_enos_seed_record_is_served_under_its_documented_id(enos, path, query, sample):
+    reply = enos.get(f"/{path}", params={"action": "get", **query, **ENOS_QUERY})
+    assert reply.status_code == 200 and reply.text == fixture_text(sample)  # as printed
+
+
+@pytest.mark.parametrize(
+    ("path", "sample"),
+    [("batch-processing-service/v2.1/flowInstances", "enos_v21/flow_instance_seed001_data.json"),
+     ("dataflow-batch-service/v2.0/flowInstances", "enos_v20/flow_instance_seed004_data.txt")],
+)  # fmt: skip
+def test_the_enos_data_struct_samples_are_served_inside_an_envelope(enos, path, sample):
+    reply = enos.get(f"/{path}", params={"action": "get", "flowInstId": "2438-201907261239",
+                                         **ENOS_QUERY})  # fmt: skip
+    assert parse_json(reply.text)["data"] == parse_json(fixture_text(sample))
+
+
+def test_the_datamap_seed_operator_answers_its_documented_reply(huawei):
+    reply = huawei.get(f"{PROJECT}/datamap/node/937987/instances", params={
+        "job_name": "ETL_Job_dli2dws", "start_time": 0, "end_time": 1, "offset": 0, "limit": 10})  # fmt: skip
+    assert reply.json() == fixture_json("dataarts_datamap/operator_instances_seed002.json")
+    assert json.loads(reply.json()["body"])["rows"]
 
 
 def test_datamap_output_information_matches_seed_002(emulator, huawei):
