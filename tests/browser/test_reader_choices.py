@@ -4,7 +4,9 @@ picks another, and a log opens at its tail and finds lines."""
 
 import csv
 import re
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -40,6 +42,36 @@ def test_sort_headers_and_csv_follow_the_filters(page, live_server, polled_ocp):
         rows = list(csv.DictReader(file))
     failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True, status="FAILED")
     assert {row["status"] for row in rows} == {"FAILED"} and len(rows) == failed.count()
+
+
+@pytest.mark.browser_zone("Europe/Berlin")
+def test_a_berlin_browser_sees_berlin_times_in_table_chart_and_gantt(page, live_server,
+                                                                     polled_ocp):  # fmt: skip
+    berlin = ZoneInfo("Europe/Berlin")
+    run = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                  children__isnull=False, started_at__isnull=False
+                                  ).distinct().order_by("-run_at").first()  # fmt: skip
+    log_in(page, live_server)  # the first page stores the browser's zone for the next ones
+    page.goto(f"{live_server.url}/runs/?window=all")  # the newest run comes first
+    expect(page.locator("#runs-head")).to_contain_text("Europe/Berlin")
+    started = run.started_at.astimezone(berlin)
+    expect(page.locator(f"#rows time[datetime='{run.started_at.isoformat()}']").first
+           ).to_have_text(re.compile(started.strftime("%H:%M")))  # fmt: skip
+    # the overview's chart: its hourly axis labelled in Berlin time (UTC+1 in winter)
+    page.goto(f"{live_server.url}/?window=24h")
+    chart = page.request.get(f"{live_server.url}/charts/runs.svg?window=24h").text()
+    this_hour = datetime.now(berlin).replace(minute=0)
+    assert f">{this_hour:%H:%M}<" in chart
+    # the Gantt's axis and the step times on the run's page
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    expect(page.locator("h2", has_text="Timeline").first).to_contain_text("Europe/Berlin")
+    first_tick = page.locator(".gantt text.tick").first.text_content()
+    step = run.children.exclude(started_at=None).order_by("started_at").first()
+    axis_start = step.started_at.astimezone(berlin)
+    assert first_tick[:2] in {f"{axis_start:%H}", f"{(axis_start + timedelta(hours=1)):%H}"}
+    expect(page.locator(f"#child-{step.pk} td[data-label=Started]")).to_have_text(
+        f"{axis_start:%H:%M:%S}"
+    )
 
 
 @pytest.mark.browser_zone("Asia/Singapore")
