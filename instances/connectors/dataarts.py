@@ -19,7 +19,7 @@ from .base import (
     LogChunk,
     RunRecord,
     VendorError,
-    offset_pages,
+    ambiguous_offset_pages,
 )  # fmt: skip
 from .http import CachedTokenAuth, VendorHTTP
 from .normalize import epoch_ms, nested_json, status_from
@@ -178,7 +178,7 @@ class DataArtsFactory(DataArts):
                 page = page if isinstance(page, dict) else {}
                 return page.get("instances"), int(page.get("total") or 0)
 
-            for items in offset_pages(fetch, PAGE_SIZE):
+            for items in ambiguous_offset_pages(fetch, PAGE_SIZE):
                 yield self.each(self.job_record, items)
 
     def detail(self, external_id: str) -> list[RunRecord]:
@@ -265,7 +265,7 @@ class DataArtsDataMap(DataArts):
             body = self.unwrap(self.get(path, self.headers, **params))
             return body.get("rows"), int(body.get("total") or 0)
 
-        for rows in offset_pages(fetch, PAGE_SIZE):
+        for rows in ambiguous_offset_pages(fetch, PAGE_SIZE):
             yield self.each(self.row_record, rows)
 
     @staticmethod

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from instances.connectors import CONNECTORS, base
-from instances.connectors.base import BackendConfig
+from instances.connectors.base import BackendConfig, ambiguous_offset_pages
 from instances.connectors.http import CachedTokenAuth
 
 
@@ -87,3 +87,19 @@ def test_a_backend_may_ask_for_fewer_detail_calls_in_flight(setting, used):
     scope = {} if setting is None else {"detail_concurrency": setting}
     connector = CONNECTORS["ocp"](BackendConfig(base_url="http://vendor", scope=scope))
     assert connector.concurrency == used
+
+
+@pytest.mark.parametrize("total", [0, 1, 99, 100, 101, 250, 1000])
+@pytest.mark.parametrize("counts", ["records", "pages"])
+def test_ambiguous_offsets_read_every_record_once_whichever_way_the_server_counts(total, counts):
+    records = [{"instanceId": n} for n in range(total)]
+    calls = []
+
+    def fetch(offset: int, limit: int):
+        calls.append(offset)
+        start = offset if counts == "records" else offset * limit
+        return records[start : start + limit], total
+
+    read = [item for page in ambiguous_offset_pages(fetch, 100) for item in page]
+    assert read == records
+    assert len(calls) <= -(-total // 100) + 2  # the pages, one probe, one empty end at most
