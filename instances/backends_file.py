@@ -79,8 +79,8 @@ def spec(table: dict, line: int, environ) -> BackendSpec:
         if match.group(1) not in environ:
             raise BackendsFileError(line, f"credentials.{key}: ${match.group(1)} is not set")
         credentials[key] = environ[match.group(1)]
-    zone = table.get("timezone", "Asia/Shanghai")
-    if zone not in zones.known():
+    zone = table.get("timezone", "")  # blank: the vendor's own
+    if zone and zone not in zones.known():
         raise BackendsFileError(line, f"timezone {zone!r} is not an IANA time zone name, "
                                       "like Asia/Shanghai")  # fmt: skip
     interval = table.get("poll_interval", 30)

@@ -17,5 +17,6 @@ def zone(name: str) -> zoneinfo.ZoneInfo | None:
 
 
 def validate_zone(name: str) -> None:
-    if name not in known():
+    """An IANA name, or blank for "the vendor's own" (EnOS says it through getTimeZone)."""
+    if name and name not in known():
         raise ValidationError(f"{name!r} is not an IANA time zone name, like Asia/Shanghai.")

@@ -10,9 +10,15 @@ DEMO_SECRETS = {
     "ENOS_APP_KEY": "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
     "ENOS_APP_SECRET": "0f9e8d7c-6b5a-4938-a7b6-c5d4e3f2a1b0",
     "HUAWEI_USER": "runboard-demo", "HUAWEI_PASSWORD": "runboard-demo-pw",
+    "HUAWEI_AK": "RUNBOARDDEMOAK000001", "HUAWEI_SK": "runboardDemoSecretAccessKey0000000000000",
     "HUAWEI_DOMAIN": "runboard-domain", "OCP_USER": "admin", "OCP_PASSWORD": "runboard-demo-pw",
 }  # fmt: skip
 EXAMPLE = ROOT / "backends.example.toml"
+
+
+def line_of(text: str) -> int:
+    """The example file's line that holds `text`: the line a problem there is reported on."""
+    return next(n for n, line in enumerate(EXAMPLE.read_text().splitlines(), 1) if text in line)
 
 
 @pytest.fixture
@@ -53,10 +59,13 @@ def test_dry_run_prints_the_diff_and_writes_nothing(secrets, tmp_path):
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda t: t.replace('kind = "ocp"', 'kind = "oracle"'), "line 44: kind 'oracle'"),
+        (  # reported at its [[backend]]
+            lambda t: t.replace('kind = "ocp"', 'kind = "oracle"'),
+            f"line {line_of('name = "OceanBase OCP"') - 1}: kind 'oracle'",
+        ),
         (lambda t: t.replace('"${OCP_PASSWORD}"', '"hunter2"'), "never a secret written"),
         (lambda t: t.replace('"${OCP_PASSWORD}"', '"${NOT_SET_ANYWHERE}"'), "is not set"),
-        (lambda t: t.replace('team = "dba"', "team = "), "line 48"),
+        (lambda t: t.replace('team = "dba"', "team = "), f"line {line_of('team = "dba"')}"),
         (lambda t: t + '\n[[backend]]\nname = "x"\n', "missing base_url, kind"),
     ],
     ids=["unknown-kind", "literal-secret", "unset-variable", "toml-syntax", "missing-keys"],

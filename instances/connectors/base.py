@@ -27,7 +27,7 @@ class BackendConfig:
     base_url: str
     scope: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)
-    timezone: str = "Asia/Shanghai"
+    timezone: str = ""  # of the vendor's naive times; "": ask the vendor (EnOS getTimeZone)
     name: str = ""
 
 

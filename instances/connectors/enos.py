@@ -10,6 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import httpx
 
@@ -17,7 +18,7 @@ from instances.status import Kind, Status
 
 from .base import AuthError, BadPayload, Connector, LogChunk, RunRecord, VendorError
 from .http import CachedTokenAuth, VendorHTTP
-from .normalize import java_date, naive_local, nested_json, status_from
+from .normalize import gmt_zone, java_date, naive_local, nested_json, status_from
 from .signing import enos_encryption, enos_signature
 
 PAGE_SIZE = 50  # EnOS recommends at most 50 (Search Flow 3.0.0)
@@ -182,7 +183,19 @@ class EnosBatchV21(Connector):
         return status_from(STATUS, self.kind, code, name)
 
     def local(self, text):
-        return naive_local(text, self.config.timezone)
+        return naive_local(text, self.zone)
+
+    @cached_property
+    def zone(self) -> str:
+        """The zone of the vendor's naive times: the backend's when it names one, else the
+        vendor's own (time?action=getTimeZone, "GMT+8")."""
+        if self.config.timezone:
+            return self.config.timezone
+        said = (self.call("GET", "time", "getTimeZone") or {}).get("timezone")
+        if (zone := gmt_zone(said)) is None:
+            raise BadPayload(f"getTimeZone said {str(said)[:50]!r}, not GMT±N; name the "
+                             "backend's time zone instead")  # fmt: skip
+        return zone
 
     def flow_record(self, flow: dict, with_tasks: bool) -> list[RunRecord]:
         if not isinstance(flow, dict) or not flow.get("instanceId"):

@@ -14,6 +14,19 @@ log = logging.getLogger(__name__)
 _reported: set[tuple[str, str]] = set()
 
 
+GMT = re.compile(r"GMT([+-])(\d{1,2})")
+
+
+def gmt_zone(text) -> str | None:
+    """A vendor's "GMT+8" as the IANA name of that fixed offset ("Etc/GMT-8": POSIX inverts
+    the sign); None when it says something else."""
+    found = GMT.fullmatch(str(text or "").strip())
+    if not found:
+        return None
+    sign, hours = found.group(1), int(found.group(2))
+    return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}" if hours else "UTC"
+
+
 def status_from(table: dict, vendor: str, *keys) -> tuple[Status, tuple[str, ...]]:
     """The first key found in the table wins (codes before names); unknown → UNKNOWN, logged
     once per value. Table values are a Status or (Status, flag, …)."""

@@ -1,6 +1,8 @@
 """Each connector against the emulator over real HTTP: a full poll, and each failure surfacing
 as its typed error after the configured retries."""
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -13,6 +15,7 @@ from instances.connectors.base import (
     RateLimited,
     VendorError,
 )  # fmt: skip
+from instances.connectors.normalize import gmt_zone
 from instances.emulator import auth
 from instances.emulator.faults import Fault
 from instances.errors import kind
@@ -220,3 +223,25 @@ def test_failed_steps_say_why_in_words(emulator, name):
     assert explained, "no failed step or run carried an error"
     for record in explained:
         assert kind(record.error_message) or "KeyError" in record.error_message, record
+
+
+def test_enos_times_are_in_the_vendors_zone_unless_the_backend_names_one(emulator):
+    def first_started(zone: str):
+        kind, _, _, scope, credentials = BACKENDS["enos-v2.1"]
+        conn = CONNECTORS[kind](BackendConfig(base_url=emulator.base_url, scope=scope,
+                                              credentials=credentials, timezone=zone))  # fmt: skip
+        record = next(r for page in conn.iter_pages(None) for r in page if r.started_at)
+        return record, emulator.scenario.find("enos_v21", record.external_id).start
+
+    asked, truth = first_started("")  # getTimeZone says GMT+8, the emulator's own zone
+    assert asked.started_at == truth
+    told, truth = first_started("UTC")  # a backend that names a zone is believed
+    assert told.started_at - truth == timedelta(hours=8)
+
+
+@pytest.mark.parametrize(
+    ("said", "zone"),
+    [("GMT+8", "Etc/GMT-8"), ("GMT-5", "Etc/GMT+5"), ("GMT+0", "UTC"), ("CST", None), ("", None)],
+)
+def test_gmt_offsets_become_iana_zones(said, zone):
+    assert gmt_zone(said) == zone

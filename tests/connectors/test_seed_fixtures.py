@@ -10,7 +10,8 @@ from instances.status import Kind, Status
 from tests.connectors.conftest import fixture_json, fixture_text
 
 ENOS = BackendConfig(base_url="http://enos.test", scope={"orgId": "o1", "userId": "u1"},
-                     credentials={"app_key": "ak", "app_secret": "sk"})  # fmt: skip
+                     credentials={"app_key": "ak", "app_secret": "sk"},
+                     timezone="Asia/Shanghai")  # fmt: skip
 
 
 def at(*parts) -> datetime:

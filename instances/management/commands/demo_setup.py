@@ -25,7 +25,7 @@ def demo_backends(emulator_url: str) -> list[tuple[Backend, dict]]:
          {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}),
         (Backend(name="DataArts Factory (emulated)", kind="dataarts_factory",
                  scope={"project_id": auth.HUAWEI_PROJECT_ID, "workspace": auth.HUAWEI_INSTANCE}),
-         huawei),
+         {"ak": auth.HUAWEI_AK, "sk": auth.HUAWEI_SK}),  # AK/SK here, an IAM token for Data Map
         (Backend(name="DataArts Data Map (emulated)", kind="dataarts_datamap",
                  scope={"project_id": auth.HUAWEI_PROJECT_ID, "instance": auth.HUAWEI_INSTANCE,
                         "table_guid": "orders"}),
