@@ -202,6 +202,13 @@ class Instance(models.Model):
             models.Index(
                 fields=["backend", "definition_id", "-run_at"], name="instance_definition_idx"
             ),
+            # the run list's other sorts, keyset-paged by (field, id): no sort of the table
+            models.Index(fields=["name", "id"], name="instance_name_idx"),
+            models.Index(fields=["status", "id"], name="instance_status_id_idx"),
+            # an owner's runs, newest first (an owner with few runs must not scan them all)
+            models.Index(fields=["owner", "-run_at"], name="instance_owner_idx"),
+            # (PostgreSQL: a trigram index on UPPER(name) serves the substring search;
+            # migration 0014, as SQLite has no such index)
         ]
 
     def __str__(self) -> str:
