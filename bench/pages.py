@@ -170,6 +170,15 @@ def main() -> None:
     report("runs list, status=FAILED", timed(client, "/runs/?status=FAILED", n)[0], 50)
     owner = timed(client, "/runs/?owner=ops&window=7d", n)[0]
     report("runs list, owner filter, 7 days", owner, 50)
+    report("runs list, owner with no runs, all time",
+           timed(client, "/runs/?owner=nobody&window=all", n)[0], 50)  # fmt: skip
+    for sort in ("name", "-name", "status", "-status", "run_at"):
+        report(f"runs list, all time, sort {sort}",
+               timed(client, f"/runs/?window=all&sort={sort}", n)[0], 50)  # fmt: skip
+    report("runs list, search a name substring",
+           timed(client, "/runs/?window=all&q=load%2012", n, HX_Request="true")[0], 50)  # fmt: skip
+    nothing = timed(client, "/runs/?window=all&q=no-such-run", n, HX_Request="true")[0]
+    report("runs list, search no match", nothing, 50)
     _, page = timed(client, "/runs/", 1, HX_Request="true")
     idle, reply = timed(client, "/runs/", n, HX_Request="true", If_None_Match=page["ETag"])
     report("idle live refresh (304)", idle, 10)

@@ -202,9 +202,21 @@ class Instance(models.Model):
             models.Index(
                 fields=["backend", "definition_id", "-run_at"], name="instance_definition_idx"
             ),
-            # the run list's other sorts, keyset-paged by (field, id): no sort of the table
+            # the run list's other sorts, keyset-paged by (field, id): no sort of the table;
+            # top-level runs (the list's default) in their own, or a descending page walks
+            # past every step first
             models.Index(fields=["name", "id"], name="instance_name_idx"),
+            models.Index(
+                fields=["name", "id"],
+                name="instance_root_name_idx",
+                condition=Q(parent__isnull=True),
+            ),
             models.Index(fields=["status", "id"], name="instance_status_id_idx"),
+            models.Index(
+                fields=["status", "id"],
+                name="instance_root_status_idx",
+                condition=Q(parent__isnull=True),
+            ),
             # an owner's runs, newest first (an owner with few runs must not scan them all)
             models.Index(fields=["owner", "-run_at"], name="instance_owner_idx"),
             # (PostgreSQL: a trigram index on UPPER(name) serves the substring search;

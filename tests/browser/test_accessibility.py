@@ -30,6 +30,7 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, shots, theme, widt
     folder.mkdir(exist_ok=True)
     page.goto(f"{live_server.url}/login/")
     problems = {"login": violations(page)}
+    page.screenshot(path=str(folder / f"login-{theme}-{width}.png"))
     log_in(page, live_server)
     failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
                                      status=Status.FAILED, children__status=Status.FAILED
