@@ -13,6 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from dashboard import summaries
 from dashboard.api_schema import SCHEMA
@@ -162,39 +165,43 @@ def cell(value):
 
 @api
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format, scoped like everything else."""
-    visible = Backend.objects.visible_to(request.user)
-    now = timezone.now()
-    lines = ["# HELP runboard_runs_total Top-level runs seen, by backend and status.",
-             "# TYPE runboard_runs_total counter"]  # fmt: skip
-    names = {b.pk: b.name for b in visible}
-    totals = (Rollup.objects.filter(backend__in=visible, top_level=True)
-              .values("backend", "status").annotate(n=Sum("runs")).order_by())  # fmt: skip
-    for row in totals:
-        lines.append(f'runboard_runs_total{{backend="{label(names[row["backend"]])}",'
-                     f'status="{row["status"]}"}} {row["n"]}')  # fmt: skip
-    failed = (Rollup.objects.filter(backend__in=visible, top_level=True, status="FAILED",
-                                    hour__gte=now - summaries.WINDOWS["24h"])
-              .values("backend").annotate(n=Sum("runs")).order_by())  # fmt: skip
-    lines += ["# HELP runboard_failures_24h Failed top-level runs in the last 24 hours.",
-              "# TYPE runboard_failures_24h gauge"]  # fmt: skip
-    lines += [f'runboard_failures_24h{{backend="{label(names[r["backend"]])}"}} {r["n"]}'
-              for r in failed]  # fmt: skip
-    for name, help_text, value in (
-        ("poll_latency_seconds", "Duration of the last poll.",
-         lambda b: (b.last_latency_ms or 0) / 1000),
-        ("lag_seconds", "Seconds since the last successful poll.",
-         lambda b: (now - b.last_success_at).total_seconds() if b.last_success_at else -1),
-        ("poll_errors", "Consecutive failed polls.", lambda b: b.consecutive_failures),
-    ):  # fmt: skip
-        lines += [f"# HELP runboard_backend_{name} {help_text}",
-                  f"# TYPE runboard_backend_{name} gauge"]  # fmt: skip
-        lines += [f'runboard_backend_{name}{{backend="{label(b.name)}"}} {value(b)}'
-                  for b in visible]  # fmt: skip
-    return HttpResponse("\n".join(lines) + "\n",
-                        content_type="text/plain; version=0.0.4; charset=utf-8")  # fmt: skip
+    """Prometheus text format (prometheus-client), scoped like everything else: gauges, as
+    every figure here can go down (retention prunes runs; a backend recovers)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(VisibleMetrics(Backend.objects.visible_to(request.user)))
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
-def label(value: str) -> str:
-    """A Prometheus label value: backslash, quote and newline escaped."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+class VisibleMetrics(Collector):
+    """What one reader may see, collected when scraped."""
+
+    def __init__(self, backends):
+        self.backends = list(backends)
+
+    def collect(self):
+        now = timezone.now()
+        names = {b.pk: b.name for b in self.backends}
+        runs = GaugeMetricFamily("runboard_runs", "Top-level runs stored, by backend and status.",
+                                 labels=["backend", "status"])  # fmt: skip
+        for row in (Rollup.objects.filter(backend__in=names, top_level=True)
+                    .values("backend", "status").annotate(n=Sum("runs")).order_by()):  # fmt: skip
+            runs.add_metric([names[row["backend"]], row["status"]], row["n"])
+        failed = GaugeMetricFamily("runboard_failures_24h",
+                                   "Failed top-level runs in the last 24 hours.",
+                                   labels=["backend"])  # fmt: skip
+        for row in (Rollup.objects.filter(backend__in=names, top_level=True, status="FAILED",
+                                          hour__gte=now - summaries.WINDOWS["24h"])
+                    .values("backend").annotate(n=Sum("runs")).order_by()):  # fmt: skip
+            failed.add_metric([names[row["backend"]]], row["n"])
+        yield from (runs, failed)
+        for name, help_text, value in (
+            ("poll_latency_seconds", "Duration of the last poll.",
+             lambda b: (b.last_latency_ms or 0) / 1000),
+            ("lag_seconds", "Seconds since the last successful poll (-1: never).",
+             lambda b: (now - b.last_success_at).total_seconds() if b.last_success_at else -1),
+            ("poll_errors", "Consecutive failed polls.", lambda b: b.consecutive_failures),
+        ):  # fmt: skip
+            gauge = GaugeMetricFamily(f"runboard_backend_{name}", help_text, labels=["backend"])
+            for backend in self.backends:
+                gauge.add_metric([backend.name], value(backend))
+            yield gauge

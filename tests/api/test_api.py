@@ -3,6 +3,7 @@ import io
 
 import pytest
 from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
 
 from instances import rollups
 from instances.models import ApiToken, Status
@@ -70,9 +71,21 @@ def test_csv_streams_the_filtered_visible_runs(world):
     assert sorted(r[3] for r in rows[1:]) == [f"{mine.name} 1", f"{mine.name} 2"]
 
 
-def test_metrics_are_prometheus_text_with_escaped_labels(world):
+def scrape(reply) -> dict:
+    """(metric name, labels) → value, read by prometheus-client's own parser."""
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(reply.content.decode())
+            for sample in family.samples}  # fmt: skip
+
+
+def test_metrics_are_gauges_scraped_by_the_clients_parser(world):
     token = world[3]
-    text = bearer(token).get("/metrics").content.decode()
-    assert 'runboard_runs_total{backend="mine \\"quoted\\"",status="FAILED"} 1' in text
-    assert "theirs" not in text
-    assert 'runboard_backend_lag_seconds{backend="mine \\"quoted\\""} -1' in text
+    reply = bearer(token).get("/metrics")
+    assert reply["Content-Type"].startswith("text/plain; version=")
+    found = scrape(reply)
+    mine = 'mine "quoted"'  # a quote in a label survives the round trip
+    assert found[("runboard_runs", (("backend", mine), ("status", "FAILED")))] == 1
+    assert found[("runboard_backend_lag_seconds", (("backend", mine),))] == -1
+    assert not any("theirs" in str(labels) for _, labels in found)  # another team's
+    families = text_string_to_metric_families(reply.content.decode())
+    assert {f.type for f in families} == {"gauge"}  # nothing here only grows
