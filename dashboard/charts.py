@@ -8,11 +8,7 @@ from django.utils import timezone
 from pygal.style import Style
 
 from instances.models import Status
-
-COLOURS = {"PENDING": "#6e7781", "RUNNING": "#0969da", "SUCCEEDED": "#1a7f37",
-           "FAILED": "#cf222e", "CANCELED": "#9a6700", "SKIPPED": "#8250df",
-           "UNKNOWN": "#57606a"}  # fmt: skip
-
+from instances.status import COLOURS
 
 # With the "system" theme the server cannot know the reader's colours, so the image carries
 # the dark ones for a reader whose system is dark (an SVG image follows that setting).

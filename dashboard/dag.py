@@ -12,13 +12,12 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from instances.models import Instance, Status
+from instances.status import COLOURS, tint
 
-STYLE = {  # fill colour and shape per status: never colour alone
-    Status.PENDING: ("#d0d7de", "box"), Status.RUNNING: ("#54aeff", "ellipse"),
-    Status.SUCCEEDED: ("#4ac26b", "box"), Status.FAILED: ("#ff8182", "octagon"),
-    Status.CANCELED: ("#d4a72c", "box"), Status.SKIPPED: ("#c297ff", "box"),
-    Status.UNKNOWN: ("#afb8c1", "diamond"),
-}  # fmt: skip
+SHAPES = {Status.RUNNING: "ellipse", Status.FAILED: "octagon", Status.UNKNOWN: "diamond"}
+# a node's fill: its status colour lightened, so its dark label reads and the culprit's red
+# outline shows; the shape tells the status too, never colour alone
+FILLS = {status: tint(colour, 0.55) for status, colour in COLOURS.items()}
 
 
 log = logging.getLogger(__name__)
@@ -91,9 +90,10 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
                              node_attr={"style": "filled", "fontname": "Helvetica",
                                         "fontsize": "10"})  # fmt: skip
     for child in sorted(children, key=lambda c: c.pk):
-        fill, shape = STYLE[Status(child.status)]
-        attrs = {"fillcolor": fill, "shape": shape, "id": f"run{child.pk}",
-                 "URL": reverse("run_detail", args=[child.pk]), "target": "_top",
+        status = Status(child.status)
+        attrs = {"fillcolor": FILLS[status], "shape": SHAPES.get(status, "box"),
+                 "id": f"run{child.pk}", "URL": reverse("run_detail", args=[child.pk]),
+                 "target": "_top",
                  "tooltip": f"{child.status}"}  # fmt: skip
         if child.pk in marked:
             attrs |= {"penwidth": "3", "color": "#cf222e"}

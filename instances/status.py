@@ -40,6 +40,27 @@ ICONS = {
 }
 
 
+# The one status palette: badges, grid and Gantt (CSS variables, checked against these by
+# tests/test_palette.py), charts and the DAG (SVG). White text reads on each light-theme
+# colour at 4.5:1 or more; the dark theme's brighter set takes dark text.
+COLOURS = {
+    Status.PENDING: "#6e7781", Status.RUNNING: "#0969da", Status.SUCCEEDED: "#1a7f37",
+    Status.FAILED: "#cf222e", Status.CANCELED: "#9a6700", Status.SKIPPED: "#8250df",
+    Status.UNKNOWN: "#57606a",
+}  # fmt: skip
+DARK_COLOURS = {
+    Status.PENDING: "#8d96a0", Status.RUNNING: "#4493f8", Status.SUCCEEDED: "#3fb950",
+    Status.FAILED: "#f85149", Status.CANCELED: "#d29922", Status.SKIPPED: "#a371f7",
+    Status.UNKNOWN: "#8d96a0",
+}  # fmt: skip
+
+
+def tint(colour: str, white: float) -> str:
+    """`colour` mixed with `white` parts of white: a light fill dark text reads on."""
+    red, green, blue = (int(colour[n : n + 2], 16) for n in (1, 3, 5))
+    return "#" + "".join(f"{round(c + (255 - c) * white):02x}" for c in (red, green, blue))
+
+
 # What makes a run fail, most telling first: a failed step, or when none failed, a canceled
 # one (OCP, for one, marks a task FAILED when one of its subtasks was canceled).
 CULPRITS = (Status.FAILED, Status.CANCELED)
