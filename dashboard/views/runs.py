@@ -5,12 +5,14 @@ import json
 import logging
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -239,13 +241,16 @@ def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def counters(request: HttpRequest) -> dict:
-    """Top-bar numbers on every page: top-level runs of the last 24 h (visible runs only)
-    running and failed, read from the rollups exactly as the overview counts them."""
+    """Top-bar numbers on every page, counted only when a template shows them (the live part
+    of a run's page does not): top-level runs of the last 24 h (visible runs only) running
+    and failed, read from the rollups exactly as the overview counts them."""
     if not request.user.is_authenticated:
         return {}
-    scope = summaries.Scope.for_request(request.user, "24h")
+    return {"top": SimpleLazyObject(lambda: top_bar(request.user))}
+
+
+def top_bar(user) -> SimpleNamespace:
+    scope = summaries.Scope.for_request(user, "24h")
     counts = summaries.by_status(scope)
-    return {"running_count": counts[Status.RUNNING], "failed_count": counts[Status.FAILED],
-            "running_query": scope.runs_query(status=Status.RUNNING),
-            "newest_poll": Backend.objects.visible_to(request.user).aggregate(
-                newest=Max("last_success_at"))["newest"]}  # fmt: skip
+    return SimpleNamespace(running=counts[Status.RUNNING], failed=counts[Status.FAILED],
+                           running_query=scope.runs_query(status=Status.RUNNING))  # fmt: skip

@@ -296,8 +296,9 @@ def test_top_bar_counts_top_level_runs_as_the_overview_does(client, member):
     InstanceFactory(status=Status.FAILED)  # another team's
     rollups.rebuild()  # which sync keeps current as it writes
     page = client.get("/runs/")
-    assert (page.context["failed_count"], page.context["running_count"]) == (1, 1)
-    running = client.get(f"/runs/?{page.context['running_query']}")
+    top = page.context["top"]
+    assert (top.failed, top.running) == (1, 1)
+    running = client.get(f"/runs/?{top.running_query}")
     assert len(running.context["rows"]) == 1  # the link lists exactly what it counts
 
 
