@@ -47,7 +47,7 @@ def labels(chart, buckets, daily: bool) -> None:
 
 def stacked_runs(buckets, per_status: dict[str, list[int]], daily: bool, theme: str) -> str:
     shown = [s for s in Status if any(per_status[s.value])]
-    style = style_for(tuple(COLOURS[s.value] for s in shown), theme == "dark")
+    style = style_for(tuple(COLOURS[s] for s in shown), theme == "dark")
     chart = pygal.StackedBar(style=style, js=[], height=280, width=900, show_legend=True,
                              legend_at_bottom=True, x_label_rotation=0, show_minor_x_labels=False,
                              truncate_legend=-1, truncate_label=-1, print_values=False)  # fmt: skip

@@ -6,6 +6,7 @@ takes the run page with it."""
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 
 import graphviz
 from django.core.cache import cache
@@ -77,7 +78,7 @@ LAYOUTS = {"LR": "left to right", "TB": "top to bottom"}  # graphviz rankdir →
 
 
 def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: set[int],
-               victims: frozenset[int] = frozenset(), layout: str = "LR") -> str:  # fmt: skip
+               victims: AbstractSet[int] = frozenset(), layout: str = "LR") -> str:  # fmt: skip
     """`marked`: the steps that failed the run, outlined in red; `victims`: steps that failed
     or were skipped because of them, outlined dashed and said so in their tooltip."""
     focused = len(children) > FOCUS_ABOVE
@@ -114,7 +115,7 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
 
 
 def svg(parent: Instance, children: list[Instance], edges: list[tuple[int, int]],
-        marked: set[int], victims: frozenset[int] = frozenset(), layout: str = "LR"
+        marked: set[int], victims: AbstractSet[int] = frozenset(), layout: str = "LR"
         ) -> str | None:  # fmt: skip
     """The SVG, or None when `dot` could not draw it (the page then shows the steps only)."""
     source = dot_source(children, edges, marked, victims, layout)

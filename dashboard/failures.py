@@ -4,10 +4,8 @@ by it and the run list filters by it, so a group's count and its link agree."""
 
 from collections import defaultdict
 
-from django.db.models import QuerySet
-
 from instances import errors
-from instances.models import Edge, Instance, Status
+from instances.models import Edge, Instance, InstanceQuerySet, Status
 from instances.status import CULPRITS, culprits
 
 FAILED_RUNS = 500  # the newest failed runs looked at: the inbox's reach, and the filter's
@@ -16,12 +14,12 @@ FIELDS = ("name", "definition_id", "definition_name", "run_at", "error_message",
 
 def culprit_steps(failed: list[Instance]) -> dict[int, Instance]:
     """Failed run's pk → the step that failed it, for the runs that have failed steps."""
-    steps = defaultdict(list)
+    steps: dict[int, list[Instance]] = defaultdict(list)
     children = Instance.objects.filter(parent__in=[r.pk for r in failed], status__in=CULPRITS)
     for child in children.only(*FIELDS, "parent", "status", "started_at").order_by(
         "started_at", "id"
     ):
-        steps[child.parent_id].append(child)
+        steps[child.parent_id or 0].append(child)  # a child always has one
     # edges between failed steps only: they decide which failure came first (the culprit)
     edges = defaultdict(list)
     for parent, up, down in Edge.objects.filter(
@@ -36,7 +34,7 @@ def error_of(run: Instance, culprit: Instance | None) -> str:
     return (culprit.error_message if culprit else "") or run.error_message
 
 
-def with_signature(runs: QuerySet[Instance], signature: str) -> QuerySet[Instance]:
+def with_signature(runs: InstanceQuerySet, signature: str) -> InstanceQuerySet:
     """The newest FAILED_RUNS failed top-level runs among `runs` whose error has this
     signature ("" for those without an error message)."""
     failed = list(runs.roots().filter(status=Status.FAILED).only(*FIELDS)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from dashboard import failures
-from instances.models import Instance, Kind, Status
+from instances.models import Instance, InstanceQuerySet, Kind, Status
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
            "30d": timedelta(days=30)}  # fmt: skip
@@ -52,11 +52,11 @@ class RunFilter:
             kinds=[k for k in query.getlist("kind") if k in Kind.values],
             statuses=[s for s in query.getlist("status") if s in statuses],
             exclude_statuses=[s for s in query.getlist("not") if s in statuses],
-            window=query.get("window") if query.get("window") in [*WINDOWS, "all", "custom"]
+            window=query.get("window", "") if query.get("window") in [*WINDOWS, "all", "custom"]
             else "24h",
             span=custom_window(query.get("start", ""), query.get("end", ""))
             or exact_window(query.get("since", ""), query.get("until", "")),
-            team=int(query["team"]) if is_id(query.get("team", "")) else None,
+            team=int(query.get("team", "")) if is_id(query.get("team", "")) else None,
             owner=text(query, "owner"), definition=text(query, "definition"),
             q=text(query, "q").strip(),
             signature=text(query, "signature") if "signature" in query else None,
@@ -64,11 +64,11 @@ class RunFilter:
             # step id finds its step
             roots_only=query.get("roots") == "1"
             or (query.get("steps") != "1" and not text(query, "q").strip()),
-            sort=query.get("sort") if query.get("sort") in SORTS else "-run_at",
+            sort=query.get("sort", "") if query.get("sort") in SORTS else "-run_at",
             after=decode_cursor(query.get("after", "")),
         )  # fmt: skip
 
-    def apply(self, runs: QuerySet[Instance], now: datetime | None = None) -> QuerySet[Instance]:
+    def apply(self, runs: InstanceQuerySet, now: datetime | None = None) -> InstanceQuerySet:
         if self.window in WINDOWS:
             runs = runs.in_window((now or timezone.now()) - WINDOWS[self.window])
         elif self.window == "custom" and self.span:

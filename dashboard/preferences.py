@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from instances import zones
 
@@ -21,11 +22,19 @@ def valid_zone(name: str) -> str | None:
     return name if name in zones.known() else None
 
 
+class ReaderRequest(HttpRequest):
+    """A request as the middlewares leave it: htmx's details, the reader's zone and theme."""
+
+    htmx: HtmxDetails
+    display_zone: str
+    theme: str
+
+
 class PreferencesMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: ReaderRequest) -> HttpResponse:
         # the browser's default zone arrives URL-encoded (Europe%2FBerlin), a chosen one not
         zone = valid_zone(unquote(request.COOKIES.get("tz", "")))
         request.display_zone = zone or "UTC"
@@ -51,6 +60,6 @@ def save(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def context(request: HttpRequest) -> dict:
+def context(request: ReaderRequest) -> dict:
     zones = ZONES if request.display_zone in ZONES else (request.display_zone, *ZONES)
     return {"zones": zones, "themes": THEMES}

@@ -81,11 +81,8 @@ def success_rate(counts: dict[str, int]) -> float | None:
 def series(scope: Scope) -> tuple[list[datetime], dict[str, list[int]], bool]:
     """Runs per status per hour (24 h) or per day (longer windows), gaps filled with zero."""
     buckets, daily = buckets_of(scope)
-    rows = scope.status_rollups()
-    if daily:
-        rows = rows.annotate(bucket=TruncDay("hour")).values("bucket", "status")
-    else:
-        rows = rows.annotate(bucket=F("hour")).values("bucket", "status")
+    bucket = TruncDay("hour") if daily else F("hour")
+    rows = scope.status_rollups().annotate(bucket=bucket).values("bucket", "status")
     found = {(r["bucket"], r["status"]): r["n"] for r in rows.annotate(n=Sum("runs"))}
     per_status = {s.value: [found.get((b, s.value), 0) for b in buckets] for s in Status}
     return buckets, per_status, daily

@@ -3,6 +3,7 @@ linked by DAG edges, that ended last — the one that decided the run's duration
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from django.utils import timezone
 
@@ -61,7 +62,7 @@ def gantt(children: list[Instance], edges: list[tuple[int, int]], limit: int) ->
     if not started:
         return None
     now = timezone.now()
-    begin = started[0].started_at
+    begin = cast(datetime, started[0].started_at)  # every one in `started` has a start
     end = max(c.finished_at or now for c in started)
     span = max((end - begin).total_seconds(), 1)
     critical = critical_path(started, edges)

@@ -7,6 +7,7 @@ SQLite through executemany of the same INSERT … ON CONFLICT.
 """
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from django.db import connection, models
 
@@ -16,7 +17,7 @@ TYPES_TO_ADAPT = {"DateTimeField", "DurationField", "DateField"}
 def upsert(
     model: type[models.Model],
     columns: Sequence[str],
-    rows: list[Sequence],
+    rows: Sequence[Sequence],
     conflict: Sequence[str],
     assignments: dict[str, str],
 ) -> None:
@@ -52,7 +53,7 @@ def upsert(
         cursor.execute(f"TRUNCATE {staging}")
 
 
-def append(model: type[models.Model], columns: Sequence[str], rows: list[Sequence]) -> None:
+def append(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> None:
     """Plain INSERT of many rows."""
     if not rows:
         return
@@ -71,7 +72,7 @@ def append(model: type[models.Model], columns: Sequence[str], rows: list[Sequenc
 
 def adapted(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]):
     """Times and durations in the form Django stores them on this database."""
-    fields = [model._meta.get_field(name) for name in columns]
+    fields = [cast(models.Field, model._meta.get_field(name)) for name in columns]
     convert = [field.get_internal_type() in TYPES_TO_ADAPT for field in fields]
     for row in rows:
         yield [

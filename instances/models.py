@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from . import crypto, jsontext
 from .connectors import kind_choices
@@ -32,6 +33,9 @@ def team_scope(user, team_path: str) -> Q | None:
     if user.is_superuser:
         return None
     return Q(**{f"{team_path}__in": user.groups.all()})
+
+
+STALE_AFTER = 3  # poll intervals without success before a backend is flagged stale
 
 
 class BackendQuerySet(models.QuerySet):
@@ -86,6 +90,18 @@ class Backend(models.Model):
     @credentials.setter
     def credentials(self, secrets: dict[str, str]) -> None:
         self.credentials_encrypted = crypto.encrypt(secrets)
+
+    @property
+    def data_age(self) -> float | None:
+        """Seconds since the last successful poll; None before the first."""
+        success = self.last_success_at
+        return (timezone.now() - success).total_seconds() if success else None
+
+    @property
+    def is_stale(self) -> bool:
+        """No successful poll yet, or none for STALE_AFTER poll intervals."""
+        age = self.data_age
+        return age is None or age > self.poll_interval * STALE_AFTER
 
     @property
     def masked_credentials(self) -> dict[str, str]:

@@ -45,7 +45,7 @@ ADD = {col: f"{{table}}.{col} + EXCLUDED.{col}" for col in COUNTERS}
 def apply(backend_id: int, deltas: Deltas) -> None:
     rows = [(backend_id, *bucket, *counters) for bucket, counters in deltas.items()
             if counters[0] or counters[2]]  # fmt: skip
-    key = ("backend_id", "kind", "top_level", "definition_id", "status", "hour")
+    key: tuple[str, ...] = ("backend_id", "kind", "top_level", "definition_id", "status", "hour")
     bulk.upsert(Rollup, (*key, *COUNTERS), rows, key, ADD)
     coarse: dict[tuple, int] = {}
     for (_, top_level, _, status, hour), (runs, _, _) in deltas.items():

@@ -426,7 +426,8 @@ def upsert(
     parents = [r for r in records if r.parent_id is None]
     children = [r for r in records if r.parent_id is not None]
     write_rows(backend, parents, prints, {}, now)
-    write_rows(backend, children, prints, pks_of(backend, {r.parent_id for r in children}), now)
+    parent_ids = {r.parent_id for r in children if r.parent_id is not None}
+    write_rows(backend, children, prints, pks_of(backend, parent_ids), now)
     created = [r.external_id for r in records if r.external_id not in stored]
     pks = {r.external_id: stored[r.external_id].pk for r in records if r.external_id in stored}
     pks |= pks_of(backend, created)

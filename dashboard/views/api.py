@@ -62,7 +62,7 @@ def runs(request: HttpRequest) -> JsonResponse:
     chosen = RunFilter.from_query(request.GET)
     rows, cursor = chosen.page(chosen.apply(Instance.objects.visible_to(request.user)))
     query = request.GET.copy()
-    query["after"] = cursor
+    query["after"] = cursor or ""
     next_url = f"{reverse('api_runs')}?{query.urlencode()}" if cursor else None
     return JsonResponse({"runs": [as_json(r) for r in rows], "next": next_url})
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import charts, summaries
 from dashboard.filters import is_id, text
+from dashboard.preferences import ReaderRequest
 from instances.models import Backend, Status
 
 TRENDS = 5  # duration charts on the overview
@@ -53,7 +54,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 # The chart is an image document: pygal's own <style> may apply inside it; no script runs.
 @csp_override({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"]})
 @require_GET
-def runs_chart(request: HttpRequest) -> HttpResponse:
+def runs_chart(request: ReaderRequest) -> HttpResponse:
     scope = scope_of(request)
     buckets, per_status, daily = summaries.series(scope)
     svg = charts.stacked_runs(buckets, per_status, daily, request.theme)
@@ -62,7 +63,7 @@ def runs_chart(request: HttpRequest) -> HttpResponse:
 
 @csp_override({"default-src": ["'none'"], "style-src": ["'unsafe-inline'"]})
 @require_GET
-def duration_chart(request: HttpRequest) -> HttpResponse:
+def duration_chart(request: ReaderRequest) -> HttpResponse:
     """One definition's p50/p95 duration over the window (its backend must be in scope)."""
     scope = scope_of(request)
     backend, definition = request.GET.get("backend", ""), text(request.GET, "definition")

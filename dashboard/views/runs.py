@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +19,7 @@ from kombu.exceptions import OperationalError
 
 from dashboard import dag, summaries, timeline
 from dashboard.filters import WINDOWS, RunFilter
+from dashboard.preferences import ReaderRequest
 from instances import errors, tasks
 from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
@@ -37,18 +37,17 @@ STEPS_SHOWN = 200  # steps in the table and the Gantt, unless all are asked for 
 # payloads and no bookkeeping times
 STEP_FIELDS = ("parent", "name", "status", "started_at", "finished_at", "duration", "attempts",
                "error_message")  # fmt: skip
-STALE_AFTER = 3  # poll intervals without success before a backend is flagged stale
 
 
 @require_GET
 @vary_on_headers("HX-Request")
-def runs_list(request: HttpRequest) -> HttpResponse:
+def runs_list(request: ReaderRequest) -> HttpResponse:
     runs = Instance.objects.visible_to(request.user)
     chosen = RunFilter.from_query(request.GET)
     if chosen.q and not request.htmx and (found := exactly_one(runs, chosen.q)):
         return redirect("run_detail", found.pk)  # a pasted vendor id opens its run
     rows, next_cursor = chosen.page(chosen.apply(runs))
-    backends = with_freshness(Backend.objects.visible_to(request.user))
+    backends = list(Backend.objects.visible_to(request.user).order_by("name"))
     # Live refresh: the same rows after no new poll answer 304, cheaply, and nothing moves;
     # a poll changes the data's age and the top bar's counts, so they come again.
     etag = etag_of(request, rows, [b.last_success_at for b in backends])
@@ -78,7 +77,7 @@ def exactly_one(runs, external_id: str) -> Instance | None:
     return found[0] if len(found) == 1 else None
 
 
-def etag_of(request: HttpRequest, runs: list[Instance], also: list | tuple = ()) -> str:
+def etag_of(request: ReaderRequest, runs: list[Instance], also: list | tuple = ()) -> str:
     """Changes whenever one of these runs is written (sync touches updated_at only then), or
     anything in `also` changes. The whole page and its htmx part get different tags: a browser
     that revalidates a live refresh with the page's tag would otherwise get 304 and serve the
@@ -88,7 +87,7 @@ def etag_of(request: HttpRequest, runs: list[Instance], also: list | tuple = ())
     return f'"{hashlib.sha256(stamps.encode()).hexdigest()[:32]}"'
 
 
-def not_modified(request: HttpRequest, etag: str) -> bool:
+def not_modified(request: ReaderRequest, etag: str) -> bool:
     return bool(request.htmx) and request.headers.get("If-None-Match") == etag
 
 
@@ -100,7 +99,7 @@ def visible_run(request: HttpRequest, pk: int) -> Instance:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     run = visible_run(request, pk)
     steps = run.children.order_by("started_at", "id")
     # Live refresh of an unfinished run: no step written, added or removed since last time
@@ -112,11 +111,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     children = list(steps.only(*STEP_FIELDS))
     shown = children if request.GET.get("steps") == "all" else children[:STEPS_SHOWN]
     edges = list(Edge.objects.filter(parent=run).values_list("upstream_id", "downstream_id"))
-    layout = request.GET.get("layout") if request.GET.get("layout") in dag.LAYOUTS else "LR"
+    layout = request.GET.get("layout", "LR") if request.GET.get("layout") in dag.LAYOUTS else "LR"
     failing = culprits(run.status, children, edges)
     upstream_failed = victims(children, failing, edges)
-    for child in children:
-        child.upstream_failed = child.pk in upstream_failed
     error = (failing[0].error_message if failing else "") or run.error_message
     context = {
         "run": run, "children": children, "shown": shown, "error_line": errors.telling_line(error),
@@ -126,7 +123,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "failed_child": failing[0] if failing else None,
         "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed,
                            layout) if children else "",
-        "layout": layout, "layouts": dag.LAYOUTS,
+        "layout": layout, "layouts": dag.LAYOUTS, "upstream_failed": upstream_failed,
         "focused": len(children) > dag.FOCUS_ABOVE,
         "gantt": timeline.gantt(children, edges, len(shown)),
         "changes": run.changes.order_by("observed_at"),
@@ -202,21 +199,10 @@ def fetch_log(run: Instance, max_bytes: int):
     return connector.fetch_log(run.external_id, run.log_locator, max_bytes)
 
 
-def with_freshness(backends) -> list[Backend]:
-    """Each backend with the age of its data and whether that is stale (missed polls)."""
-    now = timezone.now()
-    result = list(backends.order_by("name"))
-    for backend in result:
-        success = backend.last_success_at
-        backend.data_age = (now - success).total_seconds() if success else None
-        backend.is_stale = success is None or backend.data_age > backend.poll_interval * STALE_AFTER
-    return result
-
-
 @require_GET
 def backends(request: HttpRequest) -> HttpResponse:
     rows = []
-    for backend in with_freshness(Backend.objects.visible_to(request.user)):
+    for backend in Backend.objects.visible_to(request.user).order_by("name"):
         polls = list(Poll.objects.filter(backend=backend).order_by("-started_at")[:30])
         latest = polls[0] if polls else None
         rows.append({"backend": backend, "age": backend.data_age, "stale": backend.is_stale,

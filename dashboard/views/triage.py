@@ -32,8 +32,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
                      roots_only=True)  # fmt: skip
     visible = Instance.objects.visible_to(request.user).roots()
     since = timezone.now() - STREAK_HISTORY
-    failed = chosen.apply(visible).select_related("backend").only(*failures.FIELDS, "backend")
-    failed = list(failed.order_by("-run_at")[: failures.FAILED_RUNS])
+    chosen_runs = chosen.apply(visible).select_related("backend").only(*failures.FIELDS, "backend")
+    failed = list(chosen_runs.order_by("-run_at")[: failures.FAILED_RUNS])
     failing_child = failures.culprit_steps(failed)
     groups: OrderedDict = OrderedDict()
     for run in failed:
@@ -78,10 +78,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
     backend = get_object_or_404(Backend.objects.visible_to(request.user), pk=backend_id)
     definition_id = text(request.GET, "id")
-    runs = Instance.objects.filter(backend=backend, definition_id=definition_id).roots()
+    history = Instance.objects.filter(backend=backend, definition_id=definition_id).roots()
     if before := moment(request.GET.get("before", "")):
-        runs = runs.filter(run_at__lt=before)
-    runs = list(runs.order_by("-run_at")[:GRID_RUNS])
+        history = history.filter(run_at__lt=before)
+    runs = list(history.order_by("-run_at")[:GRID_RUNS])
     if not runs and not before:
         raise Http404("no runs of this definition")
     failing_only = request.GET.get("failing") == "1"
@@ -117,7 +117,7 @@ def step_rows(runs: list[Instance], page: str, failing_only: bool = False
     tuples from one query, not model instances. STEPS_PER_PAGE rows a page; `failing_only`:
     only the steps that failed in one of these runs (in a 2,000-step flow, the ones to see)."""
     names: dict[str, str] = {}
-    cells: dict[tuple[str, int], tuple[str, str]] = {}
+    cells: dict[tuple[str, int], tuple[int, str]] = {}
     failing: set[str] = set()
     children = Instance.objects.filter(parent__in=runs).order_by("started_at", "id")
     for pk, parent, definition, name, status in children.values_list(

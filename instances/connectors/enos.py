@@ -133,7 +133,8 @@ class EnosBatchV21(Connector):
             raise BadPayload(f"{resource}?action={action}: envelope is not an object")
         code = reply.get("code", reply.get("status"))  # v2.1 says code, v2.0 says status
         if code != 0:
-            raise VendorError(code, str(reply.get("msg", ""))[:300])
+            raise VendorError(code if isinstance(code, int | str) else str(code),
+                              str(reply.get("msg", ""))[:300])  # fmt: skip
         data = reply.get("data")
         return data[0] if isinstance(data, list) and len(data) == 1 else data
 

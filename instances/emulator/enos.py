@@ -112,7 +112,7 @@ def flow_instance(version: str, run: sc.Run, now: datetime, listed: bool = False
         "graph": json.dumps(graph, ensure_ascii=False), "status": code, "statusDesc": name,
         "triggerTime": naive_local(run.planned), "startTime": naive_local(start),
         "endTime": naive_local(run.finished_at(now)),
-        "timestamp": naive_local(run.planned) + ".0", "virtual": False, "owner": run.owner,
+        "timestamp": f"{naive_local(run.planned)}.0", "virtual": False, "owner": run.owner,
         "alertMode": 0, "calDt": run.planned.astimezone(CHINA).strftime("%Y-%m-%d"),
         "hasEditPri": True, "hasReadPri": True,
     }  # fmt: skip

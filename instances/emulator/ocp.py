@@ -1,6 +1,7 @@
 """OceanBase Cloud Platform task API (/api/v2/tasks/…): seed 003 and vendor-apis.md §3."""
 
 import uuid
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -47,7 +48,7 @@ def task(run: sc.Run, now, detail: bool) -> dict:
     if run.sample:
         return run.sample if detail else {k: v for k, v in run.sample.items() if k != "subtasks"}
     status = run.status(now)
-    record = {
+    record: dict[str, Any] = {
         "createTime": iso_offset(run.planned), "creator": {"id": 100, "name": run.owner},
         "executor": "10.0.0.21", "finishTime": iso_offset(run.finished_at(now)),
         "id": run.seq, "name": run.definition_name, "operation": "EXECUTE",
@@ -59,7 +60,7 @@ def task(run: sc.Run, now, detail: bool) -> dict:
         "tenant": {"id": 1002, "name": "sales", "obTenantId": 1002, "mode": "MYSQL"},
     }  # fmt: skip
     if detail:
-        downstream = {step.id: [] for step in run.steps}
+        downstream: dict[str, list[int]] = {step.id: [] for step in run.steps}
         for step in run.steps:
             for up in step.upstream:
                 downstream[up].append(int(step.id))
@@ -125,8 +126,9 @@ async def subtask_log(request: Request):
     if not await authorized(request):
         return error(request, 401, 30000, "User not authenticated")
     run = find(request)
-    step = run and next((s for s in run.steps if s.id == request.path_params["sub_id"]), None)
-    if step is None:
+    wanted = request.path_params["sub_id"]
+    step = next((s for s in run.steps if s.id == wanted), None) if run else None
+    if run is None or step is None:
         return error(request, 404, 10002, "Subtask instance not found")
     now = world(request).scenario.now()
     lines = [f"{iso_offset(step.start)} INFO start subtask {step.name}"]

@@ -33,7 +33,9 @@ def enos_samples() -> dict[tuple[str, str, str], tuple[str, bool]]:
     found = {}
     for vendor, resource, name, whole in ENOS:
         sample = text(name)
-        found[(vendor, resource, INSTANCE_ID.search(sample).group(1))] = (sample, whole)
+        if (instance := INSTANCE_ID.search(sample)) is None:
+            raise ValueError(f"{name} names no instanceId")
+        found[(vendor, resource, instance.group(1))] = (sample, whole)
     return found
 
 
