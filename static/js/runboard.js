@@ -140,9 +140,7 @@ function startMinimap(svg) {
   box.appendChild(copy);
   svg.closest("[data-dag-view]").appendChild(box);
   copy.addEventListener("click", (event) => {
-    const at = new DOMPoint(event.clientX, event.clientY).matrixTransform(copy.getScreenCTM().inverse());
-    const sizes = dagView.getSizes();
-    dagView.pan({ x: sizes.width / 2 - at.x * sizes.realZoom, y: sizes.height / 2 - at.y * sizes.realZoom });
+    panTo(new DOMPoint(event.clientX, event.clientY).matrixTransform(copy.getScreenCTM().inverse()));
   });
   return (matrix) => {
     const sizes = dagView.getSizes();
@@ -168,10 +166,14 @@ function centreOn(node) {
   if (dagView.getSizes().realZoom < 1) dagView.zoom(dagView.getZoom() / dagView.getSizes().realZoom);
   const viewport = node.closest(".svg-pan-zoom_viewport");
   const box = node.getBBox();
-  const centre = new DOMPoint(box.x + box.width / 2, box.y + box.height / 2)
-    .matrixTransform(viewport.getCTM().inverse().multiply(node.getCTM()));
+  panTo(new DOMPoint(box.x + box.width / 2, box.y + box.height / 2)
+    .matrixTransform(viewport.getCTM().inverse().multiply(node.getCTM())));
+}
+
+// a point of the drawing (graphviz's coordinates) to the middle of the frame
+function panTo(point) {
   const sizes = dagView.getSizes();
-  dagView.pan({ x: sizes.width / 2 - centre.x * sizes.realZoom, y: sizes.height / 2 - centre.y * sizes.realZoom });
+  dagView.pan({ x: sizes.width / 2 - point.x * sizes.realZoom, y: sizes.height / 2 - point.y * sizes.realZoom });
 }
 
 document.addEventListener("htmx:load", (event) => startDag(event.detail.elt));
