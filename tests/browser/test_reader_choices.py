@@ -28,6 +28,7 @@ def test_sort_headers_and_csv_follow_the_filters(page, live_server, polled_ocp):
     expect(page).to_have_url(re.compile(r"status=FAILED"))
     expect(page.locator("#csv-link")).to_have_attribute("href", re.compile(r"status=FAILED"))
     assert query_of(page.locator("#csv-link"))["status"] == ["FAILED"]
+    assert query_of(page.locator("#api-link"))["status"] == ["FAILED"]  # the API's link too
     name = page.locator("#runs-head a", has_text="Name")
     assert query_of(name)["status"] == ["FAILED"] and query_of(name)["sort"] == ["name"]
     name.click()
