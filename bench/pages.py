@@ -72,11 +72,13 @@ def load(instances: int) -> None:
                                 timedelta(minutes=3), f"owner {n % OWNERS}", "10.0.0.1", "D",
                                 "", "", "f", at, at, at, at))  # fmt: skip
         cursor.execute("ANALYZE instances_instance")
-        # four children per root, linked with one UPDATE … FROM
+        # four children per root; in a failed root the first step failed and the others were
+        # skipped because of it, as in a real flow (not four failures)
         cursor.execute(f"""
             INSERT INTO instances_instance ({", ".join(columns)}, parent_id)
             SELECT backend_id, external_id || '.' || k, 'subtask', 'step ' || k, 'step ' || k,
-                   '', status, vendor_status, flags, run_at, started_at, finished_at, duration,
+                   '', CASE WHEN status = 'FAILED' AND k > 1 THEN 'SKIPPED' ELSE status END,
+                   vendor_status, flags, run_at, started_at, finished_at, duration,
                    owner, executor, cycle, external_id || '/' || k, '', fingerprint, first_seen,
                    last_seen, status_changed_at, updated_at, id
             FROM instances_instance, generate_series(1, 4) AS k
