@@ -10,8 +10,8 @@ from collections.abc import Set as AbstractSet
 
 import graphviz
 from django.core.cache import cache
-from django.urls import reverse
 
+from dashboard.templatetags.runboard import run_url
 from instances.models import Instance, Status
 from instances.status import COLOURS, tint
 
@@ -93,7 +93,7 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
     for child in sorted(children, key=lambda c: c.pk):
         status = Status(child.status)
         attrs = {"fillcolor": FILLS[status], "shape": SHAPES.get(status, "box"),
-                 "id": f"run{child.pk}", "URL": reverse("run_detail", args=[child.pk]),
+                 "id": f"run{child.pk}", "URL": run_url(child.pk),
                  "target": "_top",
                  "tooltip": f"{child.status}"}  # fmt: skip
         if child.pk in marked:

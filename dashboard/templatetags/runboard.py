@@ -124,6 +124,13 @@ def run_link_prefix() -> str:
 
 
 @register.filter
+def run_url(pk: int) -> str:
+    """A run's page, as {% url 'run_detail' pk %} gives it, without resolving the pattern
+    each time: a 2,000-step run's page links every step three times."""
+    return f"{run_link_prefix()}{int(pk)}/"
+
+
+@register.filter
 def bdi(value) -> str:
     """Vendor text isolated from the text around it, escaped: a right-to-left override
     (U+202E) in a name must not reverse what the page says next to it."""
