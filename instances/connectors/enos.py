@@ -141,6 +141,9 @@ class EnosBatchV21(Connector):
     def iter_pages(self, since):
         now = datetime.now(UTC)
         since = since or now - DEFAULT_WINDOW
+        # the vendor's zone, read before any record: if it cannot be told, the poll fails once,
+        # here, instead of every record failing (each() skips them) and asking again
+        self.zone  # noqa: B018
         for flow_type in self.flow_types():
             yield from self.search(flow_type, since, now)
 

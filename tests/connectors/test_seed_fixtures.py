@@ -2,7 +2,9 @@
 
 from datetime import UTC, date, datetime
 
-from instances.connectors.base import BackendConfig
+import pytest
+
+from instances.connectors.base import BackendConfig, BadPayload
 from instances.connectors.dataarts import DataArtsDataMap
 from instances.connectors.enos import EnosBatchV21, EnosDataflowV20, parse_json
 from instances.connectors.ocp import OcpConnector
@@ -127,3 +129,17 @@ def test_datamap_row_with_broken_nested_json_is_kept_with_the_error_noted():
         record.external_id == "126074594"
         and "runningData is not valid JSON" in record.error_message
     )
+
+
+def test_a_zone_the_vendor_cannot_tell_fails_the_poll_once_not_every_record(vendor_replies):
+    prefix = "/batch-processing-service/v2.1"
+    vendor_replies[(f"{prefix}/time", "getTimeZone")] = {"code": 0, "data": {"timezone": "CST"}}
+    flows = [fixture_json("enos_v21/flow_instance_seed001.json")["data"]] * 3
+    vendor_replies[(f"{prefix}/flowInstances", "search")] = {"code": 0, "data": {
+        "flowInsts": flows, "count": 3}}  # fmt: skip
+    connector = EnosBatchV21(
+        BackendConfig(base_url="http://enos.test", scope=ENOS.scope, credentials=ENOS.credentials)
+    )  # no zone named
+    with pytest.raises(BadPayload, match="getTimeZone said 'CST'"):
+        list(connector.iter_pages(None))
+    assert connector.skipped == []  # no record was read, so none was skipped for it
