@@ -162,7 +162,7 @@ class EnosBatchV21(Connector):
                     "toTriggerTime": int((now + FUTURE).timestamp() * 1000),
                     "pagination": {"pageNo": base + page, "pageSize": PAGE_SIZE}}  # fmt: skip
             data = self.call("POST", "flowInstances", "search", body)
-            flows = (data or {}).get("flowInsts")
+            flows = data.get("flowInsts") if isinstance(data, dict) else None
             if not isinstance(flows, list):
                 raise BadPayload(f"flow search page {page} has no flowInsts list")
             if flows:
@@ -178,7 +178,8 @@ class EnosBatchV21(Connector):
     def fetch_log(self, external_id, log_locator, max_bytes):
         data = self.call("GET", "taskInstances", "getLog", taskInstId=log_locator,
                          maxLength=max_bytes)  # fmt: skip
-        text = (data or {}).get("log") or ""
+        log = data.get("log") if isinstance(data, dict) else None
+        text = log if isinstance(log, str) else ""  # none, or not text: nothing to show
         return LogChunk(text=text, truncated=len(text.encode()) >= max_bytes)
 
     # -- parsing ------------------------------------------------------------------------------
@@ -195,7 +196,8 @@ class EnosBatchV21(Connector):
         vendor's own (time?action=getTimeZone, "GMT+8")."""
         if self.config.timezone:
             return self.config.timezone
-        said = (self.call("GET", "time", "getTimeZone") or {}).get("timezone")
+        reply = self.call("GET", "time", "getTimeZone")
+        said = reply.get("timezone") if isinstance(reply, dict) else reply
         if (zone := gmt_zone(said)) is None:
             raise BadPayload(f"getTimeZone said {str(said)[:50]!r}, not GMT±N; name the "
                              "backend's time zone instead")  # fmt: skip
