@@ -100,7 +100,6 @@ def grid_cells(cells):
     cost a third of a second) and small (a page of them must stay light): the status as a
     coloured icon named on hover; a step that failed links to its own page. Every value is
     ours (an id, a status from the database's choices), so nothing here needs escaping."""
-    prefix = run_link_prefix()
     html = []
     for cell in cells:
         if cell is None:
@@ -109,7 +108,7 @@ def grid_cells(cells):
         pk, status = cell
         opening, icon = GRID_CELLS[status]
         if status in LINKED:
-            icon = f'<a href="{prefix}{int(pk)}/">{icon}</a>'
+            icon = f'<a href="{run_url(pk)}">{icon}</a>'
         html.append(f"{opening}{icon}</td>")
     return mark_safe("".join(html))  # noqa: S308
 
