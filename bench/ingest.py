@@ -202,16 +202,17 @@ def measure_end_to_end(definitions: int, hours: float) -> tuple[dict[str, tuple[
     import resource
 
     from instances import sync
-    from instances.emulator import auth
     from instances.models import Backend, Instance
+    from instances.vendors.enos import demo as enos_demo
+    from instances.vendors.ocp import demo as ocp_demo
 
     with emulator_process(definitions, hours) as base_url:
         Backend.objects.filter(name__startswith="bench-e2e").delete()
         ocp = Backend(name="bench-e2e-ocp", kind="ocp", base_url=base_url)
-        ocp.credentials = {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}
+        ocp.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
         enos = Backend(name="bench-e2e-enos", kind="enos_batch_v21", base_url=base_url,
-                       scope={"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID})  # fmt: skip
-        enos.credentials = {"app_key": auth.ENOS_APP_KEY, "app_secret": auth.ENOS_APP_SECRET}
+                       scope={"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID})  # fmt: skip
+        enos.credentials = {"app_key": enos_demo.APP_KEY, "app_secret": enos_demo.APP_SECRET}
         rates = {}
         for backend in (ocp, enos):
             backend.save()

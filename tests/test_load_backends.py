@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from instances.connectors import CONNECTORS
 from instances.models import Backend
 from tests.processes import ROOT
 
@@ -12,6 +13,7 @@ DEMO_SECRETS = {
     "HUAWEI_USER": "runboard-demo", "HUAWEI_PASSWORD": "runboard-demo-pw",
     "HUAWEI_AK": "RUNBOARDDEMOAK000001", "HUAWEI_SK": "runboardDemoSecretAccessKey0000000000000",
     "HUAWEI_DOMAIN": "runboard-domain", "OCP_USER": "admin", "OCP_PASSWORD": "runboard-demo-pw",
+    "AIRFLOW_USER": "admin", "AIRFLOW_PASSWORD": "runboard-demo-pw",
 }  # fmt: skip
 EXAMPLE = ROOT / "backends.example.toml"
 
@@ -37,14 +39,12 @@ def load(path, *args) -> str:
 
 def test_example_file_round_trips_and_is_idempotent(secrets):
     first = load(EXAMPLE)
-    assert first.count("create ") == 5
-    kinds = set(Backend.objects.values_list("kind", flat=True))
-    assert kinds == {"enos_batch_v21", "enos_dataflow_v20", "dataarts_factory",
-                     "dataarts_datamap", "ocp"}  # fmt: skip
+    assert first.count("create ") == len(CONNECTORS)  # one backend per vendor API
+    assert set(Backend.objects.values_list("kind", flat=True)) == set(CONNECTORS)
     ocp = Backend.objects.get(name="OceanBase OCP")
     assert ocp.credentials == {"username": "admin", "password": "runboard-demo-pw"}
     assert ocp.team.name == "dba"
-    assert load(EXAMPLE).count("unchanged ") == 5
+    assert load(EXAMPLE).count("unchanged ") == len(CONNECTORS)
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(secrets, tmp_path):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from instances.connectors import CONNECTORS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,11 +62,14 @@ def test_run_command_serves_live_runs_and_stops_on_ctrl_c(tmp_path):
             "the worker and beat",
         )
 
-        def runs_stored():
+        def apis_with_runs():
             with sqlite3.connect(tmp_path / "var" / "runboard.sqlite3") as db:
-                return db.execute("SELECT count(*) FROM instances_instance").fetchone()[0]
+                return {kind for (kind,) in db.execute(
+                    "SELECT DISTINCT b.kind FROM instances_instance i"
+                    " JOIN instances_backend b ON b.id = i.backend_id")}  # fmt: skip
 
-        wait_for(runs_stored, 60, "live runs from the emulated vendors")
+        wait_for(lambda: apis_with_runs() == set(CONNECTORS), 90,
+                 "live runs from every emulated vendor API")  # fmt: skip
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         returncode = proc.wait(timeout=30)

@@ -1,13 +1,11 @@
-"""The connector registry: Backend.kind choices derive from it."""
+"""The connector registry, from the vendor folders: Backend.kind choices derive from it."""
+
+from instances.vendors import parts
 
 from .base import Connector
-from .dataarts import DataArtsDataMap, DataArtsFactory
-from .enos import EnosBatchV21, EnosDataflowV20
-from .ocp import OcpConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
-    cls.kind: cls
-    for cls in (EnosBatchV21, EnosDataflowV20, DataArtsFactory, DataArtsDataMap, OcpConnector)
+    cls.kind: cls for module in parts("connector").values() for cls in module.CONNECTORS
 }
 
 

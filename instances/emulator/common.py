@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .scenario import Scenario
+from .scenario import Run, Scenario, Step
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -56,3 +56,23 @@ def epoch_ms(moment: datetime | None) -> int:
 
 def utc(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+RunsById = dict[str, tuple[Run, Step | None]]
+
+
+def by_run_id(scenario: Scenario, api: str) -> RunsById:
+    """Runs under their string ids (EnOS flow instance ids)."""
+    return {run.id: (run, None) for run in scenario.visible(api)}
+
+
+def by_seq(scenario: Scenario, api: str) -> RunsById:
+    """Runs under their integer sequence ids (OCP task ids, DataArts instance ids)."""
+    return {str(run.seq): (run, None) for run in scenario.visible(api)}
+
+
+def patched(record: dict, run: Run, step_index: int | None = None) -> dict:
+    """The record with the fields the control API set on this run (or its step) overwritten."""
+    fields = run.patch.get("record") if step_index is None else (
+        run.patch.get("steps", {}).get(str(step_index)))  # fmt: skip
+    return record | fields if fields else record

@@ -7,14 +7,10 @@ import json
 import random
 from dataclasses import asdict, dataclass
 
-PREFIXES = {  # path prefix → vendor name used in fault settings
-    "/api/v2/": "ocp",
-    "/batch-processing-service/": "enos",
-    "/dataflow-batch-service/": "enos",
-    "/apim-token-service/": "enos",
-    "/v3/auth/tokens": "huawei",
-    "/v1/": "huawei",
-}
+from instances.vendors import parts
+
+# path prefix → the vendor (folder) name fault settings use
+PREFIXES = {path: vendor for vendor, module in parts("emulator").items() for path in module.PATHS}
 
 
 @dataclass

@@ -58,6 +58,9 @@ class Run:
     period: timedelta = timedelta(days=1)  # the definition's schedule
     forced: str = ""  # set through the control API (cancel, or a test's status change)
     sample: dict | None = None  # a seed document's own record, rendered as printed
+    # fields to overwrite in the vendor's record ("record") or a step's ("steps": index →
+    # fields), set through the control API: hostile records, where a vendor renders them
+    patch: dict = field(default_factory=dict)
 
     @property
     def start(self) -> datetime:
@@ -103,7 +106,7 @@ class Scenario:
     definitions_per_vendor: int = 4
     history: timedelta = timedelta(hours=6)
     steps: tuple[int, int] = (3, 12)
-    vendors: tuple[str, ...] = ("enos_v21", "enos_v20", "ocp", "dataarts_factory", "datamap")
+    vendors: tuple[str, ...] = ()  # the APIs it renders runs for; () for every emulated API
     started_real: float = field(default_factory=time.monotonic)
     epoch: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     skew: timedelta = timedelta()
@@ -111,8 +114,13 @@ class Scenario:
     runs: dict[str, dict[str, Run]] = field(default_factory=dict)  # vendor → id → run
     by_seq: dict[str, dict[int, Run]] = field(default_factory=dict)  # vendor → seq → run
     built_until: datetime | None = None
+    deleted: set[tuple[str, str]] = field(default_factory=set)  # (vendor, run id) removed
 
     def __post_init__(self) -> None:
+        if not self.vendors:
+            from instances.vendors import parts
+
+            self.vendors = tuple(api for m in parts("emulator").values() for api in m.APIS)
         rng = random.Random(self.seed)
         intervals = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
                      timedelta(days=1), timedelta(days=7), timedelta(days=30)]  # fmt: skip
@@ -147,7 +155,9 @@ class Scenario:
         for definition in self.definitions:
             tick = self._first_tick(definition, since)
             while tick <= now:
-                if f"{definition.id}-{tick:%Y%m%d%H%M%S}" not in self.runs[definition.vendor]:
+                run_id = f"{definition.id}-{tick:%Y%m%d%H%M%S}"
+                if run_id not in self.runs[definition.vendor] and (
+                        (definition.vendor, run_id) not in self.deleted):  # fmt: skip
                     self.add(self._build(definition, tick))
                 tick += definition.every
         self.built_until = now
@@ -245,3 +255,8 @@ class Scenario:
     def add(self, run: Run) -> None:
         self.runs[run.vendor][run.id] = run
         self.by_seq[run.vendor][run.seq] = run
+
+    def delete(self, run: Run) -> None:
+        """Gone from the vendor, as if someone deleted it: listed and found no more."""
+        self.deleted.add((run.vendor, run.id))
+        del self.runs[run.vendor][run.id], self.by_seq[run.vendor][run.seq]

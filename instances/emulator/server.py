@@ -5,30 +5,28 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from . import enos, huawei, ocp
+from instances.vendors import parts
+
 from . import scenario as sc
-from .common import World, json_response
+from .common import RunsById, World, json_response
 from .faults import Fault, FaultMiddleware
-from .samples import add_seed_samples
+
+EMULATORS = parts("emulator")  # vendor → its emulator module
+API_VENDOR = {api: vendor for vendor, module in EMULATORS.items() for api in module.APIS}
 
 
-def runs_by_vendor_id(
-    scenario: sc.Scenario, vendor: str
-) -> dict[str, tuple[sc.Run, sc.Step | None]]:
-    """Every run of one vendor under the id its API gives it; Data Map lists operator runs."""
-    runs = scenario.visible(vendor)
-    if vendor == "datamap":
-        return {step.id: (run, step) for run in runs for step in run.steps}
-    if vendor in ("ocp", "dataarts_factory"):
-        return {str(run.seq): (run, None) for run in runs}
-    return {run.id: (run, None) for run in runs}
+def runs_by_vendor_id(scenario: sc.Scenario, api: str) -> RunsById:
+    """Every run of one API under the id the API gives it."""
+    return EMULATORS[API_VENDOR[api]].runs_by_id(scenario, api)
 
 
 def truth(request: Request):
-    """Ground truth for tests: every run of one vendor, by vendor id → our scenario status."""
+    """Ground truth for tests: every run of one API, by its id there → our scenario status."""
     scenario = request.app.state.world.scenario
     now = scenario.now()
-    found = runs_by_vendor_id(scenario, request.path_params["vendor"])
+    if (api := request.path_params["api"]) not in API_VENDOR:
+        return json_response({"error": "no such API"}, 404)
+    found = runs_by_vendor_id(scenario, api)
     return json_response({vendor_id: (step.status(now, run) if step else run.status(now))
                           for vendor_id, (run, step) in found.items()})  # fmt: skip
 
@@ -36,12 +34,31 @@ def truth(request: Request):
 async def force_status(request: Request):
     """POST {"status": "failed"} forces one run into a state (tests' "status change")."""
     scenario = request.app.state.world.scenario
-    vendor, wanted = request.path_params["vendor"], request.path_params["run_id"]
-    run, _ = runs_by_vendor_id(scenario, vendor).get(wanted, (None, None))
+    api, wanted = request.path_params["api"], request.path_params["run_id"]
+    if api not in API_VENDOR:
+        return json_response({"error": "no such API"}, 404)
+    run, _ = runs_by_vendor_id(scenario, api).get(wanted, (None, None))
     if run is None:
         return json_response({"error": "no such run"}, 404)
     run.forced = (await request.json())["status"]
     return json_response({"id": wanted, "status": run.status(scenario.now())})
+
+
+async def change_run(request: Request):
+    """POST …/delete removes one run from its vendor; POST …/patch {"record": {…}, "steps":
+    {"0": {…}}} overwrites fields of its record and its steps' (hostile records)."""
+    scenario = request.app.state.world.scenario
+    api, wanted = request.path_params["api"], request.path_params["run_id"]
+    if api not in API_VENDOR or request.path_params["change"] not in ("delete", "patch"):
+        return json_response({"error": "no such API or change"}, 404)
+    run, _ = runs_by_vendor_id(scenario, api).get(wanted, (None, None))
+    if run is None:
+        return json_response({"error": "no such run"}, 404)
+    if request.path_params["change"] == "delete":
+        scenario.delete(run)
+    else:
+        run.patch = await request.json()
+    return json_response({"id": wanted, request.path_params["change"]: True})
 
 
 async def advance(request: Request):
@@ -65,20 +82,20 @@ async def expire_tokens(request: Request):
     return json_response({"expired": True})
 
 
-VENDOR_ROUTES = {"enos": enos.routes, "huawei": huawei.routes, "ocp": ocp.routes}
-
-
 def build_app(scenario: sc.Scenario, fault_table: dict[str, Fault] | None = None,
-              vendors: tuple[str, ...] = tuple(VENDOR_ROUTES)):  # fmt: skip
+              vendors: tuple[str, ...] = tuple(EMULATORS)):  # fmt: skip
     """One Starlette app serving `vendors` (all by default) plus the control API."""
-    add_seed_samples(scenario)
+    for vendor in vendors:
+        if add_samples := getattr(EMULATORS[vendor], "add_samples", None):
+            add_samples(scenario)
     app = Starlette(routes=[
-        Route("/_emulator/truth/{vendor}", truth),
-        Route("/_emulator/runs/{vendor}/{run_id}/status", force_status, methods=["POST"]),
+        Route("/_emulator/truth/{api}", truth),
+        Route("/_emulator/runs/{api}/{run_id}/status", force_status, methods=["POST"]),
+        Route("/_emulator/runs/{api}/{run_id}/{change:str}", change_run, methods=["POST"]),
         Route("/_emulator/clock", advance, methods=["POST"]),
         Route("/_emulator/faults", faults, methods=["GET", "POST"]),
         Route("/_emulator/tokens/expire", expire_tokens, methods=["POST"]),
-        *(route for vendor in vendors for route in VENDOR_ROUTES[vendor]),
+        *(route for vendor in vendors for route in EMULATORS[vendor].routes),
     ])  # fmt: skip
     app.state.world = World(scenario=scenario, tokens={})
     app.state.faults = fault_table if fault_table is not None else {}

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from instances import sync
-from instances.emulator import auth
 from instances.models import Backend
+from instances.vendors.ocp import demo as ocp_demo
 from tests.factories import UserFactory
 
 # RUNBOARD_SCREENSHOTS=1 refreshes the README's screenshots in docs/; otherwise they go to a
@@ -48,7 +48,7 @@ def shots(tmp_path) -> Path:
 def polled_ocp(emulator, settings):
     settings.RUNBOARD_REFRESH_SECONDS = 1
     backend = Backend(name="OCP (emulated)", kind="ocp", base_url=emulator.base_url)
-    backend.credentials = {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}
+    backend.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
     backend.save()
     sync.poll_backend(backend.pk)
     return backend

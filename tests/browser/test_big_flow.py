@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from instances import sync
-from instances.emulator import auth
 from instances.emulator.runner import run_emulator
 from instances.models import Backend, Instance, Status
+from instances.vendors.ocp import demo as ocp_demo
 from tests.browser.conftest import log_in
 from tests.browser.test_dag_viewer import inside, scale
 
@@ -26,7 +26,7 @@ def big_flow(settings):
     with run_emulator(seed=7, speed=0, vendors=("ocp",), definitions_per_vendor=1,
                       steps=(STEPS, STEPS), history=timedelta(hours=1)) as emulator:  # fmt: skip
         backend = Backend(name="OCP (2,000 steps)", kind="ocp", base_url=emulator.base_url)
-        backend.credentials = {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}
+        backend.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
         backend.save()
         sync.poll_backend(backend.pk)
         backend.emulator = emulator  # to move its clock

@@ -4,9 +4,10 @@ import httpx
 import pytest
 
 from instances.connectors import http
-from instances.emulator.samples import SAMPLES
+from instances.emulator.samples import VENDORS
 
-FIXTURES = SAMPLES  # the seed documents' samples, where the emulator serves them from
+# the seed documents' samples, in each vendor's folder, where the emulator serves them from
+FIXTURES = VENDORS
 
 
 def fixture_text(name: str) -> str:

@@ -16,45 +16,56 @@ from instances.connectors.base import (
     VendorError,
 )  # fmt: skip
 from instances.connectors.normalize import gmt_zone
-from instances.emulator import auth
 from instances.emulator.faults import Fault
 from instances.errors import kind
 from instances.status import Status
+from instances.vendors.airflow import demo as airflow_demo
+from instances.vendors.dataarts import demo as dataarts_demo
+from instances.vendors.enos import demo as enos_demo
+from instances.vendors.ocp import demo as ocp_demo
 
-ENOS_SCOPE = {"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
-ENOS_KEYS = {"app_key": auth.ENOS_APP_KEY, "app_secret": auth.ENOS_APP_SECRET}
-OCP_BASIC = {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}
+ENOS_SCOPE = {"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID}
+ENOS_KEYS = {"app_key": enos_demo.APP_KEY, "app_secret": enos_demo.APP_SECRET}
+AIRFLOW = {"username": airflow_demo.USER, "password": airflow_demo.PASSWORD}
+OCP_BASIC = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
 OCP_KEYS = {
-    "access_key_id": auth.OCP_ACCESS_KEY_ID,
-    "access_key_secret": auth.OCP_ACCESS_KEY_SECRET,
+    "access_key_id": ocp_demo.ACCESS_KEY_ID,
+    "access_key_secret": ocp_demo.ACCESS_KEY_SECRET,
 }
 HUAWEI = {
-    "username": auth.HUAWEI_USER,
-    "password": auth.HUAWEI_PASSWORD,
-    "domain_name": auth.HUAWEI_DOMAIN,
+    "username": dataarts_demo.USER,
+    "password": dataarts_demo.PASSWORD,
+    "domain_name": dataarts_demo.DOMAIN,
 }
-HUAWEI_AKSK = {"ak": auth.HUAWEI_AK, "sk": auth.HUAWEI_SK}  # what the SDKs sign with by default
-FACTORY_SCOPE = {"project_id": auth.HUAWEI_PROJECT_ID, "workspace": auth.HUAWEI_INSTANCE}
+HUAWEI_AKSK = {"ak": dataarts_demo.AK, "sk": dataarts_demo.SK}  # what the SDKs sign with by default
+FACTORY_SCOPE = {"project_id": dataarts_demo.PROJECT_ID, "workspace": dataarts_demo.INSTANCE}
 DATAMAP_SCOPE = {
-    "project_id": auth.HUAWEI_PROJECT_ID,
-    "instance": auth.HUAWEI_INSTANCE,
+    "project_id": dataarts_demo.PROJECT_ID,
+    "instance": dataarts_demo.INSTANCE,
     "table_guid": "orders",
 }
 BACKENDS = {  # test id → (kind, emulator vendor, fault vendor, scope, credentials)
     "ocp-basic": ("ocp", "ocp", "ocp", {}, OCP_BASIC),
     "ocp-access-key": ("ocp", "ocp", "ocp", {}, OCP_KEYS),
-    "enos-v2.1": ("enos_batch_v21", "enos_v21", "enos", ENOS_SCOPE, ENOS_KEYS),
-    "enos-v2.0": ("enos_dataflow_v20", "enos_v20", "enos", ENOS_SCOPE, ENOS_KEYS),
-    "dataarts-factory": ("dataarts_factory", "dataarts_factory", "huawei", FACTORY_SCOPE, HUAWEI),
-    "dataarts-datamap": ("dataarts_datamap", "datamap", "huawei", DATAMAP_SCOPE, HUAWEI),
+    "enos-v2.1": ("enos_batch_v21", "enos_batch_v21", "enos", ENOS_SCOPE, ENOS_KEYS),
+    "enos-v2.0": ("enos_dataflow_v20", "enos_dataflow_v20", "enos", ENOS_SCOPE, ENOS_KEYS),
+    "dataarts-factory": ("dataarts_factory", "dataarts_factory", "dataarts", FACTORY_SCOPE, HUAWEI),
+    "dataarts-datamap": ("dataarts_datamap", "dataarts_datamap", "dataarts", DATAMAP_SCOPE, HUAWEI),
     "dataarts-factory-aksk": (
         "dataarts_factory",
         "dataarts_factory",
-        "huawei",
+        "dataarts",
         FACTORY_SCOPE,
         HUAWEI_AKSK,
     ),
-    "dataarts-datamap-aksk": ("dataarts_datamap", "datamap", "huawei", DATAMAP_SCOPE, HUAWEI_AKSK),
+    "dataarts-datamap-aksk": (
+        "dataarts_datamap",
+        "dataarts_datamap",
+        "dataarts",
+        DATAMAP_SCOPE,
+        HUAWEI_AKSK,
+    ),
+    "airflow": ("airflow", "airflow", "airflow", {}, AIRFLOW),
 }
 # What each vendor's status becomes: OCP tasks know no pending, and end FAILED when canceled.
 EXPECTED = {
@@ -64,7 +75,10 @@ EXPECTED = {
     "enos": {"pending": Status.PENDING, "running": Status.RUNNING, "succeeded": Status.SUCCEEDED,
              "skipped": Status.SKIPPED, "failed": Status.FAILED, "timeout": Status.FAILED,
              "canceled": Status.CANCELED},
-    "huawei": {"pending": Status.PENDING, "running": Status.RUNNING,
+    "airflow": {"pending": Status.PENDING, "running": Status.RUNNING,
+                "succeeded": Status.SUCCEEDED, "skipped": Status.SUCCEEDED, "failed": Status.FAILED,
+                "timeout": Status.FAILED, "canceled": Status.FAILED},
+    "dataarts": {"pending": Status.PENDING, "running": Status.RUNNING,
                "succeeded": Status.SUCCEEDED, "skipped": Status.SKIPPED, "failed": Status.FAILED,
                "timeout": Status.FAILED, "canceled": Status.CANCELED},
 }  # fmt: skip
@@ -89,7 +103,9 @@ def test_a_full_poll_returns_every_emulated_run_once_with_its_status(emulator, n
     truth = httpx.get(f"{emulator.base_url}/_emulator/truth/{vendor}").json()
     truth.pop("35000312", None)  # the seed sample, from 2021, is outside the polling window
     records = [r for page in connector(emulator, name).iter_pages(None) for r in page]
-    ids = [r.external_id.rpartition("/")[2] for r in records]  # DataArts: job name / instance
+    # DataArts: "job name/instance id", the truth says the instance; Airflow: "dag/run" both
+    ids = [r.external_id if r.external_id in truth else r.external_id.rpartition("/")[2]
+           for r in records]  # fmt: skip
     assert len(ids) == len(set(ids)) == len(truth) > 50
     table = EXPECTED[faults_key]
     assert dict(zip(ids, (r.status for r in records), strict=True)) == {
@@ -171,10 +187,10 @@ class CountingTransport(httpx.HTTPTransport):
 
 
 def test_enos_asks_again_only_about_tasks_not_finished(emulator, monkeypatch):
-    from instances.connectors import enos
+    from instances.vendors.enos import connector as enos
 
     monkeypatch.setattr(enos, "FINISHED_TASKS", enos.FinishedTasks(size=1000))
-    truth = httpx.get(f"{emulator.base_url}/_emulator/truth/enos_v21").json()
+    truth = httpx.get(f"{emulator.base_url}/_emulator/truth/enos_batch_v21").json()
     running = [run_id for run_id, status in truth.items() if status == "running"]
     counting = CountingTransport()
     with http.use_transport(counting):
@@ -188,7 +204,7 @@ def test_enos_asks_again_only_about_tasks_not_finished(emulator, monkeypatch):
     assert again == first  # the same records, cached or asked
     # a task whose graph status moved on (a rerun, a forced end) is asked about again
     flow = next(r.parent_id for r in tasks if r.status.is_terminal)  # one with a cached task
-    httpx.post(f"{emulator.base_url}/_emulator/runs/enos_v21/{flow}/status",
+    httpx.post(f"{emulator.base_url}/_emulator/runs/enos_batch_v21/{flow}/status",
                json={"status": "failed"})  # fmt: skip
     counting.task_details.clear()
     with http.use_transport(counting):
@@ -231,7 +247,7 @@ def test_enos_times_are_in_the_vendors_zone_unless_the_backend_names_one(emulato
         conn = CONNECTORS[kind](BackendConfig(base_url=emulator.base_url, scope=scope,
                                               credentials=credentials, timezone=zone))  # fmt: skip
         record = next(r for page in conn.iter_pages(None) for r in page if r.started_at)
-        return record, emulator.scenario.find("enos_v21", record.external_id).start
+        return record, emulator.scenario.find("enos_batch_v21", record.external_id).start
 
     asked, truth = first_started("")  # getTimeZone says GMT+8, the emulator's own zone
     assert asked.started_at == truth

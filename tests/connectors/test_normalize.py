@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from instances.connectors import normalize
-from instances.connectors.signing import enos_encryption, enos_signature
 from instances.status import Status
+from instances.vendors.enos.signing import enos_encryption, enos_signature
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,9 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
 from instances.connectors.base import BackendConfig
-from instances.connectors.dataarts import iam_endpoint
-from instances.connectors.signing import (
-    huawei_canonical_request,
-    huawei_signature,
-    ocp_signature,
-    ocp_string_to_sign,
-)
+from instances.vendors.dataarts.connector import iam_endpoint
+from instances.vendors.dataarts.signing import huawei_canonical_request, huawei_signature
+from instances.vendors.ocp.signing import ocp_signature, ocp_string_to_sign
 
 AK, SK = "QTWAOYTTINDUT2QVKYUC", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"
 

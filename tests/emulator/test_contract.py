@@ -10,18 +10,21 @@ import sys
 import httpx
 import pytest
 
-from instances.connectors.enos import ApimAuth, parse_json
-from instances.emulator import auth
 from instances.emulator.runner import free_port
+from instances.vendors.airflow import demo as airflow_demo
+from instances.vendors.dataarts import demo as dataarts_demo
+from instances.vendors.enos import demo as enos_demo
+from instances.vendors.enos.connector import ApimAuth, parse_json
+from instances.vendors.ocp import demo as ocp_demo
 from tests.connectors.conftest import fixture_json, fixture_text
 from tests.processes import ROOT, wait_for
 
-ENOS_QUERY = {"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
+ENOS_QUERY = {"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID}
 HUAWEI_BODY = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-    "name": auth.HUAWEI_USER, "password": auth.HUAWEI_PASSWORD,
-    "domain": {"name": auth.HUAWEI_DOMAIN}}}},
-    "scope": {"project": {"id": auth.HUAWEI_PROJECT_ID}}}}  # fmt: skip
-PROJECT = f"/v1/{auth.HUAWEI_PROJECT_ID}"
+    "name": dataarts_demo.USER, "password": dataarts_demo.PASSWORD,
+    "domain": {"name": dataarts_demo.DOMAIN}}}},
+    "scope": {"project": {"id": dataarts_demo.PROJECT_ID}}}}  # fmt: skip
+PROJECT = f"/v1/{dataarts_demo.PROJECT_ID}"
 
 
 def shape(value):
@@ -53,7 +56,7 @@ def same_shape(sample, actual, path="$"):
 @pytest.fixture
 def enos(emulator):
     client = httpx.Client(base_url=emulator.base_url,
-                          auth=ApimAuth(emulator.base_url, auth.ENOS_APP_KEY, auth.ENOS_APP_SECRET))  # fmt: skip
+                          auth=ApimAuth(emulator.base_url, enos_demo.APP_KEY, enos_demo.APP_SECRET))  # fmt: skip
     yield client
     client.close()
 
@@ -62,17 +65,17 @@ def enos(emulator):
 def huawei(emulator):
     token = httpx.post(f"{emulator.base_url}/v3/auth/tokens", json=HUAWEI_BODY)
     assert token.status_code == 201
-    headers = {"X-Auth-Token": token.headers["X-Subject-Token"], "instance": auth.HUAWEI_INSTANCE,
-               "workspace": auth.HUAWEI_INSTANCE}  # fmt: skip
+    headers = {"X-Auth-Token": token.headers["X-Subject-Token"], "instance": dataarts_demo.INSTANCE,
+               "workspace": dataarts_demo.INSTANCE}  # fmt: skip
     with httpx.Client(base_url=emulator.base_url, headers=headers) as client:
         yield client
 
 
 def test_ocp_task_detail_matches_seed_003(emulator):
-    ocp = httpx.Client(base_url=emulator.base_url, auth=(auth.OCP_USER, auth.OCP_PASSWORD))
+    ocp = httpx.Client(base_url=emulator.base_url, auth=(ocp_demo.USER, ocp_demo.PASSWORD))
     listed = ocp.get("/api/v2/tasks/instances", params={"page": 1, "size": 1}).json()
     detail = ocp.get(f"/api/v2/tasks/instances/{listed['data']['contents'][0]['id']}").json()
-    sample = fixture_json("ocp/task_detail_seed003.json")
+    sample = fixture_json("ocp/samples/task_detail_seed003.json")
     # the document's table also lists cluster and tenant, which its sample leaves out
     for documented in ("cluster", "tenant"):
         assert documented in detail["data"]
@@ -89,7 +92,7 @@ def test_enos_v21_task_instance_matches_seed_000(enos):
     graph = json.loads(flows["data"]["flowInsts"][0]["graph"])
     task = enos.get("/batch-processing-service/v2.1/taskInstances", params={
         "action": "get", "taskInstId": graph["tasks"][0]["taskInstId"], **ENOS_QUERY}).json()  # fmt: skip
-    sample = fixture_json("enos_v21/task_instance_seed000.json")
+    sample = fixture_json("enos/samples/enos_batch_v21/task_instance_seed000.json")
     same_shape(sample, {k: v for k, v in task.items() if k != "requestId"})
     assert task["msg"] == "OK" and task["code"] == 0
 
@@ -97,8 +100,18 @@ def test_enos_v21_task_instance_matches_seed_000(enos):
 @pytest.mark.parametrize(
     ("service", "fixture", "result_key", "message"),
     [
-        ("batch-processing-service/v2.1", "enos_v21/flow_instance_seed001.json", "code", "OK"),
-        ("dataflow-batch-service/v2.0", "enos_v20/flow_instance_seed004.txt", "status", " Success"),
+        (
+            "batch-processing-service/v2.1",
+            "enos/samples/enos_batch_v21/flow_instance_seed001.json",
+            "code",
+            "OK",
+        ),
+        (
+            "dataflow-batch-service/v2.0",
+            "enos/samples/enos_dataflow_v20/flow_instance_seed004.txt",
+            "status",
+            " Success",
+        ),
     ],
 )
 def test_enos_flow_instance_matches_seeds_001_and_004(enos, service, fixture, result_key, message):
@@ -120,11 +133,11 @@ def test_enos_flow_instance_matches_seeds_001_and_004(enos, service, fixture, re
     ("path", "query", "sample"),
     [
         ("batch-processing-service/v2.1/flowInstances", {"flowInstId": "2809-20190808093200"},
-         "enos_v21/flow_instance_seed001.json"),
+         "enos/samples/enos_batch_v21/flow_instance_seed001.json"),
         ("batch-processing-service/v2.1/taskInstances", {"taskInstId": "118979-2021020211"},
-         "enos_v21/task_instance_seed000.json"),
+         "enos/samples/enos_batch_v21/task_instance_seed000.json"),
         ("dataflow-batch-service/v2.0/flowInstances", {"flowInstId": "2809-20190808093200"},
-         "enos_v20/flow_instance_seed004.txt"),
+         "enos/samples/enos_dataflow_v20/flow_instance_seed004.txt"),
     ],
 )  # fmt: skip
 def test_every_enos_seed_record_is_served_under_its_documented_id(enos, path, query, sample):
@@ -134,8 +147,8 @@ def test_every_enos_seed_record_is_served_under_its_documented_id(enos, path, qu
 
 @pytest.mark.parametrize(
     ("path", "sample"),
-    [("batch-processing-service/v2.1/flowInstances", "enos_v21/flow_instance_seed001_data.json"),
-     ("dataflow-batch-service/v2.0/flowInstances", "enos_v20/flow_instance_seed004_data.txt")],
+    [("batch-processing-service/v2.1/flowInstances", "enos/samples/enos_batch_v21/flow_instance_seed001_data.json"),
+     ("dataflow-batch-service/v2.0/flowInstances", "enos/samples/enos_dataflow_v20/flow_instance_seed004_data.txt")],
 )  # fmt: skip
 def test_the_enos_data_struct_samples_are_served_inside_an_envelope(enos, path, sample):
     reply = enos.get(f"/{path}", params={"action": "get", "flowInstId": "2438-201907261239",
@@ -146,7 +159,9 @@ def test_the_enos_data_struct_samples_are_served_inside_an_envelope(enos, path, 
 def test_the_datamap_seed_operator_answers_its_documented_reply(huawei):
     reply = huawei.get(f"{PROJECT}/datamap/node/937987/instances", params={
         "job_name": "ETL_Job_dli2dws", "start_time": 0, "end_time": 1, "offset": 0, "limit": 10})  # fmt: skip
-    assert reply.json() == fixture_json("dataarts_datamap/operator_instances_seed002.json")
+    assert reply.json() == fixture_json(
+        "dataarts/samples/dataarts_datamap/operator_instances_seed002.json"
+    )
     assert json.loads(reply.json()["body"])["rows"]
 
 
@@ -156,7 +171,7 @@ def test_datamap_output_information_matches_seed_002(emulator, huawei):
     reply = huawei.get(f"{PROJECT}/datamap/node/{operator['task_id']}/instances", params={
         "job_name": operator["job_name"], "start_time": now - 86_400_000, "end_time": now,
         "offset": 0, "limit": 10}).json()  # fmt: skip
-    sample = fixture_json("dataarts_datamap/operator_instances_seed002.json")
+    sample = fixture_json("dataarts/samples/dataarts_datamap/operator_instances_seed002.json")
     assert set(reply) == set(sample) and isinstance(reply["body"], str)
     body, sample_body = json.loads(reply["body"]), json.loads(sample["body"])
     same_shape(sample_body, body)
@@ -174,7 +189,7 @@ def test_auth_failures_come_in_each_vendors_own_shape(emulator):
                      params={"action": "get"}, headers={"apim-accesstoken": "forged"})  # fmt: skip
     assert enos.status_code == 401 and enos.json()["apim_status"] == 4012
     token = httpx.post(f"{base}/apim-token-service/v2.0/token/get",
-                       json={"appKey": auth.ENOS_APP_KEY, "encryption": "x", "timestamp": 1})  # fmt: skip
+                       json={"appKey": enos_demo.APP_KEY, "encryption": "x", "timestamp": 1})  # fmt: skip
     assert token.json()["status"] == 1003
     huawei = httpx.get(f"{base}{PROJECT}/jobs/instances/detail", headers={"X-Auth-Token": "x"})
     assert huawei.status_code == 401 and huawei.json()["error_code"] == "APIG.0301"
@@ -185,7 +200,7 @@ def test_auth_failures_come_in_each_vendors_own_shape(emulator):
 
 def test_paging_visits_every_record_exactly_once(emulator, enos, huawei):
     truth = lambda vendor: httpx.get(f"{emulator.base_url}/_emulator/truth/{vendor}").json()  # noqa: E731
-    ocp = httpx.Client(base_url=emulator.base_url, auth=(auth.OCP_USER, auth.OCP_PASSWORD))
+    ocp = httpx.Client(base_url=emulator.base_url, auth=(ocp_demo.USER, ocp_demo.PASSWORD))
     seen, page = [], 1
     while contents := ocp.get("/api/v2/tasks/instances", params={"page": page, "size": 7}).json()[
             "data"]["contents"]:  # fmt: skip
@@ -203,7 +218,7 @@ def test_paging_visits_every_record_exactly_once(emulator, enos, huawei):
             seen += [flow["instanceId"] for flow in flows]
             page_no += 1
         assert seen, f"no flow of type {flow_type}"
-    assert sorted(seen) == sorted(truth("enos_v21"))
+    assert sorted(seen) == sorted(truth("enos_batch_v21"))
     now = int(emulator.scenario.now().timestamp() * 1000)
     seen, offset = [], 0
     window = {"minPlanTime": now - 7 * 86_400_000 + 1, "maxPlanTime": now, "limit": 11}
@@ -223,7 +238,7 @@ def test_factory_refuses_windows_longer_than_seven_days(huawei):
 def test_schema_drift_fault_drops_retypes_and_adds_fields(emulator):
     from instances.emulator.faults import Fault
 
-    ocp = httpx.Client(base_url=emulator.base_url, auth=(auth.OCP_USER, auth.OCP_PASSWORD))
+    ocp = httpx.Client(base_url=emulator.base_url, auth=(ocp_demo.USER, ocp_demo.PASSWORD))
     clean = ocp.get("/api/v2/tasks/instances", params={"size": 1}).json()
     emulator.faults["ocp"] = Fault(drift_rate=1.0)
     drifted = ocp.get("/api/v2/tasks/instances", params={"size": 1}).json()
@@ -255,27 +270,31 @@ def path_to(value, key: str) -> list | None:
 
 def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
     import os
+    import re
     import subprocess
     import sys
 
+    from instances.vendors import VENDORS
     from tests.processes import ROOT, free_ports, wait_for
 
-    port = free_ports(3)  # EnOS, Huawei and OCP on three ports in a row
-    proc = subprocess.Popen([sys.executable, "manage.py", "emulate", f"--port={port}",
-                             "--separate-ports"], cwd=ROOT, env=os.environ | {"SECRET_KEY": "t"},
-                            stdout=subprocess.DEVNULL)  # fmt: skip
+    port = free_ports(len(VENDORS))  # one port per vendor, in a row
+    log = tmp_path / "emulate.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "manage.py", "emulate", f"--port={port}",
+                                 "--separate-ports"], cwd=ROOT,
+                                env=os.environ | {"SECRET_KEY": "t"}, stdout=out)  # fmt: skip
     try:
+        wait_for(lambda: "ready in" in log.read_text(), 20, "the emulator")
+        ports = {vendor: int(number) for vendor, number in
+                 re.findall(r"^(\w+): http://127.0.0.1:(\d+)/", log.read_text(), re.M)}  # fmt: skip
+        assert sorted(ports) == sorted(VENDORS) and len(set(ports.values())) == len(VENDORS)
 
-        def answers(url):
-            try:
-                return httpx.get(url, auth=(auth.OCP_USER, auth.OCP_PASSWORD), timeout=1)
-            except httpx.HTTPError:
-                return None
+        def answers(port):
+            url = f"http://127.0.0.1:{port}/api/v2/tasks/instances"
+            return httpx.get(url, auth=(ocp_demo.USER, ocp_demo.PASSWORD), timeout=2)
 
-        ocp_url = f"http://127.0.0.1:{port + 2}/api/v2/tasks/instances"
-        assert wait_for(lambda: answers(ocp_url), 20, "the OCP port").status_code == 200
-        enos_port = answers(f"http://127.0.0.1:{port}/api/v2/tasks/instances")
-        assert enos_port.status_code == 404  # EnOS's port serves EnOS only
+        assert answers(ports["ocp"]).status_code == 200
+        assert answers(ports["enos"]).status_code == 404  # EnOS's port serves EnOS only
     finally:
         proc.terminate()
         proc.wait()
@@ -294,7 +313,7 @@ def test_manage_py_emulate_runs_as_the_readme_shows_with_nothing_set(tmp_path):
     def answers():
         try:
             return httpx.get(f"http://127.0.0.1:{port}/api/v2/tasks/instances",
-                             auth=(auth.OCP_USER, auth.OCP_PASSWORD), timeout=2)  # fmt: skip
+                             auth=(ocp_demo.USER, ocp_demo.PASSWORD), timeout=2)  # fmt: skip
         except httpx.HTTPError:
             return None
 
@@ -306,3 +325,32 @@ def test_manage_py_emulate_runs_as_the_readme_shows_with_nothing_set(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_airflow_pages_filters_and_refuses_as_airflow_2_does(emulator):
+    truth = httpx.get(f"{emulator.base_url}/_emulator/truth/airflow").json()
+    airflow = httpx.Client(base_url=f"{emulator.base_url}/api/v1",
+                           auth=(airflow_demo.USER, airflow_demo.PASSWORD))  # fmt: skip
+    seen, offset = [], 0
+    while runs := airflow.get("/dags/~/dagRuns", params={"limit": 7, "offset": offset,
+                                                         "order_by": "-execution_date"}
+                              ).json()["dag_runs"]:  # fmt: skip
+        seen += [f"{run['dag_id']}/{run['dag_run_id']}" for run in runs]
+        offset += 7
+    assert sorted(seen) == sorted(truth)
+    failed = airflow.get("/dags/~/dagRuns", params={"state": "failed"}).json()
+    assert failed["total_entries"] == sum(s in ("failed", "timeout", "canceled")
+                                          for s in truth.values())  # fmt: skip
+    later = emulator.scenario.now().isoformat()
+    assert airflow.get("/dags/~/dagRuns", params={"updated_at_gte": later}).json()[
+        "total_entries"] < len(truth)  # fmt: skip
+    big = airflow.get("/dags/~/dagRuns", params={"limit": 1000}).json()
+    assert len(big["dag_runs"]) == 100  # maximum_page_limit
+    naive = airflow.get("/dags/~/dagRuns", params={"execution_date_gte": "2026-01-01T00:00:00"})
+    assert naive.status_code == 400 and naive.json()["title"] == "Bad Request"
+    bad_order = airflow.get("/dags/~/dagRuns", params={"order_by": "owner"})
+    assert bad_order.status_code == 400
+    gone = airflow.get("/dags/etl_0/dagRuns/scheduled__2020-01-01T00:00:00+00:00")
+    assert gone.status_code == 404
+    assert gone.headers["content-type"] == "application/problem+json"
+    assert gone.json()["title"] == "DAGRun not found"

@@ -2,15 +2,20 @@
 (huaweicloudsdkcore with huaweicloudsdkdlf for DataArts Factory v1 and
 huaweicloudsdkdataartsstudio for v2) call it with their default authentication, AK/SK; a wrong
 secret key and a stale signature are refused as APIG refuses them. EnOS's poseidon carries
-APIM's headers."""
+APIM's headers. Airflow's apache-airflow-client reads DAG runs, task instances, the DAG's
+tasks and a log with Basic auth, validating every field against the API's own schema."""
 
 import json
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+import airflow_client.client as airflow
 import httpx
 import pytest
+from airflow_client.client.api.dag_api import DAGApi
+from airflow_client.client.api.dag_run_api import DAGRunApi
+from airflow_client.client.api.task_instance_api import TaskInstanceApi
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkdataartsstudio.v1 import (
@@ -20,19 +25,21 @@ from huaweicloudsdkdataartsstudio.v1 import (
 from huaweicloudsdkdlf.v1 import DlfClient, ListJobInstancesRequest, ShowJobInstanceRequest
 from poseidon import poseidon
 
-from instances.connectors.enos import ApimAuth
-from instances.connectors.signing import (
+from instances.vendors.airflow import demo as airflow_demo
+from instances.vendors.dataarts import demo as dataarts_demo
+from instances.vendors.dataarts.emulator import job_name
+from instances.vendors.dataarts.signing import (
     HUAWEI_DATE_FORMAT,
-    enos_signature,
     huawei_canonical_request,
     huawei_signature,
 )
-from instances.emulator import auth
-from instances.emulator.huawei import job_name
+from instances.vendors.enos import demo as enos_demo
+from instances.vendors.enos.connector import ApimAuth
+from instances.vendors.enos.signing import enos_signature
 
 
-def client(kind, emulator, secret_key: str = auth.HUAWEI_SK):
-    credentials = BasicCredentials(auth.HUAWEI_AK, secret_key, auth.HUAWEI_PROJECT_ID)
+def client(kind, emulator, secret_key: str = dataarts_demo.SK):
+    credentials = BasicCredentials(dataarts_demo.AK, secret_key, dataarts_demo.PROJECT_ID)
     return kind.new_builder().with_credentials(credentials).with_endpoints(
         [emulator.base_url]).build()  # fmt: skip
 
@@ -45,7 +52,7 @@ def today(emulator) -> list:
 
 def test_the_dlf_sdk_lists_and_reads_job_instances_with_aksk(emulator):
     dlf = client(DlfClient, emulator)
-    listed = dlf.list_job_instances(ListJobInstancesRequest(workspace=auth.HUAWEI_INSTANCE))
+    listed = dlf.list_job_instances(ListJobInstancesRequest(workspace=dataarts_demo.INSTANCE))
     expected = today(emulator)
     assert listed.total == len(expected) > 0
     assert {i.job_name for i in listed.instances} == {job_name(r.definition_id) for r in expected}
@@ -54,7 +61,7 @@ def test_the_dlf_sdk_lists_and_reads_job_instances_with_aksk(emulator):
     run = expected[0]
     detail = dlf.show_job_instance(ShowJobInstanceRequest(
         job_name=job_name(run.definition_id), instance_id=str(run.seq),
-        workspace=auth.HUAWEI_INSTANCE))  # fmt: skip
+        workspace=dataarts_demo.INSTANCE))  # fmt: skip
     assert len(detail.nodes) == detail.total == len(run.steps)
     assert {node.node_name for node in detail.nodes} == {step.name for step in run.steps}
 
@@ -64,7 +71,7 @@ def test_the_dataartsstudio_sdk_lists_one_jobs_instances_with_aksk(emulator):
     wanted = today(emulator)[0]
     name = job_name(wanted.definition_id)
     listed = studio.list_factory_job_instances_by_name(ListFactoryJobInstancesByNameRequest(
-        job_name=name, workspace=auth.HUAWEI_INSTANCE, limit=100))  # fmt: skip
+        job_name=name, workspace=dataarts_demo.INSTANCE, limit=100))  # fmt: skip
     assert listed.total == sum(job_name(r.definition_id) == name for r in today(emulator))
     assert {i.job_name for i in listed.instances} == {name}
     assert wanted.seq in {i.instance_id for i in listed.instances}
@@ -73,22 +80,22 @@ def test_the_dataartsstudio_sdk_lists_one_jobs_instances_with_aksk(emulator):
 def test_a_wrong_secret_key_is_refused(emulator):
     dlf = client(DlfClient, emulator, secret_key="not-the-secret-key")
     with pytest.raises(ClientRequestException) as refused:
-        dlf.list_job_instances(ListJobInstancesRequest(workspace=auth.HUAWEI_INSTANCE))
+        dlf.list_job_instances(ListJobInstancesRequest(workspace=dataarts_demo.INSTANCE))
     assert refused.value.status_code == 401 and refused.value.error_code == "APIG.0301"
     assert "verify aksk signature fail" in refused.value.error_msg
 
 
 @pytest.mark.parametrize("skew", [timedelta(minutes=16), timedelta(minutes=-16)])
 def test_a_signature_dated_more_than_15_minutes_off_is_refused(emulator, skew):
-    path = f"/v1/{auth.HUAWEI_PROJECT_ID}/jobs/instances/detail"
+    path = f"/v1/{dataarts_demo.PROJECT_ID}/jobs/instances/detail"
 
     def answer(at: datetime) -> int:
         host = emulator.base_url.removeprefix("http://")
         sdk_date = at.strftime(HUAWEI_DATE_FORMAT)
         headers = {"Host": host, "X-Sdk-Date": sdk_date}
         canonical = huawei_canonical_request("GET", path, [], headers, ["host", "x-sdk-date"], b"")
-        signature = huawei_signature(auth.HUAWEI_SK, sdk_date, canonical)
-        headers["Authorization"] = (f"SDK-HMAC-SHA256 Access={auth.HUAWEI_AK}, "
+        signature = huawei_signature(dataarts_demo.SK, sdk_date, canonical)
+        headers["Authorization"] = (f"SDK-HMAC-SHA256 Access={dataarts_demo.AK}, "
                                     f"SignedHeaders=host;x-sdk-date, Signature={signature}")  # fmt: skip
         return httpx.get(emulator.base_url + path, headers=headers).status_code
 
@@ -100,18 +107,55 @@ def test_poseidon_carries_the_apim_token_and_signature_to_a_flow_search(emulator
     """EnOS's poseidon client encrypts its own access token for the real APIM (whose private
     key no emulator has); as a transport it carries the headers APIM documents for other
     callers: the token from the token service, the timestamp and the signature."""
-    token = ApimAuth(emulator.base_url, auth.ENOS_APP_KEY, auth.ENOS_APP_SECRET).fetch()
-    query = {"action": "search", "orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
+    token = ApimAuth(emulator.base_url, enos_demo.APP_KEY, enos_demo.APP_SECRET).fetch()
+    query = {"action": "search", "orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID}
     body = {"type": 0, "pagination": {"pageNo": 0, "pageSize": 50}}
     stamp = str(int(time.time() * 1000))
-    signature = enos_signature(token, query, json.dumps(body), stamp, auth.ENOS_APP_SECRET)
+    signature = enos_signature(token, query, json.dumps(body), stamp, enos_demo.APP_SECRET)
     url = f"{emulator.base_url}/batch-processing-service/v2.1/flowInstances?{urlencode(query)}"
-    reply = poseidon.urlopen(auth.ENOS_APP_KEY, auth.ENOS_APP_SECRET, url, body, {
+    reply = poseidon.urlopen(enos_demo.APP_KEY, enos_demo.APP_SECRET, url, body, {
         "apim-accesstoken": token, "apim-timestamp": stamp, "apim-signature": signature,
     }, method="POST")  # fmt: skip
     assert reply["code"] == 0 and reply["data"]["flowInsts"] and reply["data"]["count"] > 0
-    forged = poseidon.urlopen(auth.ENOS_APP_KEY, auth.ENOS_APP_SECRET, url, body, {
+    forged = poseidon.urlopen(enos_demo.APP_KEY, enos_demo.APP_SECRET, url, body, {
         "apim-accesstoken": token, "apim-timestamp": stamp, "apim-signature": "0" * 64,
     }, method="POST")  # fmt: skip
     # APIM answers a bad signature 401; poseidon prints the HTTP error and returns nothing
     assert forged is None and "HTTP Error 401" in capsys.readouterr().out
+
+
+def airflow_client(emulator, password: str = airflow_demo.PASSWORD) -> airflow.ApiClient:
+    config = airflow.Configuration(host=f"{emulator.base_url}/api/v1",
+                                   username=airflow_demo.USER, password=password)  # fmt: skip
+    return airflow.ApiClient(config)
+
+
+def test_the_airflow_client_reads_runs_tasks_edges_and_a_failed_tasks_log(emulator):
+    truth = httpx.get(f"{emulator.base_url}/_emulator/truth/airflow").json()
+    failed = next(run for run, status in truth.items() if status == "failed")
+    dag_id, run_id = failed.split("/", 1)
+    with airflow_client(emulator) as api:
+        page = DAGRunApi(api).get_dag_runs("~", limit=100, order_by="-execution_date")
+        assert page.total_entries == len(truth)
+        assert {f"{r.dag_id}/{r.dag_run_id}" for r in page.dag_runs} <= set(truth)
+        run = DAGRunApi(api).get_dag_run(dag_id, run_id)
+        assert run.state.value == "failed" and run.end_date is not None
+        instances = TaskInstanceApi(api).get_task_instances(dag_id, run_id).task_instances
+        states = [ti.state.value if ti.state else None for ti in instances]
+        assert "failed" in states
+        tasks = DAGApi(api).get_tasks(dag_id).tasks
+        assert {t.task_id for t in tasks} == {ti.task_id for ti in instances}
+        assert any(t.downstream_task_ids for t in tasks)
+        culprit = instances[states.index("failed")]
+        log = TaskInstanceApi(api).get_log(dag_id, run_id, culprit.task_id, culprit.try_number)
+    assert "ERROR" in log.content and log.content.startswith("[('airflow-worker-0', ")
+
+
+def test_the_airflow_client_with_a_wrong_password_is_refused(emulator):
+    with (
+        airflow_client(emulator, password="wrong") as api,
+        pytest.raises(airflow.ApiException) as refused,
+    ):
+        DAGRunApi(api).get_dag_runs("~")
+    assert refused.value.status == 401
+    assert json.loads(refused.value.body)["title"] == "Unauthorized"

@@ -17,7 +17,7 @@ from tests.connectors.conftest import fixture_json
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-SEED = fixture_json("ocp/task_detail_seed003.json")["data"]
+SEED = fixture_json("ocp/samples/task_detail_seed003.json")["data"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 

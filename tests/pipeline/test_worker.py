@@ -9,10 +9,12 @@ import pytest
 from django.utils import timezone
 
 from instances import sync, tasks
-from instances.emulator import auth
 from instances.emulator.faults import Fault
+from instances.emulator.runner import run_emulator
 from instances.models import Backend, Instance, Poll, StatusChange
 from instances.status import Status
+from instances.vendors.enos import demo as enos_demo
+from instances.vendors.ocp import demo as ocp_demo
 from tests.processes import celery, database_env, wait_for, worker
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -27,16 +29,16 @@ SEED_SAMPLE = "35000312"  # from 2021: outside any polling window
 def ocp_backend(emulator, **fields) -> Backend:
     backend = Backend(name=fields.pop("name", "ocp"), kind="ocp", base_url=emulator.base_url,
                       **fields)  # fmt: skip
-    backend.credentials = {"username": auth.OCP_USER, "password": auth.OCP_PASSWORD}
+    backend.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
     backend.save()
     return backend
 
 
 def enos_backend(emulator, **fields) -> Backend:
-    scope = {"orgId": auth.ENOS_ORG_ID, "userId": auth.ENOS_USER_ID}
+    scope = {"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID}
     backend = Backend(name="enos", kind="enos_batch_v21", base_url=emulator.base_url,
                       scope=scope, **fields)  # fmt: skip
-    backend.credentials = {"app_key": auth.ENOS_APP_KEY, "app_secret": auth.ENOS_APP_SECRET}
+    backend.credentials = {"app_key": enos_demo.APP_KEY, "app_secret": enos_demo.APP_SECRET}
     backend.save()
     return backend
 
@@ -158,3 +160,62 @@ def test_a_failing_backend_never_delays_a_healthy_one(emulator, tmp_path):
     broken.refresh_from_db()
     assert "500" in broken.last_error and broken.last_success_at is None
     assert Backend.objects.get(pk=healthy.pk).consecutive_failures == 0
+
+
+def test_a_hostile_vendor_and_a_dead_worker_cost_only_the_bad_records(tmp_path):
+    """The whole story at once, through beat and real workers: the vendor serves malformed
+    records and deletes a running run, and a worker is killed mid-poll. Every good run ends
+    stored once, the backend is polled again within two intervals, and no poll stays
+    running."""
+    interval = 5
+    with run_emulator(seed=11, speed=0, definitions_per_vendor=12, vendors=("ocp",)) as emu:
+        backend = ocp_backend(emu, poll_interval=interval)
+        ids = sorted(truth(emu, "ocp"), key=int)
+        bad_time, bad_count, bad_edge, bad_name = ids[:4]
+        hostile = {bad_time: {"record": {"finishTime": "yesterday-ish"}},
+                   bad_count: {"steps": {"0": {"runTime": -1}}},
+                   bad_edge: {"steps": {"1": {"upstreams": ["13\x0000"]}}},
+                   bad_name: {"record": {"name": {"zh": "卸载", "en": "Uninstall"}}}}  # fmt: skip
+        for run_id, patch in hostile.items():
+            httpx.post(f"{emu.base_url}/_emulator/runs/ocp/{run_id}/patch",
+                       json=patch).raise_for_status()  # fmt: skip
+        emu.faults["ocp"] = Fault(latency=0.2)  # pages keep coming after the first one
+        env = database_env() | {"RUNBOARD_CLAIM_SECONDS": "3", "RUNBOARD_BEAT_SECONDS": "0.5"}
+        polls = Poll.objects.filter(backend=backend)
+        with celery("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 'schedule'}"):
+            with worker(tmp_path / "first.log", env) as first:
+                wait_for(lambda: Instance.objects.filter(backend=backend).exists(), 60,
+                         "a stored page")  # fmt: skip
+                os.killpg(first.pid, signal.SIGKILL)
+                first.wait()
+                killed_at = timezone.now()
+            assert polls.filter(outcome=Poll.Outcome.RUNNING).exists()  # it died mid-poll
+            # the vendor deletes a run we saw running
+            running = backend.instances.roots().filter(status=Status.RUNNING).first()
+            httpx.post(f"{emu.base_url}/_emulator/runs/ocp/{running.external_id}/delete"
+                       ).raise_for_status()  # fmt: skip
+            emu.faults.clear()
+            with worker(tmp_path / "second.log", env):
+                wait_for(lambda: polls.filter(started_at__gt=killed_at).exists(), 2 * interval,
+                         "the backend polled again within two intervals")  # fmt: skip
+                wait_for(lambda: Instance.objects.filter(pk=running.pk, gone_at__isnull=False)
+                         .exists(), 60, "the deleted run marked gone")  # fmt: skip
+        good = set(truth(emu, "ocp")) - {bad_time}
+    assert not polls.filter(outcome=Poll.Outcome.RUNNING).exists()
+    assert polls.filter(outcome=Poll.Outcome.ABANDONED).count() == 1
+    assert polls.filter(skipped__gte=1, error__contains=f"{bad_time}: ValueError").exists()
+    roots = dict(backend.instances.roots().values_list("external_id", "pk"))
+    assert good <= set(roots) and bad_time not in roots
+    gone = Instance.objects.get(pk=running.pk)
+    assert gone.status == Status.RUNNING  # its last known state kept
+    steps = Instance.objects.filter(parent_id=roots[bad_count]).order_by("external_id")
+    assert steps[0].attempts is None  # -1 attempts is no count
+    # the NUL upstream id costs that one edge, not the run or its steps
+    with_bad_edge = Instance.objects.get(pk=roots[bad_edge])
+    assert with_bad_edge.children.count() == len(emu.scenario.find_seq("ocp", int(bad_edge)).steps)
+    assert with_bad_edge.edges.exists()
+    named = Instance.objects.get(pk=roots[bad_name])
+    assert named.name == '{"zh":"卸载","en":"Uninstall"}'
+    # nothing twice: one first sighting per stored run
+    first_sightings = StatusChange.objects.filter(instance__backend=backend, from_status="")
+    assert first_sightings.count() == Instance.objects.filter(backend=backend).count()

@@ -5,17 +5,21 @@ import time
 import uvicorn
 from django.core.management.base import BaseCommand
 
-from instances.emulator.auth import DEMO_CREDENTIALS
 from instances.emulator.faults import Fault
 from instances.emulator.scenario import Scenario
-from instances.emulator.server import VENDOR_ROUTES, build_app
+from instances.emulator.server import EMULATORS, build_app
+from instances.vendors import parts
+
+DEMO_CREDENTIALS = "Demo credentials (fixed):\n" + "\n".join(
+    f"  {demo.CREDENTIALS}" for demo in parts("demo").values()
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Serve emulated vendor APIs (EnOS v2.1/v2.0, Huawei IAM + DataArts Factory + Data Map, "
-        "OCP) under the vendors' "
-        "own paths, with a control API under /_emulator/. " + DEMO_CREDENTIALS
+        "Serve every emulated vendor API (EnOS v2.1/v2.0, Huawei IAM + DataArts Factory + Data "
+        "Map, OCP, Airflow) under the vendors' own paths, with a control API under /_emulator/. "
+        + DEMO_CREDENTIALS
     )
 
     def add_arguments(self, parser):
@@ -28,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--steps", default="3,12", help="DAG size range MIN,MAX (up to 2000)")
         parser.add_argument(
             "--separate-ports", action="store_true",
-            help=f"serve {', '.join(VENDOR_ROUTES)} on PORT, PORT+1, … instead of one port",
+            help=f"serve {', '.join(EMULATORS)} on PORT, PORT+1, … instead of one port",
         )  # fmt: skip
         parser.add_argument(
             "--faults", default="{}", help='JSON, e.g. {"ocp": {"error_rate": 0.2, "status": 500}}'
@@ -43,7 +47,7 @@ class Command(BaseCommand):
         scenario = Scenario(seed=seed, speed=speed, definitions_per_vendor=definitions,
                             history=timedelta(hours=history_hours), steps=(low, high))  # fmt: skip
         table = {vendor: Fault(**spec) for vendor, spec in json.loads(faults).items()}
-        groups = [(v,) for v in VENDOR_ROUTES] if separate_ports else [tuple(VENDOR_ROUTES)]
+        groups = [(v,) for v in EMULATORS] if separate_ports else [tuple(EMULATORS)]
         servers = []
         for offset, vendors in enumerate(groups):
             app, _ = build_app(scenario, table, vendors)

@@ -14,11 +14,24 @@ from functools import cached_property
 
 import httpx
 
+from instances.connectors.base import (
+    AuthError,
+    BadPayload,
+    Connector,
+    LogChunk,
+    RunRecord,
+    VendorError,
+)
+from instances.connectors.http import CachedTokenAuth, VendorHTTP
+from instances.connectors.normalize import (
+    gmt_zone,
+    java_date,
+    naive_local,
+    nested_json,
+    status_from,
+)
 from instances.status import Kind, Status
 
-from .base import AuthError, BadPayload, Connector, LogChunk, RunRecord, VendorError
-from .http import CachedTokenAuth, VendorHTTP
-from .normalize import gmt_zone, java_date, naive_local, nested_json, status_from
 from .signing import enos_encryption, enos_signature
 
 PAGE_SIZE = 50  # EnOS recommends at most 50 (Search Flow 3.0.0)
@@ -318,3 +331,6 @@ def _date(text):
         return datetime.strptime(text, "%Y-%m-%d").date() if text else None
     except ValueError:
         return None
+
+
+CONNECTORS = (EnosBatchV21, EnosDataflowV20)

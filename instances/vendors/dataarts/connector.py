@@ -10,19 +10,12 @@ from urllib.parse import quote
 
 import httpx
 
+from instances.connectors import base
+from instances.connectors.base import Connector, LogChunk, RunRecord, ambiguous_offset_pages
+from instances.connectors.http import CachedTokenAuth, VendorHTTP
+from instances.connectors.normalize import epoch_ms, nested_json, status_from
 from instances.status import Kind, Status
 
-from .base import (
-    AuthError,
-    BadPayload,
-    Connector,
-    LogChunk,
-    RunRecord,
-    VendorError,
-    ambiguous_offset_pages,
-)  # fmt: skip
-from .http import CachedTokenAuth, VendorHTTP
-from .normalize import epoch_ms, nested_json, status_from
 from .signing import (
     HUAWEI_ALGORITHM,
     HUAWEI_DATE_FORMAT,
@@ -58,7 +51,7 @@ class IamToken(CachedTokenAuth):
         response = self.iam.request("POST", "/v3/auth/tokens", json=self.body)
         token = response.headers.get("X-Subject-Token")
         if response.status_code != 201 or not token:
-            raise AuthError(f"IAM token: HTTP {response.status_code} {response.text[:200]}")
+            raise base.AuthError(f"IAM token: HTTP {response.status_code} {response.text[:200]}")
         return token
 
     def apply(self, request: httpx.Request, token: str) -> None:
@@ -124,10 +117,10 @@ class DataArts(Connector):
         try:
             body = json.loads(response.content)
         except ValueError as exc:
-            raise BadPayload(f"{path}: body is not JSON ({exc})") from exc
+            raise base.BadPayload(f"{path}: body is not JSON ({exc})") from exc
         if response.status_code >= 400 or (isinstance(body, dict) and _error(body)):
             code, message = _error(body) if isinstance(body, dict) else (None, None)
-            raise VendorError(code or response.status_code, message or response.text[:300])
+            raise base.VendorError(code or response.status_code, message or response.text[:300])
         return body
 
     def status(self, value, forced=False, ignored=False):
@@ -202,7 +195,7 @@ class DataArtsFactory(DataArts):
 
     def job_record(self, item: dict, edges=(), has_children=False) -> RunRecord:
         if not item.get("jobName") or item.get("instanceId") is None:
-            raise BadPayload(f"job instance without jobName/instanceId: {str(item)[:200]}")
+            raise base.BadPayload(f"job instance without jobName/instanceId: {str(item)[:200]}")
         status, flags = self.status(item.get("status"), item.get("forceSuccess"),
                                     item.get("ignoreSuccess"))  # fmt: skip
         started, finished = epoch_ms(item.get("startTime")), epoch_ms(item.get("endTime"))
@@ -245,7 +238,7 @@ class DataArtsDataMap(DataArts):
         guid = self.config.scope.get("table_guid", "")
         found = self.get(f"/datamap/table/{quote(guid, safe='')}/node", self.headers)
         if not isinstance(found, list):
-            raise BadPayload("ShowNodes did not answer a list")
+            raise base.BadPayload("ShowNodes did not answer a list")
         return found
 
     def iter_pages(self, since):
@@ -272,18 +265,18 @@ class DataArtsDataMap(DataArts):
     def unwrap(envelope) -> dict:
         """The proxy envelope: inner status_code, and the real body as a JSON string."""
         if not isinstance(envelope, dict) or "body" not in envelope:
-            raise BadPayload("Data Map answer is not a proxy envelope")
+            raise base.BadPayload("Data Map answer is not a proxy envelope")
         if envelope.get("status_code") not in (200, None):
-            raise VendorError(envelope["status_code"], str(envelope.get("body"))[:300])
+            raise base.VendorError(envelope["status_code"], str(envelope.get("body"))[:300])
         problems: list[str] = []
         body = nested_json(envelope["body"], problems, "body")
         if not isinstance(body, dict) or body.get("success") is False:
-            raise BadPayload(f"Data Map body unreadable: {problems or str(body)[:200]}")
+            raise base.BadPayload(f"Data Map body unreadable: {problems or str(body)[:200]}")
         return body
 
     def row_record(self, row: dict) -> RunRecord:
         if row.get("taskRunningLogId") is None:
-            raise BadPayload(f"operator run without taskRunningLogId: {str(row)[:200]}")
+            raise base.BadPayload(f"operator run without taskRunningLogId: {str(row)[:200]}")
         problems: list[str] = []
         for field in ("runningData", "runningParam"):  # the third level of encoding
             nested_json(row.get(field), problems, field)
@@ -309,3 +302,6 @@ class DataArtsDataMap(DataArts):
         wanted = set(external_ids)
         since = datetime.now(UTC) - WINDOW_LIMIT
         return [r for page in self.iter_pages(since) for r in page if r.external_id in wanted]
+
+
+CONNECTORS = (DataArtsFactory, DataArtsDataMap)

@@ -1,22 +1,27 @@
 """EnOS APIM token service and the batch APIs, v2.1 (batch-processing-service) and v2.0
 (dataflow-batch-service): seeds 000, 001, 004 and vendor-apis.md §1."""
 
+import hmac
 import json
+import re
 import secrets
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from instances.connectors.signing import enos_encryption
+from instances.emulator import scenario as sc
+from instances.emulator.auth import in_time
+from instances.emulator.common import CHINA, by_run_id, json_response, naive_local, utc, world
+from instances.emulator.failures import failure
+from instances.emulator.samples import sample_text
 
-from . import auth, samples
-from . import scenario as sc
-from .common import CHINA, json_response, naive_local, utc, world
-from .failures import failure
+from . import demo
+from .signing import enos_encryption, enos_signature
 
 STATUS = {sc.PENDING: (0, "INIT"), sc.RUNNING: (2, "RUNNING"), sc.SUCCEEDED: (1, "SUCCESS"),
           sc.FAILED: (-1, "FAIL"), sc.TIMEOUT: (7, "TIMEOUT"), sc.CANCELED: (8, "CANCEL"),
@@ -29,8 +34,8 @@ GRAPH_KEYS = {"batch-processing-service/v2.1": {"doAs": "do_as", "appId": "app_i
               "dataflow-batch-service/v2.0": {"doAs": "doAs", "appId": "appId"}}  # fmt: skip
 TOKEN_LIFETIME = timedelta(hours=2)
 VERSIONS = {  # service prefix → (scenario vendor, envelope result key, success message)
-    "batch-processing-service/v2.1": ("enos_v21", "code", "OK"),
-    "dataflow-batch-service/v2.0": ("enos_v20", "status", " Success"),
+    "batch-processing-service/v2.1": ("enos_batch_v21", "code", "OK"),
+    "dataflow-batch-service/v2.0": ("enos_dataflow_v20", "status", " Success"),
 }
 
 
@@ -48,9 +53,9 @@ async def token(request: Request):
         app_key, encryption, stamp = body["appKey"], body["encryption"], str(body["timestamp"])
     except (ValueError, KeyError, TypeError):
         return token_reply(1004, "Invalid parameter")
-    if app_key != auth.ENOS_APP_KEY:
+    if app_key != demo.APP_KEY:
         return token_reply(1002, "appKey does not exist")
-    if encryption != enos_encryption(app_key, stamp, auth.ENOS_APP_SECRET):
+    if encryption != enos_encryption(app_key, stamp, demo.APP_SECRET):
         return token_reply(1003, "encryption invalid")
     state = world(request)
     now = state.scenario.now()
@@ -84,6 +89,41 @@ def seed_reply(version: str, sample: str, whole: bool) -> Response:
     _, key, success = VERSIONS[version]
     head = json.dumps({key: 0, "msg": success}, ensure_ascii=False)[:-1]
     return Response(f'{head},"data":{sample}}}', media_type="application/json")
+
+
+def request_ok(token: str, headers, query: dict[str, str], body: bytes) -> bool:
+    """APIM's check: apim-timestamp within the allowed skew, apim-signature as computed."""
+    stamp = headers.get("apim-timestamp", "")
+    at = (
+        datetime.fromtimestamp(int(stamp) / 1000, UTC)
+        if stamp.isdigit() and len(stamp) < 16
+        else None
+    )
+    expected = enos_signature(token, query, body.decode(), stamp, demo.APP_SECRET)
+    return in_time(at) and hmac.compare_digest(expected, headers.get("apim-signature", ""))
+
+
+SAMPLES = [  # (API, resource, sample, whether it is a whole reply or its data only)
+    ("enos_batch_v21", "flowInstances", "enos_batch_v21/flow_instance_seed001.json", True),
+    ("enos_batch_v21", "flowInstances", "enos_batch_v21/flow_instance_seed001_data.json", False),
+    ("enos_batch_v21", "taskInstances", "enos_batch_v21/task_instance_seed000.json", True),
+    ("enos_dataflow_v20", "flowInstances", "enos_dataflow_v20/flow_instance_seed004.txt", True),
+    ("enos_dataflow_v20", "flowInstances", "enos_dataflow_v20/flow_instance_seed004_data.txt",
+     False),
+]  # fmt: skip
+INSTANCE_ID = re.compile(r'"instanceId"\s*:\s*"([^"]+)"')
+
+
+@cache
+def seed_samples() -> dict[tuple[str, str, str], tuple[str, bool]]:
+    """(API, resource, documented instance id) → (the sample's text, whether whole)."""
+    found = {}
+    for api, resource, name, whole in SAMPLES:
+        sample = sample_text("enos", name)
+        if (instance := INSTANCE_ID.search(sample)) is None:
+            raise ValueError(f"{name} names no instanceId")
+        found[(api, resource, instance.group(1))] = (sample, whole)
+    return found
 
 
 def gateway_error(status: int, apim_status: int, msg: str):
@@ -171,15 +211,15 @@ async def batch(request: Request):
         return gateway_error(401, 4012, "Invalid authentication credentials")
     if not state.token_valid(token):
         return gateway_error(401, 4011, "Access token expired")
-    if not auth.enos_request_ok(token, request.headers, query, body):
+    if not request_ok(token, request.headers, query, body):
         return gateway_error(401, 4012, "Invalid signature")
     resource, action = request.path_params["resource"], query.get("action", "")
     if resource == "time":
         return time_api(version, action, state.scenario.now())
-    if query.get("orgId") != auth.ENOS_ORG_ID or query.get("userId") != auth.ENOS_USER_ID:
+    if query.get("orgId") != demo.ORG_ID or query.get("userId") != demo.USER_ID:
         return envelope(version, code=62101, msg="userId does not exist or does not match orgId")
     wanted = query.get("flowInstId") or query.get("taskInstId") or ""
-    if action == "get" and (seed := samples.enos_samples().get((VERSIONS[version][0], resource,
+    if action == "get" and (seed := seed_samples().get((VERSIONS[version][0], resource,
                                                                  wanted))):  # fmt: skip
         return seed_reply(version, *seed)
     handler = HANDLERS.get((resource, action))
@@ -285,6 +325,9 @@ HANDLERS = {("flowInstances", "search"): search, ("flowInstances", "get"): get_f
             ("taskInstances", "getLog"): get_log}  # fmt: skip
 
 
+APIS = tuple(api for api, _, _ in VERSIONS.values())
+PATHS = ("/batch-processing-service/", "/dataflow-batch-service/", "/apim-token-service/")
+runs_by_id = by_run_id
 routes = [
     Route("/apim-token-service/v2.0/token/get", token, methods=["POST"]),
     Route("/apim-token-service/v2.0/token/refresh", token, methods=["POST"]),

@@ -1,16 +1,25 @@
 """OceanBase Cloud Platform task API (/api/v2/tasks/…): seed 003 and vendor-apis.md §3."""
 
+import base64
+import hmac
+import json
 import uuid
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.routing import Route
 
-from . import scenario as sc
-from .auth import ocp_request_ok
-from .common import iso_offset, json_response, world
-from .failures import failure
+from instances.emulator import scenario as sc
+from instances.emulator.auth import in_time
+from instances.emulator.common import by_seq, iso_offset, json_response, patched, world
+from instances.emulator.failures import failure
+from instances.emulator.samples import sample_text
+
+from . import demo
+from .signing import ocp_signature, ocp_string_to_sign
 
 VENDOR = "ocp"
 TASK_STATUS = {sc.PENDING: "RUNNING", sc.RUNNING: "RUNNING", sc.SUCCEEDED: "SUCCESSFUL",
@@ -39,9 +48,28 @@ def error(request: Request, status: int, code: int, message: str):
 
 
 async def authorized(request: Request) -> bool:
+    """Basic auth, or an access-key signature whose Date is within the allowed skew."""
+    authorization, headers = request.headers.get("authorization", ""), request.headers
+    if authorization.startswith("Basic "):
+        basic = base64.b64encode(f"{demo.USER}:{demo.PASSWORD}".encode()).decode()
+        return hmac.compare_digest(authorization, f"Basic {basic}")
+    prefix = f"OCP-ACCESS-KEY-HMACSHA1 {demo.ACCESS_KEY_ID}:"
+    if not authorization.startswith(prefix) or not in_time(http_date(headers.get("date", ""))):
+        return False
     params = parse_qsl(request.url.query, keep_blank_values=True)
-    return ocp_request_ok(request.method, request.headers, request.url.path, params,
-                          await request.body())  # fmt: skip
+    to_sign = ocp_string_to_sign(request.method, await request.body(),
+                                 headers.get("content-type", ""), headers.get("date", ""),
+                                 headers.get("host", ""), dict(headers.items()),
+                                 request.url.path, params)  # fmt: skip
+    return hmac.compare_digest(authorization[len(prefix) :],
+                               ocp_signature(demo.ACCESS_KEY_SECRET, to_sign))  # fmt: skip
+
+
+def http_date(text: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def task(run: sc.Run, now, detail: bool) -> dict:
@@ -64,8 +92,9 @@ def task(run: sc.Run, now, detail: bool) -> dict:
         for step in run.steps:
             for up in step.upstream:
                 downstream[up].append(int(step.id))
-        record["subtasks"] = [subtask(run, step, now, downstream[step.id]) for step in run.steps]
-    return record
+        record["subtasks"] = [patched(subtask(run, step, now, downstream[step.id]), run, n)
+                              for n, step in enumerate(run.steps)]  # fmt: skip
+    return patched(record, run)
 
 
 def subtask(run: sc.Run, step: sc.Step, now, downstreams: list[int]) -> dict:
@@ -138,6 +167,27 @@ async def subtask_log(request: Request):
     return json_response(envelope(request, {"log": "\n".join(lines)}))
 
 
+def add_samples(scenario: sc.Scenario) -> None:
+    """The seed document's task joins the scenario as a run (listed, with its subtasks' logs).
+    Idempotent: apps built on one scenario (one per port) share its samples."""
+    detail = json.loads(sample_text("ocp", "task_detail_seed003.json"))["data"]
+    if f"sample-{detail['id']}" in scenario.runs[VENDOR]:
+        return
+    created = datetime.fromisoformat(detail["createTime"])
+    steps = [sc.Step(id=str(s["id"]), name=s["name"], upstream=[str(u) for u in s["upstreams"]],
+                     start=datetime.fromisoformat(s["startTime"]),
+                     end=datetime.fromisoformat(s["finishTime"]), outcome=sc.SUCCEEDED)
+             for s in detail["subtasks"]]  # fmt: skip
+    scenario.add(sc.Run(
+        vendor=VENDOR, id=f"sample-{detail['id']}", definition_id=str(detail["taskDefinitionId"]),
+        definition_name=detail["name"], planned=created, steps=steps, owner="admin",
+        seq=detail["id"], sample=detail,
+    ))  # fmt: skip
+
+
+APIS = (VENDOR,)
+PATHS = ("/api/v2/",)
+runs_by_id = by_seq
 routes = [
     Route("/api/v2/tasks/instances", list_tasks),
     Route("/api/v2/tasks/instances/{task_id}", get_task),

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from instances.connectors.base import BadPayload, Connector, LogChunk, RunRecord, VendorError
+from instances.connectors.http import VendorHTTP
+from instances.connectors.normalize import iso, status_from
 from instances.status import Kind, Status
 
-from .base import BadPayload, Connector, LogChunk, RunRecord, VendorError
-from .http import VendorHTTP
-from .normalize import iso, status_from
 from .signing import ocp_signature, ocp_string_to_sign
 
 PAGE_SIZE = 100
@@ -140,3 +140,6 @@ def subtask_record(sub: dict, task_id: str) -> RunRecord:
         executor=sub.get("executor") or "",
         log_locator=f"{task_id}/subtasks/{sub['id']}", raw=sub,
     )  # fmt: skip
+
+
+CONNECTORS = (OcpConnector,)

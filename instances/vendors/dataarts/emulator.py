@@ -1,19 +1,27 @@
 """Huawei Cloud: IAM tokens, DataArts Factory job/node instances and the Data Map "Output
 Information" of job operators (seed 002, vendor-apis.md §2)."""
 
+import hmac
 import json
+import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import auth, samples
-from . import scenario as sc
-from .common import epoch_ms, json_response, utc, world
-from .failures import failure
+from instances.emulator import scenario as sc
+from instances.emulator.auth import in_time
+from instances.emulator.common import RunsById, by_seq, epoch_ms, json_response, utc, world
+from instances.emulator.failures import failure
+from instances.emulator.samples import sample_text
 
+from . import demo
+from .signing import HUAWEI_DATE_FORMAT, huawei_canonical_request, huawei_signature
+
+FACTORY, DATAMAP = "dataarts_factory", "dataarts_datamap"  # the APIs served here
 TOKEN_LIFETIME = timedelta(hours=24)
 WINDOW_LIMIT = timedelta(days=7)
 JOB_STATUS = {sc.PENDING: "waiting", sc.RUNNING: "running", sc.SUCCEEDED: "success",
@@ -33,7 +41,7 @@ async def iam_token(request: Request):
     except (ValueError, KeyError, TypeError):
         return json_response({"error": {"code": 400, "message": "Request body is invalid.",
                                         "title": "Bad Request"}}, 400)  # fmt: skip
-    if (user, password, domain) != (auth.HUAWEI_USER, auth.HUAWEI_PASSWORD, auth.HUAWEI_DOMAIN):
+    if (user, password, domain) != (demo.USER, demo.PASSWORD, demo.DOMAIN):
         return json_response({"error": {"code": 401, "title": "Unauthorized",
                                         "message": "The username or password is wrong."}}, 401)  # fmt: skip
     state = world(request)
@@ -42,10 +50,34 @@ async def iam_token(request: Request):
     state.tokens[token] = now + TOKEN_LIFETIME
     body = {"token": {"expires_at": (now + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                       "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "methods": ["password"],
-                      "project": {"id": auth.HUAWEI_PROJECT_ID, "name": "cn-north-4",
-                                  "domain": {"name": auth.HUAWEI_DOMAIN}},
+                      "project": {"id": demo.PROJECT_ID, "name": "cn-north-4",
+                                  "domain": {"name": demo.DOMAIN}},
                       "user": {"name": user, "domain": {"name": domain}}}}  # fmt: skip
     return json_response(body, 201, {"X-Subject-Token": token})
+
+
+AKSK = re.compile(
+    r"SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([^,\s]+), Signature=([0-9a-f]+)"
+)
+
+
+def aksk_ok(method: str, path: str, query: list[tuple[str, str]], headers, body: bytes) -> bool:
+    """APIG's AK/SK check: our access key, host and X-Sdk-Date signed, the date within 15
+    minutes of the real clock, and the signature the secret key gives."""
+    found = AKSK.fullmatch(headers.get("authorization", ""))
+    if not found or found.group(1) != demo.AK:
+        return False
+    signed = found.group(2).split(";")
+    sdk_date = headers.get("x-sdk-date", "")
+    try:
+        at = datetime.strptime(sdk_date, HUAWEI_DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    if not {"host", "x-sdk-date"} <= set(signed) or not in_time(at):
+        return False
+    canonical = huawei_canonical_request(method, path, query, dict(headers.items()), signed, body,
+                                         headers.get("x-sdk-content-sha256", ""))  # fmt: skip
+    return hmac.compare_digest(huawei_signature(demo.SK, sdk_date, canonical), found.group(3))
 
 
 async def gate(request: Request):
@@ -54,7 +86,7 @@ async def gate(request: Request):
     token = request.headers.get("x-auth-token")
     state = world(request)
     if request.headers.get("authorization", "").startswith("SDK-HMAC-SHA256 "):
-        if not auth.huawei_aksk_ok(request.method, request.url.path,
+        if not aksk_ok(request.method, request.url.path,
                                    request.query_params.multi_items(), request.headers,
                                    await request.body()):  # fmt: skip
             return error(401, "APIG.0301", "Incorrect IAM authentication information: "
@@ -67,7 +99,7 @@ async def gate(request: Request):
                                        "decrypt token fail")  # fmt: skip
     elif not state.token_valid(token):
         return error(401, "APIG.0301", "Incorrect IAM authentication information: token expires")
-    if request.path_params["project_id"] != auth.HUAWEI_PROJECT_ID:
+    if request.path_params["project_id"] != demo.PROJECT_ID:
         return error(403, "DLF.6888", "Invalid account permission")
     return None
 
@@ -109,7 +141,7 @@ def node_instance(run: sc.Run, step: sc.Step, now) -> dict:
             "startTime": epoch_ms(step.start if status != sc.PENDING else None),
             "endTime": epoch_ms(step.end if done else None), "retryTimes": step.attempts - 1,
             "instanceId": int(step.id), "inputRowCount": -1, "outputRowCount": -1,
-            "logPath": f"obs://dlf-log-{auth.HUAWEI_PROJECT_ID}/{run.seq}/{step.id}.log"}  # fmt: skip
+            "logPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/{step.id}.log"}  # fmt: skip
 
 
 def paging(query, default_limit: int = 10) -> tuple[int, int] | None:
@@ -137,7 +169,7 @@ def planned_runs(
     if (page := paging(query)) is None:
         return error(400, "DLF.0802", "limit must be 1-1000 and offset ≥ 0")
     limit, offset = page  # offset counts records (our documented reading of the API)
-    runs = [r for r in scenario.visible("dataarts_factory") if low <= r.planned <= high
+    runs = [r for r in scenario.visible(FACTORY) if low <= r.planned <= high
             and (not name or job_name(r.definition_id) == name)
             and (not status or JOB_STATUS[r.status(now)] == status)]  # fmt: skip
     return len(runs), [job_instance(r, now, False) for r in runs[offset : offset + limit]]
@@ -181,7 +213,7 @@ async def show_job_instance(request: Request):
         return denied
     scenario = world(request).scenario
     wanted = request.path_params["instance_id"]
-    run = scenario.find_seq("dataarts_factory", int(wanted)) if wanted.isdigit() else None
+    run = scenario.find_seq(FACTORY, int(wanted)) if wanted.isdigit() else None
     if run is None or job_name(run.definition_id) != request.path_params["job_name"]:
         return error(400, "DLF.0137", "The job instance does not exist.")
     return json_response(job_instance(run, scenario.now(), True))
@@ -192,7 +224,7 @@ async def show_job(request: Request):
         return denied
     scenario = world(request).scenario
     name = request.path_params["job_name"]
-    runs = [r for r in scenario.visible("dataarts_factory") if job_name(r.definition_id) == name]
+    runs = [r for r in scenario.visible(FACTORY) if job_name(r.definition_id) == name]
     if not runs:
         return error(400, "DLF.0100", "The job does not exist.")
     names = {step.id: step.name for step in runs[0].steps}
@@ -211,8 +243,9 @@ def operator_id(definition_id: str, index: int) -> str:
 
 def operators(scenario: sc.Scenario) -> list[dict]:
     return [{"task_id": operator_id(d.id, n), "job_name": job_name(d.id),
-             "workspace_id": auth.HUAWEI_INSTANCE}
-            for d in scenario.definitions if d.vendor == "datamap" for n in range(d.steps)]  # fmt: skip
+             "workspace_id": demo.INSTANCE}
+            for d in scenario.definitions if d.vendor == DATAMAP
+            for n in range(d.steps)]  # fmt: skip
 
 
 async def datamap_gate(request: Request):
@@ -220,7 +253,7 @@ async def datamap_gate(request: Request):
     the instance."""
     if denied := await gate(request):
         return denied
-    if request.headers.get("instance") != auth.HUAWEI_INSTANCE:
+    if request.headers.get("instance") != demo.INSTANCE:
         return error(400, "DLG.0818", "The instance header is missing or unknown.")
     return None
 
@@ -235,13 +268,13 @@ def operator_row(run: sc.Run, index: int, now) -> dict:
     step = run.steps[index]
     status = step.status(now, run)
     done = status not in (sc.PENDING, sc.RUNNING)
-    running_data = {"obsDataPath": f"obs://dlf-log-{auth.HUAWEI_PROJECT_ID}/{run.seq}/",
+    running_data = {"obsDataPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/",
                     "jobId": f"{run.seq}", "dliCurrentStep": "1",
                     "firstTimeEtlSqlList": f"INSERT INTO TABLE dws.{step.name.split()[0]} "
                                            f"SELECT * FROM ods.src_{step.id};",
                     "type": "DLI"}  # fmt: skip
     return {"endTime": epoch_ms(step.end if done else None),
-            "executionLogPath": f"obs://dlf-log-{auth.HUAWEI_PROJECT_ID}/{run.seq}/{step.id}.job",
+            "executionLogPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/{step.id}.job",
             "failCount": -1, "forceSuccess": 0, "inputRowCount": -1,
             "jobId": int(run.definition_id), "jobName": job_name(run.definition_id),
             "outputRowCount": -1, "owner": run.owner, "planTime": epoch_ms(run.planned),
@@ -253,7 +286,18 @@ def operator_row(run: sc.Run, index: int, now) -> dict:
             "status": JOB_STATUS[status], "submitTime": epoch_ms(run.planned),
             "taskId": int(operator_id(run.definition_id, index)), "taskName": step.name,
             "taskRunningLogId": int(step.id), "type": "ETLJob",
-            "workspaceId": auth.HUAWEI_INSTANCE, "workspaceName": "runboard-demo"}  # fmt: skip
+            "workspaceId": demo.INSTANCE, "workspaceName": "runboard-demo"}  # fmt: skip
+
+
+DATAMAP_OUTPUT = "dataarts_datamap/operator_instances_seed002.json"
+
+
+@cache
+def datamap_sample() -> tuple[str, str]:
+    """(the documented operator's task id, the document's whole reply)."""
+    reply = sample_text("dataarts", DATAMAP_OUTPUT)
+    row = json.loads(json.loads(reply)["body"])["rows"][0]
+    return str(row["taskId"]), reply
 
 
 async def operator_instances(request: Request):
@@ -261,7 +305,7 @@ async def operator_instances(request: Request):
         return denied
     scenario, query = world(request).scenario, request.query_params
     task_id = request.path_params["task_id"]
-    seed_task, seed_reply = samples.datamap_sample()
+    seed_task, seed_reply = datamap_sample()
     if task_id == seed_task:  # the document's operator: its own reply, as printed
         return Response(seed_reply, media_type="application/json")
     try:
@@ -272,16 +316,27 @@ async def operator_instances(request: Request):
         return error(400, "DLG.0001", "job_name, offset and limit are required")
     limit, offset = page
     now = scenario.now()
-    rows = [operator_row(run, n, now)
-            for run in scenario.visible("datamap") if low <= run.planned <= high
-            and job_name(run.definition_id) == query["job_name"]
-            for n in range(len(run.steps)) if operator_id(run.definition_id, n) == task_id]  # fmt: skip
+    runs = [run for run in scenario.visible(DATAMAP) if low <= run.planned <= high
+            and job_name(run.definition_id) == query["job_name"]]  # fmt: skip
+    rows = [operator_row(run, n, now) for run in runs for n in range(len(run.steps))
+            if operator_id(run.definition_id, n) == task_id]  # fmt: skip
     body = {"msg": "success", "rows": rows[offset : offset + limit], "success": True,
             "total": len(rows)}  # fmt: skip
     # The API proxies its backend: the real answer is a JSON string inside an envelope.
     return json_response({"status_code": 200, "body": json.dumps(body, indent="\t"),
                           "header_map": {"Content-Type": "application/json;charset=UTF-8",
                                          "X-Request-Id": secrets.token_hex(16)}})  # fmt: skip
+
+
+APIS = (FACTORY, DATAMAP)
+PATHS = ("/v3/auth/tokens", "/v1/", "/v2/")
+
+
+def runs_by_id(scenario: sc.Scenario, api: str) -> RunsById:
+    """Factory job instances by instance id; Data Map lists operator runs, one per step."""
+    if api == DATAMAP:
+        return {step.id: (run, step) for run in scenario.visible(api) for step in run.steps}
+    return by_seq(scenario, api)
 
 
 routes = [

@@ -1,0 +1,20 @@
+"""The emulated Huawei Cloud tenant: its fixed credentials and the demo's backends on it."""
+
+USER = "runboard-demo"
+PASSWORD = "runboard-demo-pw"  # noqa: S105
+DOMAIN = "runboard-domain"
+PROJECT_ID = "0833a5737480d53b2f25c010dc1a7b88"
+INSTANCE = "a1b2c3d4e5f6"
+AK = "RUNBOARDDEMOAK000001"  # the shape of a Huawei access key: 20 capitals and digits
+SK = "runboardDemoSecretAccessKey0000000000000"
+CREDENTIALS = (
+    f"Huawei     ak {AK}  sk {SK}, or username {USER}  password {PASSWORD}  "
+    f"domain {DOMAIN};  project_id {PROJECT_ID}  instance/workspace {INSTANCE}"
+)
+BACKENDS = [  # AK/SK for Factory, an IAM token for Data Map: the demo shows both
+    ({"name": "DataArts Factory (emulated)", "kind": "dataarts_factory",
+      "scope": {"project_id": PROJECT_ID, "workspace": INSTANCE}}, {"ak": AK, "sk": SK}),
+    ({"name": "DataArts Data Map (emulated)", "kind": "dataarts_datamap",
+      "scope": {"project_id": PROJECT_ID, "instance": INSTANCE, "table_guid": "orders"}},
+     {"username": USER, "password": PASSWORD, "domain_name": DOMAIN}),
+]  # fmt: skip
