@@ -234,8 +234,28 @@ RUNBOARD_REFRESH_SECONDS = env.int("RUNBOARD_REFRESH_SECONDS", default=10)
 RUNBOARD_RETENTION_DAYS = env.int("RUNBOARD_RETENTION_DAYS", default=90)
 # A running run whose status has not moved for this long is stuck (overview, inbox).
 RUNBOARD_STUCK_AFTER_MINUTES = env.int("RUNBOARD_STUCK_AFTER_MINUTES", default=120)
+# Alerts: links in messages start with this; a failed delivery is retried after 2, 4, 8 … s,
+# never longer apart than RUNBOARD_ALERT_RETRY_MAX_SECONDS; stuck runs, missed schedules and
+# stale backends are checked every RUNBOARD_ALERT_CHECK_SECONDS.
+RUNBOARD_BASE_URL = env.str("RUNBOARD_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+RUNBOARD_ALERT_RETRY_MAX_SECONDS = env.int("RUNBOARD_ALERT_RETRY_MAX_SECONDS", default=60)
+RUNBOARD_ALERT_CHECK_SECONDS = env.float("RUNBOARD_ALERT_CHECK_SECONDS", default=30.0)
+# Email alerts go through Django's mail backend: EMAIL_URL=smtp://user:password@host:587
+# (smtp+tls://, smtp+ssl://); without it, messages are written to the log.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="runboard@localhost")
 CELERY_BEAT_SCHEDULE = {
     "prune-old-runs": {"task": "instances.prune_old_runs", "schedule": 24 * 3600},
+    "deliver-alerts": {
+        "task": "instances.deliver_alerts",
+        "schedule": RUNBOARD_BEAT_SECONDS,
+        "options": {"expires": RUNBOARD_BEAT_SECONDS},
+    },
+    "check-alerts": {
+        "task": "instances.check_alerts",
+        "schedule": RUNBOARD_ALERT_CHECK_SECONDS,
+        "options": {"expires": RUNBOARD_ALERT_CHECK_SECONDS},
+    },
     "poll-due-backends": {
         "task": "instances.poll_due_backends",
         "schedule": RUNBOARD_BEAT_SECONDS,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dashboard.filters import custom_window, is_id
 from instances.models import Backend, Instance, Rollup, Status, StatusRollup
-from instances.rollups import hour_of
+from instances.rollups import hour_of, usual_durations
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 # A running run is stuck when its status has not moved for this long (settings), or when it
@@ -22,7 +22,6 @@ WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta
 # runs over USUAL_WINDOW) and at least OVERDUE_MARGIN more.
 OVERDUE_FACTOR = 3
 OVERDUE_MARGIN = timedelta(minutes=5)
-USUAL_WINDOW = timedelta(days=7)
 STUCK_CANDIDATES = 200  # running top-level runs looked at, longest-running first
 
 
@@ -230,19 +229,3 @@ def stuck(scope: Scope, limit: int = 20) -> list[Stuck]:
             found.append(Stuck(run, running_for, typical if overdue else None,
                                silent if silent > silent_after else None))  # fmt: skip
     return found[:limit]
-
-
-def usual_durations(runs: list[Instance], now: datetime) -> dict[tuple[int, str], timedelta]:
-    """(backend, definition) → mean duration of its successful top-level runs, from rollups."""
-    wanted = {(r.backend_id, r.definition_id) for r in runs if r.definition_id}
-    if not wanted:
-        return {}
-    # two IN lists (a superset, trimmed below) keep the query on the definition index
-    rows = (Rollup.objects.filter(backend__in={b for b, _ in wanted},
-                                  definition_id__in={d for _, d in wanted}, top_level=True,
-                                  status=Status.SUCCEEDED, hour__gte=now - USUAL_WINDOW)
-            .values_list("backend", "definition_id")
-            .annotate(seconds=Sum("duration_seconds"), timed=Sum("timed_runs")))  # fmt: skip
-    return {(backend, definition): timedelta(seconds=seconds / timed)
-            for backend, definition, seconds, timed in rows
-            if timed and (backend, definition) in wanted}  # fmt: skip

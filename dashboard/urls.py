@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dashboard import preferences
-from dashboard.views import api, health, overview, runs, triage
+from dashboard.views import alerts, api, health, overview, runs, triage
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -11,6 +11,14 @@ urlpatterns = [
     path("charts/durations.svg", overview.duration_chart, name="duration_chart"),
     path("failures/", triage.inbox, name="failures"),
     path("definitions/<int:backend_id>/", triage.definition, name="definition"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/<int:pk>/", alerts.alert_detail, name="alert_detail"),
+    path("alerts/<int:pk>/action", alerts.alert_action, name="alert_action"),
+    path("alerts/channels/", alerts.channels, name="alert_channels"),
+    path("alerts/channels/new", alerts.edit_channel, name="alert_channel_new"),
+    path("alerts/channels/<int:pk>/", alerts.edit_channel, name="alert_channel_edit"),
+    path("alerts/rules/new", alerts.edit_rule, name="alert_rule_new"),
+    path("alerts/rules/<int:pk>/", alerts.edit_rule, name="alert_rule_edit"),
     path("runs/", runs.runs_list, name="runs"),
     path("runs.csv", api.runs_csv, name="runs_csv"),
     path("api/v1/runs", api.runs, name="api_runs"),

@@ -426,3 +426,7 @@ class StatusRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.backend_id} {self.status} {self.hour:%Y-%m-%d %H}h: {self.runs}"
+
+
+# Alerting's models live in their own module of this app (imported here so Django finds them).
+from .alerts.models import Alert, AlertEvent, AlertRule, Channel, Delivery  # noqa: E402, F401

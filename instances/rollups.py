@@ -10,6 +10,7 @@ from django.db.models.functions import TruncHour
 
 from . import bulk
 from .models import Instance, Rollup, StatusRollup
+from .status import Status
 
 # (kind, top_level, definition_id, status, hour) → [runs, duration_seconds, timed_runs]
 Bucket = tuple[str, bool, str, str, datetime]
@@ -102,3 +103,23 @@ def rebuild() -> int:
         batch_size=5000,
     )  # fmt: skip
     return len(fresh)
+
+
+# A definition's usual duration: the mean of its successful top-level runs over this window.
+USUAL_WINDOW = timedelta(days=7)
+
+
+def usual_durations(runs: list[Instance], now: datetime) -> dict[tuple[int, str], timedelta]:
+    """(backend, definition) → mean duration of its successful top-level runs, from rollups."""
+    wanted = {(r.backend_id, r.definition_id) for r in runs if r.definition_id}
+    if not wanted:
+        return {}
+    # two IN lists (a superset, trimmed below) keep the query on the definition index
+    rows = (Rollup.objects.filter(backend__in={b for b, _ in wanted},
+                                  definition_id__in={d for _, d in wanted}, top_level=True,
+                                  status=Status.SUCCEEDED, hour__gte=now - USUAL_WINDOW)
+            .values_list("backend", "definition_id")
+            .annotate(seconds=Sum("duration_seconds"), timed=Sum("timed_runs")))  # fmt: skip
+    return {(backend, definition): timedelta(seconds=seconds / timed)
+            for backend, definition, seconds, timed in rows
+            if timed and (backend, definition) in wanted}  # fmt: skip

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import bulk, jsontext, rollups
+from .alerts import evaluate as alerts
 from .connectors import CONNECTORS
 from .connectors.base import Connector, ConnectorError, RateLimited, RunRecord
 from .models import (
@@ -438,6 +439,9 @@ def upsert(
         if r.external_id not in stored or stored[r.external_id].status != r.status
     ]  # fmt: skip
     bulk.append(StatusChange, CHANGE_COLUMNS, transitions)
+    roots = {pks[r.external_id] for r in records if r.parent_id is None}
+    alerts.on_transitions(backend, [(pk, old, new) for pk, old, new, *_ in transitions
+                                    if pk in roots], now)  # fmt: skip
     deltas = rollups.new_deltas()
     for r in records:
         old = stored.get(r.external_id)

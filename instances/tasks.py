@@ -4,6 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import retention, sync
+from .alerts import delivery, evaluate
 
 
 @shared_task(name="instances.poll_due_backends", ignore_result=True)
@@ -23,3 +24,13 @@ def poll_backend(backend_id: int) -> None:
 @shared_task(name="instances.prune_old_runs", ignore_result=True)
 def prune_old_runs() -> int:
     return retention.prune()
+
+
+@shared_task(name="instances.deliver_alerts", ignore_result=True)
+def deliver_alerts() -> int:
+    return delivery.deliver_due()
+
+
+@shared_task(name="instances.check_alerts", ignore_result=True)
+def check_alerts() -> None:
+    evaluate.check(timezone.now())

@@ -23,7 +23,7 @@ from dashboard.preferences import ReaderRequest
 from instances import errors, tasks
 from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
-from instances.models import Backend, Edge, Instance, Kind, Poll, Status
+from instances.models import Alert, Backend, Edge, Instance, Kind, Poll, Status
 from instances.status import culprits, victims
 
 log = logging.getLogger(__name__)
@@ -239,5 +239,7 @@ def counters(request: HttpRequest) -> dict:
 def top_bar(user) -> SimpleNamespace:
     scope = summaries.Scope.for_request(user, "24h")
     counts = summaries.by_status(scope)
+    alerts = Alert.objects.visible_to(user).needing_attention().count()
     return SimpleNamespace(running=counts[Status.RUNNING], failed=counts[Status.FAILED],
-                           running_query=scope.runs_query(status=Status.RUNNING))  # fmt: skip
+                           running_query=scope.runs_query(status=Status.RUNNING),
+                           alerts=alerts)  # fmt: skip

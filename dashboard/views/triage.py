@@ -11,16 +11,26 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard import failures, summaries
+from dashboard import summaries
 from dashboard.filters import WINDOWS, RunFilter, moment, text
-from instances import errors
-from instances.models import Backend, Instance, Status
+from instances import errors, failures
+from instances.models import Alert, AlertRule, Backend, Instance, Status
 from instances.status import CULPRITS, TERMINAL
 
 STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are counted
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
 GRID_RUNS = 25
 STEPS_PER_PAGE = 100
+
+
+def alerts_for(user, groups) -> dict[tuple[int, str, str], Alert]:
+    """The firing alert of each (backend, definition, signature) group, if any: the inbox
+    says who acknowledged it."""
+    firing = (Alert.objects.visible_to(user).filter(
+        state=Alert.State.FIRING, rule__kind=AlertRule.Kind.FAILED,
+        backend__in={b for b, _, _ in groups}, definition_id__in={d for _, d, _ in groups})
+        .select_related("acknowledged_by"))  # fmt: skip
+    return {(a.backend_id, a.definition_id, a.signature): a for a in firing}
 
 
 @require_GET
@@ -61,6 +71,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         group["streak"] = sum(ok_at is None or at > ok_at
                               for at in failed_at[(backend_id, definition_id)])  # fmt: skip
         group["first"], group["last"] = group["runs"][-1].run_at, group["runs"][0].run_at
+    alerting = alerts_for(request.user, groups)
+    for key, group in groups.items():
+        group["alert"] = alerting.get(key)
     backends = Backend.objects.visible_to(request.user)
     if chosen.backends:
         backends = backends.filter(pk__in=chosen.backends)

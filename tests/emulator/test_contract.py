@@ -291,9 +291,12 @@ def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
 
         def answers(port):
             url = f"http://127.0.0.1:{port}/api/v2/tasks/instances"
-            return httpx.get(url, auth=(ocp_demo.USER, ocp_demo.PASSWORD), timeout=2)
+            try:
+                return httpx.get(url, auth=(ocp_demo.USER, ocp_demo.PASSWORD), timeout=2)
+            except httpx.HTTPError:  # printed its ports, not listening yet
+                return None
 
-        assert answers(ports["ocp"]).status_code == 200
+        assert wait_for(lambda: answers(ports["ocp"]), 20, "the OCP port").status_code == 200
         assert answers(ports["enos"]).status_code == 404  # EnOS's port serves EnOS only
     finally:
         proc.terminate()

@@ -1,0 +1,125 @@
+"""The Alerts pages: alerts by state, one alert's history and deliveries (acknowledge and
+silence from there), and a team's channels (with their delivery log) and rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dashboard.alert_forms import ChannelForm, RuleForm, can_operate, operated_teams
+from instances.models import Alert, AlertEvent, AlertRule, Channel
+
+SHOWN = 100
+DELIVERY_LOG = 20  # a channel's latest deliveries shown
+STATES = {  # tab → (label, alerts in it)
+    "attention": ("Needs attention", lambda alerts, now: alerts.needing_attention()),
+    "acknowledged": ("Acknowledged", lambda alerts, now: alerts.filter(
+        state=Alert.State.FIRING, acknowledged_at__isnull=False)),
+    "silenced": ("Silenced", lambda alerts, now: alerts.filter(
+        state=Alert.State.FIRING, silenced_until__gt=now)),
+    "resolved": ("Resolved", lambda alerts, now: alerts.filter(state=Alert.State.RESOLVED)),
+}  # fmt: skip
+SILENCES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1),
+            "7d": timedelta(days=7)}  # fmt: skip
+
+
+def alert_list(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("state", "attention")
+    if tab not in STATES:
+        tab = "attention"
+    now = timezone.now()
+    visible = Alert.objects.visible_to(request.user)
+    tabs = [(key, label, pick(visible, now).count()) for key, (label, pick) in STATES.items()]
+    alerts = (STATES[tab][1](visible, now).select_related("rule", "backend", "acknowledged_by")
+              .order_by("-updated_at")[:SHOWN])  # fmt: skip
+    return render(request, "dashboard/alerts.html", {"alerts": alerts, "tabs": tabs,
+                                                     "tab": tab, "now": now})  # fmt: skip
+
+
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(
+        Alert.objects.visible_to(request.user).select_related(
+            "rule", "backend", "run", "acknowledged_by", "silenced_by"), pk=pk)  # fmt: skip
+    return render(request, "dashboard/alert_detail.html", {
+        "alert": alert, "now": timezone.now(), "silences": SILENCES,
+        "events": alert.events.select_related("by"),
+        "deliveries": alert.deliveries.select_related("channel").order_by("created_at", "id"),
+        "operator": can_operate(request.user, alert.rule.team_id),
+    })  # fmt: skip
+
+
+@require_POST
+def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge, silence (for a while, with a reason) or lift a silence."""
+    alert = get_object_or_404(Alert.objects.visible_to(request.user).select_related("rule"),
+                              pk=pk)  # fmt: skip
+    if not can_operate(request.user, alert.rule.team_id):
+        raise Http404
+    now, action = timezone.now(), request.POST.get("action")
+    if action == "acknowledge" and alert.acknowledged_at is None:
+        alert.acknowledged_by_id, alert.acknowledged_at = request.user.pk, now
+        note = ""
+    elif action == "silence" and request.POST.get("for") in SILENCES:
+        reason = request.POST.get("reason", "").strip()[:300]
+        if not reason:
+            messages.error(request, "Say why it is silenced: the next person on call will ask.")
+            return redirect("alert_detail", pk=alert.pk)
+        alert.silenced_until = now + SILENCES[request.POST["for"]]
+        alert.silenced_by_id, alert.silence_reason = request.user.pk, reason
+        note = f"until {alert.silenced_until:%Y-%m-%d %H:%M} UTC: {reason}"
+    elif action == "unsilence" and alert.is_silenced(now):
+        alert.silenced_until = now
+        note = ""
+    else:
+        return redirect("alert_detail", pk=alert.pk)
+    alert.save()
+    what = {"acknowledge": AlertEvent.What.ACKNOWLEDGED, "silence": AlertEvent.What.SILENCED,
+            "unsilence": AlertEvent.What.UNSILENCED}[action]  # fmt: skip
+    AlertEvent.objects.create(alert=alert, at=now, what=what, by_id=request.user.pk, note=note)
+    return redirect("alert_detail", pk=alert.pk)
+
+
+def channels(request: HttpRequest) -> HttpResponse:
+    """The user's teams' channels, each with its latest deliveries, and the rules."""
+    teams = request.user.groups.all()
+    mine = Channel.objects.all() if request.user.is_superuser else Channel.objects.filter(
+        team__in=teams)  # fmt: skip
+    # a team has a few channels; each shows its latest deliveries
+    mine = mine.select_related("team").order_by("team__name", "name")
+    listed = [(channel, channel.deliveries.select_related("alert")
+               .order_by("-created_at", "-id")[:DELIVERY_LOG]) for channel in mine]  # fmt: skip
+    rules = (AlertRule.objects.visible_to(request.user).select_related("team", "backend")
+             .prefetch_related("channels").order_by("team__name", "name"))  # fmt: skip
+    return render(request, "dashboard/alert_channels.html", {
+        "channels": listed, "rules": rules,
+        "operator": operated_teams(request.user).exists(),
+    })  # fmt: skip
+
+
+def edit_view(model, form_class, title: str):
+    """Create (pk None) or edit one of the user's teams' channels or rules."""
+
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        teams = operated_teams(request.user)
+        if not teams.exists():
+            raise Http404
+        instance = get_object_or_404(model, pk=pk, team__in=teams) if pk else None
+        form = form_class(request.POST or None, instance=instance, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, f"{title} {form.instance.name} saved.")
+            return redirect("alert_channels")
+        return render(request, "dashboard/alert_form.html", {"form": form, "title": title,
+                                                             "instance": instance})  # fmt: skip
+
+    return view
+
+
+edit_channel = edit_view(Channel, ChannelForm, "Channel")
+edit_rule = edit_view(AlertRule, RuleForm, "Rule")

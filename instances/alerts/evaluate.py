@@ -1,0 +1,251 @@
+"""When alerts fire and resolve. Failures and recoveries are read from the status transitions
+sync writes, in its transaction (never from a scan of the runs); stuck runs, missed schedules
+and stale backends, which no transition announces, from a periodic check over the few rows
+concerned (running runs, ruled definitions, ruled backends)."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import statistics
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+
+from instances import errors, failures, rollups
+from instances.models import Backend, Instance, Status
+from instances.status import TERMINAL
+
+from . import delivery
+from .models import Alert, AlertEvent, AlertRule
+
+Kind = AlertRule.Kind
+HISTORY = 12  # runs of a definition read for a streak or a schedule
+log = logging.getLogger(__name__)
+
+
+def rules_for(backend: Backend, kind: str) -> list[AlertRule]:
+    """Enabled rules of this kind that cover the backend: its team's, or naming it."""
+    covering = Q(backend=backend) | Q(backend__isnull=True, team_id=backend.team_id)
+    return list(AlertRule.objects.filter(covering, kind=kind, enabled=True))
+
+
+def matches(rule: AlertRule, run: Instance) -> bool:
+    return ((not rule.definition_id or rule.definition_id == run.definition_id)
+            and (not rule.owner or rule.owner == run.owner)
+            and (not rule.name_pattern
+                 or fnmatch.fnmatchcase(run.name.lower(), rule.name_pattern.lower())))  # fmt: skip
+
+
+# ---- from transitions ---------------------------------------------------------------------
+
+
+def on_transitions(backend: Backend, changes: Iterable[tuple[int, str, str]], now: datetime):
+    """Top-level runs' transitions (pk, from, to) just written by sync, in its transaction."""
+    ended = {pk: to for pk, _, to in changes if to in (Status.FAILED, Status.SUCCEEDED)}
+    started = {pk for pk, before, _ in changes if before == ""}
+    if not ended and not started:
+        return
+    runs = {run.pk: run for run in Instance.objects.filter(pk__in=set(ended) | started)
+            .only("name", "definition_id", "definition_name", "owner", "error_message",
+                  "run_at", "backend_id")}  # fmt: skip
+    failed = [runs[pk] for pk, to in ended.items() if to == Status.FAILED and pk in runs]
+    if failed and (rules := rules_for(backend, Kind.FAILED)):
+        culprits = failures.culprit_steps(failed)
+        for run in failed:
+            for rule in rules:
+                if matches(rule, run):
+                    failed_run(rule, backend, run, culprits.get(run.pk), now)
+    for pk, to in ended.items():
+        if to == Status.SUCCEEDED and pk in runs:
+            resolve(Alert.objects.filter(rule__kind=Kind.FAILED, backend=backend,
+                                         definition_id=runs[pk].definition_id), now,
+                    f"{runs[pk].name} succeeded")  # fmt: skip
+    for pk in started:  # a definition that was missing has run
+        if pk in runs:
+            resolve(Alert.objects.filter(rule__kind=Kind.MISSING, backend=backend,
+                                         definition_id=runs[pk].definition_id), now,
+                    f"{runs[pk].name} started")  # fmt: skip
+    finished = [pk for pk, _, to in changes if to in TERMINAL]
+    resolve(Alert.objects.filter(rule__kind=Kind.STUCK, run_id__in=finished), now,
+            "the run ended")  # fmt: skip
+
+
+def streak_of(run: Instance) -> int:
+    """Failures in a row of the run's definition, ending with this run."""
+    recent = (Instance.objects.filter(backend_id=run.backend_id, parent__isnull=True,
+                                      definition_id=run.definition_id, run_at__lte=run.run_at)
+              .order_by("-run_at").values_list("status", flat=True)[:HISTORY])  # fmt: skip
+    streak = 0
+    for status in recent:
+        if status != Status.FAILED:
+            break
+        streak += 1
+    return max(streak, 1)
+
+
+def failed_run(rule, backend, run: Instance, culprit: Instance | None, now: datetime) -> None:
+    streak = streak_of(run)
+    if streak < rule.after_failures:
+        return
+    error = failures.error_of(run, culprit)
+    signature = errors.signature(error)
+    fields = {"title": f"{run.definition_name or run.name} failed on {backend.name}",
+              "run": run, "culprit": culprit.name if culprit else "", "signature": signature,
+              "error_line": errors.telling_line(error), "streak": streak}  # fmt: skip
+    fire(rule, backend, f"{run.definition_id}|{signature}", run.definition_id, fields, now)
+
+
+# ---- the periodic check -------------------------------------------------------------------
+
+
+def check(now: datetime) -> None:
+    """Stuck runs, missed schedules and stale backends, a backend at a time: one that fails
+    to be checked is logged and the others are checked all the same."""
+    for backend in Backend.objects.filter(enabled=True):
+        try:
+            with transaction.atomic():
+                check_stale(backend, now)
+                check_stuck(backend, now)
+                check_missing(backend, now)
+        except DatabaseError as exc:
+            log.error("alert check of backend %s failed: %s", backend.pk, exc)
+
+
+def check_stale(backend: Backend, now: datetime) -> None:
+    for rule in rules_for(backend, Kind.STALE):
+        key = f"backend:{backend.pk}"
+        if backend.is_stale:
+            why = backend.last_error or "no successful poll for three intervals"
+            fire(rule, backend, key, "", {"title": f"{backend.name} is stale",
+                                          "error_line": why[:500]}, now)  # fmt: skip
+        else:
+            resolve(Alert.objects.filter(rule=rule, key=key), now, f"{backend.name} answers")
+
+
+def check_stuck(backend: Backend, now: datetime) -> None:
+    rules = rules_for(backend, Kind.STUCK)
+    if not rules:
+        return
+    running = list(Instance.objects.filter(backend=backend, parent__isnull=True,
+                                           status=Status.RUNNING)
+                   .only("name", "definition_id", "definition_name", "owner", "run_at",
+                         "started_at", "status_changed_at", "backend_id"))  # fmt: skip
+    usual = rollups.usual_durations(running, now)
+    resolve(Alert.objects.filter(rule__in=rules, backend=backend).exclude(
+        run__in=[run.pk for run in running]), now, "the run ended")  # fmt: skip
+    for rule in rules:
+        for run in running:
+            if not matches(rule, run):
+                continue
+            running_for = now - (run.started_at or run.run_at)
+            typical = usual.get((run.backend_id, run.definition_id))
+            silent = rule.silent_minutes and (
+                now - run.status_changed_at > timedelta(minutes=rule.silent_minutes)
+            )
+            overdue = typical is not None and running_for > typical * rule.stuck_factor
+            if overdue or silent:
+                quiet = now - run.status_changed_at
+                why = (f"running for {format_span(running_for)}, usually {format_span(typical)}"
+                       if overdue else f"no change for {format_span(quiet)}")  # fmt: skip
+                fire(rule, backend, f"run:{run.pk}", run.definition_id,
+                     {"title": f"{run.name} is stuck on {backend.name}", "run": run,
+                      "error_line": why}, now)  # fmt: skip
+
+
+def check_missing(backend: Backend, now: datetime) -> None:
+    """A definition that runs on a schedule (learned from its last runs' start times) that
+    did not start within the grace period after its next expected time."""
+    for rule in rules_for(backend, Kind.MISSING):
+        definitions = [rule.definition_id] if rule.definition_id else list(
+            Instance.objects.filter(backend=backend, parent__isnull=True,
+                                    run_at__gte=now - timedelta(days=35))
+            .values_list("definition_id", flat=True).distinct()[:200])  # fmt: skip
+        for definition in definitions:
+            expected = next_expected(backend, definition)
+            if expected is None:
+                continue
+            late = now - expected
+            key = f"missing:{definition}"
+            if late <= timedelta(minutes=rule.grace_minutes):
+                resolve(Alert.objects.filter(rule=rule, key=key), now, "it started")
+            else:
+                last = (Instance.objects.filter(backend=backend, parent__isnull=True,
+                                                definition_id=definition)
+                        .order_by("-run_at").first())  # fmt: skip
+                if last is None or not matches(rule, last):
+                    continue
+                fire(rule, backend, key, definition,
+                     {"title": f"{last.definition_name or last.name} did not start on "
+                               f"{backend.name}", "run": last,
+                      "error_line": f"expected at {expected:%Y-%m-%d %H:%M} UTC, "
+                                    f"{format_span(late)} ago"}, now)  # fmt: skip
+
+
+def next_expected(backend: Backend, definition: str) -> datetime | None:
+    """When the definition's next run should start: its last start plus its usual interval
+    (the median of the last gaps), if its runs keep a schedule (at least 3 alike gaps)."""
+    starts = list(Instance.objects.filter(backend=backend, parent__isnull=True,
+                                          definition_id=definition)
+                  .order_by("-run_at").values_list("run_at", flat=True)[:HISTORY])  # fmt: skip
+    gaps = [later - earlier for later, earlier in pairwise(starts)]
+    if len(gaps) < 3:
+        return None
+    interval = timedelta(seconds=statistics.median(g.total_seconds() for g in gaps))
+    regular = [g for g in gaps if abs(g - interval) <= interval * 0.1]
+    if not interval or len(regular) < 3:
+        return None
+    return starts[0] + interval
+
+
+def format_span(span: timedelta | None) -> str:
+    seconds = int(span.total_seconds()) if span else 0
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+
+
+# ---- lifecycle ----------------------------------------------------------------------------
+
+
+def fire(rule: AlertRule, backend: Backend | None, key: str, definition_id: str, fields: dict,
+         now: datetime) -> Alert:  # fmt: skip
+    """Open an alert for (rule, key) and tell its channels, or fold a repeat into the one
+    already firing (no second message)."""
+    alert = Alert.objects.select_for_update().filter(rule=rule, key=key,
+                                                     state=Alert.State.FIRING).first()  # fmt: skip
+    if alert is not None:
+        repeated = fields.get("run") is not None and fields["run"] != alert.run
+        for name, value in fields.items():
+            setattr(alert, name, value)
+        if repeated:
+            alert.occurrences += 1
+            AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.REPEATED,
+                                      note=f"streak {alert.streak}")  # fmt: skip
+        alert.updated_at = now
+        alert.save()
+        return alert
+    # a silence outlives the alert it was set on: the same trouble back within it stays quiet
+    silenced = (Alert.objects.filter(rule=rule, key=key[:400], silenced_until__gt=now)
+                .values("silenced_until", "silenced_by_id", "silence_reason").first())  # fmt: skip
+    silence: dict = dict(silenced) if silenced else {}
+    alert = Alert.objects.create(rule=rule, key=key[:400], backend=backend,
+                                 definition_id=definition_id, opened_at=now, updated_at=now,
+                                 **fields, **silence)  # fmt: skip
+    AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.FIRED,
+                              note=fields.get("error_line", "")[:500])  # fmt: skip
+    if not alert.is_silenced(now):
+        delivery.queue(alert, AlertEvent.What.FIRED, now)
+    return alert
+
+
+def resolve(alerts, now: datetime, why: str) -> None:
+    for alert in alerts.filter(state=Alert.State.FIRING).select_for_update():
+        alert.state, alert.resolved_at, alert.updated_at = Alert.State.RESOLVED, now, now
+        alert.save(update_fields=["state", "resolved_at", "updated_at"])
+        AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.RESOLVED, note=why)
+        if not alert.is_silenced(now):
+            delivery.queue(alert, AlertEvent.What.RESOLVED, now)

@@ -1,0 +1,229 @@
+"""Alerting's records: where a team is told (Channel), what it wants to hear of (AlertRule),
+what is or was wrong (Alert, with its history of AlertEvents) and each message sent
+(Delivery), kept until it went through."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+
+from instances import crypto
+from instances.models import Backend, Instance, team_scope
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook (JSON, signed)"
+        EMAIL = "email", "Email"
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+        FEISHU = "feishu", "Feishu / Lark"
+        DINGTALK = "dingtalk", "DingTalk"
+        WECOM = "wecom", "WeCom"
+
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="alert_channels")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # a webhook URL, email addresses (comma-separated) or a chat bot's webhook / Apprise URL;
+    # encrypted, as chat URLs carry their bot's token
+    target_encrypted = models.TextField(editable=False)
+    secret_encrypted = models.TextField(editable=False, blank=True)  # webhook signing secret
+    max_per_minute = models.PositiveIntegerField(
+        default=20, help_text="messages a minute at most; the rest wait, none is dropped"
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="channel_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.secret_encrypted:
+            made = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+            self.secret_encrypted = crypto.encrypt({"secret": made})
+        super().save(*args, **kwargs)
+
+    @property
+    def target(self) -> str:
+        return crypto.decrypt(self.target_encrypted).get("target", "")
+
+    @target.setter
+    def target(self, value: str) -> None:
+        self.target_encrypted = crypto.encrypt({"target": value})
+
+    @property
+    def masked_target(self) -> str:
+        return crypto.mask(self.target)
+
+    @property
+    def signing_secret(self) -> str:
+        """Standard Webhooks secret (whsec_…), made when the channel is first saved."""
+        return crypto.decrypt(self.secret_encrypted).get("secret", "")
+
+
+class AlertRuleQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AlertRuleQuerySet:
+        scope = team_scope(user, "team")
+        return self if scope is None else self.filter(scope)
+
+
+class AlertRule(models.Model):
+    class Kind(models.TextChoices):
+        FAILED = "failed", "A run failed"
+        STUCK = "stuck", "A run is stuck"
+        MISSING = "missing", "A scheduled run is missing"
+        STALE = "stale", "A backend is stale or unreachable"
+
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="alert_rules")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+    # scope: blank means any; the team's backends only, or this one
+    backend = models.ForeignKey(Backend, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")  # fmt: skip
+    definition_id = models.CharField(max_length=200, blank=True)
+    owner = models.CharField(max_length=200, blank=True)
+    name_pattern = models.CharField(
+        max_length=200, blank=True, help_text="shell-style, case-insensitive: nightly_*"
+    )
+    after_failures = models.PositiveSmallIntegerField(
+        default=1, help_text="fire on the Nth failure in a row"
+    )
+    stuck_factor = models.FloatField(
+        default=3.0, help_text="stuck when running this many times its usual duration"
+    )
+    silent_minutes = models.PositiveIntegerField(
+        default=0, help_text="or when nothing has changed in it for this long (0: never)"
+    )
+    grace_minutes = models.PositiveIntegerField(
+        default=30, help_text="missing when not started this long after its usual time"
+    )
+    channels = models.ManyToManyField(Channel, blank=True, related_name="rules")
+
+    objects = AlertRuleQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="rule_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AlertQuerySet:
+        scope = team_scope(user, "rule__team")
+        return self if scope is None else self.filter(scope)
+
+    def needing_attention(self) -> AlertQuerySet:
+        """Firing, and neither acknowledged nor silenced: what the top bar counts."""
+        from django.utils import timezone
+
+        return self.filter(state=Alert.State.FIRING, acknowledged_at__isnull=True).exclude(
+            silenced_until__gt=timezone.now()
+        )
+
+
+class Alert(models.Model):
+    """One thing wrong, while it lasts: a (rule, definition, error signature) failing, a run
+    stuck, a schedule missed, a backend stale. Repeats fold into it."""
+
+    class State(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    key = models.CharField(max_length=400)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.FIRING)
+    backend = models.ForeignKey(Backend, null=True, on_delete=models.CASCADE, related_name="+")
+    definition_id = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=300)
+    run = models.ForeignKey(Instance, null=True, on_delete=models.SET_NULL, related_name="+")
+    culprit = models.CharField(max_length=300, blank=True)  # the failing step's name
+    signature = models.CharField(max_length=200, blank=True)
+    error_line = models.TextField(blank=True)
+    streak = models.PositiveIntegerField(default=1)  # failures in a row
+    occurrences = models.PositiveIntegerField(default=1)  # repeats folded into this alert
+    opened_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    silenced_until = models.DateTimeField(null=True, blank=True)
+    silenced_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    silence_reason = models.CharField(max_length=300, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "key"], condition=Q(state="firing"), name="one_firing_alert_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "-updated_at"], name="alert_state_updated")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_silenced(self, now) -> bool:
+        return self.silenced_until is not None and self.silenced_until > now
+
+
+class AlertEvent(models.Model):
+    class What(models.TextChoices):
+        FIRED = "fired", "Fired"
+        REPEATED = "repeated", "Repeated"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SILENCED = "silenced", "Silenced"
+        UNSILENCED = "unsilenced", "Silence lifted"
+        RESOLVED = "resolved", "Resolved"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    what = models.CharField(max_length=15, choices=What.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_what_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Delivery(models.Model):
+    """One message to one channel, kept pending until the channel took it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=15)  # fired or resolved
+    message = models.JSONField()  # what is sent, fixed when queued
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.IntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "channel", "event"],
+                                               name="one_message_per_event")]  # fmt: skip
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel.name}: {self.state}"

@@ -1,0 +1,206 @@
+"""An alert's life through sync and real channels: a local HTTP receiver checks the webhook's
+signature, a local SMTP server receives the email. Polls go through the scripted vendor."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from instances import sync
+from instances.alerts import delivery, evaluate
+from instances.models import Alert, AlertEvent, AlertRule, Channel, Delivery, Instance, Status
+from tests.alerts.receivers import http_receiver, smtp_receiver
+from tests.factories import BackendFactory, InstanceFactory
+from tests.pipeline.fake import T0, FakeConnector, flow, task
+
+pytestmark = pytest.mark.django_db
+ERROR = "java.lang.OutOfMemoryError: Java heap space\n\tat org.apache.spark.Executor.run"
+
+
+@pytest.fixture
+def receivers(settings):
+    with http_receiver() as web, smtp_receiver() as smtp:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = smtp.host, smtp.port
+        settings.RUNBOARD_BASE_URL = "https://runboard.example"
+        yield web, smtp
+
+
+@pytest.fixture
+def backend(fake):
+    return BackendFactory(kind="fake", name="EnOS prod")
+
+
+def rule_for(backend, web, **fields) -> AlertRule:
+    hook = Channel(team=backend.team, name="ops hook", kind=Channel.Kind.WEBHOOK)
+    hook.target = f"{web.url}/hooks/runboard"
+    hook.save()
+    mail = Channel(team=backend.team, name="ops mail", kind=Channel.Kind.EMAIL)
+    mail.target = "oncall@example.com, lead@example.com"
+    mail.save()
+    rule = AlertRule.objects.create(team=backend.team, name="failures", kind="failed", **fields)
+    rule.channels.set([hook, mail])
+    return rule
+
+
+def vendor_run(ext: str, status: Status, minutes: int = 0, definition: str = "nightly_orders"):
+    """A run of the definition at T0 + minutes; a failed one fails in its load step."""
+    at = T0 + timedelta(minutes=minutes)
+    root = replace(flow(ext, status, definition_id=definition, definition_name="nightly orders"),
+                   started_at=at)  # fmt: skip
+    load = replace(task(f"{ext}-load", ext, status), started_at=at,
+                   error_message=ERROR if status == Status.FAILED else "")  # fmt: skip
+    extract = replace(task(f"{ext}-extract", ext, Status.SUCCEEDED), started_at=at)
+    FakeConnector.vendor[ext] = (root, [extract, load], [(extract.external_id, load.external_id)])
+
+
+def poll(backend):
+    return sync.poll_backend(backend.pk)
+
+
+def test_a_failure_is_told_once_per_channel_repeats_fold_and_a_success_resolves(
+        backend, receivers):  # fmt: skip
+    web, smtp = receivers
+    rule_for(backend, web)
+    vendor_run("1", Status.FAILED)
+    poll(backend)
+    alert = Alert.objects.get()
+    assert alert.state == Alert.State.FIRING and alert.streak == 1
+    assert alert.culprit == "task 1-load" and "OutOfMemoryError" in alert.error_line
+    assert delivery.deliver_due() == 2
+
+    assert len(web.received) == 1 and len(smtp.messages) == 1
+    hook = web.received[0]
+    secret = Channel.objects.get(kind="webhook").signing_secret
+    payload = Webhook(secret).verify(hook.body, hook.headers)  # raises unless the HMAC holds
+    assert payload["state"] == "FIRING" and payload["streak"] == 1
+    link = f"https://runboard.example/runs/{alert.run_id}/#failing"
+    assert payload["url"] == link
+    facts = dict(payload["facts"])
+    assert facts["Definition"] == "nightly_orders" and facts["Backend"] == "EnOS prod"
+    assert facts["Failing step"] == "task 1-load" and "OutOfMemoryError" in facts["Error"]
+    mail = smtp.messages[0]
+    assert mail["Subject"] == "[FIRING] nightly orders failed on EnOS prod"
+    assert mail["To"] == "oncall@example.com, lead@example.com"
+    assert link in mail.get_payload() and "Streak: 1 failure in a row" in mail.get_payload()
+
+    vendor_run("2", Status.FAILED, minutes=60)  # the same failure again
+    poll(backend)
+    alert.refresh_from_db()
+    assert alert.streak == 2 and alert.occurrences == 2 and Alert.objects.count() == 1
+    assert delivery.deliver_due() == 0 and len(web.received) == 1  # folded, not told again
+
+    vendor_run("3", Status.SUCCEEDED, minutes=120)
+    poll(backend)
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.RESOLVED
+    assert delivery.deliver_due() == 2
+    assert web.received[1].json()["state"] == "RESOLVED"
+    assert smtp.messages[1]["Subject"].startswith("[RESOLVED] ")
+    assert list(alert.events.values_list("what", flat=True)) == ["fired", "repeated", "resolved"]
+
+
+def test_only_the_nth_failure_in_a_row_fires_when_so_configured(backend, receivers):
+    web, _ = receivers
+    rule_for(backend, web, after_failures=2)
+    vendor_run("1", Status.FAILED)
+    poll(backend)
+    assert not Alert.objects.exists()
+    vendor_run("2", Status.FAILED, minutes=60)
+    poll(backend)
+    assert Alert.objects.get().streak == 2
+
+
+def test_a_rule_scoped_elsewhere_stays_quiet(backend, receivers):
+    web, _ = receivers
+    rule_for(backend, web, name_pattern="hourly_*")
+    vendor_run("1", Status.FAILED)
+    poll(backend)
+    assert not Alert.objects.exists()
+
+
+def test_a_channel_down_gets_everything_once_when_it_is_back(backend, receivers, settings):
+    web, smtp = receivers
+    rule_for(backend, web)
+    settings.RUNBOARD_ALERT_RETRY_MAX_SECONDS = 0  # retry at once: the test moves no clock
+    web.status = 503
+    vendor_run("1", Status.FAILED)
+    poll(backend)
+    for _ in range(3):
+        delivery.deliver_due()
+    failing = Delivery.objects.get(channel__kind="webhook")
+    assert failing.state == "pending" and failing.attempts == 3 and failing.response_code == 503
+    assert len(smtp.messages) == 1  # the other channel is not held back
+    web.status = 200
+    delivery.deliver_due()
+    delivery.deliver_due()
+    assert len(web.ok()) == 1 and Delivery.objects.get(pk=failing.pk).state == "sent"
+
+
+def test_past_its_rate_a_channel_holds_messages_back_and_drops_none(backend, receivers):
+    web, _ = receivers
+    rule_for(backend, web)
+    Channel.objects.update(max_per_minute=1)
+    for n in range(3):  # three definitions failing: three alerts
+        vendor_run(f"r{n}", Status.FAILED, definition=f"def{n}")
+    poll(backend)
+    assert Alert.objects.count() == 3
+    delivery.deliver_due()
+    assert len(web.received) == 1  # one a minute
+    held = Delivery.objects.filter(channel__kind="webhook", state="pending")
+    assert held.count() == 2 and all(d.next_attempt_at > timezone.now() for d in held)
+
+
+def test_a_silenced_alert_says_nothing_more_until_the_silence_ends(backend, receivers):
+    web, _ = receivers
+    rule_for(backend, web)
+    vendor_run("1", Status.FAILED)
+    poll(backend)
+    delivery.deliver_due()
+    alert = Alert.objects.get()
+    alert.silenced_until = timezone.now() + timedelta(hours=1)
+    alert.silence_reason = "migration tonight"
+    alert.save()
+    vendor_run("2", Status.SUCCEEDED, minutes=60)
+    poll(backend)  # resolved in silence
+    vendor_run("3", Status.FAILED, minutes=120)
+    poll(backend)  # back, within the silence: a new alert, silenced too
+    assert delivery.deliver_due() == 0 and len(web.received) == 1
+    again = Alert.objects.get(state="firing")
+    assert again.silence_reason == "migration tonight"
+
+
+def test_stale_stuck_and_missing_are_checked_and_resolve(backend, receivers):
+    web, _ = receivers
+    now = timezone.now()
+    hook = rule_for(backend, web).channels.get(kind="webhook")
+    for kind, extra in (("stale", {}), ("stuck", {"silent_minutes": 30}),
+                        ("missing", {"grace_minutes": 10})):  # fmt: skip
+        AlertRule.objects.create(team=backend.team, name=kind, kind=kind, **extra
+                                 ).channels.add(hook)  # fmt: skip
+    # hourly runs, the last 90 minutes ago: the one due 30 minutes ago is missing
+    for n in range(6):
+        InstanceFactory(backend=backend, definition_id="hourly", name="hourly load",
+                        run_at=now - timedelta(minutes=90 + 60 * n))  # fmt: skip
+    stuck = InstanceFactory(backend=backend, definition_id="big", status=Status.RUNNING,
+                            status_changed_at=now - timedelta(hours=2))  # fmt: skip
+    backend.last_success_at = now - timedelta(hours=3)
+    backend.poll_interval = 60
+    backend.save()
+    evaluate.check(now)
+    firing = dict(Alert.objects.filter(state="firing").values_list("rule__kind", "title"))
+    assert firing == {"stale": "EnOS prod is stale", "stuck": f"{stuck.name} is stuck on EnOS prod",
+                      "missing": "hourly load did not start on EnOS prod"}  # fmt: skip
+    assert Alert.objects.get(rule__kind="missing").error_line.endswith("30 min ago")
+    evaluate.check(now)  # checked again: still one alert each
+    assert Alert.objects.count() == 3
+
+    backend.last_success_at = now
+    backend.save()
+    Instance.objects.filter(pk=stuck.pk).update(status=Status.SUCCEEDED)
+    evaluate.check(now)
+    resolved = Alert.objects.filter(state="resolved").values_list("rule__kind", flat=True)
+    assert set(resolved) == {"stale", "stuck"}
+    assert AlertEvent.objects.filter(what="fired").count() == 3
