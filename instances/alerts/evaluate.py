@@ -24,6 +24,7 @@ from .models import Alert, AlertEvent, AlertRule
 
 Kind = AlertRule.Kind
 HISTORY = 12  # runs of a definition read for a streak or a schedule
+FIRST_SIGHTING_NEWS = timedelta(minutes=10)
 log = logging.getLogger(__name__)
 
 
@@ -51,8 +52,17 @@ def on_transitions(backend: Backend, changes: Iterable[tuple[int, str, str]], no
         return
     runs = {run.pk: run for run in Instance.objects.filter(pk__in=set(ended) | started)
             .only("name", "definition_id", "definition_name", "owner", "error_message",
-                  "run_at", "backend_id")}  # fmt: skip
-    failed = [runs[pk] for pk, to in ended.items() if to == Status.FAILED and pk in runs]
+                  "run_at", "finished_at", "backend_id")}  # fmt: skip
+    # a run first seen already failed is news only if it failed lately: a new backend's first
+    # poll, or one back after an outage, must not page anyone for last week's failures
+    lately = now - max(FIRST_SIGHTING_NEWS, timedelta(seconds=3 * backend.poll_interval))
+    failed = [
+        runs[pk]
+        for pk, to in ended.items()
+        if to == Status.FAILED
+        and pk in runs
+        and (pk not in started or (runs[pk].finished_at or runs[pk].run_at) >= lately)
+    ]
     if failed and (rules := rules_for(backend, Kind.FAILED)):
         culprits = failures.culprit_steps(failed)
         for run in failed:
@@ -218,9 +228,11 @@ def fire(rule: AlertRule, backend: Backend | None, key: str, definition_id: str,
     alert = Alert.objects.select_for_update().filter(rule=rule, key=key,
                                                      state=Alert.State.FIRING).first()  # fmt: skip
     if alert is not None:
-        repeated = fields.get("run") is not None and fields["run"] != alert.run
-        for name, value in fields.items():
-            setattr(alert, name, value)
+        run, latest = fields.get("run"), alert.run
+        repeated = run is not None and run != latest
+        if not (repeated and latest and run.run_at < latest.run_at):  # an older run: counted
+            for name, value in fields.items():
+                setattr(alert, name, value)
         if repeated:
             alert.occurrences += 1
             AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.REPEATED,

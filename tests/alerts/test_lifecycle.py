@@ -46,8 +46,9 @@ def rule_for(backend, web, **fields) -> AlertRule:
 
 
 def vendor_run(ext: str, status: Status, minutes: int = 0, definition: str = "nightly_orders"):
-    """A run of the definition at T0 + minutes; a failed one fails in its load step."""
-    at = T0 + timedelta(minutes=minutes)
+    """A run of the definition starting `minutes` after a few minutes ago; a failed one fails
+    in its load step."""
+    at = timezone.now() - timedelta(minutes=5) + timedelta(minutes=minutes)
     root = replace(flow(ext, status, definition_id=definition, definition_name="nightly orders"),
                    started_at=at)  # fmt: skip
     load = replace(task(f"{ext}-load", ext, status), started_at=at,
@@ -100,6 +101,19 @@ def test_a_failure_is_told_once_per_channel_repeats_fold_and_a_success_resolves(
     assert web.received[1].json()["state"] == "RESOLVED"
     assert smtp.messages[1]["Subject"].startswith("[RESOLVED] ")
     assert list(alert.events.values_list("what", flat=True)) == ["fired", "repeated", "resolved"]
+
+
+def test_a_failure_first_seen_long_after_it_happened_pages_nobody(backend, receivers):
+    web, _ = receivers
+    rule_for(backend, web)
+    vendor_run("old", Status.FAILED)
+    root, steps, edges = FakeConnector.vendor["old"]
+    FakeConnector.vendor["old"] = (replace(root, started_at=T0), steps, edges)
+    poll(backend)  # a new backend's first poll finds last month's failure
+    assert not Alert.objects.exists()
+    vendor_run("new", Status.FAILED, minutes=4)  # one that failed just now is news
+    poll(backend)
+    assert Alert.objects.get().run.external_id == "new"
 
 
 def test_only_the_nth_failure_in_a_row_fires_when_so_configured(backend, receivers):

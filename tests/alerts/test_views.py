@@ -34,7 +34,7 @@ def test_members_see_their_teams_alerts_only(client, team):
     assert "nightly failed" in page and "payroll failed" not in page
     assert client.get(f"/alerts/{theirs.pk}/").status_code == 404
     assert client.get(f"/alerts/{mine.pk}/").status_code == 200
-    assert "🔔 1 alert" in page  # the top bar counts what needs attention
+    assert "⚠ 1 alert" in page  # the top bar counts what needs attention
 
 
 def test_an_operator_acknowledges_and_silences_with_a_reason(client, team):

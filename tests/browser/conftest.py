@@ -2,15 +2,19 @@
 the emulator polled once, a logged-in on-call user."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from instances import sync
-from instances.models import Backend
+from instances.alerts import evaluate
+from instances.models import Alert, AlertRule, Backend, Channel, Instance, Status
 from instances.vendors.ocp import demo as ocp_demo
-from tests.factories import UserFactory
+from tests.factories import GroupFactory, UserFactory
 
 # RUNBOARD_SCREENSHOTS=1 refreshes the README's screenshots in docs/; otherwise they go to a
 # temporary folder, so running the tests never changes the working tree.
@@ -52,6 +56,34 @@ def polled_ocp(emulator, settings):
     backend.save()
     sync.poll_backend(backend.pk)
     return backend
+
+
+@pytest.fixture
+def alerting(polled_ocp):
+    """The polled OCP backend in team "data", a failure rule with a webhook, its failed runs
+    alerting, and older resolved alerts to fill the page."""
+    team = GroupFactory(name="data")
+    Backend.objects.filter(pk=polled_ocp.pk).update(team=team)  # its health as the poll left it
+    polled_ocp.refresh_from_db()
+    hook = Channel(team=team, name="ops hook", kind="webhook")
+    hook.target = "http://127.0.0.1:9/hook"  # nobody listens: its deliveries show as failing
+    hook.save()
+    rule = AlertRule.objects.create(team=team, name="failures", kind="failed")
+    rule.channels.add(hook)
+    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
+                                     status=Status.FAILED)  # fmt: skip
+    now = timezone.now()
+    with transaction.atomic():
+        evaluate.on_transitions(polled_ocp, [(run.pk, "RUNNING", "FAILED") for run in failed],
+                                now)  # fmt: skip
+    old = now - timedelta(days=2)
+    Alert.objects.bulk_create(
+        Alert(rule=rule, key=f"old-{n}", state="resolved", backend=polled_ocp,
+              definition_id=f"nightly_{n}", title=f"nightly load {n} failed on OCP (emulated)",
+              culprit="load warehouse #3", error_line="ORA-01555: snapshot too old " * 3,
+              opened_at=old, updated_at=old, resolved_at=old + timedelta(hours=1))
+        for n in range(150))  # fmt: skip
+    return team
 
 
 def log_in(page, live_server):

@@ -5,7 +5,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from instances.models import Instance, Status
+from instances.models import Alert, Instance, Status
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ def violations(page) -> list[str]:
 
 @pytest.mark.parametrize("width", [1440, 375])
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_page_passes_axe(page, live_server, polled_ocp, shots, theme, width):
+def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, theme, width):
     page.emulate_media(color_scheme=theme)
     page.set_viewport_size({"width": width, "height": 900})
     folder = shots / "screens"
@@ -40,6 +40,8 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, shots, theme, widt
         "overview": "/", "runs": "/runs/", "failures": "/failures/",
         "grid": f"/definitions/{polled_ocp.pk}/?id={failed.definition_id}",
         "run": f"/runs/{failed.pk}/", "step": f"/runs/{step.pk}/", "backends": "/backends/",
+        "alerts": "/alerts/", "alert": f"/alerts/{Alert.objects.filter(state='firing')[0].pk}/",
+        "alert-channels": "/alerts/channels/",
     }  # fmt: skip
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
