@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.models import Group
-from django.core.validators import URLValidator, validate_email
 
-from instances.alerts.channels import chat_target_error
+from instances.alerts.channels import target_error
 from instances.models import AlertRule, Backend, Channel
 
 
@@ -48,16 +47,8 @@ class ChannelForm(forms.ModelForm):
         kind, target = cleaned.get("kind"), (cleaned.get("target") or "").strip()
         if not target and self.instance.pk:
             return cleaned
-        try:
-            if kind == Channel.Kind.WEBHOOK:
-                URLValidator(schemes=["http", "https"])(target)
-            elif kind == Channel.Kind.EMAIL:
-                for address in target.split(","):
-                    validate_email(address.strip())
-            elif kind and (why := chat_target_error(kind, target)):
-                raise forms.ValidationError(why)
-        except forms.ValidationError as exc:
-            self.add_error("target", exc)
+        if kind and (why := target_error(kind, target)):
+            self.add_error("target", why)
         return cleaned
 
     def save(self, commit=True):

@@ -54,10 +54,21 @@ def parse(text: str, environ=os.environ) -> list[BackendSpec]:
     return specs
 
 
-def table_line(text: str, index: int) -> int:
-    """Line of the index-th [[backend]] header, for messages."""
-    headers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[backend]]"]
+def table_line(text: str, index: int, table: str = "backend") -> int:
+    """Line of the index-th [[table]] header, for messages."""
+    headers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == f"[[{table}]]"]
     return headers[index] if index < len(headers) else 0
+
+
+def secret(value, line: int, what: str, environ) -> str:
+    """A ${ENV_VAR} reference's value: secrets are never written in the file."""
+    match = REFERENCE.match(str(value))
+    if not match:
+        raise BackendsFileError(line, f"{what} must be a ${{ENV_VAR}} reference, never a secret "
+                                      "written in the file")  # fmt: skip
+    if match.group(1) not in environ:
+        raise BackendsFileError(line, f"{what}: ${match.group(1)} is not set")
+    return environ[match.group(1)]
 
 
 def spec(table: dict, line: int, environ) -> BackendSpec:
@@ -70,15 +81,8 @@ def spec(table: dict, line: int, environ) -> BackendSpec:
                                       f"{', '.join(sorted(CONNECTORS))}")  # fmt: skip
     if not str(table["base_url"]).startswith(("http://", "https://")):
         raise BackendsFileError(line, "base_url must start with http:// or https://")
-    credentials = {}
-    for key, value in (table.get("credentials") or {}).items():
-        match = REFERENCE.match(str(value))
-        if not match:
-            raise BackendsFileError(line, f"credentials.{key} must be a ${{ENV_VAR}} reference, "
-                                          "never a secret written in the file")  # fmt: skip
-        if match.group(1) not in environ:
-            raise BackendsFileError(line, f"credentials.{key}: ${match.group(1)} is not set")
-        credentials[key] = environ[match.group(1)]
+    credentials = {key: secret(value, line, f"credentials.{key}", environ)
+                   for key, value in (table.get("credentials") or {}).items()}  # fmt: skip
     zone = table.get("timezone", "")  # blank: the vendor's own
     if zone and zone not in zones.known():
         raise BackendsFileError(line, f"timezone {zone!r} is not an IANA time zone name, "

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 import apprise
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import URLValidator, validate_email
 from standardwebhooks import Webhook
 
 from .models import Channel
@@ -105,8 +107,23 @@ def chat(channel: Channel, message: dict) -> Outcome:
     return Outcome(False, int(found.group(1)) if found else None, said.strip()[-300:])
 
 
+def target_error(kind: str, target: str) -> str:
+    """Why this target is no channel of this kind ("" when it is one)."""
+    try:
+        if kind == Channel.Kind.WEBHOOK:
+            URLValidator(schemes=["http", "https"])(target)
+        elif kind == Channel.Kind.EMAIL:
+            for address in target.split(","):
+                validate_email(address.strip())
+        else:
+            return chat_target_error(kind, target)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
 def chat_target_error(kind: str, target: str) -> str:
-    """Why this URL is no channel of this kind ("" when it is one)."""
+    """Why this URL is no chat bot of this kind ("" when it is one)."""
     plugin = apprise.Apprise.instantiate(apprise_url(target))
     if plugin is None:
         return "not a webhook or Apprise URL this kind of channel can send to"

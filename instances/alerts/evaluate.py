@@ -8,7 +8,6 @@ from __future__ import annotations
 import fnmatch
 import logging
 import statistics
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -44,7 +43,7 @@ def matches(rule: AlertRule, run: Instance) -> bool:
 # ---- from transitions ---------------------------------------------------------------------
 
 
-def on_transitions(backend: Backend, changes: Iterable[tuple[int, str, str]], now: datetime):
+def on_transitions(backend: Backend, changes: list[tuple[int, str, str]], now: datetime):
     """Top-level runs' transitions (pk, from, to) just written by sync, in its transaction."""
     ended = {pk: to for pk, _, to in changes if to in (Status.FAILED, Status.SUCCEEDED)}
     started = {pk for pk, before, _ in changes if before == ""}
@@ -69,19 +68,33 @@ def on_transitions(backend: Backend, changes: Iterable[tuple[int, str, str]], no
             for rule in rules:
                 if matches(rule, run):
                     failed_run(rule, backend, run, culprits.get(run.pk), now)
-    for pk, to in ended.items():
-        if to == Status.SUCCEEDED and pk in runs:
-            resolve(Alert.objects.filter(rule__kind=Kind.FAILED, backend=backend,
-                                         definition_id=runs[pk].definition_id), now,
-                    f"{runs[pk].name} succeeded")  # fmt: skip
-    for pk in started:  # a definition that was missing has run
-        if pk in runs:
-            resolve(Alert.objects.filter(rule__kind=Kind.MISSING, backend=backend,
-                                         definition_id=runs[pk].definition_id), now,
-                    f"{runs[pk].name} started")  # fmt: skip
+    succeeded = [runs[pk] for pk, to in ended.items() if to == Status.SUCCEEDED and pk in runs]
+    resolve_by_later_runs(backend, Kind.FAILED, succeeded, now, "succeeded")
+    arrived = [runs[pk] for pk in started if pk in runs]  # a definition that was missing ran
+    resolve_by_later_runs(backend, Kind.MISSING, arrived, now, "started")
     finished = [pk for pk, _, to in changes if to in TERMINAL]
     resolve(Alert.objects.filter(rule__kind=Kind.STUCK, run_id__in=finished), now,
             "the run ended")  # fmt: skip
+
+
+def resolve_by_later_runs(backend: Backend, kind: str, runs: list[Instance], now: datetime,
+                          verb: str) -> None:  # fmt: skip
+    """Resolve the backend's firing alerts of this kind whose definition has one of these
+    runs at or after the alert's own run (an older success resolves nothing)."""
+    newest: dict[str, Instance] = {}
+    for run in runs:
+        if run.definition_id not in newest or run.run_at > newest[run.definition_id].run_at:
+            newest[run.definition_id] = run
+    if not newest:
+        return
+    firing = Alert.objects.filter(rule__kind=kind, backend=backend, definition_id__in=newest,
+                                  state=Alert.State.FIRING)  # fmt: skip
+    alert_runs = dict(Instance.objects.filter(pk__in=firing.values("run"))
+                      .values_list("pk", "run_at"))  # fmt: skip
+    for alert in firing.select_for_update():
+        later = newest[alert.definition_id]
+        if alert.run_id is None or later.run_at >= alert_runs.get(alert.run_id, later.run_at):
+            close(alert, now, f"{later.name} {verb}")
 
 
 def streak_of(run: Instance) -> int:
@@ -230,7 +243,8 @@ def fire(rule: AlertRule, backend: Backend | None, key: str, definition_id: str,
     if alert is not None:
         run, latest = fields.get("run"), alert.run
         repeated = run is not None and run != latest
-        if not (repeated and latest and run.run_at < latest.run_at):  # an older run: counted
+        older = run is not None and latest is not None and run.run_at < latest.run_at
+        if not (repeated and older):  # an older run is counted, the newest one stays shown
             for name, value in fields.items():
                 setattr(alert, name, value)
         if repeated:
@@ -256,8 +270,13 @@ def fire(rule: AlertRule, backend: Backend | None, key: str, definition_id: str,
 
 def resolve(alerts, now: datetime, why: str) -> None:
     for alert in alerts.filter(state=Alert.State.FIRING).select_for_update():
-        alert.state, alert.resolved_at, alert.updated_at = Alert.State.RESOLVED, now, now
-        alert.save(update_fields=["state", "resolved_at", "updated_at"])
-        AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.RESOLVED, note=why)
-        if not alert.is_silenced(now):
-            delivery.queue(alert, AlertEvent.What.RESOLVED, now)
+        close(alert, now, why)
+
+
+def close(alert: Alert, now: datetime, why: str) -> None:
+    """Resolve one firing alert, and say so unless it is silenced."""
+    alert.state, alert.resolved_at, alert.updated_at = Alert.State.RESOLVED, now, now
+    alert.save(update_fields=["state", "resolved_at", "updated_at"])
+    AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.RESOLVED, note=why)
+    if not alert.is_silenced(now):
+        delivery.queue(alert, AlertEvent.What.RESOLVED, now)

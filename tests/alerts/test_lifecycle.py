@@ -218,3 +218,12 @@ def test_stale_stuck_and_missing_are_checked_and_resolve(backend, receivers):
     resolved = Alert.objects.filter(state="resolved").values_list("rule__kind", flat=True)
     assert set(resolved) == {"stale", "stuck"}
     assert AlertEvent.objects.filter(what="fired").count() == 3
+
+
+def test_an_older_success_seen_with_a_newer_failure_resolves_nothing(backend, receivers):
+    web, _ = receivers
+    rule_for(backend, web)
+    vendor_run("earlier", Status.SUCCEEDED, minutes=-3)
+    vendor_run("later", Status.FAILED)
+    poll(backend)  # both in one page: the failure is the news
+    assert Alert.objects.get().state == Alert.State.FIRING

@@ -1,0 +1,75 @@
+from pathlib import Path
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from instances.alerts.rules_file import ChannelSpec, RuleSpec, parse
+from instances.backends_file import BackendsFileError
+from instances.models import AlertRule, Backend, Channel
+
+
+class Command(BaseCommand):
+    help = ("Create or update alert channels and rules from a TOML file (all or nothing), by "
+            "team and name; --dry-run shows what would change.")  # fmt: skip
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, path, dry_run, **options):
+        try:
+            channels, rules = parse(Path(path).read_text())
+            with transaction.atomic():
+                for spec in channels:
+                    self.report("channel", spec.name, *self.channel(spec))
+                for spec in rules:
+                    self.report("rule", spec.name, *self.rule(spec))
+                if dry_run:
+                    transaction.set_rollback(True)
+                    self.stdout.write("dry run: nothing written")
+        except (OSError, BackendsFileError) as exc:
+            raise CommandError(f"{path}: {exc}") from exc
+
+    def report(self, what: str, name: str, created: bool, changes: list[str]) -> None:
+        verb = "create" if created else ("update" if changes else "unchanged")
+        detail = f": {', '.join(changes)}" if changes and not created else ""
+        self.stdout.write(f"{verb} {what} {name}{detail}")
+
+    def channel(self, spec: ChannelSpec) -> tuple[bool, list[str]]:
+        team = Group.objects.get_or_create(name=spec.team)[0]
+        found = Channel.objects.filter(team=team, name=spec.name).first()
+        channel = found or Channel(team=team, name=spec.name)
+        wanted = {"kind": spec.kind, "max_per_minute": spec.max_per_minute,
+                  "enabled": spec.enabled}  # fmt: skip
+        changes = [f"{key} → {value!r}" for key, value in wanted.items()
+                   if getattr(channel, key) != value]  # fmt: skip
+        for key, value in wanted.items():
+            setattr(channel, key, value)
+        if found is None or channel.target != spec.target:
+            changes.append("target changed")
+            channel.target = spec.target
+        channel.save()
+        return found is None, changes
+
+    def rule(self, spec: RuleSpec) -> tuple[bool, list[str]]:
+        team = Group.objects.get_or_create(name=spec.team)[0]
+        backend = None
+        if spec.backend:
+            backend = Backend.objects.filter(name=spec.backend, team=team).first()
+            if backend is None:
+                why = f"backend {spec.backend!r} is not a backend of team {spec.team!r}"
+                raise BackendsFileError(None, f"rule {spec.name!r}: {why}")
+        found = AlertRule.objects.filter(team=team, name=spec.name).first()
+        rule = found or AlertRule(team=team, name=spec.name)
+        wanted = {"kind": spec.kind, "enabled": spec.enabled, "backend": backend, **spec.fields}
+        changes = [f"{key} → {value}" for key, value in wanted.items()
+                   if getattr(rule, key) != value]  # fmt: skip
+        for key, value in wanted.items():
+            setattr(rule, key, value)
+        rule.save()
+        channels = set(Channel.objects.filter(team=team, name__in=spec.channels))
+        if set(rule.channels.all()) != channels:
+            changes.append(f"channels → {', '.join(sorted(c.name for c in channels))}")
+            rule.channels.set(channels)
+        return found is None, changes

@@ -1,0 +1,70 @@
+"""Alerting as code: alerts.example.toml loads after backends.example.toml, a second load
+changes nothing, and a bad file is refused whole, with its line."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from instances.models import AlertRule, Channel
+from tests.processes import ROOT
+from tests.test_load_backends import DEMO_SECRETS, EXAMPLE, load
+
+pytestmark = pytest.mark.django_db
+ALERTS = ROOT / "alerts.example.toml"
+FEISHU = "https://open.feishu.cn/open-apis/bot/v2/hook/0d6a8e1c-2f3b-4c5d"
+TARGETS = {"OPS_HOOK": "http://127.0.0.1:9999/hooks/runboard", "OPS_MAIL": "oncall@example.com",
+           "OPS_FEISHU": FEISHU}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def secrets(monkeypatch):
+    for name, value in (DEMO_SECRETS | TARGETS).items():
+        monkeypatch.setenv(name, value)
+
+
+def load_alerts(path, *args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("load_alerts", str(path), *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_example_loads_once_and_then_changes_nothing():
+    load(EXAMPLE)
+    first = load_alerts(ALERTS)
+    assert first.count("create channel") == 3 and first.count("create rule") == 4
+    assert Channel.objects.get(name="ops feishu").target == TARGETS["OPS_FEISHU"]
+    rule = AlertRule.objects.get(name="EnOS batch failures")
+    assert rule.backend.name == "EnOS batch processing"
+    assert sorted(rule.channels.values_list("name", flat=True)) == [
+        "ops feishu", "ops mail", "ops webhook"]  # fmt: skip
+    assert AlertRule.objects.get(name="missed schedules").grace_minutes == 30
+    again = load_alerts(ALERTS)
+    assert again.count("unchanged") == 7
+
+
+def test_a_dry_run_writes_nothing():
+    load(EXAMPLE)
+    assert "dry run" in load_alerts(ALERTS, "--dry-run")
+    assert not Channel.objects.exists() and not AlertRule.objects.exists()
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ('[[channel]]\nteam = "ops"\nname = "x"\nkind = "webhook"\ntarget = "http://a.example"\n',
+     "line 1: target must be a ${ENV_VAR} reference"),
+    ('[[channel]]\nteam = "ops"\nname = "x"\nkind = "email"\ntarget = "${OPS_HOOK}"\n',
+     "line 1: target: Enter a valid email address."),
+    ('\n[[rule]]\nteam = "ops"\nname = "r"\nkind = "failed"\nchannels = ["nowhere"]\n',
+     "line 2: channel 'nowhere' is not a channel of team 'ops'"),
+    ('[[rule]]\nteam = "ops"\nname = "r"\nkind = "late"\n', "line 1: kind 'late' is not one of"),
+    ('[[rule]]\nteam = "ops"\nname = "r"\nkind = "failed"\nbackend = "nope"\n',
+     "backend 'nope' is not a backend of team 'ops'"),
+])  # fmt: skip
+def test_a_bad_file_is_refused_whole_with_its_line(tmp_path, text, said):
+    path = tmp_path / "alerts.toml"
+    path.write_text('[[channel]]\nteam = "ops"\nname = "ok"\nkind = "email"\n'
+                    'target = "${OPS_MAIL}"\n\n' + text)  # fmt: skip
+    with pytest.raises(CommandError) as refused:
+        load_alerts(path)
+    assert said.replace("line 1", "line 7").replace("line 2", "line 8") in str(refused.value)
+    assert not Channel.objects.exists()
