@@ -203,7 +203,7 @@ def measure_end_to_end(definitions: int, hours: float) -> tuple[dict[str, tuple[
 
     from instances import sync
     from instances.models import Backend, Instance
-    from instances.vendors.enos import demo as enos_demo
+    from instances.vendors.enos_batch_v21 import demo as enos_demo
     from instances.vendors.ocp import demo as ocp_demo
 
     with emulator_process(definitions, hours) as base_url:

@@ -1,16 +1,19 @@
-"""Fault injection per vendor (and, optionally, per endpoint), switchable at start and at run
+"""Fault injection per API (and, optionally, per endpoint), switchable at start and at run
 time: latency, error statuses (5xx, 429 with Retry-After), connection resets, truncated,
 drifted or oversized bodies."""
 
 import asyncio
 import json
 import random
+import re
 from dataclasses import asdict, dataclass
 
 from instances.vendors import parts
 
-# path prefix → the vendor (folder) name fault settings use
-PREFIXES = {path: vendor for vendor, module in parts("emulator").items() for path in module.PATHS}
+# (API, the path patterns it answers): fault settings are keyed by API; a path shared by APIs
+# (a token service) misbehaves for whichever of them has a fault set
+PATHS = [(api, re.compile(path)) for api, module in parts("emulator").items()
+         for path in module.PATHS]  # fmt: skip
 
 
 @dataclass
@@ -29,8 +32,9 @@ class Fault:
         return asdict(self)
 
 
-def vendor_of(path: str) -> str | None:
-    return next((v for prefix, v in PREFIXES.items() if path.startswith(prefix)), None)
+def fault_for(faults: dict[str, Fault], path: str) -> Fault | None:
+    return next((faults[api] for api, pattern in PATHS
+                 if api in faults and pattern.match(path)), None)  # fmt: skip
 
 
 class FaultMiddleware:
@@ -42,7 +46,7 @@ class FaultMiddleware:
         self.rng = random.Random(seed)
 
     async def __call__(self, scope, receive, send):
-        fault = self.faults.get(vendor_of(scope.get("path", "")) or "")
+        fault = fault_for(self.faults, scope.get("path", ""))
         target = f"{scope.get('path', '')}?{scope.get('query_string', b'').decode('latin-1')}"
         if scope["type"] != "http" or fault is None or fault.endpoint not in target:
             return await self.app(scope, receive, send)

@@ -118,9 +118,9 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if not self.vendors:
-            from instances.vendors import parts
+            from instances.vendors import VENDORS
 
-            self.vendors = tuple(api for m in parts("emulator").values() for api in m.APIS)
+            self.vendors = VENDORS
         rng = random.Random(self.seed)
         intervals = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
                      timedelta(days=1), timedelta(days=7), timedelta(days=30)]  # fmt: skip

@@ -11,20 +11,19 @@ from . import scenario as sc
 from .common import RunsById, World, json_response
 from .faults import Fault, FaultMiddleware
 
-EMULATORS = parts("emulator")  # vendor → its emulator module
-API_VENDOR = {api: vendor for vendor, module in EMULATORS.items() for api in module.APIS}
+EMULATORS = parts("emulator")  # API → its emulator module
 
 
 def runs_by_vendor_id(scenario: sc.Scenario, api: str) -> RunsById:
     """Every run of one API under the id the API gives it."""
-    return EMULATORS[API_VENDOR[api]].runs_by_id(scenario, api)
+    return EMULATORS[api].runs_by_id(scenario, api)
 
 
 def truth(request: Request):
     """Ground truth for tests: every run of one API, by its id there → our scenario status."""
     scenario = request.app.state.world.scenario
     now = scenario.now()
-    if (api := request.path_params["api"]) not in API_VENDOR:
+    if (api := request.path_params["api"]) not in EMULATORS:
         return json_response({"error": "no such API"}, 404)
     found = runs_by_vendor_id(scenario, api)
     return json_response({vendor_id: (step.status(now, run) if step else run.status(now))
@@ -35,7 +34,7 @@ async def force_status(request: Request):
     """POST {"status": "failed"} forces one run into a state (tests' "status change")."""
     scenario = request.app.state.world.scenario
     api, wanted = request.path_params["api"], request.path_params["run_id"]
-    if api not in API_VENDOR:
+    if api not in EMULATORS:
         return json_response({"error": "no such API"}, 404)
     run, _ = runs_by_vendor_id(scenario, api).get(wanted, (None, None))
     if run is None:
@@ -49,7 +48,7 @@ async def change_run(request: Request):
     {"0": {…}}} overwrites fields of its record and its steps' (hostile records)."""
     scenario = request.app.state.world.scenario
     api, wanted = request.path_params["api"], request.path_params["run_id"]
-    if api not in API_VENDOR or request.path_params["change"] not in ("delete", "patch"):
+    if api not in EMULATORS or request.path_params["change"] not in ("delete", "patch"):
         return json_response({"error": "no such API or change"}, 404)
     run, _ = runs_by_vendor_id(scenario, api).get(wanted, (None, None))
     if run is None:

@@ -20,8 +20,8 @@ from instances.emulator.faults import Fault
 from instances.errors import kind
 from instances.status import Status
 from instances.vendors.airflow import demo as airflow_demo
-from instances.vendors.dataarts import demo as dataarts_demo
-from instances.vendors.enos import demo as enos_demo
+from instances.vendors.dataarts_factory import demo as dataarts_demo
+from instances.vendors.enos_batch_v21 import demo as enos_demo
 from instances.vendors.ocp import demo as ocp_demo
 
 ENOS_SCOPE = {"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID}
@@ -44,43 +44,31 @@ DATAMAP_SCOPE = {
     "instance": dataarts_demo.INSTANCE,
     "table_guid": "orders",
 }
-BACKENDS = {  # test id → (kind, emulator vendor, fault vendor, scope, credentials)
-    "ocp-basic": ("ocp", "ocp", "ocp", {}, OCP_BASIC),
-    "ocp-access-key": ("ocp", "ocp", "ocp", {}, OCP_KEYS),
-    "enos-v2.1": ("enos_batch_v21", "enos_batch_v21", "enos", ENOS_SCOPE, ENOS_KEYS),
-    "enos-v2.0": ("enos_dataflow_v20", "enos_dataflow_v20", "enos", ENOS_SCOPE, ENOS_KEYS),
-    "dataarts-factory": ("dataarts_factory", "dataarts_factory", "dataarts", FACTORY_SCOPE, HUAWEI),
-    "dataarts-datamap": ("dataarts_datamap", "dataarts_datamap", "dataarts", DATAMAP_SCOPE, HUAWEI),
-    "dataarts-factory-aksk": (
-        "dataarts_factory",
-        "dataarts_factory",
-        "dataarts",
-        FACTORY_SCOPE,
-        HUAWEI_AKSK,
-    ),
-    "dataarts-datamap-aksk": (
-        "dataarts_datamap",
-        "dataarts_datamap",
-        "dataarts",
-        DATAMAP_SCOPE,
-        HUAWEI_AKSK,
-    ),
-    "airflow": ("airflow", "airflow", "airflow", {}, AIRFLOW),
+BACKENDS = {  # test id → (the API: backend kind, emulator and fault name; scope; credentials)
+    "ocp-basic": ("ocp", {}, OCP_BASIC),
+    "ocp-access-key": ("ocp", {}, OCP_KEYS),
+    "enos-v2.1": ("enos_batch_v21", ENOS_SCOPE, ENOS_KEYS),
+    "enos-v2.0": ("enos_dataflow_v20", ENOS_SCOPE, ENOS_KEYS),
+    "dataarts-factory": ("dataarts_factory", FACTORY_SCOPE, HUAWEI),
+    "dataarts-datamap": ("dataarts_datamap", DATAMAP_SCOPE, HUAWEI),
+    "dataarts-factory-aksk": ("dataarts_factory", FACTORY_SCOPE, HUAWEI_AKSK),
+    "dataarts-datamap-aksk": ("dataarts_datamap", DATAMAP_SCOPE, HUAWEI_AKSK),
+    "airflow": ("airflow", {}, AIRFLOW),
 }
 # What each vendor's status becomes: OCP tasks know no pending, and end FAILED when canceled.
+ENOS_AND_DATAARTS = {"pending": Status.PENDING, "running": Status.RUNNING,
+                     "succeeded": Status.SUCCEEDED, "skipped": Status.SKIPPED,
+                     "failed": Status.FAILED, "timeout": Status.FAILED,
+                     "canceled": Status.CANCELED}  # fmt: skip
 EXPECTED = {
     "ocp": {"pending": Status.RUNNING, "running": Status.RUNNING, "succeeded": Status.SUCCEEDED,
             "skipped": Status.SUCCEEDED, "failed": Status.FAILED, "timeout": Status.FAILED,
             "canceled": Status.FAILED},
-    "enos": {"pending": Status.PENDING, "running": Status.RUNNING, "succeeded": Status.SUCCEEDED,
-             "skipped": Status.SKIPPED, "failed": Status.FAILED, "timeout": Status.FAILED,
-             "canceled": Status.CANCELED},
+    "enos_batch_v21": ENOS_AND_DATAARTS, "enos_dataflow_v20": ENOS_AND_DATAARTS,
+    "dataarts_factory": ENOS_AND_DATAARTS, "dataarts_datamap": ENOS_AND_DATAARTS,
     "airflow": {"pending": Status.PENDING, "running": Status.RUNNING,
                 "succeeded": Status.SUCCEEDED, "skipped": Status.SUCCEEDED, "failed": Status.FAILED,
                 "timeout": Status.FAILED, "canceled": Status.FAILED},
-    "dataarts": {"pending": Status.PENDING, "running": Status.RUNNING,
-               "succeeded": Status.SUCCEEDED, "skipped": Status.SKIPPED, "failed": Status.FAILED,
-               "timeout": Status.FAILED, "canceled": Status.CANCELED},
 }  # fmt: skip
 
 
@@ -91,7 +79,7 @@ def fast_retries(monkeypatch):
 
 
 def connector(emulator, name, **credential_overrides):
-    kind, _, _, scope, credentials = BACKENDS[name]
+    kind, scope, credentials = BACKENDS[name]
     config = BackendConfig(base_url=emulator.base_url, scope=scope,
                            credentials=credentials | credential_overrides)  # fmt: skip
     return CONNECTORS[kind](config)
@@ -99,7 +87,7 @@ def connector(emulator, name, **credential_overrides):
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_a_full_poll_returns_every_emulated_run_once_with_its_status(emulator, name):
-    _, vendor, faults_key, _, _ = BACKENDS[name]
+    vendor = BACKENDS[name][0]
     truth = httpx.get(f"{emulator.base_url}/_emulator/truth/{vendor}").json()
     truth.pop("35000312", None)  # the seed sample, from 2021, is outside the polling window
     records = [r for page in connector(emulator, name).iter_pages(None) for r in page]
@@ -107,7 +95,7 @@ def test_a_full_poll_returns_every_emulated_run_once_with_its_status(emulator, n
     ids = [r.external_id if r.external_id in truth else r.external_id.rpartition("/")[2]
            for r in records]  # fmt: skip
     assert len(ids) == len(set(ids)) == len(truth) > 50
-    table = EXPECTED[faults_key]
+    table = EXPECTED[vendor]
     assert dict(zip(ids, (r.status for r in records), strict=True)) == {
         k: table[v] for k, v in truth.items()
     }
@@ -147,7 +135,7 @@ def test_wrong_credentials_raise_auth_error(emulator, name):
 )
 @pytest.mark.parametrize("name", ["ocp-basic", "enos-v2.1", "dataarts-factory"])
 def test_vendor_failures_surface_as_typed_errors(emulator, name, fault, error):
-    emulator.faults[BACKENDS[name][2]] = fault
+    emulator.faults[BACKENDS[name][0]] = fault
     with pytest.raises(error):
         next(iter(connector(emulator, name).iter_pages(None)))
 
@@ -160,7 +148,7 @@ def test_an_oversized_page_is_refused_not_read_whole(emulator, monkeypatch):
 
 
 def test_a_fault_can_target_one_endpoint(emulator):
-    emulator.faults["enos"] = Fault(error_rate=1.0, status=500, endpoint="action=getLog")
+    emulator.faults["enos_batch_v21"] = Fault(error_rate=1.0, status=500, endpoint="action=getLog")
     conn = connector(emulator, "enos-v2.1")
     flow = next(iter(conn.iter_pages(None)))[0]  # search and detail still answer
     task = conn.expand([flow])[1]
@@ -187,7 +175,7 @@ class CountingTransport(httpx.HTTPTransport):
 
 
 def test_enos_asks_again_only_about_tasks_not_finished(emulator, monkeypatch):
-    from instances.vendors.enos import connector as enos
+    from instances.vendors.enos_batch_v21 import connector as enos
 
     monkeypatch.setattr(enos, "FINISHED_TASKS", enos.FinishedTasks(size=1000))
     truth = httpx.get(f"{emulator.base_url}/_emulator/truth/enos_batch_v21").json()
@@ -243,7 +231,7 @@ def test_failed_steps_say_why_in_words(emulator, name):
 
 def test_enos_times_are_in_the_vendors_zone_unless_the_backend_names_one(emulator):
     def first_started(zone: str):
-        kind, _, _, scope, credentials = BACKENDS["enos-v2.1"]
+        kind, scope, credentials = BACKENDS["enos-v2.1"]
         conn = CONNECTORS[kind](BackendConfig(base_url=emulator.base_url, scope=scope,
                                               credentials=credentials, timezone=zone))  # fmt: skip
         record = next(r for page in conn.iter_pages(None) for r in page if r.started_at)

@@ -4,7 +4,7 @@ import pytest
 
 from instances.connectors import normalize
 from instances.status import Status
-from instances.vendors.enos.signing import enos_encryption, enos_signature
+from instances.vendors.enos_batch_v21.signing import enos_encryption, enos_signature
 
 
 @pytest.mark.parametrize(

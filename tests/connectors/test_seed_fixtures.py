@@ -6,8 +6,9 @@ import pytest
 
 from instances.connectors.base import BackendConfig, BadPayload
 from instances.status import Kind, Status
-from instances.vendors.dataarts.connector import DataArtsDataMap
-from instances.vendors.enos.connector import EnosBatchV21, EnosDataflowV20, parse_json
+from instances.vendors.dataarts_datamap.connector import DataArtsDataMap
+from instances.vendors.enos_batch_v21.connector import EnosBatchV21, parse_json
+from instances.vendors.enos_dataflow_v20.connector import EnosDataflowV20
 from instances.vendors.ocp.connector import OcpConnector
 from tests.connectors.conftest import fixture_json, fixture_text
 
@@ -54,10 +55,10 @@ def test_ocp_seed_task_becomes_a_task_with_a_subtask_chain_from_upstreams(vendor
 def test_enos_v21_seed_flow_and_task_normalize_in_the_backend_zone(vendor_replies):
     prefix = "/batch-processing-service/v2.1"
     vendor_replies[(f"{prefix}/flowInstances", "get")] = fixture_json(
-        "enos/samples/enos_batch_v21/flow_instance_seed001.json"
+        "enos_batch_v21/samples/flow_instance_seed001.json"
     )
     vendor_replies[(f"{prefix}/taskInstances", "get")] = fixture_json(
-        "enos/samples/enos_batch_v21/task_instance_seed000.json"
+        "enos_batch_v21/samples/task_instance_seed000.json"
     )
     flow, task = EnosBatchV21(ENOS).refresh(["2809-20190808093200"])
     assert (flow.external_id, flow.kind, flow.status) == ("2809-20190808093200", Kind.FLOW,
@@ -77,7 +78,7 @@ def test_enos_v21_seed_flow_and_task_normalize_in_the_backend_zone(vendor_replie
 
 
 def test_enos_v21_seed_init_sample_is_pending_whatever_its_times_say():
-    flow = fixture_json("enos/samples/enos_batch_v21/flow_instance_seed001_data.json")
+    flow = fixture_json("enos_batch_v21/samples/flow_instance_seed001_data.json")
     record = EnosBatchV21(ENOS).flow_record(flow, with_tasks=False)[0]
     assert record.status == Status.PENDING and record.vendor_status == "0 INIT"
     assert record.started_at == at(2019, 7, 26, 4, 39, 37)
@@ -86,21 +87,19 @@ def test_enos_v21_seed_init_sample_is_pending_whatever_its_times_say():
 def test_enos_v20_seed_with_its_unescaped_graph_is_parsed_by_the_fallback(vendor_replies):
     prefix = "/dataflow-batch-service/v2.0"
     vendor_replies[(f"{prefix}/flowInstances", "get")] = fixture_text(
-        "enos/samples/enos_dataflow_v20/flow_instance_seed004.txt"
+        "enos_dataflow_v20/samples/flow_instance_seed004.txt"
     )
     flow, task = EnosDataflowV20(ENOS).refresh(["2809-20190808093200"])
     assert flow.status == Status.SUCCEEDED and flow.planned_at == at(2019, 8, 8, 1, 32, 12)
     # v2.0 has no task detail: the task comes from the graph alone
     assert (task.external_id, task.status, task.started_at) == ("104890-20190808093200",
                                                                 Status.SUCCEEDED, None)  # fmt: skip
-    first = parse_json(
-        fixture_text("enos/samples/enos_dataflow_v20/flow_instance_seed004_data.txt")
-    )
+    first = parse_json(fixture_text("enos_dataflow_v20/samples/flow_instance_seed004_data.txt"))
     assert first["instanceId"] == "2438-201907261239" and '"taskId":104452' in first["graph"]
 
 
 def test_a_graph_that_is_not_json_keeps_the_flow_with_the_error_noted():
-    flow = fixture_json("enos/samples/enos_batch_v21/flow_instance_seed001_data.json") | {
+    flow = fixture_json("enos_batch_v21/samples/flow_instance_seed001_data.json") | {
         "graph": "{broken"
     }
     record, *children = EnosBatchV21(ENOS).flow_record(flow, with_tasks=True)
@@ -109,7 +108,7 @@ def test_a_graph_that_is_not_json_keeps_the_flow_with_the_error_noted():
 
 
 def test_datamap_seed_row_is_decoded_through_its_three_levels_of_json():
-    envelope = fixture_json("dataarts/samples/dataarts_datamap/operator_instances_seed002.json")
+    envelope = fixture_json("dataarts_datamap/samples/operator_instances_seed002.json")
     connector = DataArtsDataMap(BackendConfig(base_url="http://dayu.test"))
     (record,) = [connector.row_record(row) for row in connector.unwrap(envelope)["rows"]]
     assert (record.external_id, record.kind, record.status) == ("126074594", Kind.TASK,
@@ -125,7 +124,7 @@ def test_datamap_seed_row_is_decoded_through_its_three_levels_of_json():
 
 
 def test_datamap_row_with_broken_nested_json_is_kept_with_the_error_noted():
-    envelope = fixture_json("dataarts/samples/dataarts_datamap/operator_instances_seed002.json")
+    envelope = fixture_json("dataarts_datamap/samples/operator_instances_seed002.json")
     connector = DataArtsDataMap(BackendConfig(base_url="http://dayu.test"))
     row = connector.unwrap(envelope)["rows"][0] | {"runningData": '{"obsDataPath": '}
     record = connector.row_record(row)
@@ -138,7 +137,7 @@ def test_datamap_row_with_broken_nested_json_is_kept_with_the_error_noted():
 def test_a_zone_the_vendor_cannot_tell_fails_the_poll_once_not_every_record(vendor_replies):
     prefix = "/batch-processing-service/v2.1"
     vendor_replies[(f"{prefix}/time", "getTimeZone")] = {"code": 0, "data": {"timezone": "CST"}}
-    flows = [fixture_json("enos/samples/enos_batch_v21/flow_instance_seed001.json")["data"]] * 3
+    flows = [fixture_json("enos_batch_v21/samples/flow_instance_seed001.json")["data"]] * 3
     vendor_replies[(f"{prefix}/flowInstances", "search")] = {"code": 0, "data": {
         "flowInsts": flows, "count": 3}}  # fmt: skip
     connector = EnosBatchV21(

@@ -6,8 +6,8 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
 from instances.connectors.base import BackendConfig
-from instances.vendors.dataarts.connector import iam_endpoint
-from instances.vendors.dataarts.signing import huawei_canonical_request, huawei_signature
+from instances.vendors.dataarts_factory.connector import iam_endpoint
+from instances.vendors.dataarts_factory.signing import huawei_canonical_request, huawei_signature
 from instances.vendors.ocp.signing import ocp_signature, ocp_string_to_sign
 
 AK, SK = "QTWAOYTTINDUT2QVKYUC", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"

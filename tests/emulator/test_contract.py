@@ -12,9 +12,9 @@ import pytest
 
 from instances.emulator.runner import free_port
 from instances.vendors.airflow import demo as airflow_demo
-from instances.vendors.dataarts import demo as dataarts_demo
-from instances.vendors.enos import demo as enos_demo
-from instances.vendors.enos.connector import ApimAuth, parse_json
+from instances.vendors.dataarts_factory import demo as dataarts_demo
+from instances.vendors.enos_batch_v21 import demo as enos_demo
+from instances.vendors.enos_batch_v21.connector import ApimAuth, parse_json
 from instances.vendors.ocp import demo as ocp_demo
 from tests.connectors.conftest import fixture_json, fixture_text
 from tests.processes import ROOT, wait_for
@@ -92,7 +92,7 @@ def test_enos_v21_task_instance_matches_seed_000(enos):
     graph = json.loads(flows["data"]["flowInsts"][0]["graph"])
     task = enos.get("/batch-processing-service/v2.1/taskInstances", params={
         "action": "get", "taskInstId": graph["tasks"][0]["taskInstId"], **ENOS_QUERY}).json()  # fmt: skip
-    sample = fixture_json("enos/samples/enos_batch_v21/task_instance_seed000.json")
+    sample = fixture_json("enos_batch_v21/samples/task_instance_seed000.json")
     same_shape(sample, {k: v for k, v in task.items() if k != "requestId"})
     assert task["msg"] == "OK" and task["code"] == 0
 
@@ -102,13 +102,13 @@ def test_enos_v21_task_instance_matches_seed_000(enos):
     [
         (
             "batch-processing-service/v2.1",
-            "enos/samples/enos_batch_v21/flow_instance_seed001.json",
+            "enos_batch_v21/samples/flow_instance_seed001.json",
             "code",
             "OK",
         ),
         (
             "dataflow-batch-service/v2.0",
-            "enos/samples/enos_dataflow_v20/flow_instance_seed004.txt",
+            "enos_dataflow_v20/samples/flow_instance_seed004.txt",
             "status",
             " Success",
         ),
@@ -133,11 +133,11 @@ def test_enos_flow_instance_matches_seeds_001_and_004(enos, service, fixture, re
     ("path", "query", "sample"),
     [
         ("batch-processing-service/v2.1/flowInstances", {"flowInstId": "2809-20190808093200"},
-         "enos/samples/enos_batch_v21/flow_instance_seed001.json"),
+         "enos_batch_v21/samples/flow_instance_seed001.json"),
         ("batch-processing-service/v2.1/taskInstances", {"taskInstId": "118979-2021020211"},
-         "enos/samples/enos_batch_v21/task_instance_seed000.json"),
+         "enos_batch_v21/samples/task_instance_seed000.json"),
         ("dataflow-batch-service/v2.0/flowInstances", {"flowInstId": "2809-20190808093200"},
-         "enos/samples/enos_dataflow_v20/flow_instance_seed004.txt"),
+         "enos_dataflow_v20/samples/flow_instance_seed004.txt"),
     ],
 )  # fmt: skip
 def test_every_enos_seed_record_is_served_under_its_documented_id(enos, path, query, sample):
@@ -147,8 +147,8 @@ def test_every_enos_seed_record_is_served_under_its_documented_id(enos, path, qu
 
 @pytest.mark.parametrize(
     ("path", "sample"),
-    [("batch-processing-service/v2.1/flowInstances", "enos/samples/enos_batch_v21/flow_instance_seed001_data.json"),
-     ("dataflow-batch-service/v2.0/flowInstances", "enos/samples/enos_dataflow_v20/flow_instance_seed004_data.txt")],
+    [("batch-processing-service/v2.1/flowInstances", "enos_batch_v21/samples/flow_instance_seed001_data.json"),
+     ("dataflow-batch-service/v2.0/flowInstances", "enos_dataflow_v20/samples/flow_instance_seed004_data.txt")],
 )  # fmt: skip
 def test_the_enos_data_struct_samples_are_served_inside_an_envelope(enos, path, sample):
     reply = enos.get(f"/{path}", params={"action": "get", "flowInstId": "2438-201907261239",
@@ -159,9 +159,7 @@ def test_the_enos_data_struct_samples_are_served_inside_an_envelope(enos, path, 
 def test_the_datamap_seed_operator_answers_its_documented_reply(huawei):
     reply = huawei.get(f"{PROJECT}/datamap/node/937987/instances", params={
         "job_name": "ETL_Job_dli2dws", "start_time": 0, "end_time": 1, "offset": 0, "limit": 10})  # fmt: skip
-    assert reply.json() == fixture_json(
-        "dataarts/samples/dataarts_datamap/operator_instances_seed002.json"
-    )
+    assert reply.json() == fixture_json("dataarts_datamap/samples/operator_instances_seed002.json")
     assert json.loads(reply.json()["body"])["rows"]
 
 
@@ -171,7 +169,7 @@ def test_datamap_output_information_matches_seed_002(emulator, huawei):
     reply = huawei.get(f"{PROJECT}/datamap/node/{operator['task_id']}/instances", params={
         "job_name": operator["job_name"], "start_time": now - 86_400_000, "end_time": now,
         "offset": 0, "limit": 10}).json()  # fmt: skip
-    sample = fixture_json("dataarts/samples/dataarts_datamap/operator_instances_seed002.json")
+    sample = fixture_json("dataarts_datamap/samples/operator_instances_seed002.json")
     assert set(reply) == set(sample) and isinstance(reply["body"], str)
     body, sample_body = json.loads(reply["body"]), json.loads(sample["body"])
     same_shape(sample_body, body)
@@ -297,7 +295,7 @@ def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
                 return None
 
         assert wait_for(lambda: answers(ports["ocp"]), 20, "the OCP port").status_code == 200
-        assert answers(ports["enos"]).status_code == 404  # EnOS's port serves EnOS only
+        assert answers(ports["enos_batch_v21"]).status_code == 404  # EnOS's port serves EnOS only
     finally:
         proc.terminate()
         proc.wait()

@@ -26,16 +26,16 @@ from huaweicloudsdkdlf.v1 import DlfClient, ListJobInstancesRequest, ShowJobInst
 from poseidon import poseidon
 
 from instances.vendors.airflow import demo as airflow_demo
-from instances.vendors.dataarts import demo as dataarts_demo
-from instances.vendors.dataarts.emulator import job_name
-from instances.vendors.dataarts.signing import (
+from instances.vendors.dataarts_factory import demo as dataarts_demo
+from instances.vendors.dataarts_factory.emulator import job_name
+from instances.vendors.dataarts_factory.signing import (
     HUAWEI_DATE_FORMAT,
     huawei_canonical_request,
     huawei_signature,
 )
-from instances.vendors.enos import demo as enos_demo
-from instances.vendors.enos.connector import ApimAuth
-from instances.vendors.enos.signing import enos_signature
+from instances.vendors.enos_batch_v21 import demo as enos_demo
+from instances.vendors.enos_batch_v21.connector import ApimAuth
+from instances.vendors.enos_batch_v21.signing import enos_signature
 
 
 def client(kind, emulator, secret_key: str = dataarts_demo.SK):

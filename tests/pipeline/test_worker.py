@@ -13,7 +13,7 @@ from instances.emulator.faults import Fault
 from instances.emulator.runner import run_emulator
 from instances.models import Backend, Instance, Poll, StatusChange
 from instances.status import Status
-from instances.vendors.enos import demo as enos_demo
+from instances.vendors.enos_batch_v21 import demo as enos_demo
 from instances.vendors.ocp import demo as ocp_demo
 from tests.processes import celery, database_env, wait_for, worker
 

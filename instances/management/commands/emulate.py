@@ -11,7 +11,7 @@ from instances.emulator.server import EMULATORS, build_app
 from instances.vendors import parts
 
 DEMO_CREDENTIALS = "Demo credentials (fixed):\n" + "\n".join(
-    f"  {demo.CREDENTIALS}" for demo in parts("demo").values()
+    f"  {demo.CREDENTIALS}" for demo in parts("demo").values() if demo.CREDENTIALS
 )
 
 

@@ -261,7 +261,6 @@ def runs_by_id(scenario: sc.Scenario, api: str) -> RunsById:
     return {f"{dag_id(run)}/{run_id(run)}": (run, None) for run in scenario.visible(api)}
 
 
-APIS = (API,)
 PATHS = ("/api/v1/",)
 routes = [
     Route("/api/v1/dags/{dag_id}/dagRuns", list_dag_runs),

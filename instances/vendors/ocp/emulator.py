@@ -185,7 +185,6 @@ def add_samples(scenario: sc.Scenario) -> None:
     ))  # fmt: skip
 
 
-APIS = (VENDOR,)
 PATHS = ("/api/v2/",)
 runs_by_id = by_seq
 routes = [

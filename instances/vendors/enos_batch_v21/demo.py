@@ -1,4 +1,5 @@
-"""The emulated EnOS tenant: its fixed credentials and the backends the demo polls on it."""
+"""The emulated EnOS tenant (both batch APIs): its fixed credentials, and the demo's v2.1
+backend on it."""
 
 # UUID-shaped, as EnOS issues them (its poseidon client reads the second group as hex)
 APP_KEY = "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
@@ -10,7 +11,4 @@ SECRETS = {"app_key": APP_KEY, "app_secret": APP_SECRET}
 CREDENTIALS = (
     f"EnOS       app_key {APP_KEY}  app_secret {APP_SECRET}  orgId {ORG_ID}  userId {USER_ID}"
 )
-BACKENDS = [
-    ({"name": "EnOS batch (emulated)", "kind": "enos_batch_v21", "scope": SCOPE}, SECRETS),
-    ({"name": "EnOS dataflow (emulated)", "kind": "enos_dataflow_v20", "scope": SCOPE}, SECRETS),
-]
+BACKENDS = [({"name": "EnOS batch (emulated)", "kind": "enos_batch_v21", "scope": SCOPE}, SECRETS)]

@@ -1,11 +1,13 @@
-"""EnOS APIM token service and the batch APIs, v2.1 (batch-processing-service) and v2.0
-(dataflow-batch-service): seeds 000, 001, 004 and vendor-apis.md §1."""
+"""EnOS APIM token service and Batch Processing Service v2.1 (seeds 000, 001, vendor-apis.md
+§1). The batch service is built per version (`service`): Dataflow Batch v2.0, the same API
+with its own envelope and no task detail, is served by the same code from its own folder."""
 
 import hmac
 import json
 import re
 import secrets
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cache
@@ -29,14 +31,24 @@ STATUS = {sc.PENDING: (0, "INIT"), sc.RUNNING: (2, "RUNNING"), sc.SUCCEEDED: (1,
 CYCLES = {300: ("mi", "0 0/5 * * * ? *"), 900: ("mi", "0 0/15 * * * ? *"),
           3600: ("H", "0 0 * * * ? *"), 86400: ("D", "0 0 0 * * ? *"),
           604800: ("W", "0 0 0 ? * 1 *"), 2592000: ("M", "0 0 0 1 * ? *")}  # fmt: skip
-# the graph's own key names differ by version, as the seed samples show (001: do_as, app_id)
-GRAPH_KEYS = {"batch-processing-service/v2.1": {"doAs": "do_as", "appId": "app_id"},
-              "dataflow-batch-service/v2.0": {"doAs": "doAs", "appId": "appId"}}  # fmt: skip
 TOKEN_LIFETIME = timedelta(hours=2)
-VERSIONS = {  # service prefix → (scenario vendor, envelope result key, success message)
-    "batch-processing-service/v2.1": ("enos_batch_v21", "code", "OK"),
-    "dataflow-batch-service/v2.0": ("enos_dataflow_v20", "status", " Success"),
-}
+API = "enos_batch_v21"
+
+
+@dataclass(frozen=True)
+class Version:
+    """What differs between the batch services' versions."""
+
+    prefix: str  # the service's path, e.g. batch-processing-service/v2.1
+    api: str  # its one name (scenario vendor, samples folder)
+    result_key: str  # the envelope's result field: code (v2.1) or status (v2.0)
+    success: str  # the envelope's message on success
+    graph_keys: dict[str, str]  # the graph's own key names, as the seed samples show them
+    samples: tuple[tuple[str, str, bool], ...]  # (resource, file, whole reply or data only)
+    task_detail: bool = True
+
+
+VERSIONS: dict[str, Version] = {}  # prefix → version, as `service` registers them
 
 
 # ---- token service -------------------------------------------------------------------------
@@ -74,7 +86,7 @@ async def token(request: Request):
 
 
 def envelope(version: str, data=None, code: int = 0, msg: str | None = None):
-    _, key, success = VERSIONS[version]
+    key, success = VERSIONS[version].result_key, VERSIONS[version].success
     body = {key: code, "msg": success if code == 0 else msg, "data": data}
     if key == "code":
         body["requestId"] = secrets.token_hex(16)
@@ -86,7 +98,7 @@ def seed_reply(version: str, sample: str, whole: bool) -> Response:
     (the v2.0 sample's graph is not valid JSON: served so, as the document shows it)."""
     if whole:
         return Response(sample, media_type="application/json")
-    _, key, success = VERSIONS[version]
+    key, success = VERSIONS[version].result_key, VERSIONS[version].success
     head = json.dumps({key: 0, "msg": success}, ensure_ascii=False)[:-1]
     return Response(f'{head},"data":{sample}}}', media_type="application/json")
 
@@ -103,26 +115,18 @@ def request_ok(token: str, headers, query: dict[str, str], body: bytes) -> bool:
     return in_time(at) and hmac.compare_digest(expected, headers.get("apim-signature", ""))
 
 
-SAMPLES = [  # (API, resource, sample, whether it is a whole reply or its data only)
-    ("enos_batch_v21", "flowInstances", "enos_batch_v21/flow_instance_seed001.json", True),
-    ("enos_batch_v21", "flowInstances", "enos_batch_v21/flow_instance_seed001_data.json", False),
-    ("enos_batch_v21", "taskInstances", "enos_batch_v21/task_instance_seed000.json", True),
-    ("enos_dataflow_v20", "flowInstances", "enos_dataflow_v20/flow_instance_seed004.txt", True),
-    ("enos_dataflow_v20", "flowInstances", "enos_dataflow_v20/flow_instance_seed004_data.txt",
-     False),
-]  # fmt: skip
 INSTANCE_ID = re.compile(r'"instanceId"\s*:\s*"([^"]+)"')
 
 
 @cache
-def seed_samples() -> dict[tuple[str, str, str], tuple[str, bool]]:
-    """(API, resource, documented instance id) → (the sample's text, whether whole)."""
-    found = {}
-    for api, resource, name, whole in SAMPLES:
-        sample = sample_text("enos", name)
+def seed_samples(prefix: str) -> dict[tuple[str, str], tuple[str, bool]]:
+    """One version's seed samples: (resource, documented instance id) → (text, whole)."""
+    version, found = VERSIONS[prefix], {}
+    for resource, name, whole in version.samples:
+        sample = sample_text(version.api, name)
         if (instance := INSTANCE_ID.search(sample)) is None:
             raise ValueError(f"{name} names no instanceId")
-        found[(api, resource, instance.group(1))] = (sample, whole)
+        found[(resource, instance.group(1))] = (sample, whole)
     return found
 
 
@@ -132,7 +136,7 @@ def gateway_error(status: int, apim_status: int, msg: str):
 
 def flow_instance(version: str, run: sc.Run, now: datetime, listed: bool = False) -> dict:
     code, name = STATUS[run.status(now)]
-    names = GRAPH_KEYS[version]
+    names = VERSIONS[version].graph_keys
     cycle, freq = CYCLES.get(int(run.period.total_seconds()), ("D", "0 0 0 * * ? *"))
     tasks = [{"taskName": step.name, "taskInstId": task_inst_id(run, step), "x": 100 + 160 * n,
               "y": 80, "taskId": task_id(run, step), "nodeId": f"t_{step.id}",
@@ -219,11 +223,10 @@ async def batch(request: Request):
     if query.get("orgId") != demo.ORG_ID or query.get("userId") != demo.USER_ID:
         return envelope(version, code=62101, msg="userId does not exist or does not match orgId")
     wanted = query.get("flowInstId") or query.get("taskInstId") or ""
-    if action == "get" and (seed := seed_samples().get((VERSIONS[version][0], resource,
-                                                                 wanted))):  # fmt: skip
+    if action == "get" and (seed := seed_samples(version).get((resource, wanted))):
         return seed_reply(version, *seed)
     handler = HANDLERS.get((resource, action))
-    if handler is None or (handler is get_task and version.endswith("v2.0")):
+    if handler is None or (handler is get_task and not VERSIONS[version].task_detail):
         return envelope(version, code=62102, msg=f"Invalid parameter: action {action}")
     return handler(version, state.scenario, query, body)
 
@@ -252,7 +255,7 @@ def search(version, scenario, query, body):
             return envelope(version, code=62102, msg=f"Illegal sorter field {sorter.get('field')}")
     if page_size <= 0 or page_no < 0:
         return envelope(version, code=62102, msg="Invalid parameter: pagination")
-    vendor = VERSIONS[version][0]
+    vendor = VERSIONS[version].api
     now = scenario.now()
     expression, owner = spec.get("expression"), spec.get("owner")
     runs = [r for r in reversed(scenario.visible(vendor))  # oldest first, by trigger time
@@ -271,7 +274,7 @@ SORTERS = {"createTime", "updateTime", "startTime", "triggerTime", "endTime", "c
 
 
 def get_flow(version, scenario, query, body):
-    run = scenario.find(VERSIONS[version][0], query.get("flowInstId", ""))
+    run = scenario.find(VERSIONS[version].api, query.get("flowInstId", ""))
     if run is None:
         return envelope(version, code=62102, msg="Invalid flowInstId")
     return envelope(version, flow_instance(version, run, scenario.now()))
@@ -282,7 +285,7 @@ def cancel(version, scenario, query, body):
         flow_inst_id = json.loads(body)["flowInstId"]
     except (ValueError, KeyError, TypeError):
         return envelope(version, code=62102, msg="Invalid parameter")
-    run = scenario.find(VERSIONS[version][0], flow_inst_id)
+    run = scenario.find(VERSIONS[version].api, flow_inst_id)
     if run is None:
         return envelope(version, code=62102, msg="Invalid flowInstId")
     if run.status(scenario.now()) in (sc.PENDING, sc.RUNNING):
@@ -292,7 +295,7 @@ def cancel(version, scenario, query, body):
 
 def locate_task(version, scenario, query):
     task_id, _, stamp = query.get("taskInstId", "").partition("-")
-    run = scenario.find_seq(VERSIONS[version][0], int(task_id[:-3])) if task_id.isdigit() else None
+    run = scenario.find_seq(VERSIONS[version].api, int(task_id[:-3])) if task_id.isdigit() else None
     step = next((s for s in run.steps if s.id == task_id), None) if run else None
     return (run, step) if step and run.id.endswith(f"-{stamp}") else (None, None)
 
@@ -325,11 +328,22 @@ HANDLERS = {("flowInstances", "search"): search, ("flowInstances", "get"): get_f
             ("taskInstances", "getLog"): get_log}  # fmt: skip
 
 
-APIS = tuple(api for api, _, _ in VERSIONS.values())
-PATHS = ("/batch-processing-service/", "/dataflow-batch-service/", "/apim-token-service/")
+def service(version: Version) -> list[Route]:
+    """The token service and this version's batch service."""
+    VERSIONS[version.prefix] = version
+    return [
+        Route("/apim-token-service/v2.0/token/get", token, methods=["POST"]),
+        Route("/apim-token-service/v2.0/token/refresh", token, methods=["POST"]),
+        Route(f"/{version.prefix}/{{resource}}", batch, methods=["GET", "POST"]),
+    ]
+
+
+PATHS = ("/batch-processing-service/", "/apim-token-service/")
 runs_by_id = by_run_id
-routes = [
-    Route("/apim-token-service/v2.0/token/get", token, methods=["POST"]),
-    Route("/apim-token-service/v2.0/token/refresh", token, methods=["POST"]),
-    *(Route(f"/{prefix}/{{resource}}", batch, methods=["GET", "POST"]) for prefix in VERSIONS),
-]
+routes = service(Version(
+    prefix="batch-processing-service/v2.1", api=API, result_key="code", success="OK",
+    graph_keys={"doAs": "do_as", "appId": "app_id"},  # as seed 001 prints them
+    samples=(("flowInstances", "flow_instance_seed001.json", True),
+             ("flowInstances", "flow_instance_seed001_data.json", False),
+             ("taskInstances", "task_instance_seed000.json", True)),
+))  # fmt: skip

@@ -284,15 +284,6 @@ class EnosBatchV21(Connector):
         )  # fmt: skip
 
 
-class EnosDataflowV20(EnosBatchV21):
-    """Same shape; its envelope says status/' Success', and there is no task detail API."""
-
-    kind = "enos_dataflow_v20"
-    label = "EnOS Dataflow Batch v2.0"
-    prefix = "/dataflow-batch-service/v2.0"
-    task_detail = False
-
-
 UNESCAPED_GRAPH = re.compile(r'"graph"\s*:\s*"\{')
 
 
@@ -333,4 +324,4 @@ def _date(text):
         return None
 
 
-CONNECTORS = (EnosBatchV21, EnosDataflowV20)
+CONNECTORS = (EnosBatchV21,)

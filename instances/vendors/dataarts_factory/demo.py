@@ -1,4 +1,5 @@
-"""The emulated Huawei Cloud tenant: its fixed credentials and the demo's backends on it."""
+"""The emulated Huawei Cloud tenant (IAM, DataArts Factory and Data Map): its fixed
+credentials, and the demo's Factory backend on it."""
 
 USER = "runboard-demo"
 PASSWORD = "runboard-demo-pw"  # noqa: S105
@@ -11,10 +12,7 @@ CREDENTIALS = (
     f"Huawei     ak {AK}  sk {SK}, or username {USER}  password {PASSWORD}  "
     f"domain {DOMAIN};  project_id {PROJECT_ID}  instance/workspace {INSTANCE}"
 )
-BACKENDS = [  # AK/SK for Factory, an IAM token for Data Map: the demo shows both
+BACKENDS = [  # signing with AK/SK; the Data Map demo backend shows an IAM token instead
     ({"name": "DataArts Factory (emulated)", "kind": "dataarts_factory",
       "scope": {"project_id": PROJECT_ID, "workspace": INSTANCE}}, {"ak": AK, "sk": SK}),
-    ({"name": "DataArts Data Map (emulated)", "kind": "dataarts_datamap",
-      "scope": {"project_id": PROJECT_ID, "instance": INSTANCE, "table_guid": "orders"}},
-     {"username": USER, "password": PASSWORD, "domain_name": DOMAIN}),
 ]  # fmt: skip

@@ -13,7 +13,7 @@ import httpx
 from instances.connectors import base
 from instances.connectors.base import Connector, LogChunk, RunRecord, ambiguous_offset_pages
 from instances.connectors.http import CachedTokenAuth, VendorHTTP
-from instances.connectors.normalize import epoch_ms, nested_json, status_from
+from instances.connectors.normalize import epoch_ms, status_from
 from instances.status import Kind, Status
 
 from .signing import (
@@ -100,9 +100,11 @@ class DataArts(Connector):
     hold `ak` and `sk`, else an IAM password token) and the error shape."""
 
     gone_codes = frozenset({"DLF.0100", "DLF.0137"})  # job, job instance does not exist
+    scope_header: str  # the scope value sent as a header of that name: workspace, instance
 
     def __init__(self, config):
         super().__init__(config)
+        self.headers = {self.scope_header: config.scope.get(self.scope_header, "")}
         self.project = config.scope.get("project_id", "")
         secrets = config.credentials
         if secrets.get("ak") and secrets.get("sk"):
@@ -156,10 +158,10 @@ def ms(moment: datetime) -> int:
 class DataArtsFactory(DataArts):
     kind = "dataarts_factory"
     label = "Huawei DataArts Factory"
+    scope_header = "workspace"
 
     def __init__(self, config):
         super().__init__(config)
-        self.headers = {"workspace": config.scope.get("workspace", "")}
         self.job_graphs: dict[str, dict[str, list[str]]] = {}
 
     def iter_pages(self, since):
@@ -223,85 +225,4 @@ class DataArtsFactory(DataArts):
         )  # fmt: skip
 
 
-class DataArtsDataMap(DataArts):
-    kind = "dataarts_datamap"
-    label = "Huawei DataArts Data Map"
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.headers = {"instance": config.scope.get("instance", "")}
-
-    def watched(self) -> list[dict]:
-        """The operators to follow: from the scope, or every operator of a table (ShowNodes)."""
-        if jobs := self.config.scope.get("jobs"):
-            return jobs
-        guid = self.config.scope.get("table_guid", "")
-        found = self.get(f"/datamap/table/{quote(guid, safe='')}/node", self.headers)
-        if not isinstance(found, list):
-            raise base.BadPayload("ShowNodes did not answer a list")
-        return found
-
-    def iter_pages(self, since):
-        now = datetime.now(UTC)
-        for operator in self.watched():
-            for low, high in windows(since, now):
-                yield from self.operator_pages(operator, low, high)
-
-    def operator_pages(self, operator: dict, low: datetime, high: datetime):
-        path = f"/datamap/node/{quote(str(operator['task_id']))}/instances"
-
-        def fetch(offset, limit):
-            params = {"job_name": operator["job_name"], "start_time": ms(low),
-                      "end_time": ms(high), "offset": offset, "limit": limit}  # fmt: skip
-            if workspace := self.config.scope.get("workspace_id"):
-                params["workspace_id"] = workspace
-            body = self.unwrap(self.get(path, self.headers, **params))
-            return body.get("rows"), int(body.get("total") or 0)
-
-        for rows in ambiguous_offset_pages(fetch, PAGE_SIZE):
-            yield self.each(self.row_record, rows)
-
-    @staticmethod
-    def unwrap(envelope) -> dict:
-        """The proxy envelope: inner status_code, and the real body as a JSON string."""
-        if not isinstance(envelope, dict) or "body" not in envelope:
-            raise base.BadPayload("Data Map answer is not a proxy envelope")
-        if envelope.get("status_code") not in (200, None):
-            raise base.VendorError(envelope["status_code"], str(envelope.get("body"))[:300])
-        problems: list[str] = []
-        body = nested_json(envelope["body"], problems, "body")
-        if not isinstance(body, dict) or body.get("success") is False:
-            raise base.BadPayload(f"Data Map body unreadable: {problems or str(body)[:200]}")
-        return body
-
-    def row_record(self, row: dict) -> RunRecord:
-        if row.get("taskRunningLogId") is None:
-            raise base.BadPayload(f"operator run without taskRunningLogId: {str(row)[:200]}")
-        problems: list[str] = []
-        for field in ("runningData", "runningParam"):  # the third level of encoding
-            nested_json(row.get(field), problems, field)
-        status, flags = self.status(row.get("status"), forced=bool(row.get("forceSuccess")))
-        retries = row.get("retryTimes")
-        return RunRecord(
-            external_id=str(row["taskRunningLogId"]), kind=Kind.TASK,
-            name=row.get("taskName") or str(row.get("taskId")), status=status,
-            vendor_status=str(row.get("status")), definition_id=str(row.get("taskId", "")),
-            definition_name=f"{row.get('jobName', '')} / {row.get('taskName', '')}", flags=flags,
-            planned_at=epoch_ms(row.get("planTime")), started_at=epoch_ms(row.get("startTime")),
-            finished_at=epoch_ms(row.get("endTime")),
-            attempts=retries + 1 if isinstance(retries, int) else None,
-            owner=row.get("owner") or "", log_locator=row.get("executionLogPath") or "",
-            error_message="; ".join(problems), has_children=True, raw=row,
-        )  # fmt: skip
-
-    def expand(self, records):
-        return list(records)  # operator runs have no children
-
-    def refresh(self, external_ids):
-        """No get-by-id: re-read the widest window the API allows and keep those runs."""
-        wanted = set(external_ids)
-        since = datetime.now(UTC) - WINDOW_LIMIT
-        return [r for page in self.iter_pages(since) for r in page if r.external_id in wanted]
-
-
-CONNECTORS = (DataArtsFactory, DataArtsDataMap)
+CONNECTORS = (DataArtsFactory,)
