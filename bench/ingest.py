@@ -70,6 +70,55 @@ def measure_sync(rows: int, batch: int) -> tuple[float, float, int]:
     return rates[0], rates[1], len(queries)
 
 
+def measure_alerting(rows: int, batch: int) -> tuple[float, float, int, int]:
+    """What alert rules cost sync: rows/s of a re-poll where every run changed and 1% just
+    failed, without then with a failure rule (and a webhook channel) on the backend; queries
+    per page with the rule; alerts fired."""
+    from dataclasses import replace
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from instances import sync
+    from instances.models import Alert, AlertRule, Backend, Channel, Instance, Poll, StatusChange
+    from instances.status import Status
+
+    team, _ = Group.objects.get_or_create(name="bench-alerting")
+    backend, _ = Backend.objects.get_or_create(
+        name="bench-alerting",
+        defaults={"kind": "ocp", "base_url": "http://127.0.0.1", "team": team},
+    )
+    AlertRule.objects.filter(team=team).delete()
+    Channel.objects.filter(team=team).delete()
+    now = timezone.now()
+    records = [replace(r, has_children=True, started_at=now, planned_at=now)
+               for r in synthetic_records(rows, seed=2)]  # fmt: skip
+    rates, queries = [], 0
+    for rules in (False, True):
+        StatusChange.objects.filter(instance__backend=backend)._raw_delete(connection.alias)
+        Instance.objects.filter(backend=backend)._raw_delete(connection.alias)
+        if rules:
+            hook = Channel(team=team, name="bench hook", kind="webhook")
+            hook.target = "http://127.0.0.1:9/hook"
+            hook.save()
+            AlertRule.objects.create(team=team, name="failures", kind="failed").channels.add(hook)
+        poll = Poll.objects.create(backend=backend, started_at=now)
+        first = [replace(r, status=Status.RUNNING, vendor_status="1") for r in records]
+        for start in range(0, rows, batch):
+            sync.store_page(backend, None, first[start : start + batch], poll)
+        ended = [replace(r, status=Status.FAILED if n % 100 == 0 else Status.SUCCEEDED,
+                         vendor_status="3") for n, r in enumerate(records)]  # fmt: skip
+        began = time.perf_counter()
+        for start in range(0, rows, batch):
+            with CaptureQueriesContext(connection) as captured:
+                sync.store_page(backend, None, ended[start : start + batch], poll)
+            queries = max(queries, len(captured))
+        rates.append(rows / (time.perf_counter() - began))
+    return rates[0], rates[1], queries, Alert.objects.filter(rule__team=team).count()
+
+
 def measure_copy(rows: int) -> float:
     """The same rows through COPY into an unindexed copy of the table: the ceiling."""
     from django.db import connection
@@ -244,6 +293,12 @@ def main() -> None:
             f"({rate / copy_rate:.0%} of COPY)"
         )
     print(f"queries per page of {args.batch}   {queries:>9}")
+    plain, ruled, ruled_queries, fired = measure_alerting(args.rows // 5, args.batch)
+    print(
+        f"every run ended, 1% failed: {plain:>9,.0f} rows/s without alert rules; "
+        f"{ruled:,.0f} rows/s with one ({ruled / plain:.0%}), {ruled_queries} queries "
+        f"a page at most, {fired:,} alerts  target ≥ 10,000  {verdict(ruled, 10_000)}"
+    )
     rates, peak = measure_end_to_end(args.definitions, args.hours)
     for vendor, (stored, rate) in rates.items():
         print(

@@ -15,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 from instances import errors, failures, rollups
-from instances.models import Backend, Instance, Status
+from instances.models import Backend, Instance, Rollup, Status
 from instances.status import TERMINAL
 
 from . import delivery
@@ -24,6 +24,8 @@ from .models import Alert, AlertEvent, AlertRule
 Kind = AlertRule.Kind
 HISTORY = 12  # runs of a definition read for a streak or a schedule
 FIRST_SIGHTING_NEWS = timedelta(minutes=10)
+SCHEDULE_HISTORY = timedelta(days=35)  # a monthly definition has run within it
+MISSING_DEFINITIONS = 200  # definitions one unscoped "missing" rule watches per backend
 log = logging.getLogger(__name__)
 
 
@@ -183,10 +185,11 @@ def check_missing(backend: Backend, now: datetime) -> None:
     """A definition that runs on a schedule (learned from its last runs' start times) that
     did not start within the grace period after its next expected time."""
     for rule in rules_for(backend, Kind.MISSING):
+        # the definitions that ran lately, from the hourly rollups (not a scan of the runs)
         definitions = [rule.definition_id] if rule.definition_id else list(
-            Instance.objects.filter(backend=backend, parent__isnull=True,
-                                    run_at__gte=now - timedelta(days=35))
-            .values_list("definition_id", flat=True).distinct()[:200])  # fmt: skip
+            Rollup.objects.filter(backend=backend, top_level=True,
+                                  hour__gte=now - SCHEDULE_HISTORY)
+            .values_list("definition_id", flat=True).distinct()[:MISSING_DEFINITIONS])  # fmt: skip
         for definition in definitions:
             expected = next_expected(backend, definition)
             if expected is None:
