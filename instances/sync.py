@@ -439,9 +439,6 @@ def upsert(
         if r.external_id not in stored or stored[r.external_id].status != r.status
     ]  # fmt: skip
     bulk.append(StatusChange, CHANGE_COLUMNS, transitions)
-    roots = {pks[r.external_id] for r in records if r.parent_id is None}
-    alerts.on_transitions(backend, [(pk, old, new) for pk, old, new, *_ in transitions
-                                    if pk in roots], now)  # fmt: skip
     deltas = rollups.new_deltas()
     for r in records:
         old = stored.get(r.external_id)
@@ -451,6 +448,10 @@ def upsert(
         rollups.move(deltas, old.bucket() if old else None, new)
     rollups.apply(backend.pk, deltas)
     replace_edges(backend, [r for r in records if r.has_children], pks, stored)
+    # after the edges: a failure's culprit step is found through them
+    roots = {pks[r.external_id] for r in records if r.parent_id is None}
+    alerts.on_transitions(backend, [(pk, before, after) for pk, before, after, *_ in transitions
+                                    if pk in roots], now)  # fmt: skip
     poll.created += len(created)
     poll.updated += len(records) - len(created)
     poll.changed += sum(from_status != "" for _, from_status, *_ in transitions)

@@ -228,3 +228,20 @@ def test_an_older_success_seen_with_a_newer_failure_resolves_nothing(backend, re
     vendor_run("later", Status.FAILED)
     poll(backend)  # both in one page: the failure is the news
     assert Alert.objects.get().state == Alert.State.FIRING
+
+
+def test_the_culprit_is_found_through_the_edges_stored_with_the_run(backend, receivers):
+    """Both steps failed; the downstream one started first, but the edge says the upstream
+    failure caused it: the alert names the upstream step (edges are stored before alerting)."""
+    web, _ = receivers
+    rule_for(backend, web)
+    at = timezone.now() - timedelta(minutes=2)
+    root = replace(flow("9", Status.FAILED, definition_id="nightly_orders"), started_at=at)
+    cause = replace(task("9-cause", "9", Status.FAILED), started_at=at + timedelta(seconds=30),
+                    error_message="java.io.IOException: No space left on device")  # fmt: skip
+    victim = replace(task("9-victim", "9", Status.FAILED), started_at=at,
+                     error_message="upstream failed")  # fmt: skip
+    FakeConnector.vendor["9"] = (root, [victim, cause], [("9-cause", "9-victim")])
+    poll(backend)
+    alert = Alert.objects.get()
+    assert alert.culprit == "task 9-cause" and "No space left" in alert.error_line
