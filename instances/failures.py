@@ -1,6 +1,7 @@
 """What failed each failed run: its culprit step (the first failure with no failed step
-upstream) and the error signature that groups it with failures alike. The failure inbox groups
-by it and the run list filters by it, so a group's count and its link agree."""
+upstream) and the error signature that groups it with failures alike. Sync stores a failed
+top-level run's signature (`sign`) when it stores the run and its steps; the failure inbox
+groups by it in SQL and the run list filters by it, so a group's count and its link agree."""
 
 from collections import defaultdict
 
@@ -8,7 +9,7 @@ from instances import errors
 from instances.models import Edge, Instance, InstanceQuerySet, Status
 from instances.status import CULPRITS, culprits
 
-FAILED_RUNS = 500  # the newest failed runs looked at: the inbox's reach, and the filter's
+SIGN_BATCH = 500  # failed runs signed at a time
 FIELDS = ("name", "definition_id", "definition_name", "run_at", "error_message", "vendor_status")
 
 
@@ -34,12 +35,31 @@ def error_of(run: Instance, culprit: Instance | None) -> str:
     return (culprit.error_message if culprit else "") or run.error_message
 
 
-def with_signature(runs: InstanceQuerySet, signature: str) -> InstanceQuerySet:
-    """The newest FAILED_RUNS failed top-level runs among `runs` whose error has this
-    signature ("" for those without an error message)."""
-    failed = list(runs.roots().filter(status=Status.FAILED).only(*FIELDS)
-                  .order_by("-run_at")[:FAILED_RUNS])  # fmt: skip
+def sign(roots: list[Instance]) -> None:
+    """Store the error signature of these top-level runs: a failed run's, NULL for others
+    (a rerun that no longer fails)."""
+    failed = [run for run in roots if run.status == Status.FAILED]
     steps = culprit_steps(failed)
-    alike = [run.pk for run in failed
-             if errors.signature(error_of(run, steps.get(run.pk))) == signature]  # fmt: skip
-    return runs.filter(pk__in=alike)
+    for run in failed:
+        run.failure_signature = errors.signature(error_of(run, steps.get(run.pk)))[:200]
+    Instance.objects.bulk_update(failed, ["failure_signature"], batch_size=SIGN_BATCH)
+    others = [run.pk for run in roots if run.status != Status.FAILED]
+    Instance.objects.filter(pk__in=others, failure_signature__isnull=False).update(
+        failure_signature=None
+    )
+
+
+def sign_unsigned(runs: InstanceQuerySet) -> None:
+    """Sign the failed top-level runs among `runs` stored before signatures were kept (or
+    written without sync): none, once sync has run."""
+    unsigned = runs.filter(parent__isnull=True, status=Status.FAILED,
+                           failure_signature__isnull=True).only(*FIELDS, "status")  # fmt: skip
+    while batch := list(unsigned[:SIGN_BATCH]):
+        sign(batch)
+
+
+def with_signature(runs: InstanceQuerySet, signature: str) -> InstanceQuerySet:
+    """The failed top-level runs among `runs` whose error has this signature ("" for those
+    without an error message)."""
+    sign_unsigned(runs)
+    return runs.filter(parent__isnull=True, status=Status.FAILED, failure_signature=signature)

@@ -181,6 +181,10 @@ class Instance(models.Model):
     business_date = models.DateField(null=True, blank=True)
     log_locator = models.CharField(max_length=1000, blank=True)
     error_message = models.TextField(blank=True)
+    # a failed top-level run's error signature (its culprit step's error, else its own), kept
+    # by sync so the failure inbox groups in SQL; NULL until signed, and for other runs ("" is
+    # a failure without an error message)
+    failure_signature = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     raw = models.JSONField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True, help_text="hash of the raw entry")
 
@@ -235,6 +239,20 @@ class Instance(models.Model):
             ),
             # an owner's runs, newest first (an owner with few runs must not scan them all)
             models.Index(fields=["owner", "-run_at"], name="instance_owner_idx"),
+            # the failure inbox: failed top-level runs of a window, grouped by definition and
+            # signature (PostgreSQL reads the grouped columns from the index alone) …
+            models.Index(
+                fields=["-run_at"],
+                name="instance_failed_root_idx",
+                condition=Q(parent__isnull=True, status="FAILED"),
+                include=["backend", "definition_id", "failure_signature"],
+            ),
+            # … and the few failed runs not signed yet (stored before signatures were kept)
+            models.Index(
+                fields=["id"],
+                name="instance_unsigned_failure_idx",
+                condition=Q(parent__isnull=True, status="FAILED", failure_signature__isnull=True),
+            ),
             # (PostgreSQL: a trigram index on UPPER(name) serves the substring search;
             # migration 0014, as SQLite has no such index)
         ]

@@ -22,7 +22,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import bulk, jsontext, rollups
+from . import bulk, failures, jsontext, rollups
 from .alerts import evaluate as alerts
 from .connectors import CONNECTORS
 from .connectors.base import Connector, ConnectorError, RateLimited, RunRecord
@@ -450,6 +450,7 @@ def upsert(
     replace_edges(backend, [r for r in records if r.has_children], pks, stored)
     # after the edges: a failure's culprit step is found through them
     roots = {pks[r.external_id] for r in records if r.parent_id is None}
+    failures.sign(list(Instance.objects.filter(pk__in=roots).only(*failures.FIELDS, "status")))
     alerts.on_transitions(backend, [(pk, before, after) for pk, before, after, *_ in transitions
                                     if pk in roots], now)  # fmt: skip
     poll.created += len(created)

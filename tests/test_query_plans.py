@@ -5,6 +5,7 @@ index can serve still gets one, and fails."""
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.http import QueryDict
 
 from dashboard.filters import SORTS, RunFilter
@@ -64,3 +65,24 @@ def test_the_substring_searchs_predicate_is_served_by_the_trigram_index(member):
         cursor.execute("SET LOCAL enable_seqscan = off")
     shown = Instance.objects.filter(name__icontains="warehouse").explain()
     assert "instance_name_trgm_idx" in shown, shown
+
+
+def test_the_failure_inbox_groups_from_the_failed_root_index(member):
+    """Its grouping reads the failed top-level runs of the window through an index (for
+    everyone, the failed-root index that holds every grouped column), and the signature filter
+    is a column, not a Python pass."""
+    Instance.objects.filter(pk__in=Instance.objects.all()[:30].values("pk")).update(
+        status="FAILED", failure_signature="ORA-<n>")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE instances_instance")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for user in (member, UserFactory(is_superuser=True)):
+        failed = RunFilter.from_query(QueryDict("window=7d&status=FAILED&roots=1")).apply(
+            Instance.objects.visible_to(user)).order_by()  # fmt: skip
+        grouped = failed.values("backend_id", "definition_id", "failure_signature").annotate(
+            n=Count("pk")).explain()  # fmt: skip
+        assert "Seq Scan on instances_instance" not in grouped, grouped
+    assert "instance_failed_root_idx" in grouped, grouped
+    signed = RunFilter.from_query(QueryDict("window=all&signature=ORA-<n>")).apply(
+        Instance.objects.visible_to(member)).order_by("-run_at", "-id")[:51].explain()  # fmt: skip
+    assert "Seq Scan on instances_instance" not in signed, signed

@@ -1,11 +1,11 @@
 """Triage views: the failure inbox (what is broken now, grouped) and one definition's
 run-history grid (its last runs × their steps)."""
 
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from django.db.models import Max
+from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -33,6 +33,27 @@ def alerts_for(user, groups) -> dict[tuple[int, str, str], Alert]:
     return {(a.backend_id, a.definition_id, a.signature): a for a in firing}
 
 
+def failed_in_a_row(visible, failed, definitions: set[tuple[int, str]], oldest
+                    ) -> dict[tuple[int, str], int]:  # fmt: skip
+    """Per (backend, definition): its failures among `failed` since its last run that finished
+    without failing (one still running does not break the streak); a success older than the
+    oldest failure listed changes nothing and is not looked for. Two grouped queries."""
+    if not definitions:
+        return {}
+    last_ok = dict(((b, d), at) for b, d, at in visible.filter(
+        run_at__gte=oldest, backend__in={b for b, _ in definitions},
+        definition_id__in={d for _, d in definitions}, status__in=TERMINAL - {Status.FAILED})
+        .order_by().values_list("backend", "definition_id").annotate(Max("run_at")))  # fmt: skip
+    since_ok = Q(pk__in=[])
+    for backend_id, definition_id in definitions:
+        after = {"run_at__gt": last_ok[(backend_id, definition_id)]} if (
+            backend_id, definition_id) in last_ok else {}  # fmt: skip
+        since_ok |= Q(backend_id=backend_id, definition_id=definition_id, **after)
+    return {(b, d): n for b, d, n in failed.filter(since_ok).values_list(
+        "backend_id", "definition_id").annotate(n=Count("pk")).values_list(
+        "backend_id", "definition_id", "n")}  # fmt: skip
+
+
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
@@ -42,35 +63,32 @@ def inbox(request: HttpRequest) -> HttpResponse:
                      roots_only=True)  # fmt: skip
     visible = Instance.objects.visible_to(request.user).roots()
     since = timezone.now() - STREAK_HISTORY
-    chosen_runs = chosen.apply(visible).select_related("backend").only(*failures.FIELDS, "backend")
-    failed = list(chosen_runs.order_by("-run_at")[: failures.FAILED_RUNS])
-    failing_child = failures.culprit_steps(failed)
+    failed = chosen.apply(visible).order_by()
+    failures.sign_unsigned(failed)
+    # grouped in SQL (the failed-root index holds every grouped column): no pass over runs
+    summary = list(failed.values("backend_id", "definition_id", "failure_signature")
+                   .annotate(count=Count("pk"), first=Min("run_at"), last=Max("run_at"))
+                   .order_by("-last")[:INBOX_GROUPS])  # fmt: skip
+    keys = [(g["backend_id"], g["definition_id"], g["failure_signature"]) for g in summary]
+    newest = Q(pk__in=[])
+    for group, (backend_id, definition_id, signature) in zip(summary, keys, strict=True):
+        newest |= Q(backend_id=backend_id, definition_id=definition_id,
+                    failure_signature=signature, run_at=group["last"])  # fmt: skip
+    fields = (*failures.FIELDS, "backend", "failure_signature")
+    shown = failed.filter(newest).select_related("backend").only(*fields).order_by("run_at", "pk")
+    latest = {(run.backend_id, run.definition_id, run.failure_signature): run for run in shown}
+    failing_child = failures.culprit_steps(list(latest.values()))
+    streaks = failed_in_a_row(visible, failed, {k[:2] for k in keys},
+                              min((g["first"] for g in summary), default=since))  # fmt: skip
     groups: OrderedDict = OrderedDict()
-    for run in failed:
+    for group, key in zip(summary, keys, strict=True):
+        run = latest[key]
         child = failing_child.get(run.pk)
-        error = failures.error_of(run, child)
-        key = (run.backend_id, run.definition_id, errors.signature(error))
-        group = groups.setdefault(key, {"backend": run.backend, "definition_id": run.definition_id,
-                                        "name": run.definition_name or run.name,
-                                        "signature": key[2], "kind": errors.kind(error),
-                                        "runs": [], "latest": run, "child": child})  # fmt: skip
-        group["runs"].append(run)
-    # failed in a row: the definition's failed runs since its last run that finished without
-    # failing (one still running does not break the streak); only failures listed here count,
-    # so a success older than the oldest of them changes nothing and is not looked for
-    oldest = min((run.run_at for run in failed), default=since)
-    last_ok = dict(((b, d), at) for b, d, at in visible.filter(
-        run_at__gte=oldest, backend__in={k[0] for k in groups},
-        definition_id__in={k[1] for k in groups}, status__in=TERMINAL - {Status.FAILED})
-        .values_list("backend", "definition_id").annotate(Max("run_at")))  # fmt: skip
-    failed_at = defaultdict(list)
-    for run in failed:
-        failed_at[(run.backend_id, run.definition_id)].append(run.run_at)
-    for (backend_id, definition_id, _), group in groups.items():
-        ok_at = last_ok.get((backend_id, definition_id))
-        group["streak"] = sum(ok_at is None or at > ok_at
-                              for at in failed_at[(backend_id, definition_id)])  # fmt: skip
-        group["first"], group["last"] = group["runs"][-1].run_at, group["runs"][0].run_at
+        groups[key] = {"backend": run.backend, "definition_id": run.definition_id,
+                       "name": run.definition_name or run.name, "signature": key[2],
+                       "kind": errors.kind(failures.error_of(run, child)), "latest": run,
+                       "child": child, "count": group["count"], "first": group["first"],
+                       "last": group["last"], "streak": streaks.get(key[:2], 0)}  # fmt: skip
     alerting = alerts_for(request.user, groups)
     for key, group in groups.items():
         group["alert"] = alerting.get(key)

@@ -241,3 +241,18 @@ def test_unstorable_characters_are_replaced_and_huge_numbers_kept(fake, backend)
     assert stored.raw == {"name\ufffd": "night\ufffdly", "nested": ["\ufffd"], "slash": "\\u0000",
                           "big": 2**70}  # fmt: skip
     assert Instance.objects.filter(external_id="f2").exists()
+
+
+def test_a_failed_runs_signature_is_stored_with_it_and_cleared_when_it_is_rerun(fake, backend):
+    root, kids, edges = three_task_flow("f9", Status.FAILED, failing="f9.b")
+    kids = [replace(k, error_message="ORA-00942: table or view does not exist")
+            if k.external_id == "f9.b" else k for k in kids]  # fmt: skip
+    vendor_with(fake, (root, kids, edges), three_task_flow("f8", Status.SUCCEEDED))
+    sync.poll_backend(backend.pk)
+    stored = dict(Instance.objects.filter(parent__isnull=True)
+                  .values_list("external_id", "failure_signature"))  # fmt: skip
+    assert stored == {"f9": "ORA-00942: table or view does not exist", "f8": None}
+    rerun = replace(root, status=Status.SUCCEEDED, raw={"id": "f9", "status": "rerun"})
+    vendor_with(fake, (rerun, [replace(k, status=Status.SUCCEEDED) for k in kids], edges))
+    sync.poll_backend(backend.pk)
+    assert Instance.objects.get(external_id="f9").failure_signature is None
