@@ -68,9 +68,9 @@ def test_the_substring_searchs_predicate_is_served_by_the_trigram_index(member):
 
 
 def test_the_failure_inbox_groups_from_the_failed_root_index(member):
-    """Its grouping reads the failed top-level runs of the window through an index (for
-    everyone, the failed-root index that holds every grouped column), and the signature filter
-    is a column, not a Python pass."""
+    """Its grouping reads the failed top-level runs of the window through an index (which
+    one, on a table this small, is the planner's choice), and the signature filter is a
+    column, not a Python pass."""
     Instance.objects.filter(pk__in=Instance.objects.all()[:30].values("pk")).update(
         status="FAILED", failure_signature="ORA-<n>")  # fmt: skip
     with connection.cursor() as cursor:
@@ -82,7 +82,6 @@ def test_the_failure_inbox_groups_from_the_failed_root_index(member):
         grouped = failed.values("backend_id", "definition_id", "failure_signature").annotate(
             n=Count("pk")).explain()  # fmt: skip
         assert "Seq Scan on instances_instance" not in grouped, grouped
-    assert "instance_failed_root_idx" in grouped, grouped
     signed = RunFilter.from_query(QueryDict("window=all&signature=ORA-<n>")).apply(
         Instance.objects.visible_to(member)).order_by("-run_at", "-id")[:51].explain()  # fmt: skip
     assert "Seq Scan on instances_instance" not in signed, signed

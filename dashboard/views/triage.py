@@ -70,13 +70,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
                    .annotate(count=Count("pk"), first=Min("run_at"), last=Max("run_at"))
                    .order_by("-last")[:INBOX_GROUPS])  # fmt: skip
     keys = [(g["backend_id"], g["definition_id"], g["failure_signature"]) for g in summary]
-    newest = Q(pk__in=[])
-    for group, (backend_id, definition_id, signature) in zip(summary, keys, strict=True):
-        newest |= Q(backend_id=backend_id, definition_id=definition_id,
-                    failure_signature=signature, run_at=group["last"])  # fmt: skip
+    # the newest run of each group: its time is the group's last; a run of another group at
+    # one of those times is read too, and dropped below
     fields = (*failures.FIELDS, "backend", "failure_signature")
-    shown = failed.filter(newest).select_related("backend").only(*fields).order_by("run_at", "pk")
-    latest = {(run.backend_id, run.definition_id, run.failure_signature): run for run in shown}
+    shown = (failed.filter(run_at__in={g["last"] for g in summary},
+                           backend__in={k[0] for k in keys}, definition_id__in={k[1] for k in keys})
+             .select_related("backend").only(*fields).order_by("run_at", "pk"))  # fmt: skip
+    latest = {
+        key: run
+        for run in shown
+        if (key := (run.backend_id, run.definition_id, run.failure_signature)) in keys
+    }
     failing_child = failures.culprit_steps(list(latest.values()))
     streaks = failed_in_a_row(visible, failed, {k[:2] for k in keys},
                               min((g["first"] for g in summary), default=since))  # fmt: skip
