@@ -31,7 +31,9 @@ def message(alert: Alert, event: str) -> dict:
              ("Definition", alert.definition_id), ("Failing step", alert.culprit),
              ("Error", alert.error_line), ("Signature", alert.signature),
              ("Streak", f"{alert.streak} failure{'s' if alert.streak != 1 else ''} in a row"
-              if alert.rule.kind == "failed" else ""), ("Run", link)]  # fmt: skip
+              if alert.rule.kind == "failed" else ""), ("Run", link),
+             ("Acknowledge or silence", f"{settings.RUNBOARD_BASE_URL}"
+                                        f"{reverse('alert_detail', args=[alert.pk])}")]  # fmt: skip
     return {"event": event, "alert_id": alert.pk, "state": state,
             "title": f"[{state}] {alert.title}",
             "facts": [[name, value] for name, value in facts if value],
@@ -53,7 +55,7 @@ def queue(alert: Alert, event: str, now: datetime) -> None:
 
 
 def kick() -> None:
-    from instances import tasks
+    from instances import tasks  # here: the tasks module imports this one
 
     try:
         tasks.deliver_alerts.delay()

@@ -110,6 +110,17 @@ def test_channels_are_validated_by_kind_and_never_shown_back(client, team):
     assert channel.name == "ops chat" and channel.target == secret  # blank kept it
 
 
+def test_an_operator_sees_the_webhook_signing_secret_a_member_does_not(client, team):
+    hook = Channel(team=team, name="hook", kind="webhook")
+    hook.target = "https://receiver.example/hook"
+    hook.save()
+    client.force_login(UserFactory(teams=[team], is_staff=True))
+    assert hook.signing_secret in client.get(f"/alerts/channels/{hook.pk}/").content.decode()
+    client.force_login(UserFactory(teams=[team]))
+    assert client.get(f"/alerts/channels/{hook.pk}/").status_code == 404
+    assert hook.signing_secret not in client.get("/alerts/channels/").content.decode()
+
+
 def test_a_rule_takes_only_its_own_teams_channels_and_backends(client, team):
     other = GroupFactory()
     foreign = Channel(team=other, name="theirs", kind="email")
