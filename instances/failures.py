@@ -35,16 +35,19 @@ def error_of(run: Instance, culprit: Instance | None) -> str:
     return (culprit.error_message if culprit else "") or run.error_message
 
 
-def sign(roots: list[Instance]) -> None:
-    """Store the error signature of these top-level runs: a failed run's, NULL for others
-    (a rerun that no longer fails)."""
-    failed = [run for run in roots if run.status == Status.FAILED]
+def sign(failed: list[Instance]) -> None:
+    """Store the error signature of these failed top-level runs."""
     steps = culprit_steps(failed)
+    alike = defaultdict(list)  # a page's failures share a few signatures: one UPDATE each
     for run in failed:
-        run.failure_signature = errors.signature(error_of(run, steps.get(run.pk)))[:200]
-    Instance.objects.bulk_update(failed, ["failure_signature"], batch_size=SIGN_BATCH)
-    others = [run.pk for run in roots if run.status != Status.FAILED]
-    Instance.objects.filter(pk__in=others, failure_signature__isnull=False).update(
+        alike[errors.signature(error_of(run, steps.get(run.pk)))[:200]].append(run.pk)
+    for signature, pks in alike.items():
+        Instance.objects.filter(pk__in=pks).update(failure_signature=signature)
+
+
+def unsign(pks: list[int]) -> None:
+    """These top-level runs do not fail (any more: a rerun): no signature."""
+    Instance.objects.filter(pk__in=pks, failure_signature__isnull=False).update(
         failure_signature=None
     )
 

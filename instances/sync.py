@@ -450,7 +450,11 @@ def upsert(
     replace_edges(backend, [r for r in records if r.has_children], pks, stored)
     # after the edges: a failure's culprit step is found through them
     roots = {pks[r.external_id] for r in records if r.parent_id is None}
-    failures.sign(list(Instance.objects.filter(pk__in=roots).only(*failures.FIELDS, "status")))
+    failed = [pks[r.external_id] for r in records if r.parent_id is None
+              and r.status == Status.FAILED]  # fmt: skip
+    if failed:
+        failures.sign(list(Instance.objects.filter(pk__in=failed).only(*failures.FIELDS)))
+    failures.unsign(list(roots - set(failed)))
     alerts.on_transitions(backend, [(pk, before, after) for pk, before, after, *_ in transitions
                                     if pk in roots], now)  # fmt: skip
     poll.created += len(created)

@@ -29,10 +29,14 @@ MISSING_DEFINITIONS = 200  # definitions one unscoped "missing" rule watches per
 log = logging.getLogger(__name__)
 
 
-def rules_for(backend: Backend, kind: str) -> list[AlertRule]:
-    """Enabled rules of this kind that cover the backend: its team's, or naming it."""
+def covering_rules(backend: Backend):
+    """Enabled rules that cover the backend: its team's, or naming it."""
     covering = Q(backend=backend) | Q(backend__isnull=True, team_id=backend.team_id)
-    return list(AlertRule.objects.filter(covering, kind=kind, enabled=True))
+    return AlertRule.objects.filter(covering, enabled=True)
+
+
+def rules_for(backend: Backend, kind: str) -> list[AlertRule]:
+    return list(covering_rules(backend).filter(kind=kind))
 
 
 def matches(rule: AlertRule, run: Instance) -> bool:
@@ -49,8 +53,8 @@ def on_transitions(backend: Backend, changes: list[tuple[int, str, str]], now: d
     """Top-level runs' transitions (pk, from, to) just written by sync, in its transaction."""
     ended = {pk: to for pk, _, to in changes if to in (Status.FAILED, Status.SUCCEEDED)}
     started = {pk for pk, before, _ in changes if before == ""}
-    if not ended and not started:
-        return
+    if not (ended or started) or not covering_rules(backend).exists():
+        return  # nothing ended or began, or nobody listens here: no alert to open or close
     runs = {run.pk: run for run in Instance.objects.filter(pk__in=set(ended) | started)
             .only("name", "definition_id", "definition_name", "owner", "error_message",
                   "run_at", "finished_at", "backend_id")}  # fmt: skip
