@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import preferences
-from dashboard.views import alerts, api, health, overview, runs, triage
+from dashboard import api, preferences
+from dashboard.views import alerts, exports, health, overview, runs, triage
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -20,13 +20,9 @@ urlpatterns = [
     path("alerts/rules/new", alerts.edit_rule, name="alert_rule_new"),
     path("alerts/rules/<int:pk>/", alerts.edit_rule, name="alert_rule_edit"),
     path("runs/", runs.runs_list, name="runs"),
-    path("runs.csv", api.runs_csv, name="runs_csv"),
-    path("api/v1/runs", api.runs, name="api_runs"),
-    path("api/v1/runs/<str:pk>", api.run, name="api_run"),  # any id answers JSON
-    path("api/v1/summary", api.summary, name="api_summary"),
-    path("api/v1/backends", api.backends, name="api_backends"),
-    path("api/v1/schema", api.schema, name="api_schema"),
-    path("metrics", api.metrics, name="metrics"),
+    path("runs.csv", exports.runs_csv, name="runs_csv"),
+    path("api/v1/", api.urls()),  # its OpenAPI schema at api/v1/schema
+    path("metrics", exports.metrics, name="metrics"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("runs/<int:pk>/log/", runs.run_log, name="run_log"),
     path("runs/<int:pk>/log.txt", runs.run_log_download, name="run_log_download"),

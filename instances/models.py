@@ -419,6 +419,12 @@ class ApiToken(models.Model):
         cls.objects.create(user=user, name=name, key_hash=cls.hash(key))
         return key
 
+    @classmethod
+    def user_for(cls, key: str):
+        """The active user this token belongs to, or None."""
+        token = cls.objects.select_related("user").filter(key_hash=cls.hash(key.strip())).first()
+        return token.user if token and token.user.is_active else None
+
 
 class StatusRollup(models.Model):
     """Runs per backend × status × hour, all definitions together: what the overview's

@@ -1,5 +1,6 @@
-"""The read-only JSON API (/api/v1/…), CSV export and Prometheus /metrics. Session or bearer
-token auth; every answer is scoped by visible_to() exactly like the pages."""
+"""CSV export and Prometheus /metrics, for scripts and scrapers as well as browsers: session or
+bearer token auth; every answer is scoped by visible_to() exactly like the pages. (The JSON
+API is dashboard/api.py.)"""
 
 import csv
 import functools
@@ -9,7 +10,6 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
@@ -18,10 +18,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from dashboard import summaries
-from dashboard.api_schema import SCHEMA
-from dashboard.filters import RunFilter, is_id
-from instances.models import ApiToken, Backend, Edge, Instance, Rollup
-from instances.status import culprits
+from dashboard.filters import RunFilter
+from instances.models import ApiToken, Backend, Instance, Rollup
 
 RUN_FIELDS = ("id", "external_id", "kind", "name", "status", "vendor_status", "backend_id",
               "parent_id", "definition_id", "definition_name", "owner", "planned_at",
@@ -37,82 +35,15 @@ def api(view: Callable) -> Callable:
     def wrapped(request: HttpRequest, *args, **kwargs):
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            token = ApiToken.objects.select_related("user").filter(
-                key_hash=ApiToken.hash(header[7:].strip())).first()  # fmt: skip
-            if token is None or not token.user.is_active:
+            user = ApiToken.user_for(header[7:])
+            if user is None:
                 return JsonResponse({"error": "invalid token"}, status=401)
-            request.user = token.user
+            request.user = user
         if not request.user.is_authenticated:
             return JsonResponse({"error": "authentication required"}, status=401)
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def as_json(run: Instance) -> dict:
-    data = {field: getattr(run, field) for field in RUN_FIELDS}
-    for field in ("planned_at", "started_at", "finished_at"):
-        data[field] = data[field].isoformat() if data[field] else None
-    data["duration"] = run.duration.total_seconds() if run.duration else None
-    return data
-
-
-@api
-def runs(request: HttpRequest) -> JsonResponse:
-    chosen = RunFilter.from_query(request.GET)
-    rows, cursor = chosen.page(chosen.apply(Instance.objects.visible_to(request.user)))
-    query = request.GET.copy()
-    query["after"] = cursor or ""
-    next_url = f"{reverse('api_runs')}?{query.urlencode()}" if cursor else None
-    return JsonResponse({"runs": [as_json(r) for r in rows], "next": next_url})
-
-
-@api
-def run(request: HttpRequest, pk: str) -> JsonResponse:
-    visible = Instance.objects.visible_to(request.user)
-    found = visible.filter(pk=int(pk)).first() if is_id(pk) else None
-    if found is None:
-        return JsonResponse({"error": "not found"}, status=404)
-    edges = list(Edge.objects.filter(parent=found).values_list("upstream_id", "downstream_id"))
-    children = list(found.children.only("status", "started_at").order_by("started_at", "id"))
-    failing = culprits(found.status, children, edges)
-    return JsonResponse(as_json(found) | {
-        "children": [child.pk for child in children],
-        "failing_step": failing[0].pk if failing else None,
-        "edges": [list(edge) for edge in edges], "raw": found.raw})  # fmt: skip
-
-
-@api
-def summary(request: HttpRequest) -> JsonResponse:
-    window = request.GET.get("window", "24h")
-    scope = summaries.Scope.for_request(request.user, window, request.GET.get("backend", ""),
-                                        request.GET.get("team", ""))  # fmt: skip
-    counts = summaries.by_status(scope)
-    return JsonResponse({"window": window if window in summaries.WINDOWS else "24h",
-                         "by_status": counts,
-                         "success_rate": summaries.success_rate(counts)})  # fmt: skip
-
-
-def backend_json(backend: Backend) -> dict:
-    success = backend.last_success_at
-    return {"id": backend.pk, "name": backend.name, "kind": backend.kind,
-            "enabled": backend.enabled,
-            "last_success_at": success.isoformat() if success else None,
-            "consecutive_failures": backend.consecutive_failures,
-            "last_error": backend.last_error,
-            "last_latency_ms": backend.last_latency_ms}  # fmt: skip
-
-
-@api
-def backends(request: HttpRequest) -> JsonResponse:
-    found = Backend.objects.visible_to(request.user).order_by("name")
-    return JsonResponse({"backends": [backend_json(b) for b in found]})
-
-
-@login_not_required
-@require_GET
-def schema(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(SCHEMA)
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
