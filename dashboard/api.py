@@ -15,7 +15,8 @@ from ninja import Status as Answer  # (status code, body); ours is the run Statu
 from ninja.security import HttpBearer, django_auth
 
 from dashboard import summaries
-from dashboard.filters import SORTS, RunFilter, is_id
+from dashboard.filters import SORTS, is_id
+from dashboard.scope import ReadScope
 from instances.models import ApiToken, Backend, Edge, Instance, Kind, Status
 from instances.status import culprits
 
@@ -97,8 +98,8 @@ class RunQuery(Schema):
 @api.get("/runs", response={200: RunPage, 401: Error}, url_name="runs",
          summary="Runs, filtered and keyset-paged like the run list")  # fmt: skip
 def runs(request: HttpRequest, filters: Query[RunQuery]):
-    chosen = RunFilter.from_query(request.GET)
-    rows, cursor = chosen.page(chosen.apply(Instance.objects.visible_to(request.user)))
+    scope = ReadScope.of(request.user, request.GET)
+    rows, cursor = scope.filter.page(scope.runs())
     query = request.GET.copy()
     query["after"] = cursor or ""
     return {"runs": rows, "next": f"{reverse('api:runs')}?{query.urlencode()}" if cursor
@@ -129,7 +130,7 @@ class SummaryOut(Schema):
 @api.get("/summary", response={200: SummaryOut, 401: Error}, url_name="summary",
          summary="Top-level runs by status, and the success rate")  # fmt: skip
 def summary(request: HttpRequest, window: str = "24h", backend: str = "", team: str = ""):
-    scope = summaries.Scope.for_request(request.user, window, backend, team)
+    scope = ReadScope.of(request.user, request.GET).counted()
     counts = summaries.by_status(scope)
     return {"window": window if window in summaries.WINDOWS else "24h", "by_status": counts,
             "success_rate": summaries.success_rate(counts)}  # fmt: skip

@@ -12,7 +12,6 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
-from dashboard.filters import custom_window, is_id
 from instances.models import Backend, Instance, Rollup, Status, StatusRollup
 from instances.rollups import hour_of, usual_durations
 
@@ -27,25 +26,11 @@ STUCK_CANDIDATES = 200  # running top-level runs looked at, longest-running firs
 
 @dataclass
 class Scope:
+    """Backends over a window: what the rollups count (built by dashboard.scope.ReadScope)."""
+
     backends: QuerySet[Backend]
     start: datetime
     end: datetime
-
-    @classmethod
-    def for_request(cls, user, window: str, backend: str = "", team: str = "",
-                    start: str = "", end: str = "") -> Scope:  # fmt: skip
-        """A window by name (24h, 7d, 30d) or custom dates (start/end, YYYY-MM-DD, UTC)."""
-        custom = custom_window(start, end) if window == "custom" else None
-        backends = Backend.objects.visible_to(user)
-        if is_id(backend):
-            backends = backends.filter(pk=int(backend))
-        if is_id(team):
-            backends = backends.filter(team=int(team))
-        if custom:
-            return cls(backends, *custom)
-        # whole hours, as the rollups count them, so the run list can show exactly these runs
-        now = timezone.now()
-        return cls(backends, hour_of(now - WINDOWS.get(window, WINDOWS["24h"])), now)
 
     def runs_query(self, **more: str) -> str:
         """The run list's query for exactly the top-level runs this scope counts, plus `more`

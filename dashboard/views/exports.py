@@ -18,8 +18,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from dashboard import summaries
-from dashboard.filters import RunFilter
-from instances.models import ApiToken, Backend, Instance, Rollup
+from dashboard.scope import ReadScope
+from instances.models import ApiToken, Backend, Rollup
 
 RUN_FIELDS = ("id", "external_id", "kind", "name", "status", "vendor_status", "backend_id",
               "parent_id", "definition_id", "definition_name", "owner", "planned_at",
@@ -63,8 +63,8 @@ class Echo:
 @api
 def runs_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Any run-list view as CSV, streamed row by row: constant memory at any size."""
-    chosen = RunFilter.from_query(request.GET)
-    runs = chosen.apply(Instance.objects.visible_to(request.user)).order_by("-run_at", "-id")
+    scope = ReadScope.of(request.user, request.GET)
+    runs = scope.runs().order_by("-run_at", "-id")
     writer = csv.writer(Echo())
 
     def lines():
@@ -74,7 +74,7 @@ def runs_csv(request: HttpRequest) -> StreamingHttpResponse:
             yield writer.writerow([cell(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    name = f"runboard-runs-{timezone.localdate():%Y-%m-%d}-{chosen.window}.csv"
+    name = f"runboard-runs-{timezone.localdate():%Y-%m-%d}-{scope.filter.window}.csv"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 

@@ -9,16 +9,14 @@ from django.views.decorators.http import require_GET
 from dashboard import charts, summaries
 from dashboard.filters import is_id, text
 from dashboard.preferences import ReaderRequest
+from dashboard.scope import ReadScope
 from instances.models import Backend, Status
 
 TRENDS = 5  # duration charts on the overview
 
 
 def scope_of(request: HttpRequest) -> summaries.Scope:
-    query = request.GET
-    return summaries.Scope.for_request(request.user, query.get("window", "24h"),
-                                       query.get("backend", ""), query.get("team", ""),
-                                       query.get("start", ""), query.get("end", ""))  # fmt: skip
+    return ReadScope.of(request.user, request.GET).counted()
 
 
 @require_GET

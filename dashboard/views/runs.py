@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.db.models import Count, Max
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
@@ -18,8 +18,9 @@ from django.views.decorators.vary import vary_on_headers
 from kombu.exceptions import OperationalError
 
 from dashboard import dag, summaries, timeline
-from dashboard.filters import WINDOWS, RunFilter
+from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
+from dashboard.scope import ReadScope
 from instances import errors, tasks
 from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
@@ -42,11 +43,12 @@ STEP_FIELDS = ("name", "status", "started_at", "finished_at", "duration", "attem
 @require_GET
 @vary_on_headers("HX-Request")
 def runs_list(request: ReaderRequest) -> HttpResponse:
-    runs = Instance.objects.visible_to(request.user)
-    chosen = RunFilter.from_query(request.GET)
-    if chosen.q and not request.htmx and (found := exactly_one(runs, chosen.q)):
+    scope = ReadScope.of(request.user, request.GET)
+    chosen = scope.filter
+    if chosen.q and not request.htmx and (
+            found := exactly_one(Instance.objects.visible_to(request.user), chosen.q)):  # fmt: skip
         return redirect("run_detail", found.pk)  # a pasted vendor id opens its run
-    rows, next_cursor = chosen.page(chosen.apply(runs))
+    rows, next_cursor = chosen.page(scope.runs())
     backends = list(Backend.objects.visible_to(request.user).order_by("name"))
     # Live refresh: the same rows after no new poll answer 304, cheaply, and nothing moves;
     # a poll changes the data's age and the top bar's counts, so they come again.
@@ -237,7 +239,7 @@ def counters(request: HttpRequest) -> dict:
 
 
 def top_bar(user) -> SimpleNamespace:
-    scope = summaries.Scope.for_request(user, "24h")
+    scope = ReadScope.of(user, QueryDict("window=24h")).counted()
     counts = summaries.by_status(scope)
     alerts = Alert.objects.visible_to(user).needing_attention().count()
     return SimpleNamespace(running=counts[Status.RUNNING], failed=counts[Status.FAILED],

@@ -2,7 +2,7 @@
 run-history grid (its last runs × their steps)."""
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Max, Min, Q
@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dashboard import summaries
-from dashboard.filters import WINDOWS, RunFilter, moment, text
+from dashboard.filters import WINDOWS, moment, text
+from dashboard.scope import ReadScope
 from instances import errors, failures
 from instances.models import Alert, AlertRule, Backend, Instance, Status
 from instances.status import CULPRITS, TERMINAL
@@ -59,11 +60,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.setdefault("window", "7d")
     # the run list's filters, but always failed top-level runs
-    chosen = replace(RunFilter.from_query(query), statuses=[Status.FAILED], exclude_statuses=[],
-                     roots_only=True)  # fmt: skip
+    scope = ReadScope.of(request.user, query, statuses=[Status.FAILED], exclude_statuses=[],
+                         roots_only=True)  # fmt: skip
+    chosen = scope.filter
     visible = Instance.objects.visible_to(request.user).roots()
     since = timezone.now() - STREAK_HISTORY
-    failed = chosen.apply(visible).order_by()
+    failed = scope.runs().order_by()
     failures.sign_unsigned(failed)
     # grouped in SQL (the failed-root index holds every grouped column): no pass over runs
     summary = list(failed.values("backend_id", "definition_id", "failure_signature")
@@ -96,14 +98,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     alerting = alerts_for(request.user, groups)
     for key, group in groups.items():
         group["alert"] = alerting.get(key)
-    backends = Backend.objects.visible_to(request.user)
-    if chosen.backends:
-        backends = backends.filter(pk__in=chosen.backends)
-    if chosen.team:
-        backends = backends.filter(team=chosen.team)
-    scope = summaries.Scope(backends, since, timezone.now())  # stuck runs, filtered alike
+    stuck = summaries.Scope(scope.backends(), since, timezone.now())  # filtered alike
     return render(request, "dashboard/inbox.html", {
-        "groups": list(groups.values())[:INBOX_GROUPS], "stuck": summaries.stuck(scope),
+        "groups": list(groups.values())[:INBOX_GROUPS], "stuck": summaries.stuck(stuck),
         "filter": chosen, "windows": list(WINDOWS), "query": query.urlencode(),
         "backends": Backend.objects.visible_to(request.user).order_by("name"),
     })  # fmt: skip
