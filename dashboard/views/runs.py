@@ -48,13 +48,14 @@ def runs_list(request: ReaderRequest) -> HttpResponse:
     if chosen.q and not request.htmx and (
             found := exactly_one(Instance.objects.visible_to(request.user), chosen.q)):  # fmt: skip
         return redirect("run_detail", found.pk)  # a pasted vendor id opens its run
-    rows, next_cursor = chosen.page(scope.runs())
     backends = list(Backend.objects.visible_to(request.user).order_by("name"))
-    # Live refresh: the same rows after no new poll answer 304, cheaply, and nothing moves;
-    # a poll changes the data's age and the top bar's counts, so they come again.
-    etag = etag_of(request, rows, [b.last_success_at for b in backends])
+    # Live refresh: runs are written only by polls, and every poll moves its backend's last
+    # success or last error; while none did, the list answers 304 before reading any run.
+    polled = [(b.pk, b.last_success_at, b.last_error_at) for b in backends]
+    etag = etag_of(request, [], [request.get_full_path(), *polled])
     if not_modified(request, etag):
         return HttpResponseNotModified()
+    rows, next_cursor = chosen.page(scope.runs())
     context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
                "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
                "kept": kept_filters(request),
