@@ -53,7 +53,7 @@ def on_transitions(backend: Backend, changes: list[tuple[int, str, str]], now: d
     """Top-level runs' transitions (pk, from, to) just written by sync, in its transaction."""
     ended = {pk: to for pk, _, to in changes if to in (Status.FAILED, Status.SUCCEEDED)}
     started = {pk for pk, before, _ in changes if before == ""}
-    if not (ended or started) or not covering_rules(backend).exists():
+    if not (ended or started) or not (covering := list(covering_rules(backend))):
         return  # nothing ended or began, or nobody listens here: no alert to open or close
     runs = {run.pk: run for run in Instance.objects.filter(pk__in=set(ended) | started)
             .only("name", "definition_id", "definition_name", "owner", "error_message",
@@ -68,7 +68,7 @@ def on_transitions(backend: Backend, changes: list[tuple[int, str, str]], now: d
         and pk in runs
         and (pk not in started or (runs[pk].finished_at or runs[pk].run_at) >= lately)
     ]
-    if failed and (rules := rules_for(backend, Kind.FAILED)):
+    if failed and (rules := [rule for rule in covering if rule.kind == Kind.FAILED]):
         culprits = failures.culprit_steps(failed)
         for run in failed:
             for rule in rules:
@@ -195,19 +195,18 @@ def check_missing(backend: Backend, now: datetime) -> None:
                                   hour__gte=now - SCHEDULE_HISTORY)
             .values_list("definition_id", flat=True).distinct()[:MISSING_DEFINITIONS])  # fmt: skip
         for definition in definitions:
-            expected = next_expected(backend, definition)
+            recent = list(Instance.objects.filter(backend=backend, parent__isnull=True,
+                                                  definition_id=definition)
+                          .only("name", "definition_id", "definition_name", "owner", "run_at")
+                          .order_by("-run_at")[:HISTORY])  # fmt: skip
+            expected = next_expected([run.run_at for run in recent])
             if expected is None:
                 continue
-            late = now - expected
+            late, last = now - expected, recent[0]
             key = f"missing:{definition}"
             if late <= timedelta(minutes=rule.grace_minutes):
                 resolve(Alert.objects.filter(rule=rule, key=key), now, "it started")
-            else:
-                last = (Instance.objects.filter(backend=backend, parent__isnull=True,
-                                                definition_id=definition)
-                        .order_by("-run_at").first())  # fmt: skip
-                if last is None or not matches(rule, last):
-                    continue
+            elif matches(rule, last):
                 fire(rule, backend, key, definition,
                      {"title": f"{last.definition_name or last.name} did not start on "
                                f"{backend.name}", "run": last,
@@ -215,12 +214,10 @@ def check_missing(backend: Backend, now: datetime) -> None:
                                     f"{format_span(late)} ago"}, now)  # fmt: skip
 
 
-def next_expected(backend: Backend, definition: str) -> datetime | None:
-    """When the definition's next run should start: its last start plus its usual interval
-    (the median of the last gaps), if its runs keep a schedule (at least 3 alike gaps)."""
-    starts = list(Instance.objects.filter(backend=backend, parent__isnull=True,
-                                          definition_id=definition)
-                  .order_by("-run_at").values_list("run_at", flat=True)[:HISTORY])  # fmt: skip
+def next_expected(starts: list[datetime]) -> datetime | None:
+    """When a definition's next run should start, from its last starts (newest first): the
+    last plus its usual interval (the median of the gaps), if they keep a schedule (at least
+    3 alike gaps)."""
     gaps = [later - earlier for later, earlier in pairwise(starts)]
     if len(gaps) < 3:
         return None
