@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import batched
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,7 +22,8 @@ WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta
 # runs over USUAL_WINDOW) and at least OVERDUE_MARGIN more.
 OVERDUE_FACTOR = 3
 OVERDUE_MARGIN = timedelta(minutes=5)
-STUCK_CANDIDATES = 200  # running top-level runs looked at, longest-running first
+STUCK_CANDIDATES = 200  # running top-level runs looked at, longest-running first ...
+STUCK_CHUNK = 40  # ... so many at a time, until the list is full
 
 
 @dataclass
@@ -192,25 +194,30 @@ class Stuck:
     unchanged_for: timedelta | None  # how long the status has not moved, when that did
 
 
-def stuck(scope: Scope, limit: int = 20) -> list[Stuck]:
-    """Running top-level runs that are stuck, longest-running first."""
+def stuck(backends: QuerySet[Backend], limit: int = 20) -> list[Stuck]:
+    """Running top-level runs of these backends that are stuck, longest-running first: the
+    oldest STUCK_CANDIDATES, fetched a chunk at a time until `limit` are found."""
     now = timezone.now()
-    running = list(Instance.objects.filter(backend__in=scope.backends, parent__isnull=True,
-                                           status=Status.RUNNING)
-                   .select_related("backend")
-                   .only("name", "backend__name", "definition_id", "run_at", "started_at",
-                         "status_changed_at")
-                   .order_by("run_at")[:STUCK_CANDIDATES])  # fmt: skip
-    usual = usual_durations(running, now)
+    running = (Instance.objects.filter(backend__in=backends, parent__isnull=True,
+                                       status=Status.RUNNING)
+               .select_related("backend")
+               .only("name", "backend__name", "definition_id", "run_at", "started_at",
+                     "status_changed_at")
+               .order_by("run_at")[:STUCK_CANDIDATES])  # fmt: skip
     silent_after = timedelta(minutes=settings.RUNBOARD_STUCK_AFTER_MINUTES)
-    found = []
-    for run in running:
-        running_for = now - (run.started_at or run.run_at)
-        typical = usual.get((run.backend_id, run.definition_id))
-        overdue = typical is not None and running_for > max(typical * OVERDUE_FACTOR,
-                                                            typical + OVERDUE_MARGIN)  # fmt: skip
-        silent = now - run.status_changed_at
-        if overdue or silent > silent_after:
-            found.append(Stuck(run, running_for, typical if overdue else None,
-                               silent if silent > silent_after else None))  # fmt: skip
+    found: list[Stuck] = []
+    for chunk in batched(running.iterator(chunk_size=STUCK_CHUNK), STUCK_CHUNK):
+        usual = usual_durations(chunk, now)
+        for run in chunk:
+            running_for = now - (run.started_at or run.run_at)
+            typical = usual.get((run.backend_id, run.definition_id))
+            overdue = typical is not None and running_for > max(
+                typical * OVERDUE_FACTOR, typical + OVERDUE_MARGIN
+            )
+            silent = now - run.status_changed_at
+            if overdue or silent > silent_after:
+                found.append(Stuck(run, running_for, typical if overdue else None,
+                                   silent if silent > silent_after else None))  # fmt: skip
+        if len(found) >= limit:
+            break
     return found[:limit]

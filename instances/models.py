@@ -385,13 +385,25 @@ class Rollup(models.Model):
                 name="rollup_bucket",
             ),
         ]
+        # The read side counts top-level runs only, per visible backend: partial indexes
+        # that hold every column read, so a month of counters is read from the index alone.
         indexes = [
-            # overview: every bucket of a time window.
+            # alerting: the definitions of a backend that ran lately.
             models.Index(fields=["hour"], name="rollup_hour_idx"),
-            # overview: totals of the few definitions that failed most ...
-            models.Index(fields=["definition_id", "hour"], name="rollup_definition_idx"),
-            # ... found among the window's failures alone.
-            models.Index(fields=["status", "hour"], name="rollup_status_hour_idx"),
+            # overview: the definitions that failed most in a window ...
+            models.Index(
+                fields=["backend", "status", "hour"],
+                name="rollup_root_status_idx",
+                condition=Q(top_level=True),
+                include=["definition_id", "runs"],
+            ),
+            # ... and their totals; a definition's usual duration (stuck runs).
+            models.Index(
+                fields=["backend", "definition_id", "status", "hour"],
+                name="rollup_root_definition_idx",
+                condition=Q(top_level=True),
+                include=["runs", "duration_seconds", "timed_runs"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -444,8 +456,13 @@ class StatusRollup(models.Model):
             ),
         ]
         indexes = [
-            # overview: every bucket of a time window.
-            models.Index(fields=["hour"], name="status_rollup_hour_idx"),
+            # overview: counts, chart and matrix of a window, from the index alone.
+            models.Index(
+                fields=["backend", "hour"],
+                name="status_rollup_root_idx",
+                condition=Q(top_level=True),
+                include=["status", "runs"],
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, Sum
@@ -109,7 +110,7 @@ def rebuild() -> int:
 USUAL_WINDOW = timedelta(days=7)
 
 
-def usual_durations(runs: list[Instance], now: datetime) -> dict[tuple[int, str], timedelta]:
+def usual_durations(runs: Iterable[Instance], now: datetime) -> dict[tuple[int, str], timedelta]:
     """(backend, definition) → mean duration of its successful top-level runs, from rollups."""
     wanted = {(r.backend_id, r.definition_id) for r in runs if r.definition_id}
     if not wanted:

@@ -85,3 +85,36 @@ def test_the_failure_inbox_groups_from_the_failed_root_index(member):
     signed = RunFilter.from_query(QueryDict("window=all&signature=ORA-<n>")).apply(
         Instance.objects.visible_to(member)).order_by("-run_at", "-id")[:51].explain()  # fmt: skip
     assert "Seq Scan on instances_instance" not in signed, signed
+
+
+BIG_TABLES = ("instances_instance", "instances_rollup", "instances_statusrollup", "instances_edge")
+
+
+@pytest.mark.parametrize("url", ["/?window=30d", "/failures/?window=30d", "/runs/?window=all"])
+def test_no_query_of_the_landing_pages_reads_a_whole_big_table(client, member, url):
+    """Every query the overview, the failure inbox and the run list send (rollups, grouping,
+    streaks, stuck runs) is served by an index: EXPLAINed with sequential scans priced out."""
+    from django.test.utils import CaptureQueriesContext
+
+    from instances import rollups
+
+    Instance.objects.filter(pk__in=Instance.objects.all()[:30].values("pk")).update(
+        status="FAILED", failure_signature="ORA-<n>")  # fmt: skip
+    Instance.objects.filter(pk__in=Instance.objects.filter(status="SUCCEEDED")[:30]
+                            .values("pk")).update(status="RUNNING")  # fmt: skip
+    rollups.rebuild()
+    client.force_login(member)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    with CaptureQueriesContext(connection) as sent:
+        assert client.get(url).status_code == 200
+    reads = [q["sql"] for q in sent if q["sql"].startswith("SELECT") and
+             any(table in q["sql"] for table in BIG_TABLES)]  # fmt: skip
+    assert reads
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in reads:
+            cursor.execute(f"EXPLAIN {sql}")
+            shown = "\n".join(row[0] for row in cursor.fetchall())
+            for table in BIG_TABLES:
+                assert f"Seq Scan on {table}" not in shown, (sql, shown)

@@ -41,7 +41,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "matrix": summaries.matrix(scope), "worst": worst,
         # duration trends of the most-failing definitions that have durations at all
         "trends": [item for item in worst if item["p50"] is not None][:TRENDS],
-        "stuck": summaries.stuck(scope), "total": sum(counts.values()),
+        "stuck": summaries.stuck(scope.backends), "total": sum(counts.values()),
         "query": request.GET.urlencode(),
         "runs_query": scope.runs_query(**{key: request.GET[key] for key in ("backend", "team")
                                           if request.GET.get(key)}),

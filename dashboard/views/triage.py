@@ -3,12 +3,10 @@ run-history grid (its last runs × their steps)."""
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dashboard import summaries
@@ -18,7 +16,6 @@ from instances import errors, failures
 from instances.models import Alert, AlertRule, Backend, Instance, Status
 from instances.status import CULPRITS, TERMINAL
 
-STREAK_HISTORY = timedelta(days=7)  # how far back consecutive failures are counted
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
 GRID_RUNS = 25
 STEPS_PER_PAGE = 100
@@ -34,25 +31,25 @@ def alerts_for(user, groups) -> dict[tuple[int, str, str], Alert]:
     return {(a.backend_id, a.definition_id, a.signature): a for a in firing}
 
 
-def failed_in_a_row(visible, failed, definitions: set[tuple[int, str]], oldest
-                    ) -> dict[tuple[int, str], int]:  # fmt: skip
-    """Per (backend, definition): its failures among `failed` since its last run that finished
-    without failing (one still running does not break the streak); a success older than the
-    oldest failure listed changes nothing and is not looked for. Two grouped queries."""
+def failed_in_a_row(failed, definitions: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """Per (backend, definition): its failures among `failed` since its last top-level run
+    that finished without failing (one still running does not break the streak). One grouped
+    query: a failure counts when no such run came after it."""
     if not definitions:
         return {}
-    last_ok = dict(((b, d), at) for b, d, at in visible.filter(
-        run_at__gte=oldest, backend__in={b for b, _ in definitions},
-        definition_id__in={d for _, d in definitions}, status__in=TERMINAL - {Status.FAILED})
-        .order_by().values_list("backend", "definition_id").annotate(Max("run_at")))  # fmt: skip
-    since_ok = Q(pk__in=[])
-    for backend_id, definition_id in definitions:
-        after = {"run_at__gt": last_ok[(backend_id, definition_id)]} if (
-            backend_id, definition_id) in last_ok else {}  # fmt: skip
-        since_ok |= Q(backend_id=backend_id, definition_id=definition_id, **after)
-    return {(b, d): n for b, d, n in failed.filter(since_ok).values_list(
-        "backend_id", "definition_id").annotate(n=Count("pk")).values_list(
-        "backend_id", "definition_id", "n")}  # fmt: skip
+    finished_later = Instance.objects.filter(
+        backend=OuterRef("backend"),
+        definition_id=OuterRef("definition_id"),
+        parent__isnull=True,
+        status__in=TERMINAL - {Status.FAILED},
+        run_at__gt=OuterRef("run_at"),
+    )
+    # two IN lists (a superset of the pairs) keep the grouping on the definition index
+    streaks = (failed.filter(backend__in={b for b, _ in definitions},
+                             definition_id__in={d for _, d in definitions})
+               .exclude(Exists(finished_later)).values_list("backend_id", "definition_id")
+               .annotate(n=Count("pk")))  # fmt: skip
+    return {(b, d): n for b, d, n in streaks}
 
 
 @require_GET
@@ -63,8 +60,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     scope = ReadScope.of(request.user, query, statuses=[Status.FAILED], exclude_statuses=[],
                          roots_only=True)  # fmt: skip
     chosen = scope.filter
-    visible = Instance.objects.visible_to(request.user).roots()
-    since = timezone.now() - STREAK_HISTORY
     failed = scope.runs().order_by()
     failures.sign_unsigned(failed)
     # grouped in SQL (the failed-root index holds every grouped column): no pass over runs
@@ -84,8 +79,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if (key := (run.backend_id, run.definition_id, run.failure_signature)) in keys
     }
     failing_child = failures.culprit_steps(list(latest.values()))
-    streaks = failed_in_a_row(visible, failed, {k[:2] for k in keys},
-                              min((g["first"] for g in summary), default=since))  # fmt: skip
+    streaks = failed_in_a_row(failed, {k[:2] for k in keys})
     groups: OrderedDict = OrderedDict()
     for group, key in zip(summary, keys, strict=True):
         run = latest[key]
@@ -98,9 +92,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     alerting = alerts_for(request.user, groups)
     for key, group in groups.items():
         group["alert"] = alerting.get(key)
-    stuck = summaries.Scope(scope.backends(), since, timezone.now())  # filtered alike
     return render(request, "dashboard/inbox.html", {
-        "groups": list(groups.values())[:INBOX_GROUPS], "stuck": summaries.stuck(stuck),
+        "groups": list(groups.values())[:INBOX_GROUPS], "stuck": summaries.stuck(scope.backends()),
         "filter": chosen, "windows": list(WINDOWS), "query": query.urlencode(),
         "backends": Backend.objects.visible_to(request.user).order_by("name"),
     })  # fmt: skip

@@ -75,6 +75,19 @@ def test_inbox_groups_failures_by_definition_and_error_signature(client, two_tea
     assert f"/runs/{group['child'].pk}/" in page.content.decode()
 
 
+def test_a_success_between_failures_ends_the_streak_and_a_rerun_still_going_keeps_it(
+    client, two_teams
+):
+    mine = two_teams[0]
+    now = timezone.now()
+    for hours, status in ((0.3, Status.SUCCEEDED), (0.5, Status.FAILED), (0.8, Status.RUNNING)):
+        InstanceFactory(backend=mine, definition_id="nightly", status=status,
+                        error_message="timeout after 3600 s on 10.0.0.7",
+                        run_at=now + timedelta(hours=hours))  # fmt: skip
+    (group,) = client.get("/failures/").context["groups"]
+    assert group["count"] == 3 and group["streak"] == 1
+
+
 def test_each_inbox_groups_link_lists_exactly_its_runs(client, two_teams):
     mine = two_teams[0]
     now = timezone.now()
@@ -177,6 +190,21 @@ def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, tw
     assert [item.run for item in client.get("/").context["stuck"]] == [silent, overdue]
     elsewhere = BackendFactory(team=mine.team)
     assert client.get(f"/failures/?backend={elsewhere.pk}").context["stuck"] == []
+
+
+def test_stuck_runs_are_found_behind_many_healthy_long_runs(client, two_teams, monkeypatch):
+    """Candidates are read a chunk at a time (longest-running first) until the list is full;
+    a stuck run behind a chunk of healthy ones is still found, up to STUCK_CANDIDATES."""
+    monkeypatch.setattr(summaries, "STUCK_CHUNK", 2)
+    monkeypatch.setattr(summaries, "STUCK_CANDIDATES", 6)
+    mine = two_teams[0]
+    now = timezone.now()
+    for n in range(8):  # long runs whose status moves: not stuck; the newest two are silent
+        InstanceFactory(backend=mine, definition_id=f"stream {n}", status=Status.RUNNING,
+                        run_at=now - timedelta(hours=20 - n),
+                        status_changed_at=now - timedelta(hours=3 if n >= 4 else 0))  # fmt: skip
+    found = [item.run.definition_id for item in client.get("/").context["stuck"]]
+    assert found == ["stream 4", "stream 5"]  # the 7th and 8th are beyond the candidates
 
 
 @pytest.mark.parametrize("scope", ["window=7d", "window=custom&start={yesterday}&end={today}",
