@@ -19,6 +19,7 @@ import argparse
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from bench.setup import django_on_postgres, percentile, verdict
 
@@ -185,7 +186,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import override_settings, setup_test_environment
 
-    from dashboard.filters import encode_cursor
+    from dashboard.filters import SORTS, encode_cursor
     from instances.models import Instance
 
     setup_test_environment()
@@ -220,13 +221,36 @@ def main() -> None:
     report("runs list, owner filter, 7 days", owner, 50)
     report("runs list, owner with no runs, all time",
            timed(client, "/runs/?owner=nobody&window=all", n)[0], 50)  # fmt: skip
+    report("runs list, definition filter, all time",
+           timed(client, "/runs/?definition=12&window=all", n)[0], 50)  # fmt: skip
+    failed = Instance.objects.visible_to(user).filter(failure_signature__isnull=False).first()
+    signature = urlencode({"signature": failed.failure_signature})
+    report("runs list, signature filter, all time",
+           timed(client, f"/runs/?window=all&{signature}", n)[0], 50)  # fmt: skip
     for sort in ("name", "-name", "status", "-status", "run_at"):
         report(f"runs list, all time, sort {sort}",
                timed(client, f"/runs/?window=all&sort={sort}", n)[0], 50)  # fmt: skip
+    field = SORTS["-name"][0]
+    deep_by_name = visible.order_by(f"-{field}", "-id")[min(500_000, visible.count() - 1)]
+    report("runs list, sort -name, 500,000 deep",
+           timed(client, f"/runs/?window=all&sort=-name&after="
+                         f"{encode_cursor(deep_by_name, field)}", n)[0], 50)  # fmt: skip
     report("runs list, search a name substring",
            timed(client, "/runs/?window=all&q=load%2012", n, HX_Request="true")[0], 50)  # fmt: skip
+    report("runs list, search names of steps too",
+           timed(client, "/runs/?window=all&q=load%2012&steps=1", n, HX_Request="true")[0],
+           50)  # fmt: skip
     nothing = timed(client, "/runs/?window=all&q=no-such-run", n, HX_Request="true")[0]
     report("runs list, search no match", nothing, 50)
+    report("API runs, first page", timed(client, "/api/v1/runs?window=all", n)[0], 50)
+    report("API runs, search a name substring",
+           timed(client, "/api/v1/runs?window=all&q=load%2012", n)[0], 50)  # fmt: skip
+    report("API runs, owner with no runs, all time",
+           timed(client, "/api/v1/runs?window=all&owner=nobody", n)[0], 50)  # fmt: skip
+    report("API runs, sort name, 500,000 deep",
+           timed(client, "/api/v1/runs?window=all&sort=-name&after="
+                         f"{encode_cursor(deep_by_name, field)}", n)[0], 50)  # fmt: skip
+    report("API summary, 30 days", timed(client, "/api/v1/summary?window=30d", n)[0], 50)
     _, page = timed(client, "/runs/", 1, HX_Request="true")
     idle, reply = timed(client, "/runs/", n, HX_Request="true", If_None_Match=page["ETag"])
     report("idle live refresh (304)", idle, 10)
@@ -247,7 +271,8 @@ def main() -> None:
     idle = timed(client, f"/runs/{big.pk}/", n, HX_Request="true", If_None_Match=live["ETag"])[0]
     report("detail, idle live refresh (304)", idle, 50)
     report("overview, 30 days", timed(client, "/?window=30d", n)[0], 100)
-    report("failure inbox", timed(client, "/failures/", n)[0], 100)
+    report("failure inbox, 7 days", timed(client, "/failures/", n)[0], 100)
+    report("failure inbox, 30 days", timed(client, "/failures/?window=30d", n)[0], 100)
     grid_url = f"/definitions/{big.backend_id}/?id=grid"
     grid_times, grid = timed(client, grid_url, n)
     report("run-history grid, 25 runs × 400 tasks", grid_times, 100)

@@ -89,7 +89,7 @@ class RunQuery(Schema):
     owner: str = ""
     definition: str = ""
     signature: str | None = Field(None, description="failed runs whose error has it")
-    q: str = Field("", description="name contains, or a vendor id (steps included)")
+    q: str = Field("", description="a vendor id (a step's too), or part of a name")
     steps: str = Field("", description="1: steps (tasks, nodes, subtasks) too")
     sort: str = Field("-run_at", description=", ".join(SORTS))
     after: str = Field("", description="the cursor in `next`")
@@ -99,7 +99,7 @@ class RunQuery(Schema):
          summary="Runs, filtered and keyset-paged like the run list")  # fmt: skip
 def runs(request: HttpRequest, filters: Query[RunQuery]):
     scope = ReadScope.of(request.user, request.GET)
-    rows, cursor = scope.filter.page(scope.runs())
+    rows, cursor = scope.page()
     query = request.GET.copy()
     query["after"] = cursor or ""
     return {"runs": rows, "next": f"{reverse('api:runs')}?{query.urlencode()}" if cursor

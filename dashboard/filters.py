@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from dashboard import search
 from instances import failures
 from instances.models import Instance, InstanceQuerySet, Kind, Status
 
@@ -40,7 +41,8 @@ class RunFilter:
     definition: str = ""
     q: str = ""
     signature: str | None = None  # failed runs whose error has this signature ("": none)
-    roots_only: bool = False
+    steps: bool = False  # steps listed too, not only top-level runs
+    roots_only: bool = False  # top-level runs only, whatever is searched (inbox, overview)
     sort: str = "-run_at"
     after: tuple[str, int] | None = None  # keyset cursor: (sort value, id) of the last row
 
@@ -60,15 +62,14 @@ class RunFilter:
             owner=text(query, "owner"), definition=text(query, "definition"),
             q=text(query, "q").strip(),
             signature=text(query, "signature") if "signature" in query else None,
-            # top-level runs unless steps=1; a search looks through steps too, so a pasted
-            # step id finds its step
-            roots_only=query.get("roots") == "1"
-            or (query.get("steps") != "1" and not text(query, "q").strip()),
+            steps=query.get("steps") == "1", roots_only=query.get("roots") == "1",
             sort=query.get("sort", "") if query.get("sort") in SORTS else "-run_at",
             after=decode_cursor(query.get("after", "")),
         )  # fmt: skip
 
-    def apply(self, runs: InstanceQuerySet, now: datetime | None = None) -> InstanceQuerySet:
+    def apply(self, runs: InstanceQuerySet, now: datetime | None = None, search: bool = True
+              ) -> InstanceQuerySet:  # fmt: skip
+        """The runs these filters keep; `search=False` leaves the search to `page`."""
         if self.window in WINDOWS:
             runs = runs.in_window((now or timezone.now()) - WINDOWS[self.window])
         elif self.window == "custom" and self.span:
@@ -87,16 +88,29 @@ class RunFilter:
             runs = runs.filter(owner=self.owner)
         if self.definition:
             runs = runs.filter(definition_id=self.definition)
-        if self.roots_only:
-            runs = runs.roots()
-        if self.q:
-            runs = runs.filter(Q(external_id=self.q) | Q(name__icontains=self.q))
+        if self.roots_only or not self.steps:
+            # top-level runs, and a step whose vendor id was pasted: its rows by id, so that
+            # a name search keeps to the top-level runs' own index
+            pasted = [] if self.roots_only or not self.q else list(
+                Instance.objects.filter(external_id=self.q, parent__isnull=False)
+                .values_list("pk", flat=True)[:PAGE_SIZE])  # fmt: skip
+            runs = (
+                runs.filter(Q(parent__isnull=True) | Q(pk__in=pasted)) if pasted else runs.roots()
+            )
+        if self.q and search:
+            runs = runs.filter(self.matching())
         if self.signature is not None:  # last: it reads the runs the other filters leave
             runs = failures.with_signature(runs, self.signature)
         return runs
 
+    def matching(self) -> Q:
+        """What the search box finds: a vendor id, or part of a name."""
+        return Q(external_id=self.q) | Q(name__icontains=self.q)
+
     def page(self, runs: QuerySet[Instance]) -> tuple[list[Instance], str | None]:
-        """One page in the chosen order after the cursor, and the next cursor."""
+        """One page in the chosen order after the cursor, and the next cursor. `runs`: the
+        filtered runs, searched or not (`apply(search=False)`: the search is done here, the
+        newest runs first)."""
         field, descending = SORTS[self.sort]
         sign = "-" if descending else ""
         runs = runs.order_by(f"{sign}{field}", f"{sign}id")
@@ -107,7 +121,14 @@ class RunFilter:
             runs = runs.filter(**{f"{field}__{reach}": value}).filter(
                 Q(**{f"{field}__{beyond}": value}) | Q(**{f"id__{beyond}": pk})
             )
-        rows = list(runs.select_related("backend", "parent")[: PAGE_SIZE + 1])
+        rows = (
+            search.among_first(runs, self.matching(), PAGE_SIZE + 1, field, descending)
+            if self.q
+            else None
+        )
+        if rows is None:  # no search, or fewer matches than a page among the first runs
+            runs = runs.filter(self.matching()) if self.q else runs
+            rows = list(runs.select_related("backend", "parent")[: PAGE_SIZE + 1])
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return rows, encode_cursor(rows[-1], field) if more else None

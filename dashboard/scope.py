@@ -33,6 +33,13 @@ class ReadScope:
         """The visible runs the filter keeps."""
         return self.filter.apply(Instance.objects.visible_to(self.user))
 
+    def page(self) -> tuple[list[Instance], str | None]:
+        """One page of the run list (and the API's): the filtered runs, searched newest
+        first."""
+        return self.filter.page(
+            self.filter.apply(Instance.objects.visible_to(self.user), search=False)
+        )
+
     def backends(self) -> QuerySet[Backend]:
         """The visible backends, narrowed to the filter's backends and team."""
         backends = Backend.objects.visible_to(self.user)

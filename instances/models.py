@@ -207,6 +207,13 @@ class Instance(models.Model):
         indexes = [
             # runs list: default window and keyset order (run_at desc, id desc).
             models.Index(fields=["-run_at", "-id"], name="instance_run_at_idx"),
+            # ... of top-level runs (the list's default, and a name search among them, which
+            # walks it newest first when the name is common)
+            models.Index(
+                fields=["-run_at", "-id"],
+                name="instance_root_run_at_idx",
+                condition=Q(parent__isnull=True),
+            ),
             # runs list filtered by status (failed/running counters, failure inbox).
             models.Index(fields=["status", "-run_at"], name="instance_status_run_at_idx"),
             # sync: a backend's unfinished top-level runs, least recently seen first. Partial:

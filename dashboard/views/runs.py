@@ -55,7 +55,7 @@ def runs_list(request: ReaderRequest) -> HttpResponse:
     etag = etag_of(request, [], [request.get_full_path(), *polled])
     if not_modified(request, etag):
         return HttpResponseNotModified()
-    rows, next_cursor = chosen.page(scope.runs())
+    rows, next_cursor = scope.page()
     context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
                "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
                "kept": kept_filters(request),

@@ -392,13 +392,22 @@ def test_the_culprits_error_comes_first_as_its_root_cause(client, member):
     assert body.index('class="error-first"') < body.index('class="facts"')  # above the fold
 
 
-def test_the_list_shows_top_level_runs_unless_steps_are_asked_for_or_searched(client, member):
+def test_the_list_shows_top_level_runs_unless_steps_are_asked_for_or_a_step_id_pasted(
+    client, member
+):
     flow, kids = flow_with_children(member[1])
     assert client.get("/runs/").context["rows"] == [flow]
     with_steps = client.get("/runs/?steps=1").context["rows"]
     assert set(with_steps) == {flow, *kids.values()}
     typed = client.get(f"/runs/?q={kids['b'].external_id}", headers={"HX-Request": "true"})
-    assert typed.context["rows"] == [kids["b"]]  # a search looks through steps too
+    assert typed.context["rows"] == [kids["b"]]  # a pasted step id finds its step
+    forced = client.get(f"/runs/?q={kids['b'].external_id}&roots=1", headers={"HX-Request": "true"})
+    assert forced.context["rows"] == []  # … unless only top-level runs are asked for
+    # part of a name: top-level runs, and steps when they are asked for
+    assert client.get("/runs/?q=step", headers={"HX-Request": "true"}).context["rows"] == []
+    named = client.get("/runs/?q=step&steps=1", headers={"HX-Request": "true"}).context["rows"]
+    assert set(named) == set(kids.values())
+    assert client.get("/runs/?q=nigh", headers={"HX-Request": "true"}).context["rows"] == [flow]
     api = client.get("/api/v1/runs").json()["runs"]
     assert [r["id"] for r in api] == [flow.pk]  # the API and CSV list what the page lists
 

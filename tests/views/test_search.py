@@ -1,0 +1,59 @@
+"""The search's first pages come from a walk of the newest runs (dashboard.search) when they
+hold a page of matches, else from the plain query: both must list exactly the same runs, in
+the same order, page after page, for every sort, whoever reads."""
+
+import pytest
+from django.http import QueryDict
+
+from dashboard import search
+from dashboard.filters import PAGE_SIZE, SORTS
+from dashboard.scope import ReadScope
+from instances.models import Instance
+from tests.factories import BackendFactory, InstanceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def runs():
+    mine, theirs = BackendFactory(), BackendFactory()
+    # names tie across runs (ids break the ties); "load 1ab" matches only were % and _
+    # wildcards
+    names = ["copy 1%_ {}", "load 1%_ {}", "load 1ab {}", "load 1%_ {}"]
+    for n in range(120):
+        for backend in (mine, theirs):
+            InstanceFactory(backend=backend, name=names[n % 4].format(n % 5),
+                            status=["SUCCEEDED", "FAILED", "RUNNING"][n % 3])  # fmt: skip
+    return UserFactory(teams=[mine.team])
+
+
+def every_page(user, query: str) -> list[Instance]:
+    listed, cursor = [], ""
+    while True:
+        rows, cursor = ReadScope.of(user, QueryDict(f"{query}&after={cursor}")).page()
+        listed += rows
+        if not cursor:
+            return listed
+
+
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("probe", [10, 110, 5000])  # walk too short, one page deep, all
+def test_the_walk_and_the_plain_query_list_the_same_runs(runs, monkeypatch, sort, probe):
+    monkeypatch.setattr(search, "PROBE", probe)
+    query = f"window=all&q=OAD 1%25_&sort={sort}"  # % and _ are literal, as in the name
+    field, descending = SORTS[sort]
+    sign = "-" if descending else ""
+    matches = Instance.objects.visible_to(runs).roots().filter(name__icontains="OAD 1%_")
+    expected = list(matches.order_by(f"{sign}{field}", f"{sign}id"))
+    assert len(expected) > PAGE_SIZE  # more than a page: the cursor is walked too
+    assert every_page(runs, query) == expected
+
+
+def test_a_search_the_newest_runs_answer_does_not_ask_the_plain_query(runs, monkeypatch):
+    asked = []
+    monkeypatch.setattr(search, "among_first", lambda *args: asked.append(args) or None)
+    ReadScope.of(runs, QueryDict("window=all&q=load")).page()
+    assert asked  # the walk is tried first for a search …
+    asked.clear()
+    ReadScope.of(runs, QueryDict("window=all")).page()
+    assert not asked  # … and only for a search
