@@ -254,6 +254,13 @@ class Instance(models.Model):
                 condition=Q(parent__isnull=True, status="FAILED"),
                 include=["backend", "definition_id", "failure_signature"],
             ),
+            # … the failures of one signature, newest first (the run list's signature filter,
+            # the link of an inbox group) …
+            models.Index(
+                fields=["failure_signature", "-run_at", "-id"],
+                name="instance_signature_idx",
+                condition=Q(parent__isnull=True, status="FAILED"),
+            ),
             # … and the few failed runs not signed yet (stored before signatures were kept)
             models.Index(
                 fields=["id"],

@@ -20,6 +20,7 @@ CASES = [
     "", "window=all", "window=all&status=FAILED", "window=all&owner=nobody",
     "window=all&definition=nightly", "window=all&q=warehouse", "window=all&q=r-123",
     "window=all&q=no-such-thing", "window=7d&backend=1", "window=all&steps=1",
+    "window=all&signature=ORA-<n>", "window=all&q=warehouse&steps=1",
     *(f"window=all&sort={sort}" for sort in SORTS),
 ]  # fmt: skip
 

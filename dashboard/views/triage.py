@@ -4,7 +4,7 @@ run-history grid (its last runs × their steps)."""
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, Min, OuterRef
+from django.db.models import Count, Exists, Max, Min, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -13,7 +13,7 @@ from dashboard import summaries
 from dashboard.filters import WINDOWS, moment, text
 from dashboard.scope import ReadScope
 from instances import errors, failures
-from instances.models import Alert, AlertRule, Backend, Instance, Status
+from instances.models import Alert, AlertRule, Backend, Instance, InstanceQuerySet, Status
 from instances.status import CULPRITS, TERMINAL
 
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
@@ -31,12 +31,11 @@ def alerts_for(user, groups) -> dict[tuple[int, str, str], Alert]:
     return {(a.backend_id, a.definition_id, a.signature): a for a in firing}
 
 
-def failed_in_a_row(failed, definitions: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    """Per (backend, definition): its failures among `failed` since its last top-level run
-    that finished without failing (one still running does not break the streak). One grouped
-    query: a failure counts when no such run came after it."""
-    if not definitions:
-        return {}
+def failed_in_a_row(failed: InstanceQuerySet) -> Subquery:
+    """A group's definition's failures among `failed` since its last top-level run that
+    finished without failing (one still running does not break the streak): a failure
+    counts when no such run came after it. Correlated to a failed run (the newest of an
+    inbox group): a short walk of the definition index for each group shown."""
     finished_later = Instance.objects.filter(
         backend=OuterRef("backend"),
         definition_id=OuterRef("definition_id"),
@@ -44,12 +43,9 @@ def failed_in_a_row(failed, definitions: set[tuple[int, str]]) -> dict[tuple[int
         status__in=TERMINAL - {Status.FAILED},
         run_at__gt=OuterRef("run_at"),
     )
-    # two IN lists (a superset of the pairs) keep the grouping on the definition index
-    streaks = (failed.filter(backend__in={b for b, _ in definitions},
-                             definition_id__in={d for _, d in definitions})
-               .exclude(Exists(finished_later)).values_list("backend_id", "definition_id")
-               .annotate(n=Count("pk")))  # fmt: skip
-    return {(b, d): n for b, d, n in streaks}
+    in_a_row = failed.filter(backend=OuterRef("backend"), definition_id=OuterRef("definition_id"))
+    in_a_row = in_a_row.exclude(Exists(finished_later)).values("backend").annotate(n=Count("pk"))
+    return Subquery(in_a_row.values("n"))
 
 
 @require_GET
@@ -72,14 +68,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     fields = (*failures.FIELDS, "backend", "failure_signature")
     shown = (failed.filter(run_at__in={g["last"] for g in summary},
                            backend__in={k[0] for k in keys}, definition_id__in={k[1] for k in keys})
-             .select_related("backend").only(*fields).order_by("run_at", "pk"))  # fmt: skip
+             .select_related("backend").only(*fields).order_by("run_at", "pk")
+             .annotate(streak=failed_in_a_row(failed)))  # fmt: skip
     latest = {
         key: run
         for run in shown
         if (key := (run.backend_id, run.definition_id, run.failure_signature)) in keys
     }
     failing_child = failures.culprit_steps(list(latest.values()))
-    streaks = failed_in_a_row(failed, {k[:2] for k in keys})
     groups: OrderedDict = OrderedDict()
     for group, key in zip(summary, keys, strict=True):
         run = latest[key]
@@ -88,7 +84,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
                        "name": run.definition_name or run.name, "signature": key[2],
                        "kind": errors.kind(failures.error_of(run, child)), "latest": run,
                        "child": child, "count": group["count"], "first": group["first"],
-                       "last": group["last"], "streak": streaks.get(key[:2], 0)}  # fmt: skip
+                       "last": group["last"], "streak": run.streak or 0}  # fmt: skip
     alerting = alerts_for(request.user, groups)
     for key, group in groups.items():
         group["alert"] = alerting.get(key)
