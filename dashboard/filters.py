@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import reduce
+from operator import or_
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
@@ -69,7 +71,8 @@ class RunFilter:
 
     def apply(self, runs: InstanceQuerySet, now: datetime | None = None, search: bool = True
               ) -> InstanceQuerySet:  # fmt: skip
-        """The runs these filters keep; `search=False` leaves the search to `page`."""
+        """The runs these filters keep. `search=False`: what `page` is given, which picks
+        the listed kinds of run and searches them itself."""
         if self.window in WINDOWS:
             runs = runs.in_window((now or timezone.now()) - WINDOWS[self.window])
         elif self.window == "custom" and self.span:
@@ -88,29 +91,36 @@ class RunFilter:
             runs = runs.filter(owner=self.owner)
         if self.definition:
             runs = runs.filter(definition_id=self.definition)
-        if self.roots_only or not self.steps:
-            # top-level runs, and a step whose vendor id was pasted: its rows by id, so that
-            # a name search keeps to the top-level runs' own index
-            pasted = [] if self.roots_only or not self.q else list(
-                Instance.objects.filter(external_id=self.q, parent__isnull=False)
-                .values_list("pk", flat=True)[:PAGE_SIZE])  # fmt: skip
-            runs = (
-                runs.filter(Q(parent__isnull=True) | Q(pk__in=pasted)) if pasted else runs.roots()
-            )
-        if self.q and search:
-            runs = runs.filter(self.matching())
+        if search:
+            runs = runs.filter(self.listed())
+            if self.q:
+                runs = runs.filter(self.matching())
         if self.signature is not None:  # last: it reads the runs the other filters leave
             runs = failures.with_signature(runs, self.signature)
         return runs
+
+    def parts(self) -> list[Q]:
+        """The kinds of run listed, apart: top-level runs; steps too when asked for (unless
+        only top-level runs are), else a step whose vendor id is searched. A search reads
+        each part on its own indexes."""
+        top, steps = Q(parent__isnull=True), Q(parent__isnull=False)
+        if self.roots_only:
+            return [top]
+        if self.steps:
+            return [top, steps]
+        return [top, steps & Q(external_id=self.q)] if self.q else [top]
+
+    def listed(self) -> Q:
+        """The runs listed, all parts together."""
+        return Q() if self.steps and not self.roots_only else reduce(or_, self.parts())
 
     def matching(self) -> Q:
         """What the search box finds: a vendor id, or part of a name."""
         return Q(external_id=self.q) | Q(name__icontains=self.q)
 
     def page(self, runs: QuerySet[Instance]) -> tuple[list[Instance], str | None]:
-        """One page in the chosen order after the cursor, and the next cursor. `runs`: the
-        filtered runs, searched or not (`apply(search=False)`: the search is done here, the
-        newest runs first)."""
+        """One page in the chosen order after the cursor, and the next cursor, of `runs` as
+        `apply(search=False)` leaves them."""
         field, descending = SORTS[self.sort]
         sign = "-" if descending else ""
         runs = runs.order_by(f"{sign}{field}", f"{sign}id")
@@ -121,14 +131,12 @@ class RunFilter:
             runs = runs.filter(**{f"{field}__{reach}": value}).filter(
                 Q(**{f"{field}__{beyond}": value}) | Q(**{f"id__{beyond}": pk})
             )
-        rows = (
-            search.among_first(runs, self.matching(), PAGE_SIZE + 1, field, descending)
-            if self.q
-            else None
-        )
-        if rows is None:  # no search, or fewer matches than a page among the first runs
-            runs = runs.filter(self.matching()) if self.q else runs
-            rows = list(runs.select_related("backend", "parent")[: PAGE_SIZE + 1])
+        if self.q:
+            parts = [runs.filter(part) for part in self.parts()]
+            rows = search.first(parts, self.matching(), PAGE_SIZE + 1)
+        else:
+            rows = list(runs.filter(self.listed()).select_related("backend", "parent")[
+                : PAGE_SIZE + 1])  # fmt: skip
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return rows, encode_cursor(rows[-1], field) if more else None

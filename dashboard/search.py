@@ -1,39 +1,50 @@
-"""A search's first page, found by walking the newest runs in order.
+"""A search's page: each part of the list (top-level runs, steps) searched on its own
+indexes, the newest runs walked first.
 
 PostgreSQL plans `name ILIKE '%…%'` from a row estimate: a part of a name that many runs
-have (one in a hundred) can still be planned as a trigram bitmap ANDed with a bitmap of
-every top-level run, then sorted: 60-80 ms at 10 M runs, where walking the newest runs in
-list order finds a page in a few thousand rows. The walk is made certain, and bounded, by
+have (one in a hundred) can be planned as a trigram bitmap ANDed with a bitmap of every
+top-level run, then sorted: 60-80 ms at 10 M runs, where walking the newest runs in the
+list's order finds a page in a few thousand rows. The walk is made certain, and bounded, by
 reading the search from a subquery of the first PROBE runs in order: PostgreSQL runs it
 lazily and stops at a page. A rarer part of a name (fewer matches than a page in them) is
-left to the planner, whose trigram index then serves it well.
+left to the planner and the part's own trigram index (migration 0020), which then serves it
+well. The parts' finds are put in order by the database, as the list's keyset paging needs.
 """
 
 from django.db import connection
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 
 from instances.models import Instance
 
 PROBE = 5000  # runs walked, newest first in the list's order, before the planner is asked
 
 
-def among_first(runs: QuerySet[Instance], matching: Q, wanted: int, field: str,
-                descending: bool) -> list[Instance] | None:  # fmt: skip
-    """The first `wanted` runs of `runs` (ordered by `field`, then id) that match, if the
-    first PROBE runs hold that many; else None."""
+def first(parts: list[QuerySet[Instance]], matching: Q, wanted: int) -> list[Instance]:
+    """The first `wanted` matching runs of these ordered parts of one list."""
+    found: set[int] = set()
+    for part in parts:
+        found.update(among_first(part, matching, wanted) or
+                     part.filter(matching).values_list("pk", flat=True)[:wanted])  # fmt: skip
+    ordered = parts[0].model.objects.filter(pk__in=found).order_by(*parts[0].query.order_by)
+    return list(ordered.select_related("backend", "parent")[:wanted])
+
+
+def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int] | None:
+    """The ids of the first `wanted` runs of the ordered `part` that match, if its first
+    PROBE runs hold that many; else None."""
     quote = connection.ops.quote_name
     table = quote(Instance._meta.db_table)
-    walked, walked_params = runs[:PROBE].query.sql_with_params()
-    found = Instance.objects.filter(matching).query
-    condition, condition_params = found.where.as_sql(found.get_compiler(connection=connection),
+    walked, walked_params = part[:PROBE].query.sql_with_params()
+    query = Instance.objects.filter(matching).query
+    condition, condition_params = query.where.as_sql(query.get_compiler(connection=connection),
                                                      connection)  # fmt: skip
-    # the subquery takes the table's name, so Django's condition applies to it verbatim
-    way = "DESC" if descending else "ASC"
-    rows = list(Instance.objects.raw(
-        f"SELECT * FROM ({walked}) AS {table} WHERE {condition} "
-        f"ORDER BY {table}.{quote(field)} {way}, {table}.{quote('id')} {way} LIMIT {int(wanted)}",
-        (*walked_params, *condition_params)))  # fmt: skip
-    if len(rows) < wanted:
-        return None
-    prefetch_related_objects(rows, "backend", "parent")
-    return rows
+    # the subquery takes the table's name, so Django's condition applies to it verbatim; its
+    # order is the part's (fields named as their columns), which PostgreSQL sees it holds
+    order = ", ".join(f"{table}.{quote(name.lstrip('-'))} {'DESC' if name[0] == '-' else 'ASC'}"
+                      for name in map(str, part.query.order_by))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {table}.{quote('id')} FROM ({walked}) AS {table} "
+                       f"WHERE {condition} ORDER BY {order} LIMIT {int(wanted)}",
+                       (*walked_params, *condition_params))  # fmt: skip
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) == wanted else None

@@ -268,7 +268,7 @@ class Instance(models.Model):
                 condition=Q(parent__isnull=True, status="FAILED", failure_signature__isnull=True),
             ),
             # (PostgreSQL: a trigram index on UPPER(name) serves the substring search;
-            # migration 0014, as SQLite has no such index)
+            # migrations 0014 and 0020, as SQLite has no such index)
         ]
 
     def __str__(self) -> str:

@@ -22,8 +22,10 @@ def runs():
     names = ["copy 1%_ {}", "load 1%_ {}", "load 1ab {}", "load 1%_ {}"]
     for n in range(120):
         for backend in (mine, theirs):
-            InstanceFactory(backend=backend, name=names[n % 4].format(n % 5),
-                            status=["SUCCEEDED", "FAILED", "RUNNING"][n % 3])  # fmt: skip
+            run = InstanceFactory(backend=backend, name=names[n % 4].format(n % 5),
+                                  status=["SUCCEEDED", "FAILED", "RUNNING"][n % 3])  # fmt: skip
+            if n % 2:  # a step named alike, found only when steps are included
+                InstanceFactory(backend=backend, parent=run, name=f"step {run.name}")
     return UserFactory(teams=[mine.team])
 
 
@@ -38,12 +40,14 @@ def every_page(user, query: str) -> list[Instance]:
 
 @pytest.mark.parametrize("sort", SORTS)
 @pytest.mark.parametrize("probe", [10, 110, 5000])  # walk too short, one page deep, all
-def test_the_walk_and_the_plain_query_list_the_same_runs(runs, monkeypatch, sort, probe):
+@pytest.mark.parametrize("steps", [False, True])
+def test_the_walk_and_the_plain_query_list_the_same_runs(runs, monkeypatch, sort, probe, steps):
     monkeypatch.setattr(search, "PROBE", probe)
-    query = f"window=all&q=OAD 1%25_&sort={sort}"  # % and _ are literal, as in the name
+    query = f"window=all&q=OAD 1%25_&sort={sort}&steps={int(steps)}"  # % and _ literal
     field, descending = SORTS[sort]
     sign = "-" if descending else ""
-    matches = Instance.objects.visible_to(runs).roots().filter(name__icontains="OAD 1%_")
+    listed = Instance.objects.visible_to(runs)
+    matches = (listed if steps else listed.roots()).filter(name__icontains="OAD 1%_")
     expected = list(matches.order_by(f"{sign}{field}", f"{sign}id"))
     assert len(expected) > PAGE_SIZE  # more than a page: the cursor is walked too
     assert every_page(runs, query) == expected
