@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from dashboard import summaries
 from dashboard.scope import ReadScope
-from instances.models import ApiToken, Backend, Rollup
+from instances.models import ApiToken, Backend, StatusRollup
 
 RUN_FIELDS = ("id", "external_id", "kind", "name", "status", "vendor_status", "backend_id",
               "parent_id", "definition_id", "definition_name", "owner", "planned_at",
@@ -112,16 +112,18 @@ class VisibleMetrics(Collector):
     def collect(self):
         now = timezone.now()
         names = {b.pk: b.name for b in self.backends}
-        runs = GaugeMetricFamily("runboard_runs", "Top-level runs stored, by backend and status.",
+        runs = GaugeMetricFamily("runboard_runs", "Top-level runs by backend and current "
+                                 "status, pruned ones included (hourly counters).",
                                  labels=["backend", "status"])  # fmt: skip
-        for row in (Rollup.objects.filter(backend__in=names, top_level=True)
+        for row in (StatusRollup.objects.filter(backend__in=names, top_level=True)
                     .values("backend", "status").annotate(n=Sum("runs")).order_by()):  # fmt: skip
             runs.add_metric([names[row["backend"]], row["status"]], row["n"])
         failed = GaugeMetricFamily("runboard_failures_24h",
                                    "Failed top-level runs in the last 24 hours.",
                                    labels=["backend"])  # fmt: skip
-        for row in (Rollup.objects.filter(backend__in=names, top_level=True, status="FAILED",
-                                          hour__gte=now - summaries.WINDOWS["24h"])
+        for row in (StatusRollup.objects.filter(backend__in=names, top_level=True,
+                                                status="FAILED",
+                                                hour__gte=now - summaries.WINDOWS["24h"])
                     .values("backend").annotate(n=Sum("runs")).order_by()):  # fmt: skip
             failed.add_metric([names[row["backend"]]], row["n"])
         yield from (runs, failed)
