@@ -11,6 +11,7 @@ left to the planner and the part's own trigram index (migration 0020), which the
 well. The parts' finds are put in order by the database, as the list's keyset paging needs.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -34,7 +35,10 @@ def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int]
     PROBE runs hold that many; else None."""
     quote = connection.ops.quote_name
     table = quote(Instance._meta.db_table)
-    walked, walked_params = part[:PROBE].query.sql_with_params()
+    try:
+        walked, walked_params = part[:PROBE].query.sql_with_params()
+    except EmptyResultSet:  # nothing visible: the plain query answers without SQL
+        return None
     query = Instance.objects.filter(matching).query
     condition, condition_params = query.where.as_sql(query.get_compiler(connection=connection),
                                                      connection)  # fmt: skip

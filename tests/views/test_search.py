@@ -61,3 +61,10 @@ def test_a_search_the_newest_runs_answer_does_not_ask_the_plain_query(runs, monk
     asked.clear()
     ReadScope.of(runs, QueryDict("window=all")).page()
     assert not asked  # … and only for a search
+
+
+def test_a_search_no_run_can_match_answers_an_empty_page(runs):
+    from django.contrib.auth.models import AnonymousUser
+
+    # no visible run at all: Django knows the query is empty before any SQL is written
+    assert ReadScope.of(AnonymousUser(), QueryDict("window=all&q=load")).page() == ([], None)
