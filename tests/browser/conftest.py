@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
@@ -40,6 +40,9 @@ def page(live_server, monkeypatch, request):
         tab.set_default_timeout(15_000)
         yield tab
         browser.close()
+        # the ORM calls made inside Playwright's loop got connections of their own: closed
+        # here, or the test database cannot be dropped at the end of the run
+        connections.close_all()
     assert problems == [], problems  # CSP violations are reported as console errors
 
 
