@@ -28,8 +28,9 @@ def main() -> None:
     port = free_port()
     began = time.perf_counter()
     command = [sys.executable, "manage.py", "emulate", f"--port={port}"]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            env={"SECRET_KEY": "bench", "PATH": ""})  # fmt: skip
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, env={"SECRET_KEY": "bench", "PATH": ""}
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         while True:

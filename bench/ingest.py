@@ -28,13 +28,23 @@ def synthetic_records(count: int, seed: int = 1):
     for n in range(count):
         began = start + timedelta(seconds=n)
         yield RunRecord(
-            external_id=f"bench-{n}", kind=Kind.FLOW, name=f"nightly load {n % 500}",
-            status=rng.choice(statuses), vendor_status="2", definition_id=str(n % 500),
-            definition_name=f"nightly load {n % 500}", planned_at=began, started_at=began,
-            finished_at=began + timedelta(minutes=5), attempts=1, owner="ops", executor="10.0.0.1",
-            cycle="D", log_locator=f"bench-{n}",
+            external_id=f"bench-{n}",
+            kind=Kind.FLOW,
+            name=f"nightly load {n % 500}",
+            status=rng.choice(statuses),
+            vendor_status="2",
+            definition_id=str(n % 500),
+            definition_name=f"nightly load {n % 500}",
+            planned_at=began,
+            started_at=began,
+            finished_at=began + timedelta(minutes=5),
+            attempts=1,
+            owner="ops",
+            executor="10.0.0.1",
+            cycle="D",
+            log_locator=f"bench-{n}",
             raw={"instanceId": f"bench-{n}", "payload": "x" * 1000},
-        )  # fmt: skip
+        )
 
 
 def measure_sync(rows: int, batch: int) -> tuple[float, float, int]:
@@ -94,8 +104,10 @@ def measure_alerting(rows: int, batch: int) -> tuple[float, float, int, int]:
     AlertRule.objects.filter(team=team).delete()
     Channel.objects.filter(team=team).delete()
     now = timezone.now()
-    records = [replace(r, has_children=True, started_at=now, planned_at=now)
-               for r in synthetic_records(rows, seed=2)]  # fmt: skip
+    records = [
+        replace(r, has_children=True, started_at=now, planned_at=now)
+        for r in synthetic_records(rows, seed=2)
+    ]
     rates, queries = [], 0
     for rules in (False, True):
         StatusChange.objects.filter(instance__backend=backend)._raw_delete(connection.alias)
@@ -110,8 +122,12 @@ def measure_alerting(rows: int, batch: int) -> tuple[float, float, int, int]:
         first = [replace(r, status=Status.RUNNING, vendor_status="1") for r in records]
         for start in range(0, rows, batch):
             sync.store_page(backend, connector, first[start : start + batch], poll)
-        ended = [replace(r, status=Status.FAILED if n % 100 == 0 else Status.SUCCEEDED,
-                         vendor_status="3") for n, r in enumerate(records)]  # fmt: skip
+        ended = [
+            replace(
+                r, status=Status.FAILED if n % 100 == 0 else Status.SUCCEEDED, vendor_status="3"
+            )
+            for n, r in enumerate(records)
+        ]
         began = time.perf_counter()
         for start in range(0, rows, batch):
             with CaptureQueriesContext(connection) as captured:
@@ -139,13 +155,39 @@ def measure_copy(rows: int) -> float:
         began = time.perf_counter()
         with cursor.cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as copy:
             for r in records:
-                copy.write_row([
-                    1, r.external_id, r.kind, None, r.name, r.definition_id, r.definition_name,
-                    r.status, r.vendor_status, "[]", r.planned_at, r.started_at, r.finished_at,
-                    r.finished_at - r.started_at, r.started_at, r.attempts, r.owner, r.executor,
-                    r.cycle, None, r.log_locator, "", '{"payload": "' + "x" * 1000 + '"}',
-                    "f" * 32, now, now, now, now, None,
-                ])  # fmt: skip
+                copy.write_row(
+                    [
+                        1,
+                        r.external_id,
+                        r.kind,
+                        None,
+                        r.name,
+                        r.definition_id,
+                        r.definition_name,
+                        r.status,
+                        r.vendor_status,
+                        "[]",
+                        r.planned_at,
+                        r.started_at,
+                        r.finished_at,
+                        r.finished_at - r.started_at,
+                        r.started_at,
+                        r.attempts,
+                        r.owner,
+                        r.executor,
+                        r.cycle,
+                        None,
+                        r.log_locator,
+                        "",
+                        '{"payload": "' + "x" * 1000 + '"}',
+                        "f" * 32,
+                        now,
+                        now,
+                        now,
+                        now,
+                        None,
+                    ]
+                )
         return rows / (time.perf_counter() - began)
 
 
@@ -159,18 +201,25 @@ class WindowConnector:
         from instances.status import Kind, Status
 
         self.replace = replace
-        self.roots = [replace(r, definition_id=str(n % 300)) for n, r in
-                      enumerate(synthetic_records(flows))]  # fmt: skip
+        self.roots = [
+            replace(r, definition_id=str(n % 300)) for n, r in enumerate(synthetic_records(flows))
+        ]
         self.children = {
             root.external_id: [
-                RunRecord(external_id=f"{root.external_id}.{k}", kind=Kind.TASK,
-                          name=f"step {k}", status=Status.SUCCEEDED, vendor_status="success",
-                          parent_id=root.external_id, started_at=root.started_at,
-                          raw={"node": k})
+                RunRecord(
+                    external_id=f"{root.external_id}.{k}",
+                    kind=Kind.TASK,
+                    name=f"step {k}",
+                    status=Status.SUCCEEDED,
+                    vendor_status="success",
+                    parent_id=root.external_id,
+                    started_at=root.started_at,
+                    raw={"node": k},
+                )
                 for k in range(4)
             ]
             for root in self.roots
-        }  # fmt: skip
+        }
         self.window = window
 
     def iter_pages(self, since):
@@ -225,10 +274,19 @@ def emulator_process(definitions: int, hours: float):
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "emulate", f"--port={port}", "--speed=0", "--seed=3",
-         f"--definitions={definitions}", f"--history-hours={hours}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "emulate",
+            f"--port={port}",
+            "--speed=0",
+            "--seed=3",
+            f"--definitions={definitions}",
+            f"--history-hours={hours}",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -245,8 +303,9 @@ def emulator_process(definitions: int, hours: float):
         proc.wait()
 
 
-def measure_end_to_end(definitions: int, hours: float) -> tuple[dict[str, tuple[int, float]],
-                                                               float]:  # fmt: skip
+def measure_end_to_end(
+    definitions: int, hours: float
+) -> tuple[dict[str, tuple[int, float]], float]:
     """A first poll of emulated OCP and EnOS backends over HTTP, the emulator in its own
     process as in production: per backend, instances stored and instances/s; and this
     process's peak memory."""
@@ -261,8 +320,12 @@ def measure_end_to_end(definitions: int, hours: float) -> tuple[dict[str, tuple[
         Backend.objects.filter(name__startswith="bench-e2e").delete()
         ocp = Backend(name="bench-e2e-ocp", kind="ocp", base_url=base_url)
         ocp.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
-        enos = Backend(name="bench-e2e-enos", kind="enos_batch_v21", base_url=base_url,
-                       scope={"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID})  # fmt: skip
+        enos = Backend(
+            name="bench-e2e-enos",
+            kind="enos_batch_v21",
+            base_url=base_url,
+            scope={"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID},
+        )
         enos.credentials = {"app_key": enos_demo.APP_KEY, "app_secret": enos_demo.APP_SECRET}
         rates = {}
         for backend in (ocp, enos):

@@ -22,8 +22,10 @@ def sizes() -> tuple[int, int, int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_table_size('instances_instance'), pg_indexes_size("
-                       "'instances_instance'), count(*) FROM instances_instance")  # fmt: skip
+        cursor.execute(
+            "SELECT pg_table_size('instances_instance'), pg_indexes_size("
+            "'instances_instance'), count(*) FROM instances_instance"
+        )
         return cursor.fetchone()
 
 
@@ -53,8 +55,10 @@ def main() -> None:
     from instances import retention
 
     table, indexes, rows = sizes()
-    print(f"data set: {rows:,} runs; table {table / 2**30:.1f} GB, indexes "
-          f"{indexes / 2**30:.1f} GB, {(table + indexes) / rows:.0f} bytes a run")  # fmt: skip
+    print(
+        f"data set: {rows:,} runs; table {table / 2**30:.1f} GB, indexes "
+        f"{indexes / 2**30:.1f} GB, {(table + indexes) / rows:.0f} bytes a run"
+    )
     spawn = multiprocessing.get_context("spawn")
     stop, read = spawn.Event(), spawn.Manager().list()
     watcher = spawn.Process(target=reader, args=(stop, read))
@@ -71,13 +75,17 @@ def main() -> None:
         stop.set()
         watcher.join()
     rate, label = removed / spent, f"prune, older than {args.days} days"
-    print(f"{label:<38} {removed:,} runs in {spent:.1f} s: {rate:,.0f} runs/s  "
-          f"target ≥ 1,850  {verdict(rate, 1850)}")  # fmt: skip
+    print(
+        f"{label:<38} {removed:,} runs in {spent:.1f} s: {rate:,.0f} runs/s  "
+        f"target ≥ 1,850  {verdict(rate, 1850)}"
+    )
     read = list(read)
     p50, p95 = percentile(read, 0.5), percentile(read, 0.95)
     ok = verdict(p95, 50, higher_is_better=False)
-    print(f"{'run list read meanwhile':<38} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
-          f"({len(read)} reads)  target ≤ 50  {ok}")  # fmt: skip
+    print(
+        f"{'run list read meanwhile':<38} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+        f"({len(read)} reads)  target ≤ 50  {ok}"
+    )
 
 
 if __name__ == "__main__":

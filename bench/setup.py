@@ -20,9 +20,12 @@ def django_on_postgres() -> None:
     django.setup()
     db = settings.DATABASES["default"]
     admin = psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres",
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        dbname="postgres",
         autocommit=True,
-    )  # fmt: skip
+    )
     if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
         admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
     from django.core.management import call_command

@@ -60,9 +60,21 @@ class ChannelForm(forms.ModelForm):
 class RuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
-        fields = ["team", "name", "kind", "enabled", "backend", "definition_id", "owner",
-                  "name_pattern", "after_failures", "stuck_factor", "silent_minutes",
-                  "grace_minutes", "channels"]  # fmt: skip
+        fields = [
+            "team",
+            "name",
+            "kind",
+            "enabled",
+            "backend",
+            "definition_id",
+            "owner",
+            "name_pattern",
+            "after_failures",
+            "stuck_factor",
+            "silent_minutes",
+            "grace_minutes",
+            "channels",
+        ]
         widgets = {"channels": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, user, **kwargs):

@@ -28,8 +28,14 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(title="Runboard API", version="1", urls_namespace="api", docs_url=None,
-               openapi_url="/schema", auth=[BearerToken(), django_auth])  # fmt: skip
+api = NinjaAPI(
+    title="Runboard API",
+    version="1",
+    urls_namespace="api",
+    docs_url=None,
+    openapi_url="/schema",
+    auth=[BearerToken(), django_auth],
+)
 
 
 class Error(Schema):
@@ -95,19 +101,26 @@ class RunQuery(Schema):
     after: str = Field("", description="the cursor in `next`")
 
 
-@api.get("/runs", response={200: RunPage, 401: Error}, url_name="runs",
-         summary="Runs, filtered and keyset-paged like the run list")  # fmt: skip
+@api.get(
+    "/runs",
+    response={200: RunPage, 401: Error},
+    url_name="runs",
+    summary="Runs, filtered and keyset-paged like the run list",
+)
 def runs(request: HttpRequest, filters: Query[RunQuery]):
     scope = ReadScope.of(request.user, request.GET)
     rows, cursor = scope.page()
     query = request.GET.copy()
     query["after"] = cursor or ""
-    return {"runs": rows, "next": f"{reverse('api:runs')}?{query.urlencode()}" if cursor
-            else None}  # fmt: skip
+    return {"runs": rows, "next": f"{reverse('api:runs')}?{query.urlencode()}" if cursor else None}
 
 
-@api.get("/runs/{pk}", response={200: RunDetail, 401: Error, 404: Error}, url_name="run",
-         summary="One run with its children, edges and failing step")  # fmt: skip
+@api.get(
+    "/runs/{pk}",
+    response={200: RunDetail, 401: Error, 404: Error},
+    url_name="run",
+    summary="One run with its children, edges and failing step",
+)
 def run(request: HttpRequest, pk: str):
     visible = Instance.objects.visible_to(request.user)
     found = visible.filter(pk=int(pk)).first() if is_id(pk) else None
@@ -116,9 +129,13 @@ def run(request: HttpRequest, pk: str):
     edges = list(Edge.objects.filter(parent=found).values_list("upstream_id", "downstream_id"))
     children = list(found.children.only("status", "started_at").order_by("started_at", "id"))
     failing = culprits(found.status, children, edges)
-    return {**RunOut.from_orm(found).model_dump(), "children": [child.pk for child in children],
-            "failing_step": failing[0].pk if failing else None,
-            "edges": [list(edge) for edge in edges], "raw": found.raw}  # fmt: skip
+    return {
+        **RunOut.from_orm(found).model_dump(),
+        "children": [child.pk for child in children],
+        "failing_step": failing[0].pk if failing else None,
+        "edges": [list(edge) for edge in edges],
+        "raw": found.raw,
+    }
 
 
 class SummaryOut(Schema):
@@ -127,13 +144,20 @@ class SummaryOut(Schema):
     success_rate: float | None
 
 
-@api.get("/summary", response={200: SummaryOut, 401: Error}, url_name="summary",
-         summary="Top-level runs by status, and the success rate")  # fmt: skip
+@api.get(
+    "/summary",
+    response={200: SummaryOut, 401: Error},
+    url_name="summary",
+    summary="Top-level runs by status, and the success rate",
+)
 def summary(request: HttpRequest, window: str = "24h", backend: str = "", team: str = ""):
     scope = ReadScope.of(request.user, request.GET).counted()
     counts = summaries.by_status(scope)
-    return {"window": window if window in summaries.WINDOWS else "24h", "by_status": counts,
-            "success_rate": summaries.success_rate(counts)}  # fmt: skip
+    return {
+        "window": window if window in summaries.WINDOWS else "24h",
+        "by_status": counts,
+        "success_rate": summaries.success_rate(counts),
+    }
 
 
 class BackendOut(Schema):
@@ -151,8 +175,12 @@ class BackendList(Schema):
     backends: list[BackendOut]
 
 
-@api.get("/backends", response={200: BackendList, 401: Error}, url_name="backends",
-         summary="Backends and their health")  # fmt: skip
+@api.get(
+    "/backends",
+    response={200: BackendList, 401: Error},
+    url_name="backends",
+    summary="Backends and their health",
+)
 def backends(request: HttpRequest):
     return {"backends": list(Backend.objects.visible_to(request.user).order_by("name"))}
 

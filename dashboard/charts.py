@@ -30,27 +30,41 @@ SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 
 def style_for(colours: tuple[str, ...], dark: bool) -> Style:
     return Style(
-        background="transparent", plot_background="transparent",
-        foreground="#e6edf3" if dark else "#1b1f24", foreground_strong="#e6edf3" if dark
-        else "#1b1f24", foreground_subtle="#30363d" if dark else "#d8dee4",
-        colors=colours, font_family="system-ui, sans-serif",
-    )  # fmt: skip
+        background="transparent",
+        plot_background="transparent",
+        foreground="#e6edf3" if dark else "#1b1f24",
+        foreground_strong="#e6edf3" if dark else "#1b1f24",
+        foreground_subtle="#30363d" if dark else "#d8dee4",
+        colors=colours,
+        font_family="system-ui, sans-serif",
+    )
 
 
 def labels(chart, buckets, daily: bool) -> None:
     """Bucket starts (UTC) labelled in the reader's zone (%H:%M: some zones are half an hour
     off UTC)."""
-    chart.x_labels = [timezone.localtime(b).strftime("%m-%d" if daily else "%H:%M")
-                      for b in buckets]  # fmt: skip
+    chart.x_labels = [
+        timezone.localtime(b).strftime("%m-%d" if daily else "%H:%M") for b in buckets
+    ]
     chart.x_labels_major = chart.x_labels[:: max(1, len(buckets) // 12)]
 
 
 def stacked_runs(buckets, per_status: dict[str, list[int]], daily: bool, theme: str) -> str:
     shown = [s for s in Status if any(per_status[s.value])]
     style = style_for(tuple(COLOURS[s] for s in shown), theme == "dark")
-    chart = pygal.StackedBar(style=style, js=[], height=280, width=900, show_legend=True,
-                             legend_at_bottom=True, x_label_rotation=0, show_minor_x_labels=False,
-                             truncate_legend=-1, truncate_label=-1, print_values=False)  # fmt: skip
+    chart = pygal.StackedBar(
+        style=style,
+        js=[],
+        height=280,
+        width=900,
+        show_legend=True,
+        legend_at_bottom=True,
+        x_label_rotation=0,
+        show_minor_x_labels=False,
+        truncate_legend=-1,
+        truncate_label=-1,
+        print_values=False,
+    )
     labels(chart, buckets, daily)
     for status in shown:
         chart.add(f"{status.icon} {status.label}", per_status[status.value])
@@ -60,9 +74,18 @@ def stacked_runs(buckets, per_status: dict[str, list[int]], daily: bool, theme: 
 def duration_trend(buckets, p50: list, p95: list, daily: bool, theme: str) -> str:
     """p50 and p95 duration in minutes; dashes tell the lines apart without colour."""
     style = style_for(("#0969da", "#cf222e"), theme == "dark")
-    chart = pygal.Line(style=style, js=[], height=200, width=900, show_legend=True,
-                       legend_at_bottom=True, show_minor_x_labels=False, allow_interruptions=True,
-                       y_title="minutes", truncate_legend=-1)  # fmt: skip
+    chart = pygal.Line(
+        style=style,
+        js=[],
+        height=200,
+        width=900,
+        show_legend=True,
+        legend_at_bottom=True,
+        show_minor_x_labels=False,
+        allow_interruptions=True,
+        y_title="minutes",
+        truncate_legend=-1,
+    )
     labels(chart, buckets, daily)
     minutes = [[None if v is None else round(v / 60, 1) for v in line] for line in (p50, p95)]
     chart.add("p50 (solid)", minutes[0])

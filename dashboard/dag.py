@@ -41,8 +41,9 @@ def label(run: Instance) -> graphviz.quoting.NoHtml:
 FOCUS_ABOVE = 300  # nodes; beyond this graphviz takes seconds and nobody can read the graph
 
 
-def focus(children: list[Instance], edges: list[tuple[int, int]], marked: set[int]
-          ) -> list[Instance]:  # fmt: skip
+def focus(
+    children: list[Instance], edges: list[tuple[int, int]], marked: set[int]
+) -> list[Instance]:
     """The marked (failing) and running steps and their direct neighbours: where on-call
     looks first."""
     hot = marked | {c.pk for c in children if c.status == Status.RUNNING}
@@ -77,8 +78,13 @@ def collapsed(shown: set[int], edges: list[tuple[int, int]]) -> list[tuple[str, 
 LAYOUTS = {"LR": "left to right", "TB": "top to bottom"}  # graphviz rankdir → its name
 
 
-def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: set[int],
-               victims: AbstractSet[int] = frozenset(), layout: str = "LR") -> str:  # fmt: skip
+def dot_source(
+    children: list[Instance],
+    edges: list[tuple[int, int]],
+    marked: set[int],
+    victims: AbstractSet[int] = frozenset(),
+    layout: str = "LR",
+) -> str:
     """`marked`: the steps that failed the run, outlined in red; `victims`: steps that failed
     or were skipped because of them, outlined dashed and said so in their tooltip."""
     focused = len(children) > FOCUS_ABOVE
@@ -87,15 +93,21 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
     shown = {c.pk for c in children}
     stubs = collapsed(shown, edges) if focused else []
     edges = [(u, d) for u, d in edges if u in shown and d in shown]
-    graph = graphviz.Digraph("run", graph_attr={"rankdir": layout, "bgcolor": "transparent"},
-                             node_attr={"style": "filled", "fontname": "Helvetica",
-                                        "fontsize": "10"})  # fmt: skip
+    graph = graphviz.Digraph(
+        "run",
+        graph_attr={"rankdir": layout, "bgcolor": "transparent"},
+        node_attr={"style": "filled", "fontname": "Helvetica", "fontsize": "10"},
+    )
     for child in sorted(children, key=lambda c: c.pk):
         status = Status(child.status)
-        attrs = {"fillcolor": FILLS[status], "shape": SHAPES.get(status, "box"),
-                 "id": f"run{child.pk}", "URL": run_url(child.pk),
-                 "target": "_top",
-                 "tooltip": f"{child.status}"}  # fmt: skip
+        attrs = {
+            "fillcolor": FILLS[status],
+            "shape": SHAPES.get(status, "box"),
+            "id": f"run{child.pk}",
+            "URL": run_url(child.pk),
+            "target": "_top",
+            "tooltip": f"{child.status}",
+        }
         if child.pk in marked:
             attrs |= {"penwidth": "3", "color": "#cf222e"}
         elif child.pk in victims:
@@ -107,16 +119,29 @@ def dot_source(children: list[Instance], edges: list[tuple[int, int]], marked: s
         name = f"{direction}{pk}"
         words = f"{count}{'+' if beyond else ''} more step{'s' if count > 1 or beyond else ''}"
         hint = f"{words} {direction}stream, not drawn: the table lists them all"
-        graph.node(name, words, shape="box", style="dashed,rounded", fontsize="9",
-                   color="#8c959f", fontcolor="#57606a", tooltip=hint,
-                   **{"class": "stub"})  # fmt: skip
+        graph.node(
+            name,
+            words,
+            shape="box",
+            style="dashed,rounded",
+            fontsize="9",
+            color="#8c959f",
+            fontcolor="#57606a",
+            tooltip=hint,
+            **{"class": "stub"},
+        )
         graph.edge(*((name, str(pk)) if direction == "up" else (str(pk), name)), style="dashed")
     return graph.source
 
 
-def svg(parent: Instance, children: list[Instance], edges: list[tuple[int, int]],
-        marked: set[int], victims: AbstractSet[int] = frozenset(), layout: str = "LR"
-        ) -> str | None:  # fmt: skip
+def svg(
+    parent: Instance,
+    children: list[Instance],
+    edges: list[tuple[int, int]],
+    marked: set[int],
+    victims: AbstractSet[int] = frozenset(),
+    layout: str = "LR",
+) -> str | None:
     """The SVG, or None when `dot` could not draw it (the page then shows the steps only)."""
     source = dot_source(children, edges, marked, victims, layout)
     key = "dag:" + hashlib.sha256(source.encode()).hexdigest()

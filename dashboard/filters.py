@@ -18,15 +18,22 @@ from dashboard import search
 from instances import failures
 from instances.models import Instance, InstanceQuerySet, Kind, Status
 
-WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
-           "30d": timedelta(days=30)}  # fmt: skip
+WINDOWS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 PAGE_SIZE = 50
 # sort key → (field, descending); every sort pages by (field, id), so pages never overlap
 SORTS = {
-    "-run_at": ("run_at", True), "run_at": ("run_at", False),
-    "name": ("name", False), "-name": ("name", True),
-    "status": ("status", False), "-status": ("status", True),
-}  # fmt: skip
+    "-run_at": ("run_at", True),
+    "run_at": ("run_at", False),
+    "name": ("name", False),
+    "-name": ("name", True),
+    "status": ("status", False),
+    "-status": ("status", True),
+}
 
 
 @dataclass
@@ -56,21 +63,25 @@ class RunFilter:
             kinds=[k for k in query.getlist("kind") if k in Kind.values],
             statuses=[s for s in query.getlist("status") if s in statuses],
             exclude_statuses=[s for s in query.getlist("not") if s in statuses],
-            window=query.get("window", "") if query.get("window") in [*WINDOWS, "all", "custom"]
+            window=query.get("window", "")
+            if query.get("window") in [*WINDOWS, "all", "custom"]
             else "24h",
             span=custom_window(query.get("start", ""), query.get("end", ""))
             or exact_window(query.get("since", ""), query.get("until", "")),
             team=int(query.get("team", "")) if is_id(query.get("team", "")) else None,
-            owner=text(query, "owner"), definition=text(query, "definition"),
+            owner=text(query, "owner"),
+            definition=text(query, "definition"),
             q=text(query, "q").strip(),
             signature=text(query, "signature") if "signature" in query else None,
-            steps=query.get("steps") == "1", roots_only=query.get("roots") == "1",
+            steps=query.get("steps") == "1",
+            roots_only=query.get("roots") == "1",
             sort=query.get("sort", "") if query.get("sort") in SORTS else "-run_at",
             after=decode_cursor(query.get("after", "")),
-        )  # fmt: skip
+        )
 
-    def apply(self, runs: InstanceQuerySet, now: datetime | None = None, search: bool = True
-              ) -> InstanceQuerySet:  # fmt: skip
+    def apply(
+        self, runs: InstanceQuerySet, now: datetime | None = None, search: bool = True
+    ) -> InstanceQuerySet:
         """The runs these filters keep. `search=False`: what `page` is given, which picks
         the listed kinds of run and searches them itself."""
         if self.window in WINDOWS:
@@ -135,8 +146,9 @@ class RunFilter:
             parts = [runs.filter(part) for part in self.parts()]
             rows = search.first(parts, self.matching(), PAGE_SIZE + 1)
         else:
-            rows = list(runs.filter(self.listed()).select_related("backend", "parent")[
-                : PAGE_SIZE + 1])  # fmt: skip
+            rows = list(
+                runs.filter(self.listed()).select_related("backend", "parent")[: PAGE_SIZE + 1]
+            )
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return rows, encode_cursor(rows[-1], field) if more else None

@@ -13,8 +13,16 @@ from django_htmx.middleware import HtmxDetails
 from instances import zones
 
 THEMES = ("system", "light", "dark")
-ZONES = ("UTC", "Asia/Shanghai", "Asia/Singapore", "Europe/Berlin", "Europe/London",
-         "America/New_York", "America/Chicago", "America/Los_Angeles")  # fmt: skip
+ZONES = (
+    "UTC",
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+)
 YEAR = 365 * 24 * 3600
 
 

@@ -24,8 +24,10 @@ def first(parts: list[QuerySet[Instance]], matching: Q, wanted: int) -> list[Ins
     """The first `wanted` matching runs of these ordered parts of one list."""
     found: set[int] = set()
     for part in parts:
-        found.update(among_first(part, matching, wanted) or
-                     part.filter(matching).values_list("pk", flat=True)[:wanted])  # fmt: skip
+        found.update(
+            among_first(part, matching, wanted)
+            or part.filter(matching).values_list("pk", flat=True)[:wanted]
+        )
     ordered = parts[0].model.objects.filter(pk__in=found).order_by(*parts[0].query.order_by)
     return list(ordered.select_related("backend", "parent")[:wanted])
 
@@ -40,15 +42,20 @@ def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int]
     except EmptyResultSet:  # nothing visible: the plain query answers without SQL
         return None
     query = Instance.objects.filter(matching).query
-    condition, condition_params = query.where.as_sql(query.get_compiler(connection=connection),
-                                                     connection)  # fmt: skip
+    condition, condition_params = query.where.as_sql(
+        query.get_compiler(connection=connection), connection
+    )
     # the subquery takes the table's name, so Django's condition applies to it verbatim; its
     # order is the part's (fields named as their columns), which PostgreSQL sees it holds
-    order = ", ".join(f"{table}.{quote(name.lstrip('-'))} {'DESC' if name[0] == '-' else 'ASC'}"
-                      for name in map(str, part.query.order_by))  # fmt: skip
+    order = ", ".join(
+        f"{table}.{quote(name.lstrip('-'))} {'DESC' if name[0] == '-' else 'ASC'}"
+        for name in map(str, part.query.order_by)
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {table}.{quote('id')} FROM ({walked}) AS {table} "
-                       f"WHERE {condition} ORDER BY {order} LIMIT {int(wanted)}",
-                       (*walked_params, *condition_params))  # fmt: skip
+        cursor.execute(
+            f"SELECT {table}.{quote('id')} FROM ({walked}) AS {table} "
+            f"WHERE {condition} ORDER BY {order} LIMIT {int(wanted)}",
+            (*walked_params, *condition_params),
+        )
         ids = [row[0] for row in cursor.fetchall()]
     return ids if len(ids) == wanted else None

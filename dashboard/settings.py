@@ -45,8 +45,9 @@ SAMPLE_KEYS = {
     "change-me-too-a-separate-key-for-vendor-credentials-at-rest",
 }
 if not DEBUG and {SECRET_KEY, CREDENTIALS_KEY} & SAMPLE_KEYS:
-    raise ImproperlyConfigured("SECRET_KEY and CREDENTIALS_KEY must not be the published "
-                               "samples: generate your own.")  # fmt: skip
+    raise ImproperlyConfigured(
+        "SECRET_KEY and CREDENTIALS_KEY must not be the published samples: generate your own."
+    )
 
 # Behind a TLS-terminating proxy: HTTPS only, secure cookies, HSTS. Load balancers probe
 # /healthz over plain HTTP, so it is exempt from the redirect.
@@ -208,8 +209,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Runboards (or test runs) sharing one Redis keep their queues apart: a task a killed
     # worker left unacknowledged is redelivered only to its own kind.
-    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("RUNBOARD_BROKER_PREFIX",
-                                                                  default="")  # fmt: skip
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str(
+        "RUNBOARD_BROKER_PREFIX", default=""
+    )
 else:
     _broker_dir = VAR_DIR / "broker"
     for folder in ("processed", "control"):  # kombu will not create them

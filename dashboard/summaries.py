@@ -37,19 +37,28 @@ class Scope:
     def runs_query(self, **more: str) -> str:
         """The run list's query for exactly the top-level runs this scope counts, plus `more`
         (a status, a backend, a definition)."""
-        return urlencode({"roots": "1", "window": "custom", "since": self.start.isoformat(),
-                          "until": self.end.isoformat(), **more})  # fmt: skip
+        return urlencode(
+            {
+                "roots": "1",
+                "window": "custom",
+                "since": self.start.isoformat(),
+                "until": self.end.isoformat(),
+                **more,
+            }
+        )
 
     def previous(self) -> Scope:
         return Scope(self.backends, self.start - (self.end - self.start), self.start)
 
     def rollups(self) -> QuerySet[Rollup]:
-        return Rollup.objects.filter(backend__in=self.backends, top_level=True,
-                                     hour__gte=self.start, hour__lt=self.end)  # fmt: skip
+        return Rollup.objects.filter(
+            backend__in=self.backends, top_level=True, hour__gte=self.start, hour__lt=self.end
+        )
 
     def status_rollups(self) -> QuerySet[StatusRollup]:
-        return StatusRollup.objects.filter(backend__in=self.backends, top_level=True,
-                                           hour__gte=self.start, hour__lt=self.end)  # fmt: skip
+        return StatusRollup.objects.filter(
+            backend__in=self.backends, top_level=True, hour__gte=self.start, hour__lt=self.end
+        )
 
 
 def by_status(scope: Scope) -> dict[str, int]:
@@ -97,15 +106,23 @@ DURATION_SAMPLE = 5000  # newest runs a duration trend is computed from
 Line = list[float | None]
 
 
-def duration_trend(scope: Scope, backend_id: int, definition_id: str
-                   ) -> tuple[list[datetime], Line, Line, bool]:  # fmt: skip
+def duration_trend(
+    scope: Scope, backend_id: int, definition_id: str
+) -> tuple[list[datetime], Line, Line, bool]:
     """p50 and p95 duration (seconds) of a definition's top-level runs per bucket."""
     buckets, daily = buckets_of(scope)
-    rows = (Instance.objects.filter(backend__in=scope.backends, backend=backend_id,
-                                    definition_id=definition_id, parent__isnull=True,
-                                    duration__isnull=False)
-            .in_window(scope.start, scope.end).order_by("-run_at")
-            .values_list("run_at", "duration")[:DURATION_SAMPLE])  # fmt: skip
+    rows = (
+        Instance.objects.filter(
+            backend__in=scope.backends,
+            backend=backend_id,
+            definition_id=definition_id,
+            parent__isnull=True,
+            duration__isnull=False,
+        )
+        .in_window(scope.start, scope.end)
+        .order_by("-run_at")
+        .values_list("run_at", "duration")[:DURATION_SAMPLE]
+    )
     per_bucket: dict[datetime, list[float]] = {}
     for run_at, duration in rows:
         per_bucket.setdefault(bucket_of(run_at, daily), []).append(duration.total_seconds())
@@ -130,23 +147,39 @@ def matrix(scope: Scope) -> list[tuple[Backend, dict[str, int]]]:
 
 def worst_definitions(scope: Scope, limit: int = 10) -> list[dict]:
     """Definitions by failures, with their success rate and mean duration."""
-    failing = (scope.rollups().filter(status=Status.FAILED).values("backend", "definition_id")
-               .annotate(n=Sum("runs")).order_by("-n")[:limit])  # fmt: skip
+    failing = (
+        scope.rollups()
+        .filter(status=Status.FAILED)
+        .values("backend", "definition_id")
+        .annotate(n=Sum("runs"))
+        .order_by("-n")[:limit]
+    )
     if not failing:
         return []
     wanted = Q()
     for row in failing:
         wanted |= Q(backend=row["backend"], definition_id=row["definition_id"])
-    rows = scope.rollups().filter(wanted).values("backend", "backend__name", "definition_id",
-                                                 "status")  # fmt: skip
+    rows = (
+        scope.rollups().filter(wanted).values("backend", "backend__name", "definition_id", "status")
+    )
     totals: dict[tuple, dict] = {}
-    for row in rows.annotate(n=Sum("runs"), seconds=Sum("duration_seconds"),
-                             timed=Sum("timed_runs")):  # fmt: skip
+    for row in rows.annotate(
+        n=Sum("runs"), seconds=Sum("duration_seconds"), timed=Sum("timed_runs")
+    ):
         key = (row["backend"], row["definition_id"])
-        item = totals.setdefault(key, {"backend": row["backend"], "backend_name":
-                                       row["backend__name"], "definition_id": row["definition_id"],
-                                       "runs": 0, "failed": 0, "succeeded": 0, "seconds": 0.0,
-                                       "timed": 0})  # fmt: skip
+        item = totals.setdefault(
+            key,
+            {
+                "backend": row["backend"],
+                "backend_name": row["backend__name"],
+                "definition_id": row["definition_id"],
+                "runs": 0,
+                "failed": 0,
+                "succeeded": 0,
+                "seconds": 0.0,
+                "timed": 0,
+            },
+        )
         item["runs"] += row["n"]
         item["failed"] += row["n"] if row["status"] == Status.FAILED else 0
         item["succeeded"] += row["n"] if row["status"] == Status.SUCCEEDED else 0
@@ -171,9 +204,11 @@ def add_duration_percentiles(scope: Scope, items: list[dict], per_item: int = 20
     for item in items:
         wanted |= Q(backend=item["backend"], definition_id=item["definition_id"])
     durations: dict[tuple, list[float]] = {}
-    rows = (Instance.objects.filter(wanted, parent__isnull=True, run_at__gte=scope.start)
-            .order_by("-run_at").values_list("backend", "definition_id", "duration",
-                                             "definition_name"))  # fmt: skip
+    rows = (
+        Instance.objects.filter(wanted, parent__isnull=True, run_at__gte=scope.start)
+        .order_by("-run_at")
+        .values_list("backend", "definition_id", "duration", "definition_name")
+    )
     names: dict[tuple, str] = {}
     for backend, definition_id, duration, name in rows[: per_item * len(items)]:
         names.setdefault((backend, definition_id), name)
@@ -198,12 +233,12 @@ def stuck(backends: QuerySet[Backend], limit: int = 20) -> list[Stuck]:
     """Running top-level runs of these backends that are stuck, longest-running first: the
     oldest STUCK_CANDIDATES, fetched a chunk at a time until `limit` are found."""
     now = timezone.now()
-    running = (Instance.objects.filter(backend__in=backends, parent__isnull=True,
-                                       status=Status.RUNNING)
-               .select_related("backend")
-               .only("name", "backend__name", "definition_id", "run_at", "started_at",
-                     "status_changed_at")
-               .order_by("run_at")[:STUCK_CANDIDATES])  # fmt: skip
+    running = (
+        Instance.objects.filter(backend__in=backends, parent__isnull=True, status=Status.RUNNING)
+        .select_related("backend")
+        .only("name", "backend__name", "definition_id", "run_at", "started_at", "status_changed_at")
+        .order_by("run_at")[:STUCK_CANDIDATES]
+    )
     silent_after = timedelta(minutes=settings.RUNBOARD_STUCK_AFTER_MINUTES)
     found: list[Stuck] = []
     for chunk in batched(running.iterator(chunk_size=STUCK_CHUNK), STUCK_CHUNK):
@@ -216,8 +251,14 @@ def stuck(backends: QuerySet[Backend], limit: int = 20) -> list[Stuck]:
             )
             silent = now - run.status_changed_at
             if overdue or silent > silent_after:
-                found.append(Stuck(run, running_for, typical if overdue else None,
-                                   silent if silent > silent_after else None))  # fmt: skip
+                found.append(
+                    Stuck(
+                        run,
+                        running_for,
+                        typical if overdue else None,
+                        silent if silent > silent_after else None,
+                    )
+                )
         if len(found) >= limit:
             break
     return found[:limit]

@@ -35,8 +35,28 @@ def critical_path(children: list[Instance], edges: list[tuple[int, int]]) -> set
 
 ROW = 18  # px per step; the names beside the bars use the same
 AXIS = 22  # px of time axis above the bars
-TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
-              43200, 86400, 172800, 604800]  # seconds  # fmt: skip
+TICK_STEPS = [
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
+]  # seconds
 
 
 @dataclass
@@ -70,10 +90,15 @@ def gantt(children: list[Instance], edges: list[tuple[int, int]], limit: int) ->
     def percent(moment) -> float:
         return 100 * (moment - begin).total_seconds() / span
 
-    bars = [Bar(run=c, left=percent(c.started_at),
-                width=max(percent(c.finished_at or now) - percent(c.started_at), 0.3),
-                critical=c.pk in critical)
-            for c in started[:limit]]  # fmt: skip
+    bars = [
+        Bar(
+            run=c,
+            left=percent(c.started_at),
+            width=max(percent(c.finished_at or now) - percent(c.started_at), 0.3),
+            critical=c.pk in critical,
+        )
+        for c in started[:limit]
+    ]
     now_at = percent(now) if any(c.finished_at is None for c in started) else None
     return Gantt(bars, len(started) - len(bars), ticks(begin, end), now_at)
 
@@ -85,7 +110,10 @@ def ticks(begin, end, most: int = 8) -> list[tuple[float, str, str]]:
     first = -(-begin.timestamp() // step) * step
     moments = [datetime.fromtimestamp(first + n * step, UTC) for n in range(int(span // step) + 1)]
     shape = "%m-%d %H:%M" if span > 86400 else "%H:%M:%S" if step < 60 else "%H:%M"
-    placed = [(100 * (m - begin).total_seconds() / span, timezone.localtime(m).strftime(shape))
-              for m in moments if m <= end]  # fmt: skip
+    placed = [
+        (100 * (m - begin).total_seconds() / span, timezone.localtime(m).strftime(shape))
+        for m in moments
+        if m <= end
+    ]
     # labels at the edges grow inwards, so none is cut off
     return [(x, label, "start" if x < 5 else "end" if x > 95 else "middle") for x, label in placed]

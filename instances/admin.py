@@ -71,15 +71,28 @@ class BackendAdmin(TeamScopedAdmin):
     team_path = "team"
     form = BackendForm
     list_display = (
-        "name", "kind", "team", "enabled", "poll_interval", "last_success_at",
+        "name",
+        "kind",
+        "team",
+        "enabled",
+        "poll_interval",
+        "last_success_at",
         "consecutive_failures",
-    )  # fmt: skip
+    )
     list_filter = ("kind", "enabled", ("team", OwnTeamFilter))
     search_fields = ("name", "base_url")
     readonly_fields = (
-        "credentials_masked", "last_poll_at", "last_success_at", "last_error", "last_error_at",
-        "consecutive_failures", "last_latency_ms", "watermark", "next_poll_at", "claimed_until",
-    )  # fmt: skip
+        "credentials_masked",
+        "last_poll_at",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+        "last_latency_ms",
+        "watermark",
+        "next_poll_at",
+        "claimed_until",
+    )
 
     @admin.display(description="credentials")
     def credentials_masked(self, obj: Backend) -> str:

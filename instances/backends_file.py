@@ -64,8 +64,9 @@ def secret(value, line: int, what: str, environ) -> str:
     """A ${ENV_VAR} reference's value: secrets are never written in the file."""
     match = REFERENCE.match(str(value))
     if not match:
-        raise BackendsFileError(line, f"{what} must be a ${{ENV_VAR}} reference, never a secret "
-                                      "written in the file")  # fmt: skip
+        raise BackendsFileError(
+            line, f"{what} must be a ${{ENV_VAR}} reference, never a secret written in the file"
+        )
     if match.group(1) not in environ:
         raise BackendsFileError(line, f"{what}: ${match.group(1)} is not set")
     return environ[match.group(1)]
@@ -77,22 +78,31 @@ def spec(table: dict, line: int, environ) -> BackendSpec:
     if unknown := set(table) - ALLOWED:
         raise BackendsFileError(line, f"unknown keys {', '.join(sorted(unknown))}")
     if table["kind"] not in CONNECTORS:
-        raise BackendsFileError(line, f"kind {table['kind']!r} is not one of "
-                                      f"{', '.join(sorted(CONNECTORS))}")  # fmt: skip
+        raise BackendsFileError(
+            line, f"kind {table['kind']!r} is not one of {', '.join(sorted(CONNECTORS))}"
+        )
     if not str(table["base_url"]).startswith(("http://", "https://")):
         raise BackendsFileError(line, "base_url must start with http:// or https://")
-    credentials = {key: secret(value, line, f"credentials.{key}", environ)
-                   for key, value in (table.get("credentials") or {}).items()}  # fmt: skip
+    credentials = {
+        key: secret(value, line, f"credentials.{key}", environ)
+        for key, value in (table.get("credentials") or {}).items()
+    }
     zone = table.get("timezone", "")  # blank: the vendor's own
     if zone and zone not in zones.known():
-        raise BackendsFileError(line, f"timezone {zone!r} is not an IANA time zone name, "
-                                      "like Asia/Shanghai")  # fmt: skip
+        raise BackendsFileError(
+            line, f"timezone {zone!r} is not an IANA time zone name, like Asia/Shanghai"
+        )
     interval = table.get("poll_interval", 30)
     if not isinstance(interval, int) or interval < 5:
         raise BackendsFileError(line, "poll_interval must be an integer of at least 5 seconds")
     return BackendSpec(
-        name=str(table["name"]), kind=table["kind"], base_url=str(table["base_url"]),
-        team=table.get("team"), poll_interval=interval,
-        timezone=zone, enabled=bool(table.get("enabled", True)),
-        scope=dict(table.get("scope") or {}), credentials=credentials,
-    )  # fmt: skip
+        name=str(table["name"]),
+        kind=table["kind"],
+        base_url=str(table["base_url"]),
+        team=table.get("team"),
+        poll_interval=interval,
+        timezone=zone,
+        enabled=bool(table.get("enabled", True)),
+        scope=dict(table.get("scope") or {}),
+        credentials=credentials,
+    )

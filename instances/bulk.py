@@ -28,8 +28,9 @@ def upsert(
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(col) for col in columns)
-    updates = ", ".join(f"{quote(col)} = {expr.format(table=table)}"
-                        for col, expr in assignments.items())  # fmt: skip
+    updates = ", ".join(
+        f"{quote(col)} = {expr.format(table=table)}" for col, expr in assignments.items()
+    )
     on_conflict = f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
@@ -58,8 +59,9 @@ def append(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(model(**dict(zip(columns, row, strict=True)))
-                                           for row in rows)  # fmt: skip
+        model._default_manager.bulk_create(
+            model(**dict(zip(columns, row, strict=True))) for row in rows
+        )
         return
     names = ", ".join(connection.ops.quote_name(col) for col in columns)
     with (

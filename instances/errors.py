@@ -18,8 +18,12 @@ LOG_PREFIX = re.compile(  # timestamps, thread names and levels in front of the 
     r"(?:(?:ERROR|FATAL|WARN|INFO)\b[\s:-]*)?(?:\[[^\]]*\]\s*)*"
 )
 MASKS = [  # in order: the wider patterns first, so numbers inside them go with them
-    (re.compile(r"\b\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"),
-     "<time>"),
+    (
+        re.compile(
+            r"\b\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
+        ),
+        "<time>",
+    ),
     (re.compile(r"\b\d\d?:\d\d(?::\d\d(?:[.,]\d+)?)?\b"), "<time>"),
     (re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b", re.IGNORECASE), "<id>"),
     (re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE), "<url>"),
@@ -28,25 +32,43 @@ MASKS = [  # in order: the wider patterns first, so numbers inside them go with 
     (re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`"), "'…'"),
     (re.compile(r"\b(?:0x[0-9a-f]+|(?=[0-9a-f]*\d)[0-9a-f]{8,})\b", re.IGNORECASE), "<id>"),
     (re.compile(r"(?<![A-Za-z0-9.-])\d+(?:\.\d+)?"), "<n>"),
-]  # fmt: skip
+]
 SIGNATURE_LENGTH = 160
 KINDS = [  # what kind of failure a signature is, in words; the first that matches
-    ("partition missing", r"partition.{0,80}(?:not found|does not exist|missing)"
-                          r"|missing partition"),
-    ("table not found", r"(?:table|view|relation).{0,80}(?:not found|does ?n[o']t exist)"
-                        r"|ORA-00942|no such table|TableNotFound|NoSuchTable"),
-    ("out of memory", r"out ?of ?memory|OutOfMemoryError|\bOOM\b|heap space|GC overhead"
-                      r"|memory limit|exit code 137"),
+    (
+        "partition missing",
+        r"partition.{0,80}(?:not found|does not exist|missing)"
+        r"|missing partition",
+    ),
+    (
+        "table not found",
+        r"(?:table|view|relation).{0,80}(?:not found|does ?n[o']t exist)"
+        r"|ORA-00942|no such table|TableNotFound|NoSuchTable",
+    ),
+    (
+        "out of memory",
+        r"out ?of ?memory|OutOfMemoryError|\bOOM\b|heap space|GC overhead"
+        r"|memory limit|exit code 137",
+    ),
     ("timeout", r"time(?:d)? ?out|TimeoutException|deadline exceeded"),
-    ("permission denied", r"permission denied|access denied|AccessDenied|not authori[sz]ed"
-                          r"|forbidden|ORA-01031|insufficient privileges"),
-    ("SQL error", r"syntax error|ParseException|SQLSyntaxError|AnalysisException|ORA-009\d\d"
-                  r"|SQLSTATE|SQLException"),
-    ("connection failed", r"connection (?:refused|reset|closed|timed)|UnknownHost"
-                          r"|could not connect|Communications link failure|ConnectException"),
+    (
+        "permission denied",
+        r"permission denied|access denied|AccessDenied|not authori[sz]ed"
+        r"|forbidden|ORA-01031|insufficient privileges",
+    ),
+    (
+        "SQL error",
+        r"syntax error|ParseException|SQLSyntaxError|AnalysisException|ORA-009\d\d"
+        r"|SQLSTATE|SQLException",
+    ),
+    (
+        "connection failed",
+        r"connection (?:refused|reset|closed|timed)|UnknownHost"
+        r"|could not connect|Communications link failure|ConnectException",
+    ),
     ("disk full", r"no space left|disk (?:full|quota)|quota exceeded"),
     ("file not found", r"FileNotFound|no such file|path does not exist"),
-]  # fmt: skip
+]
 KIND_PATTERNS = [(words, re.compile(pattern, re.IGNORECASE)) for words, pattern in KINDS]
 
 
@@ -57,8 +79,10 @@ def error_lines(text: str, limit: int = 3) -> list[tuple[int, str]]:
 
 def marked_lines(text: str) -> list[tuple[int, str, bool]]:
     """Every line as (number from 1, line, whether it looks like an error)."""
-    return [(number, line, bool(ERROR_LINE.search(line)))
-            for number, line in enumerate(text.splitlines(), 1)]  # fmt: skip
+    return [
+        (number, line, bool(ERROR_LINE.search(line)))
+        for number, line in enumerate(text.splitlines(), 1)
+    ]
 
 
 def telling_line(text: str) -> str:

@@ -55,8 +55,9 @@ def unsign(pks: list[int]) -> None:
 def sign_unsigned(runs: InstanceQuerySet) -> None:
     """Sign the failed top-level runs among `runs` stored before signatures were kept (or
     written without sync): none, once sync has run."""
-    unsigned = runs.filter(parent__isnull=True, status=Status.FAILED,
-                           failure_signature__isnull=True).only(*FIELDS, "status")  # fmt: skip
+    unsigned = runs.filter(
+        parent__isnull=True, status=Status.FAILED, failure_signature__isnull=True
+    ).only(*FIELDS, "status")
     while batch := list(unsigned[:SIGN_BATCH]):
         sign(batch)
 

@@ -11,7 +11,8 @@ import orjson
 
 def dumps(value: Any, sort_keys: bool = False) -> str:
     try:
-        return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS if sort_keys else 0
-                            ).decode()  # fmt: skip
+        return orjson.dumps(
+            value, default=str, option=orjson.OPT_SORT_KEYS if sort_keys else 0
+        ).decode()
     except TypeError:  # orjson.JSONEncodeError
         return json.dumps(value, ensure_ascii=False, default=str, sort_keys=sort_keys)

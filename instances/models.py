@@ -53,10 +53,13 @@ class Backend(models.Model):
     scope = models.JSONField(default=dict, blank=True, help_text="orgId/userId, project_id, …")
     credentials_encrypted = models.TextField(blank=True, editable=False)
     timezone = models.CharField(
-        max_length=64, blank=True, default="", validators=[validate_zone],
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_zone],
         help_text="IANA zone of the vendor's times without an offset; blank: the vendor's own "
-                  "(EnOS getTimeZone).",
-    )  # fmt: skip
+        "(EnOS getTimeZone).",
+    )
     poll_interval = models.PositiveIntegerField(default=30, help_text="seconds")
     enabled = models.BooleanField(default=True)
     team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL)

@@ -16,8 +16,9 @@ BATCH = 1000
 def prune(days: int | None = None) -> int:
     cutoff = timezone.now() - timedelta(days=days or settings.RUNBOARD_RETENTION_DAYS)
     removed = 0
-    while ids := list(Instance.objects.roots().filter(run_at__lt=cutoff)
-                      .values_list("pk", flat=True)[:BATCH]):  # fmt: skip
+    while ids := list(
+        Instance.objects.roots().filter(run_at__lt=cutoff).values_list("pk", flat=True)[:BATCH]
+    ):
         removed += Instance.objects.filter(pk__in=ids).delete()[0]
     Poll.objects.filter(started_at__lt=cutoff).delete()
     return removed

@@ -45,8 +45,11 @@ ADD = {col: f"{{table}}.{col} + EXCLUDED.{col}" for col in COUNTERS}
 
 
 def apply(backend_id: int, deltas: Deltas) -> None:
-    rows = [(backend_id, *bucket, *counters) for bucket, counters in deltas.items()
-            if counters[0] or counters[2]]  # fmt: skip
+    rows = [
+        (backend_id, *bucket, *counters)
+        for bucket, counters in deltas.items()
+        if counters[0] or counters[2]
+    ]
     key: tuple[str, ...] = ("backend_id", "kind", "top_level", "definition_id", "status", "hour")
     bulk.upsert(Rollup, (*key, *COUNTERS), rows, key, ADD)
     coarse: dict[tuple, int] = {}
@@ -87,22 +90,44 @@ def rebuild() -> int:
     Rollup.objects.all().delete()
     Rollup.objects.bulk_create(
         (
-            Rollup(backend_id=backend_id, kind=kind, top_level=top_level,
-                   definition_id=definition_id, status=status, hour=hour, runs=runs,
-                   duration_seconds=seconds, timed_runs=timed)
-            for (backend_id, kind, top_level, definition_id, status, hour),
-                (runs, seconds, timed) in fresh.items()
+            Rollup(
+                backend_id=backend_id,
+                kind=kind,
+                top_level=top_level,
+                definition_id=definition_id,
+                status=status,
+                hour=hour,
+                runs=runs,
+                duration_seconds=seconds,
+                timed_runs=timed,
+            )
+            for (backend_id, kind, top_level, definition_id, status, hour), (
+                runs,
+                seconds,
+                timed,
+            ) in fresh.items()
         ),
         batch_size=5000,
-    )  # fmt: skip
+    )
     StatusRollup.objects.all().delete()
-    coarse = (Rollup.objects.values("backend", "top_level", "status", "hour")
-              .annotate(n=Sum("runs")).order_by())  # fmt: skip
+    coarse = (
+        Rollup.objects.values("backend", "top_level", "status", "hour")
+        .annotate(n=Sum("runs"))
+        .order_by()
+    )
     StatusRollup.objects.bulk_create(
-        (StatusRollup(backend_id=row["backend"], top_level=row["top_level"],
-                      status=row["status"], hour=row["hour"], runs=row["n"]) for row in coarse),
+        (
+            StatusRollup(
+                backend_id=row["backend"],
+                top_level=row["top_level"],
+                status=row["status"],
+                hour=row["hour"],
+                runs=row["n"],
+            )
+            for row in coarse
+        ),
         batch_size=5000,
-    )  # fmt: skip
+    )
     return len(fresh)
 
 
@@ -116,11 +141,19 @@ def usual_durations(runs: Iterable[Instance], now: datetime) -> dict[tuple[int, 
     if not wanted:
         return {}
     # two IN lists (a superset, trimmed below) keep the query on the definition index
-    rows = (Rollup.objects.filter(backend__in={b for b, _ in wanted},
-                                  definition_id__in={d for _, d in wanted}, top_level=True,
-                                  status=Status.SUCCEEDED, hour__gte=now - USUAL_WINDOW)
-            .values_list("backend", "definition_id")
-            .annotate(seconds=Sum("duration_seconds"), timed=Sum("timed_runs")))  # fmt: skip
-    return {(backend, definition): timedelta(seconds=seconds / timed)
-            for backend, definition, seconds, timed in rows
-            if timed and (backend, definition) in wanted}  # fmt: skip
+    rows = (
+        Rollup.objects.filter(
+            backend__in={b for b, _ in wanted},
+            definition_id__in={d for _, d in wanted},
+            top_level=True,
+            status=Status.SUCCEEDED,
+            hour__gte=now - USUAL_WINDOW,
+        )
+        .values_list("backend", "definition_id")
+        .annotate(seconds=Sum("duration_seconds"), timed=Sum("timed_runs"))
+    )
+    return {
+        (backend, definition): timedelta(seconds=seconds / timed)
+        for backend, definition, seconds, timed in rows
+        if timed and (backend, definition) in wanted
+    }

@@ -44,15 +44,23 @@ ICONS = {
 # tests/test_palette.py), charts and the DAG (SVG). White text reads on each light-theme
 # colour at 4.5:1 or more; the dark theme's brighter set takes dark text.
 COLOURS = {
-    Status.PENDING: "#6e7781", Status.RUNNING: "#0969da", Status.SUCCEEDED: "#1a7f37",
-    Status.FAILED: "#cf222e", Status.CANCELED: "#9a6700", Status.SKIPPED: "#8250df",
+    Status.PENDING: "#6e7781",
+    Status.RUNNING: "#0969da",
+    Status.SUCCEEDED: "#1a7f37",
+    Status.FAILED: "#cf222e",
+    Status.CANCELED: "#9a6700",
+    Status.SKIPPED: "#8250df",
     Status.UNKNOWN: "#57606a",
-}  # fmt: skip
+}
 DARK_COLOURS = {
-    Status.PENDING: "#8d96a0", Status.RUNNING: "#4493f8", Status.SUCCEEDED: "#3fb950",
-    Status.FAILED: "#f85149", Status.CANCELED: "#d29922", Status.SKIPPED: "#a371f7",
+    Status.PENDING: "#8d96a0",
+    Status.RUNNING: "#4493f8",
+    Status.SUCCEEDED: "#3fb950",
+    Status.FAILED: "#f85149",
+    Status.CANCELED: "#d29922",
+    Status.SKIPPED: "#a371f7",
     Status.UNKNOWN: "#8d96a0",
-}  # fmt: skip
+}
 
 
 def tint(colour: str, white: float) -> str:
@@ -68,8 +76,9 @@ CULPRITS = (Status.FAILED, Status.CANCELED)
 VICTIM_STATUSES = frozenset({Status.FAILED, Status.CANCELED, Status.SKIPPED})
 
 
-def culprits(run_status: str, steps: Iterable[Any], edges: Iterable[tuple[int, int]] = ()
-             ) -> list[Any]:  # fmt: skip
+def culprits(
+    run_status: str, steps: Iterable[Any], edges: Iterable[tuple[int, int]] = ()
+) -> list[Any]:
     """The steps that failed the run on their own, in the order given: the failed ones (else,
     unless the run succeeded all the same, the canceled ones) with no failed step upstream.
     The others failed because of them (victims). Without edges, the earliest failure."""
@@ -87,8 +96,9 @@ def culprits(run_status: str, steps: Iterable[Any], edges: Iterable[tuple[int, i
     return [step for step in bad if step.pk not in downstream_of_bad]
 
 
-def victims(steps: Iterable[Any], culprit_steps: Iterable[Any],
-            edges: Iterable[tuple[int, int]]) -> set[int]:  # fmt: skip
+def victims(
+    steps: Iterable[Any], culprit_steps: Iterable[Any], edges: Iterable[tuple[int, int]]
+) -> set[int]:
     """Steps that failed, were canceled or skipped because a culprit upstream of them failed:
     Airflow's "upstream failed"."""
     below = downstream({step.pk for step in culprit_steps}, edges)

@@ -78,7 +78,8 @@ def heartbeat(backend_id: int) -> Iterator[None]:
             while not stop.wait(CLAIM_TTL.total_seconds() / 3):
                 try:
                     Backend.objects.filter(pk=backend_id).update(
-                        claimed_until=timezone.now() + CLAIM_TTL)  # fmt: skip
+                        claimed_until=timezone.now() + CLAIM_TTL
+                    )
                 except DatabaseError as exc:  # a missed beat; the next one may land
                     log.warning("heartbeat of backend %s missed: %s", backend_id, exc)
         finally:
@@ -97,9 +98,10 @@ def close_abandoned(backend_id: int, now: datetime) -> None:
     """Polls of this backend still 'running' when a new one holds the claim died with their
     worker: close them, so none stays running forever."""
     Poll.objects.filter(backend_id=backend_id, outcome=Poll.Outcome.RUNNING).update(
-        outcome=Poll.Outcome.ABANDONED, finished_at=now,
+        outcome=Poll.Outcome.ABANDONED,
+        finished_at=now,
         error="abandoned: its worker stopped before the poll ended",
-    )  # fmt: skip
+    )
 
 
 def with_jitter(interval: timedelta) -> timedelta:
@@ -270,9 +272,13 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
         Instance.objects.filter(pk__in=unchanged).update(last_seen=now, gone_at=None)
         take_notes(backend, connector, poll, now)
     Poll.objects.filter(pk=poll.pk).update(
-        fetched=poll.fetched, created=poll.created, updated=poll.updated,
-        changed=poll.changed, skipped=poll.skipped, error=poll.error,
-    )  # fmt: skip
+        fetched=poll.fetched,
+        created=poll.created,
+        updated=poll.updated,
+        changed=poll.changed,
+        skipped=poll.skipped,
+        error=poll.error,
+    )
 
 
 SKIP_REASONS_KEPT = 5
@@ -318,8 +324,9 @@ def is_storable(backend: Backend, record: RunRecord, poll: Poll) -> bool:
     """A record we cannot store is skipped and counted; the rest of its page is stored."""
     if storable_id(record.external_id):
         return True
-    log.error("backend %s: skipping unstorable record %r", backend.pk,
-              str(record.external_id)[:200])  # fmt: skip
+    log.error(
+        "backend %s: skipping unstorable record %r", backend.pk, str(record.external_id)[:200]
+    )
     poll.skipped += 1
     return False
 
@@ -382,8 +389,15 @@ def existing(backend: Backend, external_ids: Iterable[str]) -> dict[str, Stored]
 
 
 STORED_COLUMNS = (
-    "id", "status", "fingerprint", "kind", "definition_id", "run_at", "duration", "parent_id",
-)  # fmt: skip
+    "id",
+    "status",
+    "fingerprint",
+    "kind",
+    "definition_id",
+    "run_at",
+    "duration",
+    "parent_id",
+)
 
 
 def pks_of(backend: Backend, external_ids: Iterable[str]) -> dict[str, int]:
@@ -433,30 +447,43 @@ def upsert(
     pks = {r.external_id: stored[r.external_id].pk for r in records if r.external_id in stored}
     pks |= pks_of(backend, created)
     transitions = [
-        (pks[r.external_id], stored[r.external_id].status if r.external_id in stored else "",
-         str(r.status), r.vendor_status[:100], now)
+        (
+            pks[r.external_id],
+            stored[r.external_id].status if r.external_id in stored else "",
+            str(r.status),
+            r.vendor_status[:100],
+            now,
+        )
         for r in records
         if r.external_id not in stored or stored[r.external_id].status != r.status
-    ]  # fmt: skip
+    ]
     bulk.append(StatusChange, CHANGE_COLUMNS, transitions)
     deltas = rollups.new_deltas()
     for r in records:
         old = stored.get(r.external_id)
         run_at = r.started_at or r.planned_at or (old.run_at if old else now)
-        new = (str(r.kind), r.parent_id is None, r.definition_id[:200], str(r.status), run_at,
-               duration_of(r))  # fmt: skip
+        new = (
+            str(r.kind),
+            r.parent_id is None,
+            r.definition_id[:200],
+            str(r.status),
+            run_at,
+            duration_of(r),
+        )
         rollups.move(deltas, old.bucket() if old else None, new)
     rollups.apply(backend.pk, deltas)
     replace_edges(backend, [r for r in records if r.has_children], pks, stored)
     # after the edges: a failure's culprit step is found through them
     roots = {pks[r.external_id] for r in records if r.parent_id is None}
-    failed = [pks[r.external_id] for r in records if r.parent_id is None
-              and r.status == Status.FAILED]  # fmt: skip
+    failed = [
+        pks[r.external_id] for r in records if r.parent_id is None and r.status == Status.FAILED
+    ]
     if failed:
         failures.sign(list(Instance.objects.filter(pk__in=failed).only(*failures.FIELDS)))
     failures.unsign(list(roots - set(failed)))
-    alerts.on_transitions(backend, [(pk, before, after) for pk, before, after, *_ in transitions
-                                    if pk in roots], now)  # fmt: skip
+    alerts.on_transitions(
+        backend, [(pk, before, after) for pk, before, after, *_ in transitions if pk in roots], now
+    )
     poll.created += len(created)
     poll.updated += len(records) - len(created)
     poll.changed += sum(from_status != "" for _, from_status, *_ in transitions)
@@ -500,12 +527,36 @@ def replace_edges(
 
 
 COLUMNS = [
-    "backend_id", "external_id", "kind", "parent_id", "name", "definition_id", "definition_name",
-    "status", "vendor_status", "flags", "planned_at", "started_at", "finished_at", "duration",
-    "run_at", "attempts", "owner", "executor", "cycle", "business_date", "log_locator",
-    "error_message", "raw", "fingerprint", "first_seen", "last_seen", "status_changed_at",
-    "updated_at", "gone_at",
-]  # fmt: skip
+    "backend_id",
+    "external_id",
+    "kind",
+    "parent_id",
+    "name",
+    "definition_id",
+    "definition_name",
+    "status",
+    "vendor_status",
+    "flags",
+    "planned_at",
+    "started_at",
+    "finished_at",
+    "duration",
+    "run_at",
+    "attempts",
+    "owner",
+    "executor",
+    "cycle",
+    "business_date",
+    "log_locator",
+    "error_message",
+    "raw",
+    "fingerprint",
+    "first_seen",
+    "last_seen",
+    "status_changed_at",
+    "updated_at",
+    "gone_at",
+]
 # Identity and first sighting never change; run_at keeps first_seen when the vendor gives no time.
 KEPT = {"backend_id", "external_id", "first_seen"}
 ASSIGNMENTS = {col: f"EXCLUDED.{col}" for col in COLUMNS if col not in KEPT} | {
@@ -529,13 +580,36 @@ def row(
 ) -> list:
     """One record as a row of COLUMNS; JSON columns as text, times as aware datetimes."""
     return [
-        backend.pk, r.external_id, str(r.kind), parent_pk, r.name[:500], r.definition_id[:200],
-        r.definition_name[:500], str(r.status), r.vendor_status[:100], jsontext.dumps(r.flags),
-        r.planned_at, r.started_at, r.finished_at, duration_of(r),
-        r.started_at or r.planned_at or now, r.attempts, r.owner[:200], r.executor[:200],
-        r.cycle[:20], r.business_date, r.log_locator[:1000], r.error_message,
-        raw_payload_json(r.raw), fingerprint, now, now, now, now, None,  # read again: not gone
-    ]  # fmt: skip
+        backend.pk,
+        r.external_id,
+        str(r.kind),
+        parent_pk,
+        r.name[:500],
+        r.definition_id[:200],
+        r.definition_name[:500],
+        str(r.status),
+        r.vendor_status[:100],
+        jsontext.dumps(r.flags),
+        r.planned_at,
+        r.started_at,
+        r.finished_at,
+        duration_of(r),
+        r.started_at or r.planned_at or now,
+        r.attempts,
+        r.owner[:200],
+        r.executor[:200],
+        r.cycle[:20],
+        r.business_date,
+        r.log_locator[:1000],
+        r.error_message,
+        raw_payload_json(r.raw),
+        fingerprint,
+        now,
+        now,
+        now,
+        now,
+        None,  # read again: not gone
+    ]
 
 
 def write_rows(

@@ -62,8 +62,12 @@ def celery(command: str, log: Path, env: dict[str, str], *args: str) -> Iterator
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "dashboard", command, "--loglevel=INFO", *args],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for(lambda: ready in log.read_text() or proc.poll() is not None, 30, f"{command}")
         assert proc.poll() is None, log.read_text()
@@ -80,6 +84,13 @@ def celery(command: str, log: Path, env: dict[str, str], *args: str) -> Iterator
 
 def worker(log: Path, env: dict[str, str], name: str = "w1", concurrency: int = 1):
     return celery(
-        "worker", log, env, "--queues=celery,polls", f"--concurrency={concurrency}",
-        f"--hostname={name}@%h", "--without-gossip", "--without-mingle", "--purge",
-    )  # fmt: skip
+        "worker",
+        log,
+        env,
+        "--queues=celery,polls",
+        f"--concurrency={concurrency}",
+        f"--hostname={name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--purge",
+    )

@@ -17,11 +17,17 @@ def world(backend, name):
     a = InstanceFactory(backend=backend, parent=flow, name=f"{name} step a")
     b = InstanceFactory(backend=backend, parent=flow, name=f"{name} step b")
     edge = Edge.objects.create(parent=flow, upstream=a, downstream=b)
-    change = StatusChange.objects.create(instance=flow, to_status="FAILED",
-                                         observed_at=timezone.now())  # fmt: skip
+    change = StatusChange.objects.create(
+        instance=flow, to_status="FAILED", observed_at=timezone.now()
+    )
     poll = Poll.objects.create(backend=backend, started_at=timezone.now())
-    return {"backend": backend, "instance": flow, "poll": poll, "statuschange": change,
-            "edge": edge}  # fmt: skip
+    return {
+        "backend": backend,
+        "instance": flow,
+        "poll": poll,
+        "statuschange": change,
+        "edge": edge,
+    }
 
 
 @pytest.fixture
@@ -29,8 +35,9 @@ def staff(client):
     ours = world(BackendFactory(name="ours-backend"), "ours")
     theirs = world(BackendFactory(name="theirs-backend"), "theirs")
     user = UserFactory(is_staff=True, teams=[ours["backend"].team])
-    user.user_permissions.add(*Permission.objects.filter(
-        codename__in=[f"view_{model}" for model in MODELS]))  # fmt: skip
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=[f"view_{model}" for model in MODELS])
+    )
     client.force_login(user)
     return ours, theirs
 

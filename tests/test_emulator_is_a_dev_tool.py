@@ -18,10 +18,18 @@ EMULATOR_MODULES = ("instances.emulator", "starlette", "uvicorn")
 
 def imported(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
-    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}  # fmt: skip
-    return names | {f"{node.module or ''}.{alias.name}" for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom) for alias in node.names}  # fmt: skip
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    return names | {
+        f"{node.module or ''}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
 
 
 def is_emulator(relative: str) -> bool:
@@ -36,8 +44,12 @@ def test_no_production_module_imports_the_emulator_or_its_server():
             relative = path.relative_to(ROOT).as_posix()
             if is_emulator(relative) or relative in DEV_ONLY:
                 continue
-            bad = {name for name in imported(path) if name.startswith(EMULATOR_MODULES)
-                   or (name.startswith("instances.vendors.") and ".emulator" in name)}  # fmt: skip
+            bad = {
+                name
+                for name in imported(path)
+                if name.startswith(EMULATOR_MODULES)
+                or (name.startswith("instances.vendors.") and ".emulator" in name)
+            }
             if bad:
                 offenders.append(f"{relative}: {sorted(bad)}")
     assert offenders == []
@@ -54,6 +66,13 @@ def test_the_running_product_loads_no_emulator_module():
         "'instances.emulator', 'starlette', 'uvicorn')) or m.endswith('.emulator')))"
     )
     env = database_env() | {"DJANGO_SETTINGS_MODULE": "dashboard.settings"}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert done.stdout.strip().splitlines()[-1] == "[]"

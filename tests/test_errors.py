@@ -33,23 +33,33 @@ def test_the_telling_line_is_the_root_cause():
 
 def test_error_lines_are_numbered_for_a_link_to_them():
     assert error_lines(SPARK_OOM) == [
-        (2, SPARK_OOM.splitlines()[1]), (3, "java.lang.OutOfMemoryError: Java heap space")
-    ]  # fmt: skip
+        (2, SPARK_OOM.splitlines()[1]),
+        (3, "java.lang.OutOfMemoryError: Java heap space"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("one", "other"),
     [
-        ("Task timed out after 3600 seconds on 10.0.0.7", "Task timed out after 120 seconds on 10.0.0.9"),
-        ("Table 'ods.orders' doesn't exist at 2026-11-30T02:00:00+08:00",
-         "Table 'ods.refunds' doesn't exist at 2026-12-01T02:00:00+08:00"),
-        ("Container killed by YARN for exceeding memory limits. 12.3 GB of 12 GB used. application_1699999999999_0042",
-         "Container killed by YARN for exceeding memory limits. 8.1 GB of 8 GB used. application_1700000000000_0007"),
-        ("read obs://bucket/a/b/c.csv failed: request 5f0c2a9e-8c1b-4e7a-9d3e-2b1f0a9c8d7e",
-         "read obs://bucket/x/y.csv failed: request 0b7e9a1c-1111-4e7a-9d3e-2b1f0a9c8d7e"),
+        (
+            "Task timed out after 3600 seconds on 10.0.0.7",
+            "Task timed out after 120 seconds on 10.0.0.9",
+        ),
+        (
+            "Table 'ods.orders' doesn't exist at 2026-11-30T02:00:00+08:00",
+            "Table 'ods.refunds' doesn't exist at 2026-12-01T02:00:00+08:00",
+        ),
+        (
+            "Container killed by YARN for exceeding memory limits. 12.3 GB of 12 GB used. application_1699999999999_0042",
+            "Container killed by YARN for exceeding memory limits. 8.1 GB of 8 GB used. application_1700000000000_0007",
+        ),
+        (
+            "read obs://bucket/a/b/c.csv failed: request 5f0c2a9e-8c1b-4e7a-9d3e-2b1f0a9c8d7e",
+            "read obs://bucket/x/y.csv failed: request 0b7e9a1c-1111-4e7a-9d3e-2b1f0a9c8d7e",
+        ),
         (PYTHON, PYTHON.replace("2026-11-30/part-0001", "2026-12-01/part-0042")),
     ],
-)  # fmt: skip
+)
 def test_what_varies_is_masked_so_one_failure_is_one_signature(one, other):
     assert signature(one) == signature(other)
 
@@ -63,7 +73,9 @@ def test_different_failures_keep_different_signatures_and_error_codes():
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        (SPARK_OOM, "out of memory"), (JAVA_ORA, "table not found"), (PYTHON, "permission denied"),
+        (SPARK_OOM, "out of memory"),
+        (JAVA_ORA, "table not found"),
+        (PYTHON, "permission denied"),
         ("Error in query: Table or view not found: ods.orders", "table not found"),
         ("FAILED: SemanticException Partition not found dt='2026-11-30'", "partition missing"),
         ("Task timed out after 3600 seconds", "timeout"),
@@ -71,6 +83,6 @@ def test_different_failures_keep_different_signatures_and_error_codes():
         ("java.net.ConnectException: Connection refused", "connection failed"),
         ("exit code 1", ""),
     ],
-)  # fmt: skip
+)
 def test_the_kind_of_failure_in_words(text, words):
     assert kind(text) == words

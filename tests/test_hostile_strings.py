@@ -59,19 +59,34 @@ def hostile_run(fake, text: str) -> tuple[Backend, Instance, Instance, Instance]
     """A failed flow whose every vendor string is `text`: step a ran (it has a duration),
     step b failed before one was known, a → b."""
     team = GroupFactory()
-    backend = Backend.objects.create(name=kept(text, 100), kind="fake", team=team,
-                                     base_url="http://vendor.invalid")  # fmt: skip
+    backend = Backend.objects.create(
+        name=kept(text, 100), kind="fake", team=team, base_url="http://vendor.invalid"
+    )
     started = timezone.now() - timedelta(hours=1)
     common = {"vendor_status": text, "owner": text, "started_at": started, "error_message": text}
-    flow = RunRecord(external_id="flow", kind=Kind.FLOW, name=text, status=Status.FAILED,
-                     definition_id=text, definition_name=text, raw={"name": text},
-                     **common)  # fmt: skip
+    flow = RunRecord(
+        external_id="flow",
+        kind=Kind.FLOW,
+        name=text,
+        status=Status.FAILED,
+        definition_id=text,
+        definition_name=text,
+        raw={"name": text},
+        **common,
+    )
     step = {"kind": Kind.TASK, "name": text, "parent_id": "flow", **common}
-    ran = RunRecord(external_id="a", status=Status.SUCCEEDED, definition_id="step-a",
-                    duration=timedelta(seconds=5), finished_at=started + timedelta(seconds=5),
-                    log_locator="a", **step)  # fmt: skip
-    failed = RunRecord(external_id="b", status=Status.FAILED, definition_id="step-b",
-                       log_locator="b", **step)  # fmt: skip
+    ran = RunRecord(
+        external_id="a",
+        status=Status.SUCCEEDED,
+        definition_id="step-a",
+        duration=timedelta(seconds=5),
+        finished_at=started + timedelta(seconds=5),
+        log_locator="a",
+        **step,
+    )
+    failed = RunRecord(
+        external_id="b", status=Status.FAILED, definition_id="step-b", log_locator="b", **step
+    )
     steps = [ran, failed]
     fake.vendor = {"flow": (flow, steps, [("a", "b")])}
     poll = sync.poll_backend(backend.pk)
@@ -183,13 +198,17 @@ def test_csv_cells_are_never_formulas(client, hostile):
     text, *_ = hostile
     content = b"".join(client.get("/runs.csv?window=all").streaming_content).decode("utf-8-sig")
     header, *rows = csv.reader(io.StringIO(content))
-    flow = next(dict(zip(header, row, strict=True)) for row in rows if row[header.index("kind")]
-                == Kind.FLOW)  # fmt: skip
+    flow = next(
+        dict(zip(header, row, strict=True))
+        for row in rows
+        if row[header.index("kind")] == Kind.FLOW
+    )
     for column, limit in (("name", 500), ("owner", 200), ("vendor_status", 100)):
         value = kept(text, limit)
         assert flow[column] == (f"'{value}" if value.startswith(FORMULA) else value)
-    assert flow["id"].isdigit() and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*",
-                                                 flow["started_at"])  # fmt: skip
+    assert flow["id"].isdigit() and re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*", flow["started_at"]
+    )
 
 
 def test_api_returns_the_strings_as_stored(client, hostile):
@@ -209,11 +228,14 @@ def test_metrics_labels(client, hostile):
     _, backend, *_ = hostile
     body = client.get("/metrics").content.decode()
     # read back by prometheus-client's parser, every label value is the name, exactly
-    samples = [sample for family in text_string_to_metric_families(body)
-               for sample in family.samples]  # fmt: skip
+    samples = [
+        sample for family in text_string_to_metric_families(body) for sample in family.samples
+    ]
     assert {s.labels["backend"] for s in samples} == {backend.name}
-    assert any(s.name == "runboard_runs" and s.labels["status"] == "FAILED" and s.value == 1
-               for s in samples)  # fmt: skip
+    assert any(
+        s.name == "runboard_runs" and s.labels["status"] == "FAILED" and s.value == 1
+        for s in samples
+    )
 
 
 def test_admin(client, hostile):

@@ -10,11 +10,16 @@ pytestmark = pytest.mark.django_db
 DEMO_SECRETS = {
     "ENOS_APP_KEY": "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
     "ENOS_APP_SECRET": "0f9e8d7c-6b5a-4938-a7b6-c5d4e3f2a1b0",
-    "HUAWEI_USER": "runboard-demo", "HUAWEI_PASSWORD": "runboard-demo-pw",
-    "HUAWEI_AK": "RUNBOARDDEMOAK000001", "HUAWEI_SK": "runboardDemoSecretAccessKey0000000000000",
-    "HUAWEI_DOMAIN": "runboard-domain", "OCP_USER": "admin", "OCP_PASSWORD": "runboard-demo-pw",
-    "AIRFLOW_USER": "admin", "AIRFLOW_PASSWORD": "runboard-demo-pw",
-}  # fmt: skip
+    "HUAWEI_USER": "runboard-demo",
+    "HUAWEI_PASSWORD": "runboard-demo-pw",
+    "HUAWEI_AK": "RUNBOARDDEMOAK000001",
+    "HUAWEI_SK": "runboardDemoSecretAccessKey0000000000000",
+    "HUAWEI_DOMAIN": "runboard-domain",
+    "OCP_USER": "admin",
+    "OCP_PASSWORD": "runboard-demo-pw",
+    "AIRFLOW_USER": "admin",
+    "AIRFLOW_PASSWORD": "runboard-demo-pw",
+}
 EXAMPLE = ROOT / "backends.example.toml"
 
 

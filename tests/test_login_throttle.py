@@ -10,8 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def log_in(client, username: str, password: str, address: str = "203.0.113.7"):
-    return client.post("/login/", {"username": username, "password": password},
-                       REMOTE_ADDR=address)  # fmt: skip
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def test_guessing_locks_the_username_and_the_address(client, settings):

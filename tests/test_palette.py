@@ -11,8 +11,13 @@ CSS = (settings.BASE_DIR / "static" / "css" / "runboard.css").read_text()
 
 
 def declared(block: str) -> dict[str, str]:
-    return dict(re.findall(r"--(pending|running|succeeded|failed|canceled|skipped|unknown):"
-                           r"\s*(#[0-9a-f]{6})", block))  # fmt: skip
+    return dict(
+        re.findall(
+            r"--(pending|running|succeeded|failed|canceled|skipped|unknown):"
+            r"\s*(#[0-9a-f]{6})",
+            block,
+        )
+    )
 
 
 def test_the_stylesheets_light_colours_are_the_palette():

@@ -22,12 +22,13 @@ def env_example() -> dict[str, str]:
 # .env.example as shipped, but for what an operator must replace: the sample keys (refused at
 # start-up) and where compose's services live (this machine's own, here).
 PRODUCTION = {
-    name: value for name, value in env_example().items()
+    name: value
+    for name, value in env_example().items()
     if name not in ("DATABASE_URL", "REDIS_URL", "STATIC_ROOT", "RUNBOARD_VAR_DIR")
 } | {
     "SECRET_KEY": "p" * 20 + "r0dUct10n-k3y-w1th-3n0ugh-ch4r4ct3rs-!@#$%^&*()",
     "CREDENTIALS_KEY": "c" * 20 + "cr3d3nt14ls-k3y-w1th-3n0ugh-ch4r4ct3rs-!@#$%^&*()",
-}  # fmt: skip
+}
 
 
 def settings_variables() -> set[str]:
@@ -83,8 +84,12 @@ def test_check_deploy_is_clean_with_production_variables():
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env | PRODUCTION, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env | PRODUCTION,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 
@@ -93,9 +98,13 @@ def test_check_deploy_is_clean_with_production_variables():
 def test_the_published_sample_keys_are_refused(name):
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
-        env=env | PRODUCTION | {name: env_example()[name]}, check=False,
-    )  # fmt: skip
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env | PRODUCTION | {name: env_example()[name]},
+        check=False,
+    )
     assert result.returncode != 0
     assert "must not be the published samples" in result.stderr
 
@@ -105,10 +114,17 @@ def test_secrets_may_come_from_files(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
     probe = "from django.conf import settings; print(settings.SECRET_KEY)"
     result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {probe}"], cwd=ROOT,
-        env=env | {"SECRET_KEY_FILE": str(tmp_path / "key"), "DJANGO_SETTINGS_MODULE":
-                   "dashboard.settings"}, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", f"import django; django.setup(); {probe}"],
+        cwd=ROOT,
+        env=env
+        | {
+            "SECRET_KEY_FILE": str(tmp_path / "key"),
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.stdout.strip() == PRODUCTION["SECRET_KEY"], result.stderr
 
 
@@ -119,15 +135,33 @@ def test_production_entry_points_start_and_answer_healthz(tmp_path):
     env = database_env() | PRODUCTION | {"RUNBOARD_VAR_DIR": str(tmp_path / "var")}
     env.pop("DEBUG", None)
     env.update(PRODUCTION)
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=ROOT,
-                             env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert migrate.returncode == 0, migrate.stderr
     port = free_port()
     log = (tmp_path / "web.log").open("w")
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "dashboard.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         with (
             celery("worker", tmp_path / "worker.log", env, "--queues=celery,polls"),
@@ -154,8 +188,16 @@ def test_the_web_app_loads_its_views_and_freezes_them_before_its_first_request()
     """gunicorn imports dashboard.wsgi once per worker: every view is imported then, and what
     is loaded is frozen out of the collector's full passes (a 40 ms stall every few dozen
     requests otherwise, bench.pages)."""
-    probe = ("import gc, sys, dashboard.wsgi; "
-             "print(gc.get_freeze_count(), 'dashboard.views.triage' in sys.modules)")  # fmt: skip
-    shown = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=database_env(),
-                           capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    probe = (
+        "import gc, sys, dashboard.wsgi; "
+        "print(gc.get_freeze_count(), 'dashboard.views.triage' in sys.modules)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=database_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert int(shown[0]) > 50_000 and shown[1] == "True", shown

@@ -17,20 +17,33 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's"),
 ]
 CASES = [
-    "", "window=all", "window=all&status=FAILED", "window=all&owner=nobody",
-    "window=all&definition=nightly", "window=all&q=warehouse", "window=all&q=r-123",
-    "window=all&q=no-such-thing", "window=7d&backend=1", "window=all&steps=1",
-    "window=all&signature=ORA-<n>", "window=all&q=warehouse&steps=1",
+    "",
+    "window=all",
+    "window=all&status=FAILED",
+    "window=all&owner=nobody",
+    "window=all&definition=nightly",
+    "window=all&q=warehouse",
+    "window=all&q=r-123",
+    "window=all&q=no-such-thing",
+    "window=7d&backend=1",
+    "window=all&steps=1",
+    "window=all&signature=ORA-<n>",
+    "window=all&q=warehouse&steps=1",
     *(f"window=all&sort={sort}" for sort in SORTS),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
 def member():
     backend = BackendFactory()
     for n in range(300):
-        InstanceFactory(backend=backend, name=f"load warehouse {n}", owner=f"owner {n % 7}",
-                        external_id=f"r-{n}", definition_id=str(n % 11))  # fmt: skip
+        InstanceFactory(
+            backend=backend,
+            name=f"load warehouse {n}",
+            owner=f"owner {n % 7}",
+            external_id=f"r-{n}",
+            definition_id=str(n % 11),
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE instances_instance")
     return UserFactory(teams=[backend.team])
@@ -64,11 +77,15 @@ def test_each_part_of_a_search_has_a_trigram_index_on_what_django_compares(membe
     trigram index must index that very expression under that part's condition, or it is
     never used (which plan wins on a big table is the planner's call, benched at scale)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE "
-                       "'instance_%_name_trgm_idx'")  # fmt: skip
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE "
+            "'instance_%_name_trgm_idx'"
+        )
         indexes = dict(cursor.fetchall())
-    for part, index, condition in ((True, "root", "(parent_id IS NULL)"),
-                                   (False, "step", "(parent_id IS NOT NULL)")):  # fmt: skip
+    for part, index, condition in (
+        (True, "root", "(parent_id IS NULL)"),
+        (False, "step", "(parent_id IS NOT NULL)"),
+    ):
         sql = str(Instance.objects.filter(parent__isnull=part, name__icontains="x").query)
         assert 'UPPER("instances_instance"."name"::text) LIKE UPPER(' in sql, sql
         definition = indexes[f"instance_{index}_name_trgm_idx"]
@@ -80,18 +97,29 @@ def test_the_failure_inbox_groups_from_the_failed_root_index(member):
     one, on a table this small, is the planner's choice), and the signature filter is a
     column, not a Python pass."""
     Instance.objects.filter(pk__in=Instance.objects.all()[:30].values("pk")).update(
-        status="FAILED", failure_signature="ORA-<n>")  # fmt: skip
+        status="FAILED", failure_signature="ORA-<n>"
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE instances_instance")
         cursor.execute("SET LOCAL enable_seqscan = off")
     for user in (member, UserFactory(is_superuser=True)):
-        failed = RunFilter.from_query(QueryDict("window=7d&status=FAILED&roots=1")).apply(
-            Instance.objects.visible_to(user)).order_by()  # fmt: skip
-        grouped = failed.values("backend_id", "definition_id", "failure_signature").annotate(
-            n=Count("pk")).explain()  # fmt: skip
+        failed = (
+            RunFilter.from_query(QueryDict("window=7d&status=FAILED&roots=1"))
+            .apply(Instance.objects.visible_to(user))
+            .order_by()
+        )
+        grouped = (
+            failed.values("backend_id", "definition_id", "failure_signature")
+            .annotate(n=Count("pk"))
+            .explain()
+        )
         assert "Seq Scan on instances_instance" not in grouped, grouped
-    signed = RunFilter.from_query(QueryDict("window=all&signature=ORA-<n>")).apply(
-        Instance.objects.visible_to(member)).order_by("-run_at", "-id")[:51].explain()  # fmt: skip
+    signed = (
+        RunFilter.from_query(QueryDict("window=all&signature=ORA-<n>"))
+        .apply(Instance.objects.visible_to(member))
+        .order_by("-run_at", "-id")[:51]
+        .explain()
+    )
     assert "Seq Scan on instances_instance" not in signed, signed
 
 
@@ -115,17 +143,22 @@ def test_no_query_of_the_landing_pages_reads_a_whole_big_table(client, member, u
     from instances import rollups
 
     Instance.objects.filter(pk__in=Instance.objects.all()[:30].values("pk")).update(
-        status="FAILED", failure_signature="ORA-<n>")  # fmt: skip
-    Instance.objects.filter(pk__in=Instance.objects.filter(status="SUCCEEDED")[:30]
-                            .values("pk")).update(status="RUNNING")  # fmt: skip
+        status="FAILED", failure_signature="ORA-<n>"
+    )
+    Instance.objects.filter(
+        pk__in=Instance.objects.filter(status="SUCCEEDED")[:30].values("pk")
+    ).update(status="RUNNING")
     rollups.rebuild()
     client.force_login(member)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     with CaptureQueriesContext(connection) as sent:
         assert client.get(url).status_code == 200
-    reads = [q["sql"] for q in sent if q["sql"].startswith("SELECT") and
-             any(table in q["sql"] for table in BIG_TABLES)]  # fmt: skip
+    reads = [
+        q["sql"]
+        for q in sent
+        if q["sql"].startswith("SELECT") and any(table in q["sql"] for table in BIG_TABLES)
+    ]
     assert reads
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

@@ -21,9 +21,21 @@ pytestmark = pytest.mark.django_db
 def own_redis(tmp_path) -> Iterator[tuple[subprocess.Popen, str]]:
     port = free_port()
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
 
     def answers():
@@ -48,8 +60,9 @@ def stop(server: subprocess.Popen) -> None:
 def on_own_redis(own_redis, settings, monkeypatch):
     """The cache and the Celery broker on the test's own Redis."""
     server, url = own_redis
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": url}}  # fmt: skip
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
     monkeypatch.setattr(celery_app.conf, "broker_url", url)
     monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)  # built again for that URL
     return server
@@ -59,8 +72,9 @@ def test_run_page_draws_its_dag_without_the_cache(client, on_own_redis):
     backend = BackendFactory()
     flow = InstanceFactory(backend=backend, status=Status.FAILED, name="nightly")
     a = InstanceFactory(backend=backend, parent=flow, kind="task", name="extract")
-    b = InstanceFactory(backend=backend, parent=flow, kind="task", name="load",
-                        status=Status.FAILED)  # fmt: skip
+    b = InstanceFactory(
+        backend=backend, parent=flow, kind="task", name="load", status=Status.FAILED
+    )
     Edge.objects.create(parent=flow, upstream=a, downstream=b)
     client.force_login(UserFactory(teams=[backend.team]))
     first = client.get(f"/runs/{flow.pk}/")

@@ -33,13 +33,20 @@ def wait_for(condition, timeout: float, what: str):
 def test_run_command_serves_live_runs_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(RUNBOARD_VAR_DIR=str(tmp_path / "var"), RUNBOARD_PORT=str(port),
-               RUNBOARD_EMULATOR_PORT=str(free_port()))  # fmt: skip
+    env.update(
+        RUNBOARD_VAR_DIR=str(tmp_path / "var"),
+        RUNBOARD_PORT=str(port),
+        RUNBOARD_EMULATOR_PORT=str(free_port()),
+    )
     log = (tmp_path / "run.log").open("w+")
     proc = subprocess.Popen(
-        [str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [str(ROOT / "scripts" / "run.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
 
         def login_page():
@@ -64,12 +71,19 @@ def test_run_command_serves_live_runs_and_stops_on_ctrl_c(tmp_path):
 
         def apis_with_runs():
             with sqlite3.connect(tmp_path / "var" / "runboard.sqlite3") as db:
-                return {kind for (kind,) in db.execute(
-                    "SELECT DISTINCT b.kind FROM instances_instance i"
-                    " JOIN instances_backend b ON b.id = i.backend_id")}  # fmt: skip
+                return {
+                    kind
+                    for (kind,) in db.execute(
+                        "SELECT DISTINCT b.kind FROM instances_instance i"
+                        " JOIN instances_backend b ON b.id = i.backend_id"
+                    )
+                }
 
-        wait_for(lambda: apis_with_runs() == set(CONNECTORS), 90,
-                 "live runs from every emulated vendor API")  # fmt: skip
+        wait_for(
+            lambda: apis_with_runs() == set(CONNECTORS),
+            90,
+            "live runs from every emulated vendor API",
+        )
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         returncode = proc.wait(timeout=30)

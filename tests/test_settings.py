@@ -23,8 +23,12 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
     clean.update(env, DJANGO_SETTINGS_MODULE="dashboard.settings")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + PROBE],
-        cwd=ROOT, env=clean, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_nothing_set_gives_sqlite_and_an_embedded_broker():

@@ -14,8 +14,10 @@ TYPO = "Asia/Shangai"
 
 def test_the_backends_file_refuses_an_unknown_zone(tmp_path):
     path = tmp_path / "backends.toml"
-    path.write_text(f'[[backend]]\nname = "ocp"\nkind = "ocp"\nbase_url = "http://ocp:8080"\n'
-                    f'timezone = "{TYPO}"\n')  # fmt: skip
+    path.write_text(
+        f'[[backend]]\nname = "ocp"\nkind = "ocp"\nbase_url = "http://ocp:8080"\n'
+        f'timezone = "{TYPO}"\n'
+    )
     with pytest.raises(CommandError, match="line 1: timezone 'Asia/Shangai' is not an IANA"):
         call_command("load_backends", str(path))
     assert not Backend.objects.exists()
@@ -23,8 +25,15 @@ def test_the_backends_file_refuses_an_unknown_zone(tmp_path):
 
 def test_the_admin_refuses_an_unknown_zone(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    form = {"name": "ocp", "kind": "ocp", "base_url": "https://ocp.example.com", "scope": "{}",
-            "timezone": TYPO, "poll_interval": 30, "enabled": "on"}  # fmt: skip
+    form = {
+        "name": "ocp",
+        "kind": "ocp",
+        "base_url": "https://ocp.example.com",
+        "scope": "{}",
+        "timezone": TYPO,
+        "poll_interval": 30,
+        "enabled": "on",
+    }
     reply = client.post("/admin/instances/backend/add/", form)
     assert reply.status_code == 200  # the form again, with the error
     assert "&#x27;Asia/Shangai&#x27; is not an IANA time zone name" in reply.content.decode()

@@ -48,8 +48,7 @@ def when(moment, vendor_zone: str = "", short: bool = False):
         hover = f"{local.strftime(FORMAT)} {timezone.get_current_timezone_name()} · {hover}"
     else:
         shown = f"{local.strftime(FORMAT)} {timezone.get_current_timezone_name()}"
-    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), hover,
-                       shown)  # fmt: skip
+    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), hover, shown)
 
 
 @register.simple_tag(takes_context=True)
@@ -71,8 +70,12 @@ def choices(name: str, label: str, options, chosen) -> dict:
     picked = {str(value) for value in chosen}
     pairs = [option(item) for item in options]
     names = [text for value, text in pairs if value in picked]
-    return {"name": name, "label": label, "summary": ", ".join(names) or "any",
-            "options": [(value, text, value in picked) for value, text in pairs]}  # fmt: skip
+    return {
+        "name": name,
+        "label": label,
+        "summary": ", ".join(names) or "any",
+        "options": [(value, text, value in picked) for value, text in pairs],
+    }
 
 
 def option(item) -> tuple[str, str]:
@@ -90,8 +93,12 @@ def badge(status: str) -> str:
     return BADGES.get(status, BADGES[Status.UNKNOWN.value])
 
 
-BADGES = {s.value: format_html('<span class="badge {}" title="{}">{} {}</span>', s.value,
-                               s.label, s.icon, s.label) for s in Status}  # fmt: skip
+BADGES = {
+    s.value: format_html(
+        '<span class="badge {}" title="{}">{} {}</span>', s.value, s.label, s.icon, s.label
+    )
+    for s in Status
+}
 
 
 @register.simple_tag

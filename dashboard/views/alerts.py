@@ -18,14 +18,22 @@ SHOWN = 100
 DELIVERY_LOG = 20  # a channel's latest deliveries shown
 STATES = {  # tab → (label, alerts in it)
     "attention": ("Needs attention", lambda alerts, now: alerts.needing_attention()),
-    "acknowledged": ("Acknowledged", lambda alerts, now: alerts.filter(
-        state=Alert.State.FIRING, acknowledged_at__isnull=False)),
-    "silenced": ("Silenced", lambda alerts, now: alerts.filter(
-        state=Alert.State.FIRING, silenced_until__gt=now)),
+    "acknowledged": (
+        "Acknowledged",
+        lambda alerts, now: alerts.filter(state=Alert.State.FIRING, acknowledged_at__isnull=False),
+    ),
+    "silenced": (
+        "Silenced",
+        lambda alerts, now: alerts.filter(state=Alert.State.FIRING, silenced_until__gt=now),
+    ),
     "resolved": ("Resolved", lambda alerts, now: alerts.filter(state=Alert.State.RESOLVED)),
-}  # fmt: skip
-SILENCES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "24h": timedelta(days=1),
-            "7d": timedelta(days=7)}  # fmt: skip
+}
+SILENCES = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+}
 
 
 def alert_list(request: HttpRequest) -> HttpResponse:
@@ -35,29 +43,41 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     visible = Alert.objects.visible_to(request.user)
     tabs = [(key, label, pick(visible, now).count()) for key, (label, pick) in STATES.items()]
-    alerts = (STATES[tab][1](visible, now).select_related("rule", "backend", "acknowledged_by")
-              .order_by("-updated_at")[:SHOWN])  # fmt: skip
-    return render(request, "dashboard/alerts.html", {"alerts": alerts, "tabs": tabs,
-                                                     "tab": tab, "now": now})  # fmt: skip
+    alerts = (
+        STATES[tab][1](visible, now)
+        .select_related("rule", "backend", "acknowledged_by")
+        .order_by("-updated_at")[:SHOWN]
+    )
+    return render(
+        request, "dashboard/alerts.html", {"alerts": alerts, "tabs": tabs, "tab": tab, "now": now}
+    )
 
 
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(
         Alert.objects.visible_to(request.user).select_related(
-            "rule", "backend", "run", "acknowledged_by", "silenced_by"), pk=pk)  # fmt: skip
-    return render(request, "dashboard/alert_detail.html", {
-        "alert": alert, "now": timezone.now(), "silences": SILENCES,
-        "events": alert.events.select_related("by"),
-        "deliveries": alert.deliveries.select_related("channel").order_by("created_at", "id"),
-        "operator": can_operate(request.user, alert.rule.team_id),
-    })  # fmt: skip
+            "rule", "backend", "run", "acknowledged_by", "silenced_by"
+        ),
+        pk=pk,
+    )
+    return render(
+        request,
+        "dashboard/alert_detail.html",
+        {
+            "alert": alert,
+            "now": timezone.now(),
+            "silences": SILENCES,
+            "events": alert.events.select_related("by"),
+            "deliveries": alert.deliveries.select_related("channel").order_by("created_at", "id"),
+            "operator": can_operate(request.user, alert.rule.team_id),
+        },
+    )
 
 
 @require_POST
 def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge, silence (for a while, with a reason) or lift a silence."""
-    alert = get_object_or_404(Alert.objects.visible_to(request.user).select_related("rule"),
-                              pk=pk)  # fmt: skip
+    alert = get_object_or_404(Alert.objects.visible_to(request.user).select_related("rule"), pk=pk)
     if not can_operate(request.user, alert.rule.team_id):
         raise Http404
     now, action = timezone.now(), request.POST.get("action")
@@ -78,8 +98,11 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         return redirect("alert_detail", pk=alert.pk)
     alert.save()
-    what = {"acknowledge": AlertEvent.What.ACKNOWLEDGED, "silence": AlertEvent.What.SILENCED,
-            "unsilence": AlertEvent.What.UNSILENCED}[action]  # fmt: skip
+    what = {
+        "acknowledge": AlertEvent.What.ACKNOWLEDGED,
+        "silence": AlertEvent.What.SILENCED,
+        "unsilence": AlertEvent.What.UNSILENCED,
+    }[action]
     AlertEvent.objects.create(alert=alert, at=now, what=what, by_id=request.user.pk, note=note)
     return redirect("alert_detail", pk=alert.pk)
 
@@ -87,18 +110,37 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
 def channels(request: HttpRequest) -> HttpResponse:
     """The user's teams' channels, each with its latest deliveries, and the rules."""
     teams = request.user.groups.all()
-    mine = Channel.objects.all() if request.user.is_superuser else Channel.objects.filter(
-        team__in=teams)  # fmt: skip
+    mine = (
+        Channel.objects.all()
+        if request.user.is_superuser
+        else Channel.objects.filter(team__in=teams)
+    )
     # a team has a few channels; each shows its latest deliveries
     mine = mine.select_related("team").order_by("team__name", "name")
-    listed = [(channel, channel.deliveries.select_related("alert")
-               .order_by("-created_at", "-id")[:DELIVERY_LOG]) for channel in mine]  # fmt: skip
-    rules = (AlertRule.objects.visible_to(request.user).select_related("team", "backend")
-             .prefetch_related("channels").order_by("team__name", "name"))  # fmt: skip
-    return render(request, "dashboard/alert_channels.html", {
-        "channels": listed, "rules": rules,
-        "operator": operated_teams(request.user).exists(),
-    })  # fmt: skip
+    listed = [
+        (
+            channel,
+            channel.deliveries.select_related("alert").order_by("-created_at", "-id")[
+                :DELIVERY_LOG
+            ],
+        )
+        for channel in mine
+    ]
+    rules = (
+        AlertRule.objects.visible_to(request.user)
+        .select_related("team", "backend")
+        .prefetch_related("channels")
+        .order_by("team__name", "name")
+    )
+    return render(
+        request,
+        "dashboard/alert_channels.html",
+        {
+            "channels": listed,
+            "rules": rules,
+            "operator": operated_teams(request.user).exists(),
+        },
+    )
 
 
 def edit_view(model, form_class, title: str):
@@ -115,8 +157,11 @@ def edit_view(model, form_class, title: str):
             form.save()
             messages.success(request, f"{title} {form.instance.name} saved.")
             return redirect("alert_channels")
-        return render(request, "dashboard/alert_form.html", {"form": form, "title": title,
-                                                             "instance": instance})  # fmt: skip
+        return render(
+            request,
+            "dashboard/alert_form.html",
+            {"form": form, "title": title, "instance": instance},
+        )
 
     return view
 

@@ -21,9 +21,25 @@ from dashboard import summaries
 from dashboard.scope import ReadScope
 from instances.models import ApiToken, Backend, StatusRollup
 
-RUN_FIELDS = ("id", "external_id", "kind", "name", "status", "vendor_status", "backend_id",
-              "parent_id", "definition_id", "definition_name", "owner", "planned_at",
-              "started_at", "finished_at", "duration", "attempts", "error_message")  # fmt: skip
+RUN_FIELDS = (
+    "id",
+    "external_id",
+    "kind",
+    "name",
+    "status",
+    "vendor_status",
+    "backend_id",
+    "parent_id",
+    "definition_id",
+    "definition_name",
+    "owner",
+    "planned_at",
+    "started_at",
+    "finished_at",
+    "duration",
+    "attempts",
+    "error_message",
+)
 
 
 def api(view: Callable) -> Callable:
@@ -81,12 +97,21 @@ def runs_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 # field → column heading
 CSV_COLUMNS = {
-    "id": "id", "backend__name": "backend", "kind": "kind", "name": "name", "status": "status",
-    "vendor_status": "vendor_status", "external_id": "vendor_id",
-    "definition_id": "definition_id", "owner": "owner", "planned_at": "planned_at",
-    "started_at": "started_at", "finished_at": "finished_at", "duration": "duration_seconds",
+    "id": "id",
+    "backend__name": "backend",
+    "kind": "kind",
+    "name": "name",
+    "status": "status",
+    "vendor_status": "vendor_status",
+    "external_id": "vendor_id",
+    "definition_id": "definition_id",
+    "owner": "owner",
+    "planned_at": "planned_at",
+    "started_at": "started_at",
+    "finished_at": "finished_at",
+    "duration": "duration_seconds",
     "attempts": "attempts",
-}  # fmt: skip
+}
 
 
 def cell(value):
@@ -112,28 +137,49 @@ class VisibleMetrics(Collector):
     def collect(self):
         now = timezone.now()
         names = {b.pk: b.name for b in self.backends}
-        runs = GaugeMetricFamily("runboard_runs", "Top-level runs by backend and current "
-                                 "status, pruned ones included (hourly counters).",
-                                 labels=["backend", "status"])  # fmt: skip
-        for row in (StatusRollup.objects.filter(backend__in=names, top_level=True)
-                    .values("backend", "status").annotate(n=Sum("runs")).order_by()):  # fmt: skip
+        runs = GaugeMetricFamily(
+            "runboard_runs",
+            "Top-level runs by backend and current status, pruned ones included (hourly counters).",
+            labels=["backend", "status"],
+        )
+        for row in (
+            StatusRollup.objects.filter(backend__in=names, top_level=True)
+            .values("backend", "status")
+            .annotate(n=Sum("runs"))
+            .order_by()
+        ):
             runs.add_metric([names[row["backend"]], row["status"]], row["n"])
-        failed = GaugeMetricFamily("runboard_failures_24h",
-                                   "Failed top-level runs in the last 24 hours.",
-                                   labels=["backend"])  # fmt: skip
-        for row in (StatusRollup.objects.filter(backend__in=names, top_level=True,
-                                                status="FAILED",
-                                                hour__gte=now - summaries.WINDOWS["24h"])
-                    .values("backend").annotate(n=Sum("runs")).order_by()):  # fmt: skip
+        failed = GaugeMetricFamily(
+            "runboard_failures_24h",
+            "Failed top-level runs in the last 24 hours.",
+            labels=["backend"],
+        )
+        for row in (
+            StatusRollup.objects.filter(
+                backend__in=names,
+                top_level=True,
+                status="FAILED",
+                hour__gte=now - summaries.WINDOWS["24h"],
+            )
+            .values("backend")
+            .annotate(n=Sum("runs"))
+            .order_by()
+        ):
             failed.add_metric([names[row["backend"]]], row["n"])
         yield from (runs, failed)
         for name, help_text, value in (
-            ("poll_latency_seconds", "Duration of the last poll.",
-             lambda b: (b.last_latency_ms or 0) / 1000),
-            ("lag_seconds", "Seconds since the last successful poll (-1: never).",
-             lambda b: (now - b.last_success_at).total_seconds() if b.last_success_at else -1),
+            (
+                "poll_latency_seconds",
+                "Duration of the last poll.",
+                lambda b: (b.last_latency_ms or 0) / 1000,
+            ),
+            (
+                "lag_seconds",
+                "Seconds since the last successful poll (-1: never).",
+                lambda b: (now - b.last_success_at).total_seconds() if b.last_success_at else -1,
+            ),
             ("poll_errors", "Consecutive failed polls.", lambda b: b.consecutive_failures),
-        ):  # fmt: skip
+        ):
             gauge = GaugeMetricFamily(f"runboard_backend_{name}", help_text, labels=["backend"])
             for backend in self.backends:
                 gauge.add_metric([backend.name], value(backend))

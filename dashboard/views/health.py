@@ -47,6 +47,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
         Backend.objects.aggregate(newest=Max("last_success_at"))["newest"] if database else None
     )
     age = (timezone.now() - newest).total_seconds() if newest else None
-    body = {"database": database, "broker": broker, "cache": cache_ok(),
-            "newest_successful_poll_age_s": age}  # fmt: skip
+    body = {
+        "database": database,
+        "broker": broker,
+        "cache": cache_ok(),
+        "newest_successful_poll_age_s": age,
+    }
     return JsonResponse(body, status=200 if database and broker else 503)

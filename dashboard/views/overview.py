@@ -30,22 +30,29 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "window": window if window in [*summaries.WINDOWS, "custom"] else "24h",
         "windows": [*summaries.WINDOWS, "custom"],
-        "start": request.GET.get("start", ""), "end": request.GET.get("end", ""),
+        "start": request.GET.get("start", ""),
+        "end": request.GET.get("end", ""),
         "backends": Backend.objects.visible_to(request.user).order_by("name"),
-        "teams": Group.objects.filter(pk__in=Backend.objects.visible_to(request.user)
-                                      .values("team")).order_by("name"),
+        "teams": Group.objects.filter(
+            pk__in=Backend.objects.visible_to(request.user).values("team")
+        ).order_by("name"),
         "chosen_backend": request.GET.get("backend", ""),
-        "chosen_team": request.GET.get("team", ""), "counts": counts, "statuses": Status,
-        "rate": rate, "change": rate - previous_rate if rate is not None and
-        previous_rate is not None else None,
-        "matrix": summaries.matrix(scope), "worst": worst,
+        "chosen_team": request.GET.get("team", ""),
+        "counts": counts,
+        "statuses": Status,
+        "rate": rate,
+        "change": rate - previous_rate if rate is not None and previous_rate is not None else None,
+        "matrix": summaries.matrix(scope),
+        "worst": worst,
         # duration trends of the most-failing definitions that have durations at all
         "trends": [item for item in worst if item["p50"] is not None][:TRENDS],
-        "stuck": summaries.stuck(scope.backends), "total": sum(counts.values()),
+        "stuck": summaries.stuck(scope.backends),
+        "total": sum(counts.values()),
         "query": request.GET.urlencode(),
-        "runs_query": scope.runs_query(**{key: request.GET[key] for key in ("backend", "team")
-                                          if request.GET.get(key)}),
-    }  # fmt: skip
+        "runs_query": scope.runs_query(
+            **{key: request.GET[key] for key in ("backend", "team") if request.GET.get(key)}
+        ),
+    }
     return render(request, "dashboard/overview.html", context)
 
 

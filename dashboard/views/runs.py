@@ -36,8 +36,15 @@ KEPT = ("team", "definition", "signature", "since", "until")
 STEPS_SHOWN = 200  # steps in the table and the Gantt, unless all are asked for (?steps=all)
 # what the DAG, the Gantt and the steps table read of each step: a 2,000-step run reads no
 # payloads and no bookkeeping times
-STEP_FIELDS = ("name", "status", "started_at", "finished_at", "duration", "attempts",
-               "error_message")  # fmt: skip
+STEP_FIELDS = (
+    "name",
+    "status",
+    "started_at",
+    "finished_at",
+    "duration",
+    "attempts",
+    "error_message",
+)
 
 
 @require_GET
@@ -45,8 +52,11 @@ STEP_FIELDS = ("name", "status", "started_at", "finished_at", "duration", "attem
 def runs_list(request: ReaderRequest) -> HttpResponse:
     scope = ReadScope.of(request.user, request.GET)
     chosen = scope.filter
-    if chosen.q and not request.htmx and (
-            found := exactly_one(Instance.objects.visible_to(request.user), chosen.q)):  # fmt: skip
+    if (
+        chosen.q
+        and not request.htmx
+        and (found := exactly_one(Instance.objects.visible_to(request.user), chosen.q))
+    ):
         return redirect("run_detail", found.pk)  # a pasted vendor id opens its run
     backends = list(Backend.objects.visible_to(request.user).order_by("name"))
     # Live refresh: runs are written only by polls, and every poll moves its backend's last
@@ -56,11 +66,17 @@ def runs_list(request: ReaderRequest) -> HttpResponse:
     if not_modified(request, etag):
         return HttpResponseNotModified()
     rows, next_cursor = scope.page()
-    context = {"rows": rows, "next_cursor": next_cursor, "filter": chosen,
-               "statuses": Status, "kinds": Kind.choices, "windows": [*WINDOWS, "all"],
-               "kept": kept_filters(request),
-               "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
-               "backends": backends}  # fmt: skip
+    context = {
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "filter": chosen,
+        "statuses": Status,
+        "kinds": Kind.choices,
+        "windows": [*WINDOWS, "all"],
+        "kept": kept_filters(request),
+        "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
+        "backends": backends,
+    }
     template = "dashboard/runs.html#rows" if request.htmx else "dashboard/runs.html"
     response = render(request, template, context)
     response["ETag"] = etag
@@ -70,8 +86,11 @@ def runs_list(request: ReaderRequest) -> HttpResponse:
 def kept_filters(request: HttpRequest) -> list[tuple[str, str]]:
     """The filters from links (overview, inbox) the form keeps; an empty signature is one
     (failures without an error message)."""
-    return [(key, request.GET[key]) for key in KEPT
-            if request.GET.get(key) or (key == "signature" and key in request.GET)]  # fmt: skip
+    return [
+        (key, request.GET[key])
+        for key in KEPT
+        if request.GET.get(key) or (key == "signature" and key in request.GET)
+    ]
 
 
 def exactly_one(runs, external_id: str) -> Instance | None:
@@ -85,8 +104,13 @@ def etag_of(request: ReaderRequest, runs: list[Instance], also: list | tuple = (
     anything in `also` changes. The whole page and its htmx part get different tags: a browser
     that revalidates a live refresh with the page's tag would otherwise get 304 and serve the
     cached whole page as the part (Chrome does, Vary: HX-Request notwithstanding)."""
-    stamps = "|".join([*(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs), *map(str, also),
-                       "part" if request.htmx else "page"])  # fmt: skip
+    stamps = "|".join(
+        [
+            *(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs),
+            *map(str, also),
+            "part" if request.htmx else "page",
+        ]
+    )
     return f'"{hashlib.sha256(stamps.encode()).hexdigest()[:32]}"'
 
 
@@ -96,8 +120,9 @@ def not_modified(request: ReaderRequest, etag: str) -> bool:
 
 def visible_run(request: HttpRequest, pk: int) -> Instance:
     """One run the user may see; someone else's run is simply not found."""
-    return get_object_or_404(Instance.objects.visible_to(request.user).select_related(
-        "backend", "parent"), pk=pk)  # fmt: skip
+    return get_object_or_404(
+        Instance.objects.visible_to(request.user).select_related("backend", "parent"), pk=pk
+    )
 
 
 @require_GET
@@ -120,24 +145,37 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     upstream_failed = victims(children, failing, edges)
     error = (failing[0].error_message if failing else "") or run.error_message
     context = {
-        "run": run, "children": children, "shown": shown, "error_line": errors.telling_line(error),
+        "run": run,
+        "children": children,
+        "shown": shown,
+        "error_line": errors.telling_line(error),
         "error_kind": errors.kind(error),
         "live": any(not Status(r.status).is_terminal for r in [run, *children]),
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,
-        "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed,
-                           layout) if children else "",
-        "layout": layout, "layouts": dag.LAYOUTS, "upstream_failed": upstream_failed,
+        "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed, layout)
+        if children
+        else "",
+        "layout": layout,
+        "layouts": dag.LAYOUTS,
+        "upstream_failed": upstream_failed,
         "focused": len(children) > dag.FOCUS_ABOVE,
         "gantt": timeline.gantt(children, edges, len(shown)),
         "changes": run.changes.order_by("observed_at"),
-        "previous": Instance.objects.visible_to(request.user).filter(
-            backend=run.backend_id, definition_id=run.definition_id, parent__isnull=True,
-            run_at__lt=run.run_at).order_by("-run_at")[:20] if run.definition_id else [],
+        "previous": Instance.objects.visible_to(request.user)
+        .filter(
+            backend=run.backend_id,
+            definition_id=run.definition_id,
+            parent__isnull=True,
+            run_at__lt=run.run_at,
+        )
+        .order_by("-run_at")[:20]
+        if run.definition_id
+        else [],
         "raw": json.dumps(run.raw, indent=2, ensure_ascii=False),
         "console_url": run.backend.console_url(run),
         "elsewhere": failed_elsewhere(request, run) if run.status == Status.FAILED else [],
-    }  # fmt: skip
+    }
     template = "dashboard/run_detail.html#live" if request.htmx else "dashboard/run_detail.html"
     response = render(request, template, context)
     response["ETag"] = etag
@@ -147,10 +185,15 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
 def failed_elsewhere(request: HttpRequest, run: Instance) -> list[Instance]:
     """Top-level runs that failed on other backends around the same time: is this a
     platform-wide problem (network, database, credentials) or this flow's own?"""
-    return list(Instance.objects.visible_to(request.user).roots().failed()
-                .exclude(backend=run.backend_id)
-                .in_window(run.run_at - AROUND, run.run_at + AROUND)
-                .select_related("backend").order_by("-run_at")[:10])  # fmt: skip
+    return list(
+        Instance.objects.visible_to(request.user)
+        .roots()
+        .failed()
+        .exclude(backend=run.backend_id)
+        .in_window(run.run_at - AROUND, run.run_at + AROUND)
+        .select_related("backend")
+        .order_by("-run_at")[:10]
+    )
 
 
 @require_GET
@@ -163,10 +206,18 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
         chunk, error = None, str(exc)
     lines = errors.marked_lines(chunk.text) if chunk else []
     bad = [number for number, _, is_bad in lines if is_bad]
-    return render(request, "dashboard/run_log.html", {
-        "run": run, "chunk": chunk, "error": error, "lines": lines, "error_lines": bad,
-        "open_at": last_block_start(bad),
-    })  # fmt: skip
+    return render(
+        request,
+        "dashboard/run_log.html",
+        {
+            "run": run,
+            "chunk": chunk,
+            "error": error,
+            "lines": lines,
+            "error_lines": bad,
+            "open_at": last_block_start(bad),
+        },
+    )
 
 
 def last_block_start(numbers: list[int]) -> int | None:
@@ -187,8 +238,11 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         chunk = fetch_log(run, LOG_DOWNLOAD_BYTES)
     except ConnectorError as exc:
-        return HttpResponse(f"The vendor did not return the log: {exc}\n", status=502,
-                            content_type="text/plain; charset=utf-8")  # fmt: skip
+        return HttpResponse(
+            f"The vendor did not return the log: {exc}\n",
+            status=502,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(chunk.text, content_type="text/plain; charset=utf-8")
     name = re.sub(r"[^\w.-]+", "_", run.external_id).strip("._")[:100] or "run"
     response["Content-Disposition"] = content_disposition_header(True, f"{name}.log")
@@ -209,10 +263,17 @@ def backends(request: HttpRequest) -> HttpResponse:
     for backend in Backend.objects.visible_to(request.user).order_by("name"):
         polls = list(Poll.objects.filter(backend=backend).order_by("-started_at")[:30])
         latest = polls[0] if polls else None
-        rows.append({"backend": backend, "age": backend.data_age, "stale": backend.is_stale,
-                     "errors": sum(p.outcome == Poll.Outcome.ERROR for p in polls),
-                     "polls": polls[::-1], "failing": backend.consecutive_failures > 0,
-                     "partial": latest if latest and latest.skipped else None})  # fmt: skip
+        rows.append(
+            {
+                "backend": backend,
+                "age": backend.data_age,
+                "stale": backend.is_stale,
+                "errors": sum(p.outcome == Poll.Outcome.ERROR for p in polls),
+                "polls": polls[::-1],
+                "failing": backend.consecutive_failures > 0,
+                "partial": latest if latest and latest.skipped else None,
+            }
+        )
     return render(request, "dashboard/backends.html", {"rows": rows})
 
 
@@ -225,8 +286,9 @@ def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
         tasks.poll_backend.delay(backend.pk)
     except OperationalError as exc:  # the broker is down: say so, beat will poll when it is back
         log.error("Poll of backend %s not queued: %s", backend.pk, exc)
-        return HttpResponse(f"Poll of {backend.name} not queued: the task queue is unreachable.",
-                            status=503)  # fmt: skip
+        return HttpResponse(
+            f"Poll of {backend.name} not queued: the task queue is unreachable.", status=503
+        )
     return HttpResponse(f"Poll of {backend.name} queued.")
 
 
@@ -243,6 +305,9 @@ def top_bar(user) -> SimpleNamespace:
     scope = ReadScope.of(user, QueryDict("window=24h")).counted()
     counts = summaries.by_status(scope)
     alerts = Alert.objects.visible_to(user).needing_attention().count()
-    return SimpleNamespace(running=counts[Status.RUNNING], failed=counts[Status.FAILED],
-                           running_query=scope.runs_query(status=Status.RUNNING),
-                           alerts=alerts)  # fmt: skip
+    return SimpleNamespace(
+        running=counts[Status.RUNNING],
+        failed=counts[Status.FAILED],
+        running_query=scope.runs_query(status=Status.RUNNING),
+        alerts=alerts,
+    )

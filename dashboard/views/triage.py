@@ -24,10 +24,16 @@ STEPS_PER_PAGE = 100
 def alerts_for(user, groups) -> dict[tuple[int, str, str], Alert]:
     """The firing alert of each (backend, definition, signature) group, if any: the inbox
     says who acknowledged it."""
-    firing = (Alert.objects.visible_to(user).filter(
-        state=Alert.State.FIRING, rule__kind=AlertRule.Kind.FAILED,
-        backend__in={b for b, _, _ in groups}, definition_id__in={d for _, d, _ in groups})
-        .select_related("acknowledged_by"))  # fmt: skip
+    firing = (
+        Alert.objects.visible_to(user)
+        .filter(
+            state=Alert.State.FIRING,
+            rule__kind=AlertRule.Kind.FAILED,
+            backend__in={b for b, _, _ in groups},
+            definition_id__in={d for _, d, _ in groups},
+        )
+        .select_related("acknowledged_by")
+    )
     return {(a.backend_id, a.definition_id, a.signature): a for a in firing}
 
 
@@ -53,23 +59,33 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.setdefault("window", "7d")
     # the run list's filters, but always failed top-level runs
-    scope = ReadScope.of(request.user, query, statuses=[Status.FAILED], exclude_statuses=[],
-                         roots_only=True)  # fmt: skip
+    scope = ReadScope.of(
+        request.user, query, statuses=[Status.FAILED], exclude_statuses=[], roots_only=True
+    )
     chosen = scope.filter
     failed = scope.runs().order_by()
     failures.sign_unsigned(failed)
     # grouped in SQL (the failed-root index holds every grouped column): no pass over runs
-    summary = list(failed.values("backend_id", "definition_id", "failure_signature")
-                   .annotate(count=Count("pk"), first=Min("run_at"), last=Max("run_at"))
-                   .order_by("-last")[:INBOX_GROUPS])  # fmt: skip
+    summary = list(
+        failed.values("backend_id", "definition_id", "failure_signature")
+        .annotate(count=Count("pk"), first=Min("run_at"), last=Max("run_at"))
+        .order_by("-last")[:INBOX_GROUPS]
+    )
     keys = [(g["backend_id"], g["definition_id"], g["failure_signature"]) for g in summary]
     # the newest run of each group: its time is the group's last; a run of another group at
     # one of those times is read too, and dropped below
     fields = (*failures.FIELDS, "backend", "failure_signature")
-    shown = (failed.filter(run_at__in={g["last"] for g in summary},
-                           backend__in={k[0] for k in keys}, definition_id__in={k[1] for k in keys})
-             .select_related("backend").only(*fields).order_by("run_at", "pk")
-             .annotate(streak=failed_in_a_row(failed)))  # fmt: skip
+    shown = (
+        failed.filter(
+            run_at__in={g["last"] for g in summary},
+            backend__in={k[0] for k in keys},
+            definition_id__in={k[1] for k in keys},
+        )
+        .select_related("backend")
+        .only(*fields)
+        .order_by("run_at", "pk")
+        .annotate(streak=failed_in_a_row(failed))
+    )
     latest = {
         key: run
         for run in shown
@@ -80,19 +96,34 @@ def inbox(request: HttpRequest) -> HttpResponse:
     for group, key in zip(summary, keys, strict=True):
         run = latest[key]
         child = failing_child.get(run.pk)
-        groups[key] = {"backend": run.backend, "definition_id": run.definition_id,
-                       "name": run.definition_name or run.name, "signature": key[2],
-                       "kind": errors.kind(failures.error_of(run, child)), "latest": run,
-                       "child": child, "count": group["count"], "first": group["first"],
-                       "last": group["last"], "streak": run.streak or 0}  # fmt: skip
+        groups[key] = {
+            "backend": run.backend,
+            "definition_id": run.definition_id,
+            "name": run.definition_name or run.name,
+            "signature": key[2],
+            "kind": errors.kind(failures.error_of(run, child)),
+            "latest": run,
+            "child": child,
+            "count": group["count"],
+            "first": group["first"],
+            "last": group["last"],
+            "streak": run.streak or 0,
+        }
     alerting = alerts_for(request.user, groups)
     for key, group in groups.items():
         group["alert"] = alerting.get(key)
-    return render(request, "dashboard/inbox.html", {
-        "groups": list(groups.values())[:INBOX_GROUPS], "stuck": summaries.stuck(scope.backends()),
-        "filter": chosen, "windows": list(WINDOWS), "query": query.urlencode(),
-        "backends": Backend.objects.visible_to(request.user).order_by("name"),
-    })  # fmt: skip
+    return render(
+        request,
+        "dashboard/inbox.html",
+        {
+            "groups": list(groups.values())[:INBOX_GROUPS],
+            "stuck": summaries.stuck(scope.backends()),
+            "filter": chosen,
+            "windows": list(WINDOWS),
+            "query": query.urlencode(),
+            "backends": Backend.objects.visible_to(request.user).order_by("name"),
+        },
+    )
 
 
 @require_GET
@@ -112,15 +143,27 @@ def definition(request: HttpRequest, backend_id: int) -> HttpResponse:
         (sum(r.status == Status.SUCCEEDED for r in finished) / len(finished)) if finished else None
     )
     longest = max((r.duration.total_seconds() for r in runs if r.duration), default=0) or 1
-    heights = [(r, 100 * r.duration.total_seconds() / longest if r.duration else 0)
-               for r in reversed(runs)]  # fmt: skip
+    heights = [
+        (r, 100 * r.duration.total_seconds() / longest if r.duration else 0) for r in reversed(runs)
+    ]
     trend = [(r, f"{100 - h:.1f}", f"{h:.1f}") for r, h in heights]  # bars grow from the bottom
-    return render(request, "dashboard/definition.html", {
-        "backend": backend, "definition_id": definition_id, "runs": runs, "rows": rows,
-        "steps": shown, "statuses": Status, "failing_only": failing_only, "rate": rate,
-        "trend": trend,
-        "older": runs[-1].run_at.isoformat() if len(runs) == GRID_RUNS else "",
-        "name": (runs[0].definition_name or runs[0].name) if runs else definition_id})  # fmt: skip
+    return render(
+        request,
+        "dashboard/definition.html",
+        {
+            "backend": backend,
+            "definition_id": definition_id,
+            "runs": runs,
+            "rows": rows,
+            "steps": shown,
+            "statuses": Status,
+            "failing_only": failing_only,
+            "rate": rate,
+            "trend": trend,
+            "older": runs[-1].run_at.isoformat() if len(runs) == GRID_RUNS else "",
+            "name": (runs[0].definition_name or runs[0].name) if runs else definition_id,
+        },
+    )
 
 
 @dataclass
@@ -131,8 +174,9 @@ class StepPage:
     failing: int  # steps that failed (or were canceled) in one of the runs at least
 
 
-def step_rows(runs: list[Instance], page: str, failing_only: bool = False
-              ) -> tuple[list[tuple[str, list]], StepPage]:  # fmt: skip
+def step_rows(
+    runs: list[Instance], page: str, failing_only: bool = False
+) -> tuple[list[tuple[str, list]], StepPage]:
     """The grid's rows: one per step, matched across runs by its definition id (else its
     name), in the order the steps ran; a cell per run, newest first. 25 × 400 cells: plain
     tuples from one query, not model instances. STEPS_PER_PAGE rows a page; `failing_only`:

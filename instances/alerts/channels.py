@@ -71,11 +71,14 @@ def webhook(channel: Channel, message: dict, message_id: str) -> Outcome:
     body = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
     stamp = datetime.now(UTC).replace(microsecond=0)
     signature = Webhook(channel.signing_secret).sign(message_id, stamp, body)
-    headers = {"content-type": "application/json", "webhook-id": message_id,
-               "webhook-timestamp": str(int(stamp.timestamp())), "webhook-signature": signature,
-               "user-agent": "Runboard alerts"}  # fmt: skip
-    response = httpx.post(channel.target, content=body.encode(), headers=headers,
-                          timeout=TIMEOUT)  # fmt: skip
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(stamp.timestamp())),
+        "webhook-signature": signature,
+        "user-agent": "Runboard alerts",
+    }
+    response = httpx.post(channel.target, content=body.encode(), headers=headers, timeout=TIMEOUT)
     ok = 200 <= response.status_code < 300
     return Outcome(ok, response.status_code, "" if ok else response.text[:300])
 
@@ -98,8 +101,9 @@ def chat(channel: Channel, message: dict) -> Outcome:
     if not bot.add(apprise_url(channel.target)):
         return Outcome(False, None, "not a URL Apprise can send to")
     with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
-        ok = bot.notify(title=message["title"], body=text_of(message),
-                        body_format=apprise.NotifyFormat.TEXT)  # fmt: skip
+        ok = bot.notify(
+            title=message["title"], body=text_of(message), body_format=apprise.NotifyFormat.TEXT
+        )
         said = captured.getvalue()
     if ok:
         return Outcome(True, 200)

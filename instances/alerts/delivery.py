@@ -27,28 +27,55 @@ def message(alert: Alert, event: str) -> dict:
     if alert.run_id:
         link = f"{settings.RUNBOARD_BASE_URL}{reverse('run_detail', args=[alert.run_id])}#failing"
     state = "RESOLVED" if event == "resolved" else "FIRING"
-    facts = [("Rule", alert.rule.name), ("Backend", alert.backend.name if alert.backend else ""),
-             ("Definition", alert.definition_id), ("Failing step", alert.culprit),
-             ("Error", alert.error_line), ("Signature", alert.signature),
-             ("Streak", f"{alert.streak} failure{'s' if alert.streak != 1 else ''} in a row"
-              if alert.rule.kind == "failed" else ""), ("Run", link),
-             ("Acknowledge or silence", f"{settings.RUNBOARD_BASE_URL}"
-                                        f"{reverse('alert_detail', args=[alert.pk])}")]  # fmt: skip
-    return {"event": event, "alert_id": alert.pk, "state": state,
-            "title": f"[{state}] {alert.title}",
-            "facts": [[name, value] for name, value in facts if value],
-            "url": link, "rule_kind": alert.rule.kind, "definition_id": alert.definition_id,
-            "signature": alert.signature, "streak": alert.streak,
-            "opened_at": alert.opened_at.isoformat(),
-            "resolved_at": alert.resolved_at and alert.resolved_at.isoformat()}  # fmt: skip
+    facts = [
+        ("Rule", alert.rule.name),
+        ("Backend", alert.backend.name if alert.backend else ""),
+        ("Definition", alert.definition_id),
+        ("Failing step", alert.culprit),
+        ("Error", alert.error_line),
+        ("Signature", alert.signature),
+        (
+            "Streak",
+            f"{alert.streak} failure{'s' if alert.streak != 1 else ''} in a row"
+            if alert.rule.kind == "failed"
+            else "",
+        ),
+        ("Run", link),
+        (
+            "Acknowledge or silence",
+            f"{settings.RUNBOARD_BASE_URL}{reverse('alert_detail', args=[alert.pk])}",
+        ),
+    ]
+    return {
+        "event": event,
+        "alert_id": alert.pk,
+        "state": state,
+        "title": f"[{state}] {alert.title}",
+        "facts": [[name, value] for name, value in facts if value],
+        "url": link,
+        "rule_kind": alert.rule.kind,
+        "definition_id": alert.definition_id,
+        "signature": alert.signature,
+        "streak": alert.streak,
+        "opened_at": alert.opened_at.isoformat(),
+        "resolved_at": alert.resolved_at and alert.resolved_at.isoformat(),
+    }
 
 
 def queue(alert: Alert, event: str, now: datetime) -> None:
     """One Delivery per enabled channel of the alert's rule; sent once the caller commits."""
     body = message(alert, event)
-    rows = [Delivery(alert=alert, channel=channel, event=event, message=body,
-                     next_attempt_at=now, created_at=now)
-            for channel in alert.rule.channels.filter(enabled=True)]  # fmt: skip
+    rows = [
+        Delivery(
+            alert=alert,
+            channel=channel,
+            event=event,
+            message=body,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for channel in alert.rule.channels.filter(enabled=True)
+    ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)  # one message per event
     if rows:
         transaction.on_commit(kick)
@@ -72,18 +99,29 @@ def backoff(attempts: int) -> timedelta:
 def take_due(now: datetime) -> list[Delivery]:
     """Due deliveries, oldest first, leased to this sweep (two sweeps never send one twice)."""
     with transaction.atomic():
-        due = list(Delivery.objects.select_for_update(skip_locked=True)
-                   .filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
-                   .select_related("channel").order_by("created_at", "id")[:BATCH])  # fmt: skip
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
+            .select_related("channel")
+            .order_by("created_at", "id")[:BATCH]
+        )
         Delivery.objects.filter(pk__in=[d.pk for d in due]).update(next_attempt_at=now + LEASE)
     return due
 
 
 def within_rate(delivery: Delivery, now: datetime) -> datetime | None:
     """None when the channel may send now, else when it may."""
-    recent = [at for at in Delivery.objects.filter(
-        channel=delivery.channel, state=Delivery.State.SENT, sent_at__gt=now - timedelta(minutes=1)
-    ).order_by("sent_at").values_list("sent_at", flat=True) if at is not None]  # fmt: skip
+    recent = [
+        at
+        for at in Delivery.objects.filter(
+            channel=delivery.channel,
+            state=Delivery.State.SENT,
+            sent_at__gt=now - timedelta(minutes=1),
+        )
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+        if at is not None
+    ]
     if len(recent) < delivery.channel.max_per_minute:
         return None
     return recent[0] + timedelta(minutes=1)
@@ -113,8 +151,14 @@ def deliver(delivery: Delivery) -> bool:
         delivery.state, delivery.sent_at = Delivery.State.SENT, timezone.now()
     else:
         delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
-        log.warning("alert %s to %s failed (attempt %s): %s", delivery.alert_id,
-                    delivery.channel.name, delivery.attempts, outcome.error)  # fmt: skip
-    delivery.save(update_fields=["attempts", "response_code", "error", "state", "sent_at",
-                                 "next_attempt_at"])  # fmt: skip
+        log.warning(
+            "alert %s to %s failed (attempt %s): %s",
+            delivery.alert_id,
+            delivery.channel.name,
+            delivery.attempts,
+            outcome.error,
+        )
+    delivery.save(
+        update_fields=["attempts", "response_code", "error", "state", "sent_at", "next_attempt_at"]
+    )
     return outcome.ok

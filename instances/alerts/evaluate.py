@@ -40,10 +40,14 @@ def rules_for(backend: Backend, kind: str) -> list[AlertRule]:
 
 
 def matches(rule: AlertRule, run: Instance) -> bool:
-    return ((not rule.definition_id or rule.definition_id == run.definition_id)
-            and (not rule.owner or rule.owner == run.owner)
-            and (not rule.name_pattern
-                 or fnmatch.fnmatchcase(run.name.lower(), rule.name_pattern.lower())))  # fmt: skip
+    return (
+        (not rule.definition_id or rule.definition_id == run.definition_id)
+        and (not rule.owner or rule.owner == run.owner)
+        and (
+            not rule.name_pattern
+            or fnmatch.fnmatchcase(run.name.lower(), rule.name_pattern.lower())
+        )
+    )
 
 
 # ---- from transitions ---------------------------------------------------------------------
@@ -55,9 +59,19 @@ def on_transitions(backend: Backend, changes: list[tuple[int, str, str]], now: d
     started = {pk for pk, before, _ in changes if before == ""}
     if not (ended or started) or not (covering := list(covering_rules(backend))):
         return  # nothing ended or began, or nobody listens here: no alert to open or close
-    runs = {run.pk: run for run in Instance.objects.filter(pk__in=set(ended) | started)
-            .only("name", "definition_id", "definition_name", "owner", "error_message",
-                  "run_at", "finished_at", "backend_id")}  # fmt: skip
+    runs = {
+        run.pk: run
+        for run in Instance.objects.filter(pk__in=set(ended) | started).only(
+            "name",
+            "definition_id",
+            "definition_name",
+            "owner",
+            "error_message",
+            "run_at",
+            "finished_at",
+            "backend_id",
+        )
+    }
     # a run first seen already failed is news only if it failed lately: a new backend's first
     # poll, or one back after an outage, must not page anyone for last week's failures
     lately = now - max(FIRST_SIGHTING_NEWS, timedelta(seconds=3 * backend.poll_interval))
@@ -79,12 +93,12 @@ def on_transitions(backend: Backend, changes: list[tuple[int, str, str]], now: d
     arrived = [runs[pk] for pk in started if pk in runs]  # a definition that was missing ran
     resolve_by_later_runs(backend, Kind.MISSING, arrived, now, "started")
     finished = [pk for pk, _, to in changes if to in TERMINAL]
-    resolve(Alert.objects.filter(rule__kind=Kind.STUCK, run_id__in=finished), now,
-            "the run ended")  # fmt: skip
+    resolve(Alert.objects.filter(rule__kind=Kind.STUCK, run_id__in=finished), now, "the run ended")
 
 
-def resolve_by_later_runs(backend: Backend, kind: str, runs: list[Instance], now: datetime,
-                          verb: str) -> None:  # fmt: skip
+def resolve_by_later_runs(
+    backend: Backend, kind: str, runs: list[Instance], now: datetime, verb: str
+) -> None:
     """Resolve the backend's firing alerts of this kind whose definition has one of these
     runs at or after the alert's own run (an older success resolves nothing)."""
     newest: dict[str, Instance] = {}
@@ -93,10 +107,12 @@ def resolve_by_later_runs(backend: Backend, kind: str, runs: list[Instance], now
             newest[run.definition_id] = run
     if not newest:
         return
-    firing = Alert.objects.filter(rule__kind=kind, backend=backend, definition_id__in=newest,
-                                  state=Alert.State.FIRING)  # fmt: skip
-    alert_runs = dict(Instance.objects.filter(pk__in=firing.values("run"))
-                      .values_list("pk", "run_at"))  # fmt: skip
+    firing = Alert.objects.filter(
+        rule__kind=kind, backend=backend, definition_id__in=newest, state=Alert.State.FIRING
+    )
+    alert_runs = dict(
+        Instance.objects.filter(pk__in=firing.values("run")).values_list("pk", "run_at")
+    )
     for alert in firing.select_for_update():
         later = newest[alert.definition_id]
         if alert.run_id is None or later.run_at >= alert_runs.get(alert.run_id, later.run_at):
@@ -105,9 +121,16 @@ def resolve_by_later_runs(backend: Backend, kind: str, runs: list[Instance], now
 
 def streak_of(run: Instance) -> int:
     """Failures in a row of the run's definition, ending with this run."""
-    recent = (Instance.objects.filter(backend_id=run.backend_id, parent__isnull=True,
-                                      definition_id=run.definition_id, run_at__lte=run.run_at)
-              .order_by("-run_at").values_list("status", flat=True)[:HISTORY])  # fmt: skip
+    recent = (
+        Instance.objects.filter(
+            backend_id=run.backend_id,
+            parent__isnull=True,
+            definition_id=run.definition_id,
+            run_at__lte=run.run_at,
+        )
+        .order_by("-run_at")
+        .values_list("status", flat=True)[:HISTORY]
+    )
     streak = 0
     for status in recent:
         if status != Status.FAILED:
@@ -122,9 +145,14 @@ def failed_run(rule, backend, run: Instance, culprit: Instance | None, now: date
         return
     error = failures.error_of(run, culprit)
     signature = errors.signature(error)
-    fields = {"title": f"{run.definition_name or run.name} failed on {backend.name}",
-              "run": run, "culprit": culprit.name if culprit else "", "signature": signature,
-              "error_line": errors.telling_line(error), "streak": streak}  # fmt: skip
+    fields = {
+        "title": f"{run.definition_name or run.name} failed on {backend.name}",
+        "run": run,
+        "culprit": culprit.name if culprit else "",
+        "signature": signature,
+        "error_line": errors.telling_line(error),
+        "streak": streak,
+    }
     fire(rule, backend, f"{run.definition_id}|{signature}", run.definition_id, fields, now)
 
 
@@ -149,8 +177,14 @@ def check_stale(backend: Backend, now: datetime) -> None:
         key = f"backend:{backend.pk}"
         if backend.is_stale:
             why = backend.last_error or "no successful poll for three intervals"
-            fire(rule, backend, key, "", {"title": f"{backend.name} is stale",
-                                          "error_line": why[:500]}, now)  # fmt: skip
+            fire(
+                rule,
+                backend,
+                key,
+                "",
+                {"title": f"{backend.name} is stale", "error_line": why[:500]},
+                now,
+            )
         else:
             resolve(Alert.objects.filter(rule=rule, key=key), now, f"{backend.name} answers")
 
@@ -159,13 +193,26 @@ def check_stuck(backend: Backend, now: datetime) -> None:
     rules = rules_for(backend, Kind.STUCK)
     if not rules:
         return
-    running = list(Instance.objects.filter(backend=backend, parent__isnull=True,
-                                           status=Status.RUNNING)
-                   .only("name", "definition_id", "definition_name", "owner", "run_at",
-                         "started_at", "status_changed_at", "backend_id"))  # fmt: skip
+    running = list(
+        Instance.objects.filter(backend=backend, parent__isnull=True, status=Status.RUNNING).only(
+            "name",
+            "definition_id",
+            "definition_name",
+            "owner",
+            "run_at",
+            "started_at",
+            "status_changed_at",
+            "backend_id",
+        )
+    )
     usual = rollups.usual_durations(running, now)
-    resolve(Alert.objects.filter(rule__in=rules, backend=backend).exclude(
-        run__in=[run.pk for run in running]), now, "the run ended")  # fmt: skip
+    resolve(
+        Alert.objects.filter(rule__in=rules, backend=backend).exclude(
+            run__in=[run.pk for run in running]
+        ),
+        now,
+        "the run ended",
+    )
     for rule in rules:
         for run in running:
             if not matches(rule, run):
@@ -178,11 +225,23 @@ def check_stuck(backend: Backend, now: datetime) -> None:
             overdue = typical is not None and running_for > typical * rule.stuck_factor
             if overdue or silent:
                 quiet = now - run.status_changed_at
-                why = (f"running for {format_span(running_for)}, usually {format_span(typical)}"
-                       if overdue else f"no change for {format_span(quiet)}")  # fmt: skip
-                fire(rule, backend, f"run:{run.pk}", run.definition_id,
-                     {"title": f"{run.name} is stuck on {backend.name}", "run": run,
-                      "error_line": why}, now)  # fmt: skip
+                why = (
+                    f"running for {format_span(running_for)}, usually {format_span(typical)}"
+                    if overdue
+                    else f"no change for {format_span(quiet)}"
+                )
+                fire(
+                    rule,
+                    backend,
+                    f"run:{run.pk}",
+                    run.definition_id,
+                    {
+                        "title": f"{run.name} is stuck on {backend.name}",
+                        "run": run,
+                        "error_line": why,
+                    },
+                    now,
+                )
 
 
 def check_missing(backend: Backend, now: datetime) -> None:
@@ -190,15 +249,25 @@ def check_missing(backend: Backend, now: datetime) -> None:
     did not start within the grace period after its next expected time."""
     for rule in rules_for(backend, Kind.MISSING):
         # the definitions that ran lately, from the hourly rollups (not a scan of the runs)
-        definitions = [rule.definition_id] if rule.definition_id else list(
-            Rollup.objects.filter(backend=backend, top_level=True,
-                                  hour__gte=now - SCHEDULE_HISTORY)
-            .values_list("definition_id", flat=True).distinct()[:MISSING_DEFINITIONS])  # fmt: skip
+        definitions = (
+            [rule.definition_id]
+            if rule.definition_id
+            else list(
+                Rollup.objects.filter(
+                    backend=backend, top_level=True, hour__gte=now - SCHEDULE_HISTORY
+                )
+                .values_list("definition_id", flat=True)
+                .distinct()[:MISSING_DEFINITIONS]
+            )
+        )
         for definition in definitions:
-            recent = list(Instance.objects.filter(backend=backend, parent__isnull=True,
-                                                  definition_id=definition)
-                          .only("name", "definition_id", "definition_name", "owner", "run_at")
-                          .order_by("-run_at")[:HISTORY])  # fmt: skip
+            recent = list(
+                Instance.objects.filter(
+                    backend=backend, parent__isnull=True, definition_id=definition
+                )
+                .only("name", "definition_id", "definition_name", "owner", "run_at")
+                .order_by("-run_at")[:HISTORY]
+            )
             expected = next_expected([run.run_at for run in recent])
             if expected is None:
                 continue
@@ -207,11 +276,20 @@ def check_missing(backend: Backend, now: datetime) -> None:
             if late <= timedelta(minutes=rule.grace_minutes):
                 resolve(Alert.objects.filter(rule=rule, key=key), now, "it started")
             elif matches(rule, last):
-                fire(rule, backend, key, definition,
-                     {"title": f"{last.definition_name or last.name} did not start on "
-                               f"{backend.name}", "run": last,
-                      "error_line": f"expected at {expected:%Y-%m-%d %H:%M} UTC, "
-                                    f"{format_span(late)} ago"}, now)  # fmt: skip
+                fire(
+                    rule,
+                    backend,
+                    key,
+                    definition,
+                    {
+                        "title": f"{last.definition_name or last.name} did not start on "
+                        f"{backend.name}",
+                        "run": last,
+                        "error_line": f"expected at {expected:%Y-%m-%d %H:%M} UTC, "
+                        f"{format_span(late)} ago",
+                    },
+                    now,
+                )
 
 
 def next_expected(starts: list[datetime]) -> datetime | None:
@@ -238,12 +316,21 @@ def format_span(span: timedelta | None) -> str:
 # ---- lifecycle ----------------------------------------------------------------------------
 
 
-def fire(rule: AlertRule, backend: Backend | None, key: str, definition_id: str, fields: dict,
-         now: datetime) -> Alert:  # fmt: skip
+def fire(
+    rule: AlertRule,
+    backend: Backend | None,
+    key: str,
+    definition_id: str,
+    fields: dict,
+    now: datetime,
+) -> Alert:
     """Open an alert for (rule, key) and tell its channels, or fold a repeat into the one
     already firing (no second message)."""
-    alert = Alert.objects.select_for_update().filter(rule=rule, key=key,
-                                                     state=Alert.State.FIRING).first()  # fmt: skip
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(rule=rule, key=key, state=Alert.State.FIRING)
+        .first()
+    )
     if alert is not None:
         run, latest = fields.get("run"), alert.run
         repeated = run is not None and run != latest
@@ -253,20 +340,32 @@ def fire(rule: AlertRule, backend: Backend | None, key: str, definition_id: str,
                 setattr(alert, name, value)
         if repeated:
             alert.occurrences += 1
-            AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.REPEATED,
-                                      note=f"streak {alert.streak}")  # fmt: skip
+            AlertEvent.objects.create(
+                alert=alert, at=now, what=AlertEvent.What.REPEATED, note=f"streak {alert.streak}"
+            )
         alert.updated_at = now
         alert.save()
         return alert
     # a silence outlives the alert it was set on: the same trouble back within it stays quiet
-    silenced = (Alert.objects.filter(rule=rule, key=key[:400], silenced_until__gt=now)
-                .values("silenced_until", "silenced_by_id", "silence_reason").first())  # fmt: skip
+    silenced = (
+        Alert.objects.filter(rule=rule, key=key[:400], silenced_until__gt=now)
+        .values("silenced_until", "silenced_by_id", "silence_reason")
+        .first()
+    )
     silence: dict = dict(silenced) if silenced else {}
-    alert = Alert.objects.create(rule=rule, key=key[:400], backend=backend,
-                                 definition_id=definition_id, opened_at=now, updated_at=now,
-                                 **fields, **silence)  # fmt: skip
-    AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.FIRED,
-                              note=fields.get("error_line", "")[:500])  # fmt: skip
+    alert = Alert.objects.create(
+        rule=rule,
+        key=key[:400],
+        backend=backend,
+        definition_id=definition_id,
+        opened_at=now,
+        updated_at=now,
+        **fields,
+        **silence,
+    )
+    AlertEvent.objects.create(
+        alert=alert, at=now, what=AlertEvent.What.FIRED, note=fields.get("error_line", "")[:500]
+    )
     if not alert.is_silenced(now):
         delivery.queue(alert, AlertEvent.What.FIRED, now)
     return alert

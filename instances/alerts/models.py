@@ -86,8 +86,9 @@ class AlertRule(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     enabled = models.BooleanField(default=True)
     # scope: blank means any; the team's backends only, or this one
-    backend = models.ForeignKey(Backend, null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="+")  # fmt: skip
+    backend = models.ForeignKey(
+        Backend, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     definition_id = models.CharField(max_length=200, blank=True)
     owner = models.CharField(max_length=200, blank=True)
     name_pattern = models.CharField(
@@ -153,12 +154,14 @@ class Alert(models.Model):
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     silenced_until = models.DateTimeField(null=True, blank=True)
-    silenced_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    silenced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     silence_reason = models.CharField(max_length=300, blank=True)
 
     objects = AlertQuerySet.as_manager()
@@ -190,8 +193,9 @@ class AlertEvent(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     what = models.CharField(max_length=15, choices=What.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                           on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -221,8 +225,11 @@ class Delivery(models.Model):
     error = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["alert", "channel", "event"],
-                                               name="one_message_per_event")]  # fmt: skip
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "channel", "event"], name="one_message_per_event"
+            )
+        ]
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
 
     def __str__(self) -> str:

@@ -14,11 +14,16 @@ from .channels import target_error
 from .models import AlertRule, Channel
 
 CHANNEL_KEYS = {"team", "name", "kind", "target", "max_per_minute", "enabled"}
-RULE_NUMBERS = {"after_failures": int, "stuck_factor": float, "silent_minutes": int,
-                "grace_minutes": int}  # fmt: skip
+RULE_NUMBERS = {
+    "after_failures": int,
+    "stuck_factor": float,
+    "silent_minutes": int,
+    "grace_minutes": int,
+}
 RULE_TEXTS = {"definition_id", "owner", "name_pattern"}
-RULE_KEYS = {"team", "name", "kind", "enabled", "backend", "channels"} | RULE_TEXTS | set(
-    RULE_NUMBERS)  # fmt: skip
+RULE_KEYS = (
+    {"team", "name", "kind", "enabled", "backend", "channels"} | RULE_TEXTS | set(RULE_NUMBERS)
+)
 
 
 @dataclass
@@ -49,18 +54,23 @@ def parse(text: str, environ=os.environ) -> tuple[list[ChannelSpec], list[RuleSp
         raise BackendsFileError(None, str(exc)) from exc
     if unknown := set(document) - {"channel", "rule"}:
         raise BackendsFileError(None, f"unknown top-level keys: {', '.join(sorted(unknown))}")
-    channels = [channel(table, table_line(text, n, "channel"), environ)
-                for n, table in enumerate(document.get("channel", []))]  # fmt: skip
-    rules = [rule(table, table_line(text, n, "rule"))
-             for n, table in enumerate(document.get("rule", []))]  # fmt: skip
+    channels = [
+        channel(table, table_line(text, n, "channel"), environ)
+        for n, table in enumerate(document.get("channel", []))
+    ]
+    rules = [
+        rule(table, table_line(text, n, "rule")) for n, table in enumerate(document.get("rule", []))
+    ]
     named = {(c.team, c.name) for c in channels}
     for n, spec in enumerate(rules):
         for wanted in spec.channels:
             if (spec.team, wanted) not in named and not Channel.objects.filter(
-                    team__name=spec.team, name=wanted).exists():  # fmt: skip
-                raise BackendsFileError(table_line(text, n, "rule"),
-                                        f"channel {wanted!r} is not a channel of team "
-                                        f"{spec.team!r}")  # fmt: skip
+                team__name=spec.team, name=wanted
+            ).exists():
+                raise BackendsFileError(
+                    table_line(text, n, "rule"),
+                    f"channel {wanted!r} is not a channel of team {spec.team!r}",
+                )
     for kind, specs in (("channel", channels), ("rule", rules)):
         keys = [(s.team, s.name) for s in specs]
         if len(keys) != len(set(keys)):
@@ -78,23 +88,31 @@ def required(table: dict, line: int, keys: set[str], allowed: set[str]) -> None:
 def channel(table: dict, line: int, environ) -> ChannelSpec:
     required(table, line, {"team", "name", "kind", "target"}, CHANNEL_KEYS)
     if table["kind"] not in Channel.Kind.values:
-        raise BackendsFileError(line, f"kind {table['kind']!r} is not one of "
-                                      f"{', '.join(Channel.Kind.values)}")  # fmt: skip
+        raise BackendsFileError(
+            line, f"kind {table['kind']!r} is not one of {', '.join(Channel.Kind.values)}"
+        )
     target = secret(table["target"], line, "target", environ)
     if why := target_error(table["kind"], target):
         raise BackendsFileError(line, f"target: {why}")
     rate = table.get("max_per_minute", 20)
     if not isinstance(rate, int) or rate < 1:
         raise BackendsFileError(line, "max_per_minute must be a positive integer")
-    return ChannelSpec(str(table["team"]), str(table["name"]), table["kind"], target, rate,
-                       bool(table.get("enabled", True)))  # fmt: skip
+    return ChannelSpec(
+        str(table["team"]),
+        str(table["name"]),
+        table["kind"],
+        target,
+        rate,
+        bool(table.get("enabled", True)),
+    )
 
 
 def rule(table: dict, line: int) -> RuleSpec:
     required(table, line, {"team", "name", "kind"}, RULE_KEYS)
     if table["kind"] not in AlertRule.Kind.values:
-        raise BackendsFileError(line, f"kind {table['kind']!r} is not one of "
-                                      f"{', '.join(AlertRule.Kind.values)}")  # fmt: skip
+        raise BackendsFileError(
+            line, f"kind {table['kind']!r} is not one of {', '.join(AlertRule.Kind.values)}"
+        )
     fields = {key: str(table[key]) for key in RULE_TEXTS if key in table}
     for key, kind in RULE_NUMBERS.items():
         if key in table:
@@ -104,6 +122,12 @@ def rule(table: dict, line: int) -> RuleSpec:
     channels = table.get("channels", [])
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
         raise BackendsFileError(line, "channels must be a list of channel names")
-    return RuleSpec(str(table["team"]), str(table["name"]), table["kind"],
-                    table.get("backend"), channels, bool(table.get("enabled", True)),
-                    fields)  # fmt: skip
+    return RuleSpec(
+        str(table["team"]),
+        str(table["name"]),
+        table["kind"],
+        table.get("backend"),
+        channels,
+        bool(table.get("enabled", True)),
+        fields,
+    )

@@ -154,8 +154,13 @@ class Connector(ABC):
         log's tail (a few steps per run): on-call needs the words, not only the status."""
         explained, asked = [], 0
         for record in records:
-            if (record.status == Status.FAILED and record.parent_id and not record.error_message
-                    and record.log_locator and asked < LOG_ERRORS_PER_RUN):  # fmt: skip
+            if (
+                record.status == Status.FAILED
+                and record.parent_id
+                and not record.error_message
+                and record.log_locator
+                and asked < LOG_ERRORS_PER_RUN
+            ):
                 asked += 1
                 record = replace(record, error_message=self.log_errors(record))
             explained.append(record)
@@ -199,8 +204,9 @@ class Connector(ABC):
         """The tail of one run's log, at most max_bytes."""
 
 
-def offset_pages(fetch: Callable[[int, int], tuple[list, int]], size: int, start: int = 0
-                 ) -> Iterator[list]:  # fmt: skip
+def offset_pages(
+    fetch: Callable[[int, int], tuple[list, int]], size: int, start: int = 0
+) -> Iterator[list]:
     """Offset/limit paging: fetch(offset, limit) → (items, total). Stops on a short page or
     when the total is reached, so a vendor that miscounts can't loop us forever."""
     offset = start
@@ -213,16 +219,18 @@ def offset_pages(fetch: Callable[[int, int], tuple[list, int]], size: int, start
             return
 
 
-def page_of(fetch: Callable[[int, int], tuple[list, int]], offset: int, size: int
-            ) -> tuple[list, int]:  # fmt: skip
+def page_of(
+    fetch: Callable[[int, int], tuple[list, int]], offset: int, size: int
+) -> tuple[list, int]:
     items, total = fetch(offset, size)
     if not isinstance(items, list):
         raise BadPayload(f"page at offset {offset} has no list of items")
     return items, total
 
 
-def ambiguous_offset_pages(fetch: Callable[[int, int], tuple[list, int]], size: int
-                           ) -> Iterator[list]:  # fmt: skip
+def ambiguous_offset_pages(
+    fetch: Callable[[int, int], tuple[list, int]], size: int
+) -> Iterator[list]:
     """Offset paging where the document does not say whether `offset` counts records or
     pages (DataArts). Asked again from offset 1, a server that counts records answers the
     first page shifted by one; one that counts pages answers the second page."""

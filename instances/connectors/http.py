@@ -70,9 +70,12 @@ class CachedTokenAuth(httpx.Auth):
 class VendorHTTP:
     def __init__(self, base_url: str, auth: httpx.Auth | None = None):
         self.client = httpx.Client(
-            base_url=base_url.rstrip("/"), auth=auth, timeout=TIMEOUT, transport=_transport,
+            base_url=base_url.rstrip("/"),
+            auth=auth,
+            timeout=TIMEOUT,
+            transport=_transport,
             headers={"User-Agent": "Runboard/0.1"},
-        )  # fmt: skip
+        )
         self.retries = RETRIES
         self.backoff = BACKOFF_BASE
 

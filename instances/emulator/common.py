@@ -73,6 +73,9 @@ def by_seq(scenario: Scenario, api: str) -> RunsById:
 
 def patched(record: dict, run: Run, step_index: int | None = None) -> dict:
     """The record with the fields the control API set on this run (or its step) overwritten."""
-    fields = run.patch.get("record") if step_index is None else (
-        run.patch.get("steps", {}).get(str(step_index)))  # fmt: skip
+    fields = (
+        run.patch.get("record")
+        if step_index is None
+        else (run.patch.get("steps", {}).get(str(step_index)))
+    )
     return record | fields if fields else record

@@ -21,63 +21,101 @@ class Failure:
 
 
 def table_missing(table, day, rng):
-    return (f"Table or view not found: ods.{table}_{day}",
-            [f"ERROR SparkSQLDriver: Failed in [INSERT OVERWRITE TABLE dwd.{table} SELECT * FROM "
-             f"ods.{table}_{day}]",
-             f"org.apache.spark.sql.AnalysisException: Table or view not found: ods.{table}_{day}; "
-             "line 1 pos 47",
-             "\tat org.apache.spark.sql.catalyst.analysis.package$AnalysisErrorAt.failAnalysis"
-             "(package.scala:42)"])  # fmt: skip
+    return (
+        f"Table or view not found: ods.{table}_{day}",
+        [
+            f"ERROR SparkSQLDriver: Failed in [INSERT OVERWRITE TABLE dwd.{table} SELECT * FROM "
+            f"ods.{table}_{day}]",
+            f"org.apache.spark.sql.AnalysisException: Table or view not found: ods.{table}_{day}; "
+            "line 1 pos 47",
+            "\tat org.apache.spark.sql.catalyst.analysis.package$AnalysisErrorAt.failAnalysis"
+            "(package.scala:42)",
+        ],
+    )
 
 
 def partition_missing(table, day, rng):
-    return (f"SemanticException [Error 10006]: Partition not found dt='{day}'",
-            [f"ERROR ql.Driver: FAILED: SemanticException [Error 10006]: Line 1:{rng.randint(20, 90)}"
-             f" Partition not found ods.{table} dt='{day}'",
-             "org.apache.hadoop.hive.ql.parse.SemanticException: Partition not found"])  # fmt: skip
+    return (
+        f"SemanticException [Error 10006]: Partition not found dt='{day}'",
+        [
+            f"ERROR ql.Driver: FAILED: SemanticException [Error 10006]: Line 1:{rng.randint(20, 90)}"
+            f" Partition not found ods.{table} dt='{day}'",
+            "org.apache.hadoop.hive.ql.parse.SemanticException: Partition not found",
+        ],
+    )
 
 
 def out_of_memory(table, day, rng):
     limit = rng.choice((4, 8, 12, 16))
     used = limit + rng.randint(1, 9) / 10
-    return (f"Container killed by YARN for exceeding memory limits. {used} GB of {limit} GB "
-            "physical memory used",
-            [f"ERROR YarnScheduler: Lost executor {rng.randint(1, 40)}: Container killed by YARN "
-             f"for exceeding memory limits. {used} GB of {limit} GB physical memory used.",
-             "java.lang.OutOfMemoryError: Java heap space",
-             "\tat java.util.Arrays.copyOf(Arrays.java:3332)"])  # fmt: skip
+    return (
+        f"Container killed by YARN for exceeding memory limits. {used} GB of {limit} GB "
+        "physical memory used",
+        [
+            f"ERROR YarnScheduler: Lost executor {rng.randint(1, 40)}: Container killed by YARN "
+            f"for exceeding memory limits. {used} GB of {limit} GB physical memory used.",
+            "java.lang.OutOfMemoryError: Java heap space",
+            "\tat java.util.Arrays.copyOf(Arrays.java:3332)",
+        ],
+    )
 
 
 def timeout(table, day, rng):
     seconds = rng.choice((1800, 3600, 7200))
-    return (f"Task timed out after {seconds} seconds",
-            [f"ERROR TaskRunner: task exceeded its timeout of {seconds} s, killing it",
-             f"java.util.concurrent.TimeoutException: Futures timed out after [{seconds} seconds]"])  # fmt: skip
+    return (
+        f"Task timed out after {seconds} seconds",
+        [
+            f"ERROR TaskRunner: task exceeded its timeout of {seconds} s, killing it",
+            f"java.util.concurrent.TimeoutException: Futures timed out after [{seconds} seconds]",
+        ],
+    )
 
 
 def permission_denied(table, day, rng):
-    return ("ORA-01031: insufficient privileges",
-            [f"ERROR Loader: INSERT INTO DWD.{table.upper()} failed",
-             "Caused by: java.sql.SQLSyntaxErrorException: ORA-01031: insufficient privileges"])  # fmt: skip
+    return (
+        "ORA-01031: insufficient privileges",
+        [
+            f"ERROR Loader: INSERT INTO DWD.{table.upper()} failed",
+            "Caused by: java.sql.SQLSyntaxErrorException: ORA-01031: insufficient privileges",
+        ],
+    )
 
 
 def connection_refused(table, day, rng):
     host = rng.choice(HOSTS)
-    return (f"Connection refused: {host}",
-            [f"WARN Retry: attempt 3 of 3 to {host} failed",
-             f"java.net.ConnectException: Connection refused (Connection refused) to {host}"])  # fmt: skip
+    return (
+        f"Connection refused: {host}",
+        [
+            f"WARN Retry: attempt 3 of 3 to {host} failed",
+            f"java.net.ConnectException: Connection refused (Connection refused) to {host}",
+        ],
+    )
 
 
 def python_key_error(table, day, rng):
     column = rng.choice(COLUMNS)
-    return (f"KeyError: '{column}'",
-            ["Traceback (most recent call last):",
-             '  File "/opt/jobs/transform.py", line 88, in <module>',
-             f"    rows = [r['{column}'] for r in batch]", f"KeyError: '{column}'"])  # fmt: skip
+    return (
+        f"KeyError: '{column}'",
+        [
+            "Traceback (most recent call last):",
+            '  File "/opt/jobs/transform.py", line 88, in <module>',
+            f"    rows = [r['{column}'] for r in batch]",
+            f"KeyError: '{column}'",
+        ],
+    )
 
 
-KINDS = {f.__name__: f for f in (table_missing, partition_missing, out_of_memory,
-                                 permission_denied, connection_refused, python_key_error)}  # fmt: skip
+KINDS = {
+    f.__name__: f
+    for f in (
+        table_missing,
+        partition_missing,
+        out_of_memory,
+        permission_denied,
+        connection_refused,
+        python_key_error,
+    )
+}
 KINDS_PER_DEFINITION = 2
 
 

@@ -12,8 +12,9 @@ from instances.vendors import parts
 
 # (API, the path patterns it answers): fault settings are keyed by API; a path shared by APIs
 # (a token service) misbehaves for whichever of them has a fault set
-PATHS = [(api, re.compile(path)) for api, module in parts("emulator").items()
-         for path in module.PATHS]  # fmt: skip
+PATHS = [
+    (api, re.compile(path)) for api, module in parts("emulator").items() for path in module.PATHS
+]
 
 
 @dataclass
@@ -33,8 +34,9 @@ class Fault:
 
 
 def fault_for(faults: dict[str, Fault], path: str) -> Fault | None:
-    return next((faults[api] for api, pattern in PATHS
-                 if api in faults and pattern.match(path)), None)  # fmt: skip
+    return next(
+        (faults[api] for api, pattern in PATHS if api in faults and pattern.match(path)), None
+    )
 
 
 class FaultMiddleware:
@@ -67,8 +69,9 @@ class FaultMiddleware:
 
         async def broken_send(message):
             if message["type"] == "http.response.start":
-                message["headers"] = [(k, v) for k, v in message["headers"]
-                                      if k.lower() != b"content-length"]  # fmt: skip
+                message["headers"] = [
+                    (k, v) for k, v in message["headers"] if k.lower() != b"content-length"
+                ]
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
                 body = self.drifted(body) if drift else body
@@ -90,8 +93,11 @@ class FaultMiddleware:
             return body
         target = payload
         for _ in range(4):
-            inner = [v for v in target.values() if isinstance(v, dict | list)] if isinstance(
-                target, dict) else ([target[0]] if target and isinstance(target[0], dict | list) else [])  # fmt: skip
+            inner = (
+                [v for v in target.values() if isinstance(v, dict | list)]
+                if isinstance(target, dict)
+                else ([target[0]] if target and isinstance(target[0], dict | list) else [])
+            )
             if not inner:
                 break
             target = inner[0]

@@ -16,13 +16,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, SKIPPED, TIMEOUT = (
-    "pending", "running", "succeeded", "failed", "canceled", "skipped", "timeout",
-)  # fmt: skip
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "canceled",
+    "skipped",
+    "timeout",
+)
 OUTCOMES = [(SUCCEEDED, 0.80), (FAILED, 0.12), (TIMEOUT, 0.03), (CANCELED, 0.03), (SKIPPED, 0.02)]
 STEP_NAMES = [
-    "extract orders", "清洗订单数据", "load warehouse", "汇总日报", "refresh cube", "send report",
-    "校验数据质量", "archive raw files", "同步维表", "compute kpis", "backup tenant", "重建索引",
-]  # fmt: skip
+    "extract orders",
+    "清洗订单数据",
+    "load warehouse",
+    "汇总日报",
+    "refresh cube",
+    "send report",
+    "校验数据质量",
+    "archive raw files",
+    "同步维表",
+    "compute kpis",
+    "backup tenant",
+    "重建索引",
+]
 
 
 @dataclass
@@ -122,17 +138,27 @@ class Scenario:
 
             self.vendors = VENDORS
         rng = random.Random(self.seed)
-        intervals = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
-                     timedelta(days=1), timedelta(days=7), timedelta(days=30)]  # fmt: skip
+        intervals = [
+            timedelta(minutes=5),
+            timedelta(minutes=15),
+            timedelta(hours=1),
+            timedelta(days=1),
+            timedelta(days=7),
+            timedelta(days=30),
+        ]
         for vendor in self.vendors:
             for n in range(self.definitions_per_vendor):
-                self.definitions.append(Definition(
-                    vendor=vendor, id=str(2400 + n * 7 + len(self.definitions)),
-                    name=f"{rng.choice(['nightly', '每日', 'hourly', 'ad-hoc'])} "
-                         f"{rng.choice(STEP_NAMES)} {n}",
-                    every=intervals[n % len(intervals)], steps=rng.randint(*self.steps),
-                    owner=rng.choice(["ops", "数据组", "finance", "oncall"]),
-                ))  # fmt: skip
+                self.definitions.append(
+                    Definition(
+                        vendor=vendor,
+                        id=str(2400 + n * 7 + len(self.definitions)),
+                        name=f"{rng.choice(['nightly', '每日', 'hourly', 'ad-hoc'])} "
+                        f"{rng.choice(STEP_NAMES)} {n}",
+                        every=intervals[n % len(intervals)],
+                        steps=rng.randint(*self.steps),
+                        owner=rng.choice(["ops", "数据组", "finance", "oncall"]),
+                    )
+                )
             self.runs[vendor], self.by_seq[vendor] = {}, {}
         self.refresh()
 
@@ -157,7 +183,8 @@ class Scenario:
             while tick <= now:
                 run_id = f"{definition.id}-{tick:%Y%m%d%H%M%S}"
                 if run_id not in self.runs[definition.vendor] and (
-                        (definition.vendor, run_id) not in self.deleted):  # fmt: skip
+                    (definition.vendor, run_id) not in self.deleted
+                ):
                     self.add(self._build(definition, tick))
                 tick += definition.every
         self.built_until = now
@@ -199,17 +226,29 @@ class Scenario:
                 blocked.add(step_id)
             if result == SKIPPED or (n != failing and result != SUCCEEDED):
                 length = timedelta(seconds=rng.randint(0, 2))  # it never ran
-            steps.append(Step(
-                id=step_id, name=f"{STEP_NAMES[(n + index) % len(STEP_NAMES)]} #{n}",
-                upstream=upstream, start=begin, end=begin + length, outcome=result,
-                attempts=2 if result == FAILED and rng.random() < 0.5 else 1,
-            ))  # fmt: skip
+            steps.append(
+                Step(
+                    id=step_id,
+                    name=f"{STEP_NAMES[(n + index) % len(STEP_NAMES)]} #{n}",
+                    upstream=upstream,
+                    start=begin,
+                    end=begin + length,
+                    outcome=result,
+                    attempts=2 if result == FAILED and rng.random() < 0.5 else 1,
+                )
+            )
             ends[step_id] = steps[-1].end
         return Run(
-            vendor=definition.vendor, id=f"{definition.id}-{stamp}", definition_id=definition.id,
-            definition_name=definition.name, planned=tick, steps=steps, owner=definition.owner,
-            seq=seq, period=definition.every,
-        )  # fmt: skip
+            vendor=definition.vendor,
+            id=f"{definition.id}-{stamp}",
+            definition_id=definition.id,
+            definition_name=definition.name,
+            planned=tick,
+            steps=steps,
+            owner=definition.owner,
+            seq=seq,
+            period=definition.every,
+        )
 
     @staticmethod
     def _upstream(rng: random.Random, n: int, steps: list[Step], total: int) -> list[str]:
@@ -239,8 +278,11 @@ class Scenario:
         """Runs of one vendor that exist by now, newest first."""
         self.refresh()
         now = self.now()
-        return sorted((r for r in self.runs[vendor].values() if r.planned <= now),
-                      key=lambda r: (r.planned, r.seq), reverse=True)  # fmt: skip
+        return sorted(
+            (r for r in self.runs[vendor].values() if r.planned <= now),
+            key=lambda r: (r.planned, r.seq),
+            reverse=True,
+        )
 
     def find(self, vendor: str, run_id: str) -> Run | None:
         self.refresh()

@@ -26,8 +26,12 @@ def truth(request: Request):
     if (api := request.path_params["api"]) not in EMULATORS:
         return json_response({"error": "no such API"}, 404)
     found = runs_by_vendor_id(scenario, api)
-    return json_response({vendor_id: (step.status(now, run) if step else run.status(now))
-                          for vendor_id, (run, step) in found.items()})  # fmt: skip
+    return json_response(
+        {
+            vendor_id: (step.status(now, run) if step else run.status(now))
+            for vendor_id, (run, step) in found.items()
+        }
+    )
 
 
 async def force_status(request: Request):
@@ -81,21 +85,26 @@ async def expire_tokens(request: Request):
     return json_response({"expired": True})
 
 
-def build_app(scenario: sc.Scenario, fault_table: dict[str, Fault] | None = None,
-              vendors: tuple[str, ...] = tuple(EMULATORS)):  # fmt: skip
+def build_app(
+    scenario: sc.Scenario,
+    fault_table: dict[str, Fault] | None = None,
+    vendors: tuple[str, ...] = tuple(EMULATORS),
+):
     """One Starlette app serving `vendors` (all by default) plus the control API."""
     for vendor in vendors:
         if add_samples := getattr(EMULATORS[vendor], "add_samples", None):
             add_samples(scenario)
-    app = Starlette(routes=[
-        Route("/_emulator/truth/{api}", truth),
-        Route("/_emulator/runs/{api}/{run_id}/status", force_status, methods=["POST"]),
-        Route("/_emulator/runs/{api}/{run_id}/{change:str}", change_run, methods=["POST"]),
-        Route("/_emulator/clock", advance, methods=["POST"]),
-        Route("/_emulator/faults", faults, methods=["GET", "POST"]),
-        Route("/_emulator/tokens/expire", expire_tokens, methods=["POST"]),
-        *(route for vendor in vendors for route in EMULATORS[vendor].routes),
-    ])  # fmt: skip
+    app = Starlette(
+        routes=[
+            Route("/_emulator/truth/{api}", truth),
+            Route("/_emulator/runs/{api}/{run_id}/status", force_status, methods=["POST"]),
+            Route("/_emulator/runs/{api}/{run_id}/{change:str}", change_run, methods=["POST"]),
+            Route("/_emulator/clock", advance, methods=["POST"]),
+            Route("/_emulator/faults", faults, methods=["GET", "POST"]),
+            Route("/_emulator/tokens/expire", expire_tokens, methods=["POST"]),
+            *(route for vendor in vendors for route in EMULATORS[vendor].routes),
+        ]
+    )
     app.state.world = World(scenario=scenario, tokens={})
     app.state.faults = fault_table if fault_table is not None else {}
     return FaultMiddleware(app, app.state.faults, seed=scenario.seed), app

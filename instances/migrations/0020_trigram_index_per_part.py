@@ -6,7 +6,7 @@ predicate spares the planner ANDing in a bitmap of every top-level run."""
 from django.db import migrations
 
 PARTS = {"instance_root_name_trgm_idx": "parent_id IS NULL",
-         "instance_step_name_trgm_idx": "parent_id IS NOT NULL"}  # fmt: skip
+         "instance_step_name_trgm_idx": "parent_id IS NOT NULL"}
 WHOLE = "instance_name_trgm_idx"
 TRIGRAMS = "USING gin (UPPER(name::text) gin_trgm_ops)"
 

@@ -8,8 +8,14 @@ what they share from that folder. Adding an API is a folder and one line below."
 from importlib import import_module
 from types import ModuleType
 
-VENDORS = ("enos_batch_v21", "enos_dataflow_v20", "ocp", "dataarts_factory", "dataarts_datamap",
-           "airflow")  # fmt: skip
+VENDORS = (
+    "enos_batch_v21",
+    "enos_dataflow_v20",
+    "ocp",
+    "dataarts_factory",
+    "dataarts_datamap",
+    "airflow",
+)
 
 
 def parts(name: str) -> dict[str, ModuleType]:

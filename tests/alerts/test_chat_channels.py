@@ -15,9 +15,14 @@ from tests.alerts.receivers import http_receiver
 from tests.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db
-MESSAGE = {"title": "[FIRING] nightly orders failed on EnOS prod",
-           "facts": [["Failing step", "load"], ["Error", "java.lang.OutOfMemoryError"],
-                     ["Run", "https://runboard.example/runs/7/#failing"]]}  # fmt: skip
+MESSAGE = {
+    "title": "[FIRING] nightly orders failed on EnOS prod",
+    "facts": [
+        ["Failing step", "load"],
+        ["Error", "java.lang.OutOfMemoryError"],
+        ["Run", "https://runboard.example/runs/7/#failing"],
+    ],
+}
 BOTS = {
     "slack": "https://hooks.slack.com/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ",
     "feishu": "https://open.feishu.cn/open-apis/bot/v2/hook/0d6a8e1c-2f3b-4c5d-9e8f-1a2b3c4d5e6f",
@@ -31,12 +36,15 @@ def vendor(monkeypatch):
     """Each bot's vendor endpoint moved onto one local receiver, under the vendor's path."""
     with http_receiver() as web:
         monkeypatch.setattr(NotifySlack, "webhook_url", f"{web.url}/services")
-        monkeypatch.setattr(NotifyFeishu, "notify_url",
-                            f"{web.url}/open-apis/bot/v2/hook/{{token}}/")  # fmt: skip
-        monkeypatch.setattr(NotifyDingTalk, "notify_url",
-                            f"{web.url}/robot/send?access_token={{token}}")  # fmt: skip
-        monkeypatch.setattr(NotifyWeComBot, "notify_url",
-                            f"{web.url}/cgi-bin/webhook/send?key={{key}}")  # fmt: skip
+        monkeypatch.setattr(
+            NotifyFeishu, "notify_url", f"{web.url}/open-apis/bot/v2/hook/{{token}}/"
+        )
+        monkeypatch.setattr(
+            NotifyDingTalk, "notify_url", f"{web.url}/robot/send?access_token={{token}}"
+        )
+        monkeypatch.setattr(
+            NotifyWeComBot, "notify_url", f"{web.url}/cgi-bin/webhook/send?key={{key}}"
+        )
         yield web
 
 

@@ -30,8 +30,9 @@ def channel(team, name, kind, target) -> Channel:
 
 
 def force(emu, run, status: str) -> None:
-    httpx.post(f"{emu.base_url}/_emulator/runs/ocp/{run.seq}/status",
-               json={"status": status}).raise_for_status()  # fmt: skip
+    httpx.post(
+        f"{emu.base_url}/_emulator/runs/ocp/{run.seq}/status", json={"status": status}
+    ).raise_for_status()
 
 
 def next_run(emu, definition):
@@ -45,8 +46,11 @@ def newest(emu, definition):
 
 
 def test_alerts_through_a_worker_and_beat(tmp_path):
-    with (run_emulator(seed=5, speed=0, vendors=("ocp",)) as emu, http_receiver() as web,
-          smtp_receiver() as smtp):  # fmt: skip
+    with (
+        run_emulator(seed=5, speed=0, vendors=("ocp",)) as emu,
+        http_receiver() as web,
+        smtp_receiver() as smtp,
+    ):
         every = {d.every: d for d in emu.scenario.definitions}
         flaky, scheduled = every[timedelta(hours=1)], every[timedelta(minutes=5)]
         # the 5-minute definition's latest tick never ran: a skipped schedule
@@ -56,16 +60,23 @@ def test_alerts_through_a_worker_and_beat(tmp_path):
         hook = channel(team, "ops hook", "webhook", f"{web.url}/failures")
         mail = channel(team, "ops mail", "email", "oncall@example.com")
         env = database_env() | {
-            "RUNBOARD_BEAT_SECONDS": "0.5", "RUNBOARD_ALERT_CHECK_SECONDS": "1",
-            "RUNBOARD_ALERT_RETRY_MAX_SECONDS": "2", "RUNBOARD_BASE_URL": "https://rb.example",
-            "EMAIL_URL": f"smtp://{smtp.host}:{smtp.port}"}  # fmt: skip
+            "RUNBOARD_BEAT_SECONDS": "0.5",
+            "RUNBOARD_ALERT_CHECK_SECONDS": "1",
+            "RUNBOARD_ALERT_RETRY_MAX_SECONDS": "2",
+            "RUNBOARD_BASE_URL": "https://rb.example",
+            "EMAIL_URL": f"smtp://{smtp.host}:{smtp.port}",
+        }
         polls = Poll.objects.filter(backend=backend, outcome=Poll.Outcome.OK)
         beat = ("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 's'}")
         with worker(tmp_path / "worker.log", env, concurrency=2), celery(*beat):
             wait_for(lambda: polls.exists(), 60, "the first poll")
-            missing = AlertRule.objects.create(team=team, name="schedule", kind="missing",
-                                               definition_id=scheduled.id,
-                                               grace_minutes=0)  # fmt: skip
+            missing = AlertRule.objects.create(
+                team=team,
+                name="schedule",
+                kind="missing",
+                definition_id=scheduled.id,
+                grace_minutes=0,
+            )
             missing.channels.add(channel(team, "schedules", "webhook", f"{web.url}/missing"))
             failures = AlertRule.objects.create(
                 team=team, name="failures", kind="failed", definition_id=flaky.id
@@ -122,8 +133,9 @@ def test_alerts_through_a_worker_and_beat(tmp_path):
 def ocp_backend(emu, team):
     from instances.models import Backend
 
-    backend = Backend(name="OCP", kind="ocp", base_url=emu.base_url, team=team,
-                      poll_interval=INTERVAL)  # fmt: skip
+    backend = Backend(
+        name="OCP", kind="ocp", base_url=emu.base_url, team=team, poll_interval=INTERVAL
+    )
     backend.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
     backend.save()
     return backend

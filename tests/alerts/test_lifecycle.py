@@ -49,10 +49,14 @@ def vendor_run(ext: str, status: Status, minutes: int = 0, definition: str = "ni
     """A run of the definition starting `minutes` after a few minutes ago; a failed one fails
     in its load step."""
     at = timezone.now() - timedelta(minutes=5) + timedelta(minutes=minutes)
-    root = replace(flow(ext, status, definition_id=definition, definition_name="nightly orders"),
-                   started_at=at)  # fmt: skip
-    load = replace(task(f"{ext}-load", ext, status), started_at=at,
-                   error_message=ERROR if status == Status.FAILED else "")  # fmt: skip
+    root = replace(
+        flow(ext, status, definition_id=definition, definition_name="nightly orders"), started_at=at
+    )
+    load = replace(
+        task(f"{ext}-load", ext, status),
+        started_at=at,
+        error_message=ERROR if status == Status.FAILED else "",
+    )
     extract = replace(task(f"{ext}-extract", ext, Status.SUCCEEDED), started_at=at)
     FakeConnector.vendor[ext] = (root, [extract, load], [(extract.external_id, load.external_id)])
 
@@ -61,8 +65,7 @@ def poll(backend):
     return sync.poll_backend(backend.pk)
 
 
-def test_a_failure_is_told_once_per_channel_repeats_fold_and_a_success_resolves(
-        backend, receivers):  # fmt: skip
+def test_a_failure_is_told_once_per_channel_repeats_fold_and_a_success_resolves(backend, receivers):
     web, smtp = receivers
     rule_for(backend, web)
     vendor_run("1", Status.FAILED)
@@ -190,24 +193,39 @@ def test_stale_stuck_and_missing_are_checked_and_resolve(backend, receivers):
     web, _ = receivers
     now = timezone.now()
     hook = rule_for(backend, web).channels.get(kind="webhook")
-    for kind, extra in (("stale", {}), ("stuck", {"silent_minutes": 30}),
-                        ("missing", {"grace_minutes": 10})):  # fmt: skip
-        AlertRule.objects.create(team=backend.team, name=kind, kind=kind, **extra
-                                 ).channels.add(hook)  # fmt: skip
+    for kind, extra in (
+        ("stale", {}),
+        ("stuck", {"silent_minutes": 30}),
+        ("missing", {"grace_minutes": 10}),
+    ):
+        AlertRule.objects.create(team=backend.team, name=kind, kind=kind, **extra).channels.add(
+            hook
+        )
     # hourly runs, the last 90 minutes ago: the one due 30 minutes ago is missing
     for n in range(6):
-        InstanceFactory(backend=backend, definition_id="hourly", name="hourly load",
-                        run_at=now - timedelta(minutes=90 + 60 * n))  # fmt: skip
-    stuck = InstanceFactory(backend=backend, definition_id="big", status=Status.RUNNING,
-                            status_changed_at=now - timedelta(hours=2))  # fmt: skip
+        InstanceFactory(
+            backend=backend,
+            definition_id="hourly",
+            name="hourly load",
+            run_at=now - timedelta(minutes=90 + 60 * n),
+        )
+    stuck = InstanceFactory(
+        backend=backend,
+        definition_id="big",
+        status=Status.RUNNING,
+        status_changed_at=now - timedelta(hours=2),
+    )
     backend.last_success_at = now - timedelta(hours=3)
     backend.poll_interval = 60
     backend.save()
     rollups.rebuild()  # sync keeps them; these runs were made without it
     evaluate.check(now)
     firing = dict(Alert.objects.filter(state="firing").values_list("rule__kind", "title"))
-    assert firing == {"stale": "EnOS prod is stale", "stuck": f"{stuck.name} is stuck on EnOS prod",
-                      "missing": "hourly load did not start on EnOS prod"}  # fmt: skip
+    assert firing == {
+        "stale": "EnOS prod is stale",
+        "stuck": f"{stuck.name} is stuck on EnOS prod",
+        "missing": "hourly load did not start on EnOS prod",
+    }
     assert Alert.objects.get(rule__kind="missing").error_line.endswith("30 min ago")
     evaluate.check(now)  # checked again: still one alert each
     assert Alert.objects.count() == 3
@@ -237,10 +255,14 @@ def test_the_culprit_is_found_through_the_edges_stored_with_the_run(backend, rec
     rule_for(backend, web)
     at = timezone.now() - timedelta(minutes=2)
     root = replace(flow("9", Status.FAILED, definition_id="nightly_orders"), started_at=at)
-    cause = replace(task("9-cause", "9", Status.FAILED), started_at=at + timedelta(seconds=30),
-                    error_message="java.io.IOException: No space left on device")  # fmt: skip
-    victim = replace(task("9-victim", "9", Status.FAILED), started_at=at,
-                     error_message="upstream failed")  # fmt: skip
+    cause = replace(
+        task("9-cause", "9", Status.FAILED),
+        started_at=at + timedelta(seconds=30),
+        error_message="java.io.IOException: No space left on device",
+    )
+    victim = replace(
+        task("9-victim", "9", Status.FAILED), started_at=at, error_message="upstream failed"
+    )
     FakeConnector.vendor["9"] = (root, [victim, cause], [("9-cause", "9-victim")])
     poll(backend)
     alert = Alert.objects.get()

@@ -11,8 +11,11 @@ from tests.test_load_backends import DEMO_SECRETS, EXAMPLE, load
 pytestmark = pytest.mark.django_db
 ALERTS = ROOT / "alerts.example.toml"
 FEISHU = "https://open.feishu.cn/open-apis/bot/v2/hook/0d6a8e1c-2f3b-4c5d"
-TARGETS = {"OPS_HOOK": "http://127.0.0.1:9999/hooks/runboard", "OPS_MAIL": "oncall@example.com",
-           "OPS_FEISHU": FEISHU}  # fmt: skip
+TARGETS = {
+    "OPS_HOOK": "http://127.0.0.1:9999/hooks/runboard",
+    "OPS_MAIL": "oncall@example.com",
+    "OPS_FEISHU": FEISHU,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +40,10 @@ def test_the_example_loads_once_and_then_changes_nothing():
     rule = AlertRule.objects.get(name="EnOS batch failures")
     assert rule.backend.name == "EnOS batch processing"
     assert sorted(rule.channels.values_list("name", flat=True)) == [
-        "ops feishu", "ops mail", "ops webhook"]  # fmt: skip
+        "ops feishu",
+        "ops mail",
+        "ops webhook",
+    ]
     assert AlertRule.objects.get(name="missed schedules").grace_minutes == 30
     again = load_alerts(ALERTS)
     assert again.count("unchanged") == 7
@@ -49,21 +55,36 @@ def test_a_dry_run_writes_nothing():
     assert not Channel.objects.exists() and not AlertRule.objects.exists()
 
 
-@pytest.mark.parametrize(("text", "said"), [
-    ('[[channel]]\nteam = "ops"\nname = "x"\nkind = "webhook"\ntarget = "http://a.example"\n',
-     "line 1: target must be a ${ENV_VAR} reference"),
-    ('[[channel]]\nteam = "ops"\nname = "x"\nkind = "email"\ntarget = "${OPS_HOOK}"\n',
-     "line 1: target: Enter a valid email address."),
-    ('\n[[rule]]\nteam = "ops"\nname = "r"\nkind = "failed"\nchannels = ["nowhere"]\n',
-     "line 2: channel 'nowhere' is not a channel of team 'ops'"),
-    ('[[rule]]\nteam = "ops"\nname = "r"\nkind = "late"\n', "line 1: kind 'late' is not one of"),
-    ('[[rule]]\nteam = "ops"\nname = "r"\nkind = "failed"\nbackend = "nope"\n',
-     "backend 'nope' is not a backend of team 'ops'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            '[[channel]]\nteam = "ops"\nname = "x"\nkind = "webhook"\ntarget = "http://a.example"\n',
+            "line 1: target must be a ${ENV_VAR} reference",
+        ),
+        (
+            '[[channel]]\nteam = "ops"\nname = "x"\nkind = "email"\ntarget = "${OPS_HOOK}"\n',
+            "line 1: target: Enter a valid email address.",
+        ),
+        (
+            '\n[[rule]]\nteam = "ops"\nname = "r"\nkind = "failed"\nchannels = ["nowhere"]\n',
+            "line 2: channel 'nowhere' is not a channel of team 'ops'",
+        ),
+        (
+            '[[rule]]\nteam = "ops"\nname = "r"\nkind = "late"\n',
+            "line 1: kind 'late' is not one of",
+        ),
+        (
+            '[[rule]]\nteam = "ops"\nname = "r"\nkind = "failed"\nbackend = "nope"\n',
+            "backend 'nope' is not a backend of team 'ops'",
+        ),
+    ],
+)
 def test_a_bad_file_is_refused_whole_with_its_line(tmp_path, text, said):
     path = tmp_path / "alerts.toml"
-    path.write_text('[[channel]]\nteam = "ops"\nname = "ok"\nkind = "email"\n'
-                    'target = "${OPS_MAIL}"\n\n' + text)  # fmt: skip
+    path.write_text(
+        '[[channel]]\nteam = "ops"\nname = "ok"\nkind = "email"\ntarget = "${OPS_MAIL}"\n\n' + text
+    )
     with pytest.raises(CommandError) as refused:
         load_alerts(path)
     assert said.replace("line 1", "line 7").replace("line 2", "line 8") in str(refused.value)

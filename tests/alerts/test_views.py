@@ -21,10 +21,20 @@ def alert_of(team, **fields) -> Alert:
     backend = BackendFactory(team=team, name=f"{team.name} backend")
     rule = AlertRule.objects.get_or_create(team=team, name="failures", kind="failed")[0]
     now = timezone.now()
-    return Alert.objects.create(**{"rule": rule, "key": f"d|{now}", "backend": backend,
-                                   "definition_id": "nightly", "title": "nightly failed",
-                                   "culprit": "load", "error_line": "OutOfMemoryError",
-                                   "opened_at": now, "updated_at": now, **fields})  # fmt: skip
+    return Alert.objects.create(
+        **{
+            "rule": rule,
+            "key": f"d|{now}",
+            "backend": backend,
+            "definition_id": "nightly",
+            "title": "nightly failed",
+            "culprit": "load",
+            "error_line": "OutOfMemoryError",
+            "opened_at": now,
+            "updated_at": now,
+            **fields,
+        }
+    )
 
 
 def test_members_see_their_teams_alerts_only(client, team):
@@ -44,15 +54,20 @@ def test_an_operator_acknowledges_and_silences_with_a_reason(client, team):
     client.post(f"/alerts/{alert.pk}/action", {"action": "acknowledge"})
     alert.refresh_from_db()
     assert alert.acknowledged_by == operator and alert.acknowledged_at is not None
-    refused = client.post(f"/alerts/{alert.pk}/action", {"action": "silence", "for": "4h"},
-                          follow=True)  # fmt: skip
+    refused = client.post(
+        f"/alerts/{alert.pk}/action", {"action": "silence", "for": "4h"}, follow=True
+    )
     assert "Say why it is silenced" in refused.content.decode()
-    client.post(f"/alerts/{alert.pk}/action",
-                {"action": "silence", "for": "4h", "reason": "vendor maintenance"})  # fmt: skip
+    client.post(
+        f"/alerts/{alert.pk}/action",
+        {"action": "silence", "for": "4h", "reason": "vendor maintenance"},
+    )
     alert.refresh_from_db()
     assert alert.silenced_until > timezone.now() + timedelta(hours=3, minutes=59)
     assert list(alert.events.values_list("what", "by__username")) == [
-        ("acknowledged", "mei"), ("silenced", "mei")]  # fmt: skip
+        ("acknowledged", "mei"),
+        ("silenced", "mei"),
+    ]
     assert Alert.objects.needing_attention().count() == 0
     page = client.get("/alerts/?state=silenced").content.decode()
     assert "vendor maintenance" in page
@@ -70,20 +85,33 @@ def test_members_who_are_not_operators_cannot_act(client, team):
 
 def test_the_inbox_says_who_acknowledged_a_failure(client, team):
     alert = alert_of(team, signature="java.lang.OutOfMemoryError")
-    InstanceFactory(backend=alert.backend, definition_id="nightly", status="FAILED",
-                    error_message="java.lang.OutOfMemoryError")  # fmt: skip
+    InstanceFactory(
+        backend=alert.backend,
+        definition_id="nightly",
+        status="FAILED",
+        error_message="java.lang.OutOfMemoryError",
+    )
     operator = UserFactory(teams=[team], is_staff=True, username="mei")
-    Alert.objects.filter(pk=alert.pk).update(acknowledged_by=operator,
-                                             acknowledged_at=timezone.now())  # fmt: skip
+    Alert.objects.filter(pk=alert.pk).update(
+        acknowledged_by=operator, acknowledged_at=timezone.now()
+    )
     client.force_login(operator)
     assert "acknowledged by mei" in client.get("/failures/").content.decode()
 
 
 def test_channels_are_validated_by_kind_and_never_shown_back(client, team):
     client.force_login(UserFactory(teams=[team], is_staff=True))
-    bad = client.post("/alerts/channels/new", {"team": team.pk, "name": "ops", "kind": "email",
-                                               "target": "not an address",
-                                               "max_per_minute": 20, "enabled": "on"})  # fmt: skip
+    bad = client.post(
+        "/alerts/channels/new",
+        {
+            "team": team.pk,
+            "name": "ops",
+            "kind": "email",
+            "target": "not an address",
+            "max_per_minute": 20,
+            "enabled": "on",
+        },
+    )
     assert bad.status_code == 200 and "Enter a valid email address" in bad.content.decode()
     wrong = client.post(
         "/alerts/channels/new",
@@ -97,15 +125,18 @@ def test_channels_are_validated_by_kind_and_never_shown_back(client, team):
     )
     assert "not Feishu" in wrong.content.decode()
     secret = "https://open.feishu.cn/open-apis/bot/v2/hook/0d6a8e1c-2f3b-4c5d-9e8f-1a2b3c4d5e6f"
-    client.post("/alerts/channels/new", {"team": team.pk, "name": "ops", "kind": "feishu",
-                                         "target": secret, "max_per_minute": 20})  # fmt: skip
+    client.post(
+        "/alerts/channels/new",
+        {"team": team.pk, "name": "ops", "kind": "feishu", "target": secret, "max_per_minute": 20},
+    )
     channel = Channel.objects.get()
     assert channel.target == secret
     for page in ("/alerts/channels/", f"/alerts/channels/{channel.pk}/"):
         assert "0d6a8e1c" not in client.get(page).content.decode()
-    client.post(f"/alerts/channels/{channel.pk}/", {"team": team.pk, "name": "ops chat",
-                                                    "kind": "feishu", "target": "",
-                                                    "max_per_minute": 5})  # fmt: skip
+    client.post(
+        f"/alerts/channels/{channel.pk}/",
+        {"team": team.pk, "name": "ops chat", "kind": "feishu", "target": "", "max_per_minute": 5},
+    )
     channel.refresh_from_db()
     assert channel.name == "ops chat" and channel.target == secret  # blank kept it
 
@@ -127,10 +158,20 @@ def test_a_rule_takes_only_its_own_teams_channels_and_backends(client, team):
     foreign.target = "x@example.com"
     foreign.save()
     client.force_login(UserFactory(teams=[team, other], is_staff=True))
-    answer = client.post("/alerts/rules/new", {
-        "team": team.pk, "name": "failures", "kind": "failed", "enabled": "on",
-        "after_failures": 1, "stuck_factor": 3, "silent_minutes": 0, "grace_minutes": 30,
-        "channels": [foreign.pk]})  # fmt: skip
+    answer = client.post(
+        "/alerts/rules/new",
+        {
+            "team": team.pk,
+            "name": "failures",
+            "kind": "failed",
+            "enabled": "on",
+            "after_failures": 1,
+            "stuck_factor": 3,
+            "silent_minutes": 0,
+            "grace_minutes": 30,
+            "channels": [foreign.pk],
+        },
+    )
     assert "own team" in answer.content.decode() and not AlertRule.objects.exists()
     client.force_login(UserFactory(teams=[team]))  # a member, not an operator
     assert client.get("/alerts/rules/new").status_code == 404

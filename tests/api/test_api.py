@@ -18,8 +18,11 @@ def world():
     user = UserFactory(teams=[mine.team])
     for backend in (mine, theirs):
         for n in range(3):
-            InstanceFactory(backend=backend, name=f"{backend.name} {n}",
-                            status=Status.FAILED if n == 0 else Status.SUCCEEDED)  # fmt: skip
+            InstanceFactory(
+                backend=backend,
+                name=f"{backend.name} {n}",
+                status=Status.FAILED if n == 0 else Status.SUCCEEDED,
+            )
     rollups.rebuild()
     return user, mine, theirs, ApiToken.issue(user, "ci")
 
@@ -73,9 +76,11 @@ def test_csv_streams_the_filtered_visible_runs(world):
 
 def scrape(reply) -> dict:
     """(metric name, labels) → value, read by prometheus-client's own parser."""
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(reply.content.decode())
-            for sample in family.samples}  # fmt: skip
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(reply.content.decode())
+        for sample in family.samples
+    }
 
 
 def test_metrics_are_gauges_scraped_by_the_clients_parser(world):

@@ -45,5 +45,6 @@ def token(db, keep_test_connection):
 def test_api_fuzz(case, token):
     # Filters deliberately ignore values they don't know (a stale link still shows runs), so
     # "invalid data was accepted" is by design; every other check applies.
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
-                           excluded_checks=[negative_data_rejection])  # fmt: skip
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"}, excluded_checks=[negative_data_rejection]
+    )

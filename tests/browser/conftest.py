@@ -19,8 +19,14 @@ from tests.factories import GroupFactory, UserFactory
 # RUNBOARD_SCREENSHOTS=1 refreshes the README's screenshots in docs/; otherwise they go to a
 # temporary folder, so running the tests never changes the working tree.
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -30,11 +36,13 @@ def page(live_server, monkeypatch, request):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     problems: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)  # fmt: skip
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         zone = request.node.get_closest_marker("browser_zone")  # the OS zone, UTC unless said
-        tab = browser.new_page(viewport={"width": 1280, "height": 900},
-                               timezone_id=zone.args[0] if zone else None)  # fmt: skip
+        tab = browser.new_page(
+            viewport={"width": 1280, "height": 900}, timezone_id=zone.args[0] if zone else None
+        )
         tab.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
         tab.on("pageerror", lambda exc: problems.append(str(exc)))
         tab.set_default_timeout(15_000)
@@ -73,19 +81,27 @@ def alerting(polled_ocp):
     hook.save()
     rule = AlertRule.objects.create(team=team, name="failures", kind="failed")
     rule.channels.add(hook)
-    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                     status=Status.FAILED)  # fmt: skip
+    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True, status=Status.FAILED)
     now = timezone.now()
     with transaction.atomic():
-        evaluate.on_transitions(polled_ocp, [(run.pk, "RUNNING", "FAILED") for run in failed],
-                                now)  # fmt: skip
+        evaluate.on_transitions(polled_ocp, [(run.pk, "RUNNING", "FAILED") for run in failed], now)
     old = now - timedelta(days=2)
     Alert.objects.bulk_create(
-        Alert(rule=rule, key=f"old-{n}", state="resolved", backend=polled_ocp,
-              definition_id=f"nightly_{n}", title=f"nightly load {n} failed on OCP (emulated)",
-              culprit="load warehouse #3", error_line="ORA-01555: snapshot too old " * 3,
-              opened_at=old, updated_at=old, resolved_at=old + timedelta(hours=1))
-        for n in range(150))  # fmt: skip
+        Alert(
+            rule=rule,
+            key=f"old-{n}",
+            state="resolved",
+            backend=polled_ocp,
+            definition_id=f"nightly_{n}",
+            title=f"nightly load {n} failed on OCP (emulated)",
+            culprit="load warehouse #3",
+            error_line="ORA-01555: snapshot too old " * 3,
+            opened_at=old,
+            updated_at=old,
+            resolved_at=old + timedelta(hours=1),
+        )
+        for n in range(150)
+    )
     return team
 
 

@@ -16,9 +16,12 @@ BLOCKING = {"serious", "critical"}
 def violations(page) -> list[str]:
     """What axe finds serious or critical on the page as it is now, one line per rule."""
     found = AXE.run(page).response["violations"]
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} nodes, e.g. "
-            f"{v['nodes'][0]['target']} {v['nodes'][0].get('failureSummary', '')[:200]}"
-            for v in found if v["impact"] in BLOCKING]  # fmt: skip
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} nodes, e.g. "
+        f"{v['nodes'][0]['target']} {v['nodes'][0].get('failureSummary', '')[:200]}"
+        for v in found
+        if v["impact"] in BLOCKING
+    ]
 
 
 @pytest.mark.parametrize("width", [1440, 375])
@@ -32,17 +35,29 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
     problems = {"login": violations(page)}
     page.screenshot(path=str(folder / f"login-{theme}-{width}.png"))
     log_in(page, live_server)
-    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                     status=Status.FAILED, children__status=Status.FAILED
-                                     ).distinct().first()  # fmt: skip
+    failed = (
+        Instance.objects.filter(
+            backend=polled_ocp,
+            parent__isnull=True,
+            status=Status.FAILED,
+            children__status=Status.FAILED,
+        )
+        .distinct()
+        .first()
+    )
     step = failed.children.filter(status=Status.FAILED).first()
     pages = {
-        "overview": "/", "runs": "/runs/", "failures": "/failures/",
+        "overview": "/",
+        "runs": "/runs/",
+        "failures": "/failures/",
         "grid": f"/definitions/{polled_ocp.pk}/?id={failed.definition_id}",
-        "run": f"/runs/{failed.pk}/", "step": f"/runs/{step.pk}/", "backends": "/backends/",
-        "alerts": "/alerts/", "alert": f"/alerts/{Alert.objects.filter(state='firing')[0].pk}/",
+        "run": f"/runs/{failed.pk}/",
+        "step": f"/runs/{step.pk}/",
+        "backends": "/backends/",
+        "alerts": "/alerts/",
+        "alert": f"/alerts/{Alert.objects.filter(state='firing')[0].pk}/",
         "alert-channels": "/alerts/channels/",
-    }  # fmt: skip
+    }
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
         if name == "step":  # with its log open

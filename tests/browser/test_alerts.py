@@ -13,8 +13,9 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_on_call_acknowledges_then_silences_from_the_alerts_page(page, live_server, alerting,
-                                                                 shots):  # fmt: skip
+def test_on_call_acknowledges_then_silences_from_the_alerts_page(
+    page, live_server, alerting, shots
+):
     UserFactory(username="mei", password="pw", is_staff=True, teams=[alerting])
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "mei")

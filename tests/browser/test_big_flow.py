@@ -23,8 +23,14 @@ def big_flow(settings):
     """One OCP flow of 2,000 steps every 5 minutes for the last hour; with seed 7, one of its
     runs has a step that failed and steps below it skipped while the rest runs on."""
     settings.RUNBOARD_REFRESH_SECONDS = 1
-    with run_emulator(seed=7, speed=0, vendors=("ocp",), definitions_per_vendor=1,
-                      steps=(STEPS, STEPS), history=timedelta(hours=1)) as emulator:  # fmt: skip
+    with run_emulator(
+        seed=7,
+        speed=0,
+        vendors=("ocp",),
+        definitions_per_vendor=1,
+        steps=(STEPS, STEPS),
+        history=timedelta(hours=1),
+    ) as emulator:
         backend = Backend(name="OCP (2,000 steps)", kind="ocp", base_url=emulator.base_url)
         backend.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
         backend.save()
@@ -33,10 +39,14 @@ def big_flow(settings):
         yield backend
 
 
-def test_a_2000_step_runs_failing_step_its_error_and_its_log(page, live_server, big_flow,
-                                                             shots):  # fmt: skip
-    run = Instance.objects.filter(backend=big_flow, parent__isnull=True,
-                                  children__status=Status.FAILED).distinct().get()  # fmt: skip
+def test_a_2000_step_runs_failing_step_its_error_and_its_log(page, live_server, big_flow, shots):
+    run = (
+        Instance.objects.filter(
+            backend=big_flow, parent__isnull=True, children__status=Status.FAILED
+        )
+        .distinct()
+        .get()
+    )
     assert run.children.count() == STEPS
     culprit = run.children.get(status=Status.FAILED)
     log_in(page, live_server)
@@ -99,8 +109,13 @@ def test_a_2000_step_runs_failing_step_its_error_and_its_log(page, live_server, 
 
 
 def test_the_gantt_and_the_grid_of_a_2000_step_flow(page, live_server, big_flow, shots):
-    run = Instance.objects.filter(backend=big_flow, parent__isnull=True,
-                                  children__status=Status.FAILED).distinct().get()  # fmt: skip
+    run = (
+        Instance.objects.filter(
+            backend=big_flow, parent__isnull=True, children__status=Status.FAILED
+        )
+        .distinct()
+        .get()
+    )
     log_in(page, live_server)
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{live_server.url}/runs/{run.pk}/")

@@ -15,9 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def inside(inner: dict, outer: dict) -> bool:
-    return (inner["x"] >= outer["x"] - 1 and inner["y"] >= outer["y"] - 1
-            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
-            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1)  # fmt: skip
+    return (
+        inner["x"] >= outer["x"] - 1
+        and inner["y"] >= outer["y"] - 1
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+    )
 
 
 def scale(page) -> float:
@@ -30,9 +33,16 @@ def scale(page) -> float:
 
 
 def test_jump_to_the_failing_step_and_find_steps(page, live_server, polled_ocp, shots):
-    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                     status=Status.FAILED, children__status=Status.FAILED
-                                     ).distinct().first()  # fmt: skip
+    failed = (
+        Instance.objects.filter(
+            backend=polled_ocp,
+            parent__isnull=True,
+            status=Status.FAILED,
+            children__status=Status.FAILED,
+        )
+        .distinct()
+        .first()
+    )
     log_in(page, live_server)
     page.goto(f"{live_server.url}/runs/{failed.pk}/")
     view = page.locator("[data-dag-view]")
@@ -53,9 +63,13 @@ def test_jump_to_the_failing_step_and_find_steps(page, live_server, polled_ocp, 
 
 
 def test_zoom_find_and_focus_survive_a_live_refresh(page, live_server, polled_ocp, emulator):
-    running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                      status=Status.RUNNING, children__isnull=False
-                                      ).distinct().first()  # fmt: skip
+    running = (
+        Instance.objects.filter(
+            backend=polled_ocp, parent__isnull=True, status=Status.RUNNING, children__isnull=False
+        )
+        .distinct()
+        .first()
+    )
     log_in(page, live_server)
     page.goto(f"{live_server.url}/runs/{running.pk}/")
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
@@ -65,8 +79,10 @@ def test_zoom_find_and_focus_survive_a_live_refresh(page, live_server, polled_oc
     page.fill("[data-dag-find]", step)  # keyboard focus is in the find box now
     expect(page.locator("[data-dag-count]")).to_have_text("1 found")
     zoomed = scale(page)
-    httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
-               json={"status": "failed"})  # fmt: skip
+    httpx.post(
+        f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
+        json={"status": "failed"},
+    )
     sync.poll_backend(polled_ocp.pk)
     expect(page.locator("h1 .badge")).to_contain_text("Failed")  # the page was refreshed
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)

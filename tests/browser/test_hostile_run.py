@@ -14,10 +14,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ORIGINS = "els => els.map(e => new URL(e.href.baseVal ?? e.href, location.href).origin)"
 
 
-@pytest.mark.parametrize("kind", ["dot_breakout", "html", "html_like_label", "backslash_end",
-                                  "bidi", "javascript_url"])  # fmt: skip
-def test_a_hostile_runs_page_shows_its_steps_and_nothing_more(page, live_server, fake, kind,
-                                                              monkeypatch, tmp_path):  # fmt: skip
+@pytest.mark.parametrize(
+    "kind", ["dot_breakout", "html", "html_like_label", "backslash_end", "bidi", "javascript_url"]
+)
+def test_a_hostile_runs_page_shows_its_steps_and_nothing_more(
+    page, live_server, fake, kind, monkeypatch, tmp_path
+):
     text = HOSTILE[kind]
     _, flow, *_ = hostile_run(fake, text)
     monkeypatch.setattr(fake, "fetch_log", lambda *_: LogChunk(text=text, truncated=False))

@@ -36,14 +36,22 @@ def test_from_the_overview_to_the_failing_subtask(page, live_server, polled_ocp,
 def test_history_grid_of_a_definition_with_400_tasks(page, live_server, polled_ocp, shots):
     now = timezone.now()
     for r in range(25):
-        run = InstanceFactory(backend=polled_ocp, definition_id="wide", name="wide job",
-                              run_at=now.replace(microsecond=r))  # fmt: skip
+        run = InstanceFactory(
+            backend=polled_ocp,
+            definition_id="wide",
+            name="wide job",
+            run_at=now.replace(microsecond=r),
+        )
         Instance.objects.bulk_create(
-            InstanceFactory.build(backend=polled_ocp, parent=run, name=f"task {t:03d}",
-                                  definition_id=f"task {t:03d}", status=Status.FAILED
-                                  if (r, t) == (3, 150) else Status.SUCCEEDED)
+            InstanceFactory.build(
+                backend=polled_ocp,
+                parent=run,
+                name=f"task {t:03d}",
+                definition_id=f"task {t:03d}",
+                status=Status.FAILED if (r, t) == (3, 150) else Status.SUCCEEDED,
+            )
             for t in range(400)
-        )  # fmt: skip
+        )
     log_in(page, live_server)
     page.goto(f"{live_server.url}/definitions/{polled_ocp.pk}/?id=wide")
     expect(page.locator("table.grid tbody tr")).to_have_count(100)  # a page of steps
@@ -59,8 +67,9 @@ def test_history_grid_of_a_definition_with_400_tasks(page, live_server, polled_o
     expect(page.locator("h1")).to_contain_text("task 150")
 
 
-@pytest.mark.parametrize(("system", "fill"), [("dark", "rgb(230, 237, 243)"),
-                                               ("light", "rgb(27, 31, 36)")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("system", "fill"), [("dark", "rgb(230, 237, 243)"), ("light", "rgb(27, 31, 36)")]
+)
 def test_charts_follow_a_dark_system_theme(page, live_server, polled_ocp, system, fill):
     """With the theme left to the system, chart labels are light on a dark system and dark on
     a light one (they were dark on dark)."""

@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_from_failed_ocp_runs_to_the_failing_subtask_log(page, live_server, polled_ocp, shots):
-    failing = Instance.objects.filter(backend=polled_ocp, parent__isnull=False,
-                                      status=Status.FAILED)  # fmt: skip
+    failing = Instance.objects.filter(
+        backend=polled_ocp, parent__isnull=False, status=Status.FAILED
+    )
     # the emulated world depends on the time of day; some failed task always has a failed
     # subtask (others failed through a canceled one, tested in tests/views)
     task = failing.filter(parent__status=Status.FAILED).first().parent
@@ -55,19 +56,23 @@ def test_from_failed_ocp_runs_to_the_failing_subtask_log(page, live_server, poll
     expect(page.locator("pre.log")).to_contain_text(subtask.error_message.splitlines()[-1])
 
 
-def test_live_refresh_shows_a_status_change_without_reloading(page, live_server, polled_ocp,
-                                                              emulator):  # fmt: skip
+def test_live_refresh_shows_a_status_change_without_reloading(
+    page, live_server, polled_ocp, emulator
+):
     log_in(page, live_server)
-    running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                      status=Status.RUNNING).first()  # fmt: skip
+    running = Instance.objects.filter(
+        backend=polled_ocp, parent__isnull=True, status=Status.RUNNING
+    ).first()
     assert running is not None
     page.goto(f"{live_server.url}/runs/?window=all&definition={running.definition_id}")
     row = page.locator("#rows tr", has_text=running.external_id)
     expect(row.locator(".badge")).to_contain_text("Running")
     row.locator(f"#run-link-{running.pk}").focus()  # a keyboard user is on this run
     page.evaluate("window.__not_reloaded = true")
-    httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
-               json={"status": "failed"})  # fmt: skip
+    httpx.post(
+        f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
+        json={"status": "failed"},
+    )
     sync.poll_backend(polled_ocp.pk)
     expect(row.locator(".badge")).to_contain_text("Failed")
     assert page.evaluate("window.__not_reloaded") is True
@@ -84,8 +89,9 @@ def test_backends_page_renders(page, live_server, polled_ocp, shots):
 def test_the_failure_drill_in_fits_a_phone(page, live_server, polled_ocp):
     log_in(page, live_server)
     page.set_viewport_size({"width": 375, "height": 740})
-    failed = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                     status=Status.FAILED).first()  # fmt: skip
+    failed = Instance.objects.filter(
+        backend=polled_ocp, parent__isnull=True, status=Status.FAILED
+    ).first()
     for url in ("/runs/?status=FAILED", "/failures/", "/", f"/runs/{failed.pk}/#failing"):
         page.goto(f"{live_server.url}{url}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, url
@@ -106,13 +112,16 @@ def test_slash_jumps_to_the_search_box(page, live_server, polled_ocp):
 
 def test_a_running_runs_page_follows_it_to_its_end(page, live_server, polled_ocp, emulator):
     log_in(page, live_server)
-    running = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                      status=Status.RUNNING).first()  # fmt: skip
+    running = Instance.objects.filter(
+        backend=polled_ocp, parent__isnull=True, status=Status.RUNNING
+    ).first()
     page.goto(f"{live_server.url}/runs/{running.pk}/")
     expect(page.locator("h1 .badge")).to_contain_text("Running")
     page.evaluate("window.__not_reloaded = true")
-    httpx.post(f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
-               json={"status": "failed"})  # fmt: skip
+    httpx.post(
+        f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
+        json={"status": "failed"},
+    )
     sync.poll_backend(polled_ocp.pk)
     expect(page.locator("h1 .badge")).to_contain_text("Failed")
     expect(page.locator("#failing")).to_be_visible()
@@ -124,8 +133,9 @@ def test_a_live_list_says_how_fresh_it_is_and_can_be_paused(page, live_server, p
     log_in(page, live_server)  # polled_ocp refreshes live views every second
     page.goto(f"{live_server.url}/runs/")
     for _ in range(2):  # a refresh swaps rows, never the whole page (a cached one) into them
-        with page.expect_response(lambda r: "/runs/" in r.url and r.request.headers.get(
-                "hx-request") == "true"):  # fmt: skip
+        with page.expect_response(
+            lambda r: "/runs/" in r.url and r.request.headers.get("hx-request") == "true"
+        ):
             pass
         expect(page.locator("h1")).to_have_count(1)
         expect(page.locator("#rows > tr").first).to_be_visible()

@@ -46,18 +46,26 @@ def test_sort_headers_and_csv_follow_the_filters(page, live_server, polled_ocp):
 
 
 @pytest.mark.browser_zone("Europe/Berlin")
-def test_a_berlin_browser_sees_berlin_times_in_table_chart_and_gantt(page, live_server,
-                                                                     polled_ocp):  # fmt: skip
+def test_a_berlin_browser_sees_berlin_times_in_table_chart_and_gantt(page, live_server, polled_ocp):
     berlin = ZoneInfo("Europe/Berlin")
-    run = Instance.objects.filter(backend=polled_ocp, parent__isnull=True,
-                                  children__isnull=False, started_at__isnull=False
-                                  ).distinct().order_by("-run_at").first()  # fmt: skip
+    run = (
+        Instance.objects.filter(
+            backend=polled_ocp,
+            parent__isnull=True,
+            children__isnull=False,
+            started_at__isnull=False,
+        )
+        .distinct()
+        .order_by("-run_at")
+        .first()
+    )
     log_in(page, live_server)  # the first page stores the browser's zone for the next ones
     page.goto(f"{live_server.url}/runs/?window=all")  # the newest run comes first
     expect(page.locator("#runs-head")).to_contain_text("Europe/Berlin")
     started = run.started_at.astimezone(berlin)
-    expect(page.locator(f"#rows time[datetime='{run.started_at.isoformat()}']").first
-           ).to_have_text(re.compile(started.strftime("%H:%M")))  # fmt: skip
+    expect(page.locator(f"#rows time[datetime='{run.started_at.isoformat()}']").first).to_have_text(
+        re.compile(started.strftime("%H:%M"))
+    )
     # the overview's chart: its hourly axis labelled in Berlin time (UTC+1 in winter)
     page.goto(f"{live_server.url}/?window=24h")
     chart = page.request.get(f"{live_server.url}/charts/runs.svg?window=24h").text()

@@ -14,7 +14,7 @@ from instances.connectors.base import (
     ConnectorError,
     RateLimited,
     VendorError,
-)  # fmt: skip
+)
 from instances.connectors.normalize import gmt_zone
 from instances.emulator.faults import Fault
 from instances.errors import kind
@@ -56,20 +56,39 @@ BACKENDS = {  # test id → (the API: backend kind, emulator and fault name; sco
     "airflow": ("airflow", {}, AIRFLOW),
 }
 # What each vendor's status becomes: OCP tasks know no pending, and end FAILED when canceled.
-ENOS_AND_DATAARTS = {"pending": Status.PENDING, "running": Status.RUNNING,
-                     "succeeded": Status.SUCCEEDED, "skipped": Status.SKIPPED,
-                     "failed": Status.FAILED, "timeout": Status.FAILED,
-                     "canceled": Status.CANCELED}  # fmt: skip
+ENOS_AND_DATAARTS = {
+    "pending": Status.PENDING,
+    "running": Status.RUNNING,
+    "succeeded": Status.SUCCEEDED,
+    "skipped": Status.SKIPPED,
+    "failed": Status.FAILED,
+    "timeout": Status.FAILED,
+    "canceled": Status.CANCELED,
+}
 EXPECTED = {
-    "ocp": {"pending": Status.RUNNING, "running": Status.RUNNING, "succeeded": Status.SUCCEEDED,
-            "skipped": Status.SUCCEEDED, "failed": Status.FAILED, "timeout": Status.FAILED,
-            "canceled": Status.FAILED},
-    "enos_batch_v21": ENOS_AND_DATAARTS, "enos_dataflow_v20": ENOS_AND_DATAARTS,
-    "dataarts_factory": ENOS_AND_DATAARTS, "dataarts_datamap": ENOS_AND_DATAARTS,
-    "airflow": {"pending": Status.PENDING, "running": Status.RUNNING,
-                "succeeded": Status.SUCCEEDED, "skipped": Status.SUCCEEDED, "failed": Status.FAILED,
-                "timeout": Status.FAILED, "canceled": Status.FAILED},
-}  # fmt: skip
+    "ocp": {
+        "pending": Status.RUNNING,
+        "running": Status.RUNNING,
+        "succeeded": Status.SUCCEEDED,
+        "skipped": Status.SUCCEEDED,
+        "failed": Status.FAILED,
+        "timeout": Status.FAILED,
+        "canceled": Status.FAILED,
+    },
+    "enos_batch_v21": ENOS_AND_DATAARTS,
+    "enos_dataflow_v20": ENOS_AND_DATAARTS,
+    "dataarts_factory": ENOS_AND_DATAARTS,
+    "dataarts_datamap": ENOS_AND_DATAARTS,
+    "airflow": {
+        "pending": Status.PENDING,
+        "running": Status.RUNNING,
+        "succeeded": Status.SUCCEEDED,
+        "skipped": Status.SUCCEEDED,
+        "failed": Status.FAILED,
+        "timeout": Status.FAILED,
+        "canceled": Status.FAILED,
+    },
+}
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +99,9 @@ def fast_retries(monkeypatch):
 
 def connector(emulator, name, **credential_overrides):
     kind, scope, credentials = BACKENDS[name]
-    config = BackendConfig(base_url=emulator.base_url, scope=scope,
-                           credentials=credentials | credential_overrides)  # fmt: skip
+    config = BackendConfig(
+        base_url=emulator.base_url, scope=scope, credentials=credentials | credential_overrides
+    )
     return CONNECTORS[kind](config)
 
 
@@ -92,8 +112,10 @@ def test_a_full_poll_returns_every_emulated_run_once_with_its_status(emulator, n
     truth.pop("35000312", None)  # the seed sample, from 2021, is outside the polling window
     records = [r for page in connector(emulator, name).iter_pages(None) for r in page]
     # DataArts: "job name/instance id", the truth says the instance; Airflow: "dag/run" both
-    ids = [r.external_id if r.external_id in truth else r.external_id.rpartition("/")[2]
-           for r in records]  # fmt: skip
+    ids = [
+        r.external_id if r.external_id in truth else r.external_id.rpartition("/")[2]
+        for r in records
+    ]
     assert len(ids) == len(set(ids)) == len(truth) > 50
     table = EXPECTED[vendor]
     assert dict(zip(ids, (r.status for r in records), strict=True)) == {
@@ -114,9 +136,13 @@ def test_detail_children_match_the_emulated_graph(emulator, name):
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_wrong_credentials_raise_auth_error(emulator, name):
-    secret = {"ocp-access-key": "access_key_secret", "enos-v2.1": "app_secret",
-              "enos-v2.0": "app_secret", "dataarts-factory-aksk": "sk",
-              "dataarts-datamap-aksk": "sk"}.get(name, "password")  # fmt: skip
+    secret = {
+        "ocp-access-key": "access_key_secret",
+        "enos-v2.1": "app_secret",
+        "enos-v2.0": "app_secret",
+        "dataarts-factory-aksk": "sk",
+        "dataarts-datamap-aksk": "sk",
+    }.get(name, "password")
     with pytest.raises(AuthError):
         next(iter(connector(emulator, name, **{secret: "wrong"}).iter_pages(None)))
 
@@ -192,8 +218,10 @@ def test_enos_asks_again_only_about_tasks_not_finished(emulator, monkeypatch):
     assert again == first  # the same records, cached or asked
     # a task whose graph status moved on (a rerun, a forced end) is asked about again
     flow = next(r.parent_id for r in tasks if r.status.is_terminal)  # one with a cached task
-    httpx.post(f"{emulator.base_url}/_emulator/runs/enos_batch_v21/{flow}/status",
-               json={"status": "failed"})  # fmt: skip
+    httpx.post(
+        f"{emulator.base_url}/_emulator/runs/enos_batch_v21/{flow}/status",
+        json={"status": "failed"},
+    )
     counting.task_details.clear()
     with http.use_transport(counting):
         forced = connector(emulator, "enos-v2.1").refresh([flow])
@@ -232,8 +260,11 @@ def test_failed_steps_say_why_in_words(emulator, name):
 def test_enos_times_are_in_the_vendors_zone_unless_the_backend_names_one(emulator):
     def first_started(zone: str):
         kind, scope, credentials = BACKENDS["enos-v2.1"]
-        conn = CONNECTORS[kind](BackendConfig(base_url=emulator.base_url, scope=scope,
-                                              credentials=credentials, timezone=zone))  # fmt: skip
+        conn = CONNECTORS[kind](
+            BackendConfig(
+                base_url=emulator.base_url, scope=scope, credentials=credentials, timezone=zone
+            )
+        )
         record = next(r for page in conn.iter_pages(None) for r in page if r.started_at)
         return record, emulator.scenario.find("enos_batch_v21", record.external_id).start
 

@@ -39,8 +39,9 @@ def test_java_date_cst_meaning_is_configurable():
     text = "Tue Feb 02 17:35:00 CST 2021"
     assert normalize.java_date(text) == datetime(2021, 2, 2, 9, 35, tzinfo=UTC)
     assert normalize.java_date(text, "America/Chicago") == datetime(2021, 2, 2, 23, 35, tzinfo=UTC)
-    assert normalize.java_date("Tue Feb 02 17:35:00 UTC 2021") == datetime(2021, 2, 2, 17, 35,
-                                                                           tzinfo=UTC)  # fmt: skip
+    assert normalize.java_date("Tue Feb 02 17:35:00 UTC 2021") == datetime(
+        2021, 2, 2, 17, 35, tzinfo=UTC
+    )
     assert normalize.java_date("not a date") is None
 
 
@@ -56,9 +57,16 @@ def test_status_by_code_first_then_name_and_unknown_values_logged_once(caplog):
 def test_enos_signers_follow_the_documented_concatenation():
     import hashlib
 
-    assert enos_encryption("ak", "1572574909697", "sk") == hashlib.sha256(
-        b"ak1572574909697sk").hexdigest()  # fmt: skip
-    signed = enos_signature("xxxxaaaxxxx", {"k3": "v3", "k1": "v1", "k2": "v2"}, "{}",
-                            "1572574909697", "xxxappSecretxxx")  # fmt: skip
+    assert (
+        enos_encryption("ak", "1572574909697", "sk")
+        == hashlib.sha256(b"ak1572574909697sk").hexdigest()
+    )
+    signed = enos_signature(
+        "xxxxaaaxxxx",
+        {"k3": "v3", "k1": "v1", "k2": "v2"},
+        "{}",
+        "1572574909697",
+        "xxxappSecretxxx",
+    )
     expected = b"xxxxaaaxxxxk1v1k2v2k3v3{}1572574909697xxxappSecretxxx"
     assert signed == hashlib.sha256(expected).hexdigest()

@@ -12,9 +12,12 @@ from instances.vendors.enos_dataflow_v20.connector import EnosDataflowV20
 from instances.vendors.ocp.connector import OcpConnector
 from tests.connectors.conftest import fixture_json, fixture_text
 
-ENOS = BackendConfig(base_url="http://enos.test", scope={"orgId": "o1", "userId": "u1"},
-                     credentials={"app_key": "ak", "app_secret": "sk"},
-                     timezone="Asia/Shanghai")  # fmt: skip
+ENOS = BackendConfig(
+    base_url="http://enos.test",
+    scope={"orgId": "o1", "userId": "u1"},
+    credentials={"app_key": "ak", "app_secret": "sk"},
+    timezone="Asia/Shanghai",
+)
 
 
 def at(*parts) -> datetime:
@@ -40,13 +43,19 @@ def test_ocp_seed_task_becomes_a_task_with_a_subtask_chain_from_upstreams(vendor
     assert task.finished_at == at(2021, 8, 25, 7, 9, 54, 67000)
     assert task.has_children
     # the chain by upstreams is 13000335 → 13000333 → 13000336 → 13000334 (seriesId 3, 2, 0, 1)
-    assert set(task.edges) == {("13000335", "13000333"), ("13000333", "13000336"),
-                               ("13000336", "13000334")}  # fmt: skip
+    assert set(task.edges) == {
+        ("13000335", "13000333"),
+        ("13000333", "13000336"),
+        ("13000336", "13000334"),
+    }
     by_id = {s.external_id: s for s in subtasks}
     assert set(by_id) == {"13000333", "13000334", "13000335", "13000336"}
     install = by_id["13000336"]
-    assert (install.kind, install.parent_id, install.status) == (Kind.SUBTASK, "35000312",
-                                                                 Status.SUCCEEDED)  # fmt: skip
+    assert (install.kind, install.parent_id, install.status) == (
+        Kind.SUBTASK,
+        "35000312",
+        Status.SUCCEEDED,
+    )
     assert install.started_at == at(2021, 8, 25, 7, 9, 36, 821000)
     assert install.finished_at == at(2021, 8, 25, 7, 9, 52, 182000)
     assert install.attempts == 1 and install.log_locator == "35000312/subtasks/13000336"
@@ -61,8 +70,11 @@ def test_enos_v21_seed_flow_and_task_normalize_in_the_backend_zone(vendor_replie
         "enos_batch_v21/samples/task_instance_seed000.json"
     )
     flow, task = EnosBatchV21(ENOS).refresh(["2809-20190808093200"])
-    assert (flow.external_id, flow.kind, flow.status) == ("2809-20190808093200", Kind.FLOW,
-                                                          Status.SUCCEEDED)  # fmt: skip
+    assert (flow.external_id, flow.kind, flow.status) == (
+        "2809-20190808093200",
+        Kind.FLOW,
+        Status.SUCCEEDED,
+    )
     assert flow.planned_at == at(2019, 8, 8, 1, 32, 12)  # 09:32:12 Asia/Shanghai
     assert flow.started_at == at(2019, 8, 8, 1, 32, 30)
     assert flow.finished_at == at(2019, 8, 8, 1, 32, 32)
@@ -92,8 +104,11 @@ def test_enos_v20_seed_with_its_unescaped_graph_is_parsed_by_the_fallback(vendor
     flow, task = EnosDataflowV20(ENOS).refresh(["2809-20190808093200"])
     assert flow.status == Status.SUCCEEDED and flow.planned_at == at(2019, 8, 8, 1, 32, 12)
     # v2.0 has no task detail: the task comes from the graph alone
-    assert (task.external_id, task.status, task.started_at) == ("104890-20190808093200",
-                                                                Status.SUCCEEDED, None)  # fmt: skip
+    assert (task.external_id, task.status, task.started_at) == (
+        "104890-20190808093200",
+        Status.SUCCEEDED,
+        None,
+    )
     first = parse_json(fixture_text("enos_dataflow_v20/samples/flow_instance_seed004_data.txt"))
     assert first["instanceId"] == "2438-201907261239" and '"taskId":104452' in first["graph"]
 
@@ -111,8 +126,11 @@ def test_datamap_seed_row_is_decoded_through_its_three_levels_of_json():
     envelope = fixture_json("dataarts_datamap/samples/operator_instances_seed002.json")
     connector = DataArtsDataMap(BackendConfig(base_url="http://dayu.test"))
     (record,) = [connector.row_record(row) for row in connector.unwrap(envelope)["rows"]]
-    assert (record.external_id, record.kind, record.status) == ("126074594", Kind.TASK,
-                                                                Status.RUNNING)  # fmt: skip
+    assert (record.external_id, record.kind, record.status) == (
+        "126074594",
+        Kind.TASK,
+        Status.RUNNING,
+    )
     assert record.definition_id == "937987"
     assert record.definition_name == "ETL_Job_dli2dws / etl-dli2dws"
     assert record.planned_at == at(2024, 1, 11, 1, 1, 47)
@@ -138,8 +156,10 @@ def test_a_zone_the_vendor_cannot_tell_fails_the_poll_once_not_every_record(vend
     prefix = "/batch-processing-service/v2.1"
     vendor_replies[(f"{prefix}/time", "getTimeZone")] = {"code": 0, "data": {"timezone": "CST"}}
     flows = [fixture_json("enos_batch_v21/samples/flow_instance_seed001.json")["data"]] * 3
-    vendor_replies[(f"{prefix}/flowInstances", "search")] = {"code": 0, "data": {
-        "flowInsts": flows, "count": 3}}  # fmt: skip
+    vendor_replies[(f"{prefix}/flowInstances", "search")] = {
+        "code": 0,
+        "data": {"flowInsts": flows, "count": 3},
+    }
     connector = EnosBatchV21(
         BackendConfig(base_url="http://enos.test", scope=ENOS.scope, credentials=ENOS.credentials)
     )  # no zone named

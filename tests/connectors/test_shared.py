@@ -81,8 +81,10 @@ def test_a_refused_token_is_fetched_again_once_and_the_request_retried():
     assert auth.fetched == 3
 
 
-@pytest.mark.parametrize(("setting", "used"), [(None, 8), ("2", 2), (3, 3), ("500", 32),
-                                               ("0", 1), ("many", 8), ("-4", 8)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("setting", "used"),
+    [(None, 8), ("2", 2), (3, 3), ("500", 32), ("0", 1), ("many", 8), ("-4", 8)],
+)
 def test_a_backend_may_ask_for_fewer_detail_calls_in_flight(setting, used):
     scope = {} if setting is None else {"detail_concurrency": setting}
     connector = CONNECTORS["ocp"](BackendConfig(base_url="http://vendor", scope=scope))

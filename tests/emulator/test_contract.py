@@ -20,10 +20,21 @@ from tests.connectors.conftest import fixture_json, fixture_text
 from tests.processes import ROOT, wait_for
 
 ENOS_QUERY = {"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID}
-HUAWEI_BODY = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-    "name": dataarts_demo.USER, "password": dataarts_demo.PASSWORD,
-    "domain": {"name": dataarts_demo.DOMAIN}}}},
-    "scope": {"project": {"id": dataarts_demo.PROJECT_ID}}}}  # fmt: skip
+HUAWEI_BODY = {
+    "auth": {
+        "identity": {
+            "methods": ["password"],
+            "password": {
+                "user": {
+                    "name": dataarts_demo.USER,
+                    "password": dataarts_demo.PASSWORD,
+                    "domain": {"name": dataarts_demo.DOMAIN},
+                }
+            },
+        },
+        "scope": {"project": {"id": dataarts_demo.PROJECT_ID}},
+    }
+}
 PROJECT = f"/v1/{dataarts_demo.PROJECT_ID}"
 
 
@@ -33,8 +44,11 @@ def shape(value):
         return {key: shape(item) for key, item in value.items()}
     if isinstance(value, list):
         return [shape(value[0])] if value else []
-    return None if value is None else type(value).__name__.replace("int", "number").replace(
-        "float", "number")  # fmt: skip
+    return (
+        None
+        if value is None
+        else type(value).__name__.replace("int", "number").replace("float", "number")
+    )
 
 
 def same_shape(sample, actual, path="$"):
@@ -55,8 +69,10 @@ def same_shape(sample, actual, path="$"):
 
 @pytest.fixture
 def enos(emulator):
-    client = httpx.Client(base_url=emulator.base_url,
-                          auth=ApimAuth(emulator.base_url, enos_demo.APP_KEY, enos_demo.APP_SECRET))  # fmt: skip
+    client = httpx.Client(
+        base_url=emulator.base_url,
+        auth=ApimAuth(emulator.base_url, enos_demo.APP_KEY, enos_demo.APP_SECRET),
+    )
     yield client
     client.close()
 
@@ -65,8 +81,11 @@ def enos(emulator):
 def huawei(emulator):
     token = httpx.post(f"{emulator.base_url}/v3/auth/tokens", json=HUAWEI_BODY)
     assert token.status_code == 201
-    headers = {"X-Auth-Token": token.headers["X-Subject-Token"], "instance": dataarts_demo.INSTANCE,
-               "workspace": dataarts_demo.INSTANCE}  # fmt: skip
+    headers = {
+        "X-Auth-Token": token.headers["X-Subject-Token"],
+        "instance": dataarts_demo.INSTANCE,
+        "workspace": dataarts_demo.INSTANCE,
+    }
     with httpx.Client(base_url=emulator.base_url, headers=headers) as client:
         yield client
 
@@ -86,12 +105,16 @@ def test_ocp_task_detail_matches_seed_003(emulator):
 
 
 def test_enos_v21_task_instance_matches_seed_000(enos):
-    flows = enos.post("/batch-processing-service/v2.1/flowInstances", params={
-        "action": "search", **ENOS_QUERY}, content=b'{"type":1,"pagination":{"pageNo":0,"pageSize":1}}',
-    ).json()  # fmt: skip
+    flows = enos.post(
+        "/batch-processing-service/v2.1/flowInstances",
+        params={"action": "search", **ENOS_QUERY},
+        content=b'{"type":1,"pagination":{"pageNo":0,"pageSize":1}}',
+    ).json()
     graph = json.loads(flows["data"]["flowInsts"][0]["graph"])
-    task = enos.get("/batch-processing-service/v2.1/taskInstances", params={
-        "action": "get", "taskInstId": graph["tasks"][0]["taskInstId"], **ENOS_QUERY}).json()  # fmt: skip
+    task = enos.get(
+        "/batch-processing-service/v2.1/taskInstances",
+        params={"action": "get", "taskInstId": graph["tasks"][0]["taskInstId"], **ENOS_QUERY},
+    ).json()
     sample = fixture_json("enos_batch_v21/samples/task_instance_seed000.json")
     same_shape(sample, {k: v for k, v in task.items() if k != "requestId"})
     assert task["msg"] == "OK" and task["code"] == 0
@@ -115,11 +138,15 @@ def test_enos_v21_task_instance_matches_seed_000(enos):
     ],
 )
 def test_enos_flow_instance_matches_seeds_001_and_004(enos, service, fixture, result_key, message):
-    search = enos.post(f"/{service}/flowInstances", params={"action": "search", **ENOS_QUERY},
-                       content=b'{"type":1,"pagination":{"pageNo":0,"pageSize":1}}').json()  # fmt: skip
+    search = enos.post(
+        f"/{service}/flowInstances",
+        params={"action": "search", **ENOS_QUERY},
+        content=b'{"type":1,"pagination":{"pageNo":0,"pageSize":1}}',
+    ).json()
     flow_id = search["data"]["flowInsts"][0]["instanceId"]
-    reply = enos.get(f"/{service}/flowInstances",
-                     params={"action": "get", "flowInstId": flow_id, **ENOS_QUERY}).json()  # fmt: skip
+    reply = enos.get(
+        f"/{service}/flowInstances", params={"action": "get", "flowInstId": flow_id, **ENOS_QUERY}
+    ).json()
     sample = parse_json(fixture_text(fixture))
     assert reply[result_key] == 0 and reply["msg"] == message
     same_shape(sample["data"] | {"graph": None}, reply["data"] | {"graph": None})
@@ -132,14 +159,23 @@ def test_enos_flow_instance_matches_seeds_001_and_004(enos, service, fixture, re
 @pytest.mark.parametrize(
     ("path", "query", "sample"),
     [
-        ("batch-processing-service/v2.1/flowInstances", {"flowInstId": "2809-20190808093200"},
-         "enos_batch_v21/samples/flow_instance_seed001.json"),
-        ("batch-processing-service/v2.1/taskInstances", {"taskInstId": "118979-2021020211"},
-         "enos_batch_v21/samples/task_instance_seed000.json"),
-        ("dataflow-batch-service/v2.0/flowInstances", {"flowInstId": "2809-20190808093200"},
-         "enos_dataflow_v20/samples/flow_instance_seed004.txt"),
+        (
+            "batch-processing-service/v2.1/flowInstances",
+            {"flowInstId": "2809-20190808093200"},
+            "enos_batch_v21/samples/flow_instance_seed001.json",
+        ),
+        (
+            "batch-processing-service/v2.1/taskInstances",
+            {"taskInstId": "118979-2021020211"},
+            "enos_batch_v21/samples/task_instance_seed000.json",
+        ),
+        (
+            "dataflow-batch-service/v2.0/flowInstances",
+            {"flowInstId": "2809-20190808093200"},
+            "enos_dataflow_v20/samples/flow_instance_seed004.txt",
+        ),
     ],
-)  # fmt: skip
+)
 def test_every_enos_seed_record_is_served_under_its_documented_id(enos, path, query, sample):
     reply = enos.get(f"/{path}", params={"action": "get", **query, **ENOS_QUERY})
     assert reply.status_code == 200 and reply.text == fixture_text(sample)  # as printed
@@ -147,18 +183,35 @@ def test_every_enos_seed_record_is_served_under_its_documented_id(enos, path, qu
 
 @pytest.mark.parametrize(
     ("path", "sample"),
-    [("batch-processing-service/v2.1/flowInstances", "enos_batch_v21/samples/flow_instance_seed001_data.json"),
-     ("dataflow-batch-service/v2.0/flowInstances", "enos_dataflow_v20/samples/flow_instance_seed004_data.txt")],
-)  # fmt: skip
+    [
+        (
+            "batch-processing-service/v2.1/flowInstances",
+            "enos_batch_v21/samples/flow_instance_seed001_data.json",
+        ),
+        (
+            "dataflow-batch-service/v2.0/flowInstances",
+            "enos_dataflow_v20/samples/flow_instance_seed004_data.txt",
+        ),
+    ],
+)
 def test_the_enos_data_struct_samples_are_served_inside_an_envelope(enos, path, sample):
-    reply = enos.get(f"/{path}", params={"action": "get", "flowInstId": "2438-201907261239",
-                                         **ENOS_QUERY})  # fmt: skip
+    reply = enos.get(
+        f"/{path}", params={"action": "get", "flowInstId": "2438-201907261239", **ENOS_QUERY}
+    )
     assert parse_json(reply.text)["data"] == parse_json(fixture_text(sample))
 
 
 def test_the_datamap_seed_operator_answers_its_documented_reply(huawei):
-    reply = huawei.get(f"{PROJECT}/datamap/node/937987/instances", params={
-        "job_name": "ETL_Job_dli2dws", "start_time": 0, "end_time": 1, "offset": 0, "limit": 10})  # fmt: skip
+    reply = huawei.get(
+        f"{PROJECT}/datamap/node/937987/instances",
+        params={
+            "job_name": "ETL_Job_dli2dws",
+            "start_time": 0,
+            "end_time": 1,
+            "offset": 0,
+            "limit": 10,
+        },
+    )
     assert reply.json() == fixture_json("dataarts_datamap/samples/operator_instances_seed002.json")
     assert json.loads(reply.json()["body"])["rows"]
 
@@ -166,9 +219,16 @@ def test_the_datamap_seed_operator_answers_its_documented_reply(huawei):
 def test_datamap_output_information_matches_seed_002(emulator, huawei):
     operator = huawei.get(f"{PROJECT}/datamap/table/orders/node").json()[0]
     now = int(emulator.scenario.now().timestamp() * 1000)
-    reply = huawei.get(f"{PROJECT}/datamap/node/{operator['task_id']}/instances", params={
-        "job_name": operator["job_name"], "start_time": now - 86_400_000, "end_time": now,
-        "offset": 0, "limit": 10}).json()  # fmt: skip
+    reply = huawei.get(
+        f"{PROJECT}/datamap/node/{operator['task_id']}/instances",
+        params={
+            "job_name": operator["job_name"],
+            "start_time": now - 86_400_000,
+            "end_time": now,
+            "offset": 0,
+            "limit": 10,
+        },
+    ).json()
     sample = fixture_json("dataarts_datamap/samples/operator_instances_seed002.json")
     assert set(reply) == set(sample) and isinstance(reply["body"], str)
     body, sample_body = json.loads(reply["body"]), json.loads(sample["body"])
@@ -183,16 +243,29 @@ def test_auth_failures_come_in_each_vendors_own_shape(emulator):
     ocp = httpx.get(f"{base}/api/v2/tasks/instances", auth=("admin", "nope"))
     assert ocp.status_code == 401 and ocp.json()["successful"] is False
     assert ocp.json()["error"]["code"] == 30000
-    enos = httpx.get(f"{base}/batch-processing-service/v2.1/flowInstances",
-                     params={"action": "get"}, headers={"apim-accesstoken": "forged"})  # fmt: skip
+    enos = httpx.get(
+        f"{base}/batch-processing-service/v2.1/flowInstances",
+        params={"action": "get"},
+        headers={"apim-accesstoken": "forged"},
+    )
     assert enos.status_code == 401 and enos.json()["apim_status"] == 4012
-    token = httpx.post(f"{base}/apim-token-service/v2.0/token/get",
-                       json={"appKey": enos_demo.APP_KEY, "encryption": "x", "timestamp": 1})  # fmt: skip
+    token = httpx.post(
+        f"{base}/apim-token-service/v2.0/token/get",
+        json={"appKey": enos_demo.APP_KEY, "encryption": "x", "timestamp": 1},
+    )
     assert token.json()["status"] == 1003
     huawei = httpx.get(f"{base}{PROJECT}/jobs/instances/detail", headers={"X-Auth-Token": "x"})
     assert huawei.status_code == 401 and huawei.json()["error_code"] == "APIG.0301"
-    iam = httpx.post(f"{base}/v3/auth/tokens", json={"auth": {"identity": {"password": {
-        "user": {"name": "x", "password": "y", "domain": {"name": "z"}}}}}})  # fmt: skip
+    iam = httpx.post(
+        f"{base}/v3/auth/tokens",
+        json={
+            "auth": {
+                "identity": {
+                    "password": {"user": {"name": "x", "password": "y", "domain": {"name": "z"}}}
+                }
+            }
+        },
+    )
     assert iam.status_code == 401 and iam.json()["error"]["title"] == "Unauthorized"
 
 
@@ -201,18 +274,21 @@ def test_paging_visits_every_record_exactly_once(emulator, enos, huawei):
     ocp = httpx.Client(base_url=emulator.base_url, auth=(ocp_demo.USER, ocp_demo.PASSWORD))
     seen, page = [], 1
     while contents := ocp.get("/api/v2/tasks/instances", params={"page": page, "size": 7}).json()[
-            "data"]["contents"]:  # fmt: skip
+        "data"
+    ]["contents"]:
         seen += [str(task["id"]) for task in contents]
         page += 1
     assert sorted(seen) == sorted(truth("ocp"))
     seen = []
     for flow_type in (0, 1, 2):  # manual, periodic, temporary: a search takes one type
         page_no = 0
-        while flows := enos.post("/batch-processing-service/v2.1/flowInstances",
-                                 params={"action": "search", **ENOS_QUERY},
-                                 content=json.dumps({"type": flow_type, "pagination": {
-                                     "pageNo": page_no, "pageSize": 9}}).encode(),
-                                 ).json()["data"]["flowInsts"]:  # fmt: skip
+        while flows := enos.post(
+            "/batch-processing-service/v2.1/flowInstances",
+            params={"action": "search", **ENOS_QUERY},
+            content=json.dumps(
+                {"type": flow_type, "pagination": {"pageNo": page_no, "pageSize": 9}}
+            ).encode(),
+        ).json()["data"]["flowInsts"]:
             seen += [flow["instanceId"] for flow in flows]
             page_no += 1
         assert seen, f"no flow of type {flow_type}"
@@ -220,16 +296,18 @@ def test_paging_visits_every_record_exactly_once(emulator, enos, huawei):
     now = int(emulator.scenario.now().timestamp() * 1000)
     seen, offset = [], 0
     window = {"minPlanTime": now - 7 * 86_400_000 + 1, "maxPlanTime": now, "limit": 11}
-    while rows := huawei.get(f"{PROJECT}/jobs/instances/detail",
-                             params=window | {"offset": offset}).json()["instances"]:  # fmt: skip
+    while rows := huawei.get(
+        f"{PROJECT}/jobs/instances/detail", params=window | {"offset": offset}
+    ).json()["instances"]:
         seen += [str(row["instanceId"]) for row in rows]
         offset += len(rows)
     assert sorted(seen) == sorted(truth("dataarts_factory"))
 
 
 def test_factory_refuses_windows_longer_than_seven_days(huawei):
-    reply = huawei.get(f"{PROJECT}/jobs/instances/detail",
-                       params={"minPlanTime": 0, "maxPlanTime": 8 * 86_400_000})  # fmt: skip
+    reply = huawei.get(
+        f"{PROJECT}/jobs/instances/detail", params={"minPlanTime": 0, "maxPlanTime": 8 * 86_400_000}
+    )
     assert reply.status_code == 400 and reply.json()["error_code"].startswith("DLF.")
 
 
@@ -278,13 +356,20 @@ def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
     port = free_ports(len(VENDORS))  # one port per vendor, in a row
     log = tmp_path / "emulate.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "manage.py", "emulate", f"--port={port}",
-                                 "--separate-ports"], cwd=ROOT,
-                                env=os.environ | {"SECRET_KEY": "t"}, stdout=out)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "emulate", f"--port={port}", "--separate-ports"],
+            cwd=ROOT,
+            env=os.environ | {"SECRET_KEY": "t"},
+            stdout=out,
+        )
     try:
         wait_for(lambda: "ready in" in log.read_text(), 20, "the emulator")
-        ports = {vendor: int(number) for vendor, number in
-                 re.findall(r"^(\w+): http://127.0.0.1:(\d+)/", log.read_text(), re.M)}  # fmt: skip
+        ports = {
+            vendor: int(number)
+            for vendor, number in re.findall(
+                r"^(\w+): http://127.0.0.1:(\d+)/", log.read_text(), re.M
+            )
+        }
         assert sorted(ports) == sorted(VENDORS) and len(set(ports.values())) == len(VENDORS)
 
         def answers(port):
@@ -304,17 +389,27 @@ def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
 def test_manage_py_emulate_runs_as_the_readme_shows_with_nothing_set(tmp_path):
     """No SECRET_KEY, DEBUG or database: the emulator is a tool, not a Runboard."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL",
-                        "DJANGO_SETTINGS_MODULE")}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
     log = (tmp_path / "emulator.log").open("w")
-    server = subprocess.Popen([sys.executable, "manage.py", "emulate", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "emulate", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
     def answers():
         try:
-            return httpx.get(f"http://127.0.0.1:{port}/api/v2/tasks/instances",
-                             auth=(ocp_demo.USER, ocp_demo.PASSWORD), timeout=2)  # fmt: skip
+            return httpx.get(
+                f"http://127.0.0.1:{port}/api/v2/tasks/instances",
+                auth=(ocp_demo.USER, ocp_demo.PASSWORD),
+                timeout=2,
+            )
         except httpx.HTTPError:
             return None
 
@@ -330,21 +425,24 @@ def test_manage_py_emulate_runs_as_the_readme_shows_with_nothing_set(tmp_path):
 
 def test_airflow_pages_filters_and_refuses_as_airflow_2_does(emulator):
     truth = httpx.get(f"{emulator.base_url}/_emulator/truth/airflow").json()
-    airflow = httpx.Client(base_url=f"{emulator.base_url}/api/v1",
-                           auth=(airflow_demo.USER, airflow_demo.PASSWORD))  # fmt: skip
+    airflow = httpx.Client(
+        base_url=f"{emulator.base_url}/api/v1", auth=(airflow_demo.USER, airflow_demo.PASSWORD)
+    )
     seen, offset = [], 0
-    while runs := airflow.get("/dags/~/dagRuns", params={"limit": 7, "offset": offset,
-                                                         "order_by": "-execution_date"}
-                              ).json()["dag_runs"]:  # fmt: skip
+    while runs := airflow.get(
+        "/dags/~/dagRuns", params={"limit": 7, "offset": offset, "order_by": "-execution_date"}
+    ).json()["dag_runs"]:
         seen += [f"{run['dag_id']}/{run['dag_run_id']}" for run in runs]
         offset += 7
     assert sorted(seen) == sorted(truth)
     failed = airflow.get("/dags/~/dagRuns", params={"state": "failed"}).json()
-    assert failed["total_entries"] == sum(s in ("failed", "timeout", "canceled")
-                                          for s in truth.values())  # fmt: skip
+    assert failed["total_entries"] == sum(
+        s in ("failed", "timeout", "canceled") for s in truth.values()
+    )
     later = emulator.scenario.now().isoformat()
     assert airflow.get("/dags/~/dagRuns", params={"updated_at_gte": later}).json()[
-        "total_entries"] < len(truth)  # fmt: skip
+        "total_entries"
+    ] < len(truth)
     big = airflow.get("/dags/~/dagRuns", params={"limit": 1000}).json()
     assert len(big["dag_runs"]) == 100  # maximum_page_limit
     naive = airflow.get("/dags/~/dagRuns", params={"execution_date_gte": "2026-01-01T00:00:00"})

@@ -9,9 +9,16 @@ from instances.emulator.scenario import FAILED, TIMEOUT, Scenario
 def shape(scenario: Scenario) -> list[tuple]:
     """A world as seen from its own start: what ran when, how each step stands now."""
     now = scenario.now()
-    return [(run.definition_id, run.planned - scenario.epoch, run.status(now),
-             [(step.name, step.status(now, run), step.end - step.start) for step in run.steps])
-            for vendor in scenario.vendors for run in scenario.visible(vendor)]  # fmt: skip
+    return [
+        (
+            run.definition_id,
+            run.planned - scenario.epoch,
+            run.status(now),
+            [(step.name, step.status(now, run), step.end - step.start) for step in run.steps],
+        )
+        for vendor in scenario.vendors
+        for run in scenario.visible(vendor)
+    ]
 
 
 def test_a_seed_gives_the_same_world_whatever_the_time_of_day():
@@ -32,8 +39,9 @@ def test_ticks_keep_their_period_as_the_clock_advances():
 def test_a_definitions_steps_keep_their_names_and_dag_from_run_to_run():
     scenario = Scenario(seed=3, speed=0)
     for definition in scenario.definitions:
-        runs = [r for r in scenario.runs[definition.vendor].values()
-                if r.definition_id == definition.id]  # fmt: skip
+        runs = [
+            r for r in scenario.runs[definition.vendor].values() if r.definition_id == definition.id
+        ]
         shapes = set()
         for run in runs:
             position = {step.id: n for n, step in enumerate(run.steps)}
@@ -43,11 +51,20 @@ def test_a_definitions_steps_keep_their_names_and_dag_from_run_to_run():
 
 def test_only_steps_downstream_of_a_failure_are_skipped_and_they_do_not_run():
     scenario = Scenario(seed=3, speed=0, definitions_per_vendor=8)
-    failed = [run for runs in scenario.runs.values() for run in runs.values()
-              if any(step.outcome == "failed" for step in run.steps)]  # fmt: skip
+    failed = [
+        run
+        for runs in scenario.runs.values()
+        for run in runs.values()
+        if any(step.outcome == "failed" for step in run.steps)
+    ]
     assert failed
-    skipped = [step for runs in scenario.runs.values() for run in runs.values()
-               for step in run.steps if step.outcome == "skipped"]  # fmt: skip
+    skipped = [
+        step
+        for runs in scenario.runs.values()
+        for run in runs.values()
+        for step in run.steps
+        if step.outcome == "skipped"
+    ]
     assert all((step.end - step.start).total_seconds() <= 2 for step in skipped)
     for run in failed:
         broken = {step.id for step in run.steps if step.outcome == "failed"}
@@ -72,6 +89,7 @@ def test_each_definition_fails_in_a_few_realistic_ways_of_its_own():
                     assert failure(run, step) == found  # the same every time it is asked
                     assert errors.kind("\n".join(found.log)) or "KeyError" in found.message
                     kinds_by_definition.setdefault(run.definition_id, set()).add(found.kind)
-    assert all(len(kinds - {"timeout"}) <= KINDS_PER_DEFINITION
-               for kinds in kinds_by_definition.values())  # fmt: skip
+    assert all(
+        len(kinds - {"timeout"}) <= KINDS_PER_DEFINITION for kinds in kinds_by_definition.values()
+    )
     assert len(set().union(*kinds_by_definition.values())) >= 5  # the world fails variously

@@ -40,8 +40,9 @@ from instances.vendors.enos_batch_v21.signing import enos_signature
 
 def client(kind, emulator, secret_key: str = dataarts_demo.SK):
     credentials = BasicCredentials(dataarts_demo.AK, secret_key, dataarts_demo.PROJECT_ID)
-    return kind.new_builder().with_credentials(credentials).with_endpoints(
-        [emulator.base_url]).build()  # fmt: skip
+    return (
+        kind.new_builder().with_credentials(credentials).with_endpoints([emulator.base_url]).build()
+    )
 
 
 def today(emulator) -> list:
@@ -59,9 +60,13 @@ def test_the_dlf_sdk_lists_and_reads_job_instances_with_aksk(emulator):
     # the SDK's models call the id "instancesId", the API reference (which the emulator and the
     # connector follow) "instanceId": the SDK reads it as None, so the id comes from the truth
     run = expected[0]
-    detail = dlf.show_job_instance(ShowJobInstanceRequest(
-        job_name=job_name(run.definition_id), instance_id=str(run.seq),
-        workspace=dataarts_demo.INSTANCE))  # fmt: skip
+    detail = dlf.show_job_instance(
+        ShowJobInstanceRequest(
+            job_name=job_name(run.definition_id),
+            instance_id=str(run.seq),
+            workspace=dataarts_demo.INSTANCE,
+        )
+    )
     assert len(detail.nodes) == detail.total == len(run.steps)
     assert {node.node_name for node in detail.nodes} == {step.name for step in run.steps}
 
@@ -70,8 +75,11 @@ def test_the_dataartsstudio_sdk_lists_one_jobs_instances_with_aksk(emulator):
     studio = client(DataArtsStudioClient, emulator)
     wanted = today(emulator)[0]
     name = job_name(wanted.definition_id)
-    listed = studio.list_factory_job_instances_by_name(ListFactoryJobInstancesByNameRequest(
-        job_name=name, workspace=dataarts_demo.INSTANCE, limit=100))  # fmt: skip
+    listed = studio.list_factory_job_instances_by_name(
+        ListFactoryJobInstancesByNameRequest(
+            job_name=name, workspace=dataarts_demo.INSTANCE, limit=100
+        )
+    )
     assert listed.total == sum(job_name(r.definition_id) == name for r in today(emulator))
     assert {i.job_name for i in listed.instances} == {name}
     assert wanted.seq in {i.instance_id for i in listed.instances}
@@ -95,8 +103,10 @@ def test_a_signature_dated_more_than_15_minutes_off_is_refused(emulator, skew):
         headers = {"Host": host, "X-Sdk-Date": sdk_date}
         canonical = huawei_canonical_request("GET", path, [], headers, ["host", "x-sdk-date"], b"")
         signature = huawei_signature(dataarts_demo.SK, sdk_date, canonical)
-        headers["Authorization"] = (f"SDK-HMAC-SHA256 Access={dataarts_demo.AK}, "
-                                    f"SignedHeaders=host;x-sdk-date, Signature={signature}")  # fmt: skip
+        headers["Authorization"] = (
+            f"SDK-HMAC-SHA256 Access={dataarts_demo.AK}, "
+            f"SignedHeaders=host;x-sdk-date, Signature={signature}"
+        )
         return httpx.get(emulator.base_url + path, headers=headers).status_code
 
     assert answer(datetime.now(UTC)) == 200  # the same request, signed now, passes
@@ -113,20 +123,39 @@ def test_poseidon_carries_the_apim_token_and_signature_to_a_flow_search(emulator
     stamp = str(int(time.time() * 1000))
     signature = enos_signature(token, query, json.dumps(body), stamp, enos_demo.APP_SECRET)
     url = f"{emulator.base_url}/batch-processing-service/v2.1/flowInstances?{urlencode(query)}"
-    reply = poseidon.urlopen(enos_demo.APP_KEY, enos_demo.APP_SECRET, url, body, {
-        "apim-accesstoken": token, "apim-timestamp": stamp, "apim-signature": signature,
-    }, method="POST")  # fmt: skip
+    reply = poseidon.urlopen(
+        enos_demo.APP_KEY,
+        enos_demo.APP_SECRET,
+        url,
+        body,
+        {
+            "apim-accesstoken": token,
+            "apim-timestamp": stamp,
+            "apim-signature": signature,
+        },
+        method="POST",
+    )
     assert reply["code"] == 0 and reply["data"]["flowInsts"] and reply["data"]["count"] > 0
-    forged = poseidon.urlopen(enos_demo.APP_KEY, enos_demo.APP_SECRET, url, body, {
-        "apim-accesstoken": token, "apim-timestamp": stamp, "apim-signature": "0" * 64,
-    }, method="POST")  # fmt: skip
+    forged = poseidon.urlopen(
+        enos_demo.APP_KEY,
+        enos_demo.APP_SECRET,
+        url,
+        body,
+        {
+            "apim-accesstoken": token,
+            "apim-timestamp": stamp,
+            "apim-signature": "0" * 64,
+        },
+        method="POST",
+    )
     # APIM answers a bad signature 401; poseidon prints the HTTP error and returns nothing
     assert forged is None and "HTTP Error 401" in capsys.readouterr().out
 
 
 def airflow_client(emulator, password: str = airflow_demo.PASSWORD) -> airflow.ApiClient:
-    config = airflow.Configuration(host=f"{emulator.base_url}/api/v1",
-                                   username=airflow_demo.USER, password=password)  # fmt: skip
+    config = airflow.Configuration(
+        host=f"{emulator.base_url}/api/v1", username=airflow_demo.USER, password=password
+    )
     return airflow.ApiClient(config)
 
 

@@ -11,16 +11,27 @@ T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 def flow(ext: str, status=Status.RUNNING, **kw) -> RunRecord:
     return RunRecord(
-        external_id=ext, kind=Kind.FLOW, name=f"flow {ext}", status=status,
-        vendor_status=str(status), started_at=T0, raw={"id": ext, "status": str(status)}, **kw,
-    )  # fmt: skip
+        external_id=ext,
+        kind=Kind.FLOW,
+        name=f"flow {ext}",
+        status=status,
+        vendor_status=str(status),
+        started_at=T0,
+        raw={"id": ext, "status": str(status)},
+        **kw,
+    )
 
 
 def task(ext: str, parent: str, status=Status.RUNNING) -> RunRecord:
     return RunRecord(
-        external_id=ext, kind=Kind.TASK, name=f"task {ext}", status=status,
-        vendor_status=str(status), parent_id=parent, started_at=T0,
-    )  # fmt: skip
+        external_id=ext,
+        kind=Kind.TASK,
+        name=f"task {ext}",
+        status=status,
+        vendor_status=str(status),
+        parent_id=parent,
+        started_at=T0,
+    )
 
 
 class FakeConnector(Connector):

@@ -23,8 +23,11 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def task(task_id: int, **changes) -> dict:
     """The seed task under a new id, recent, its subtasks' ids moved along with it."""
-    item = copy.deepcopy(SEED) | {"id": task_id, "createTime": NOW.isoformat(),
-                                  "startTime": NOW.isoformat()}  # fmt: skip
+    item = copy.deepcopy(SEED) | {
+        "id": task_id,
+        "createTime": NOW.isoformat(),
+        "startTime": NOW.isoformat(),
+    }
     moved = {sub["id"]: sub["id"] + task_id * 100 for sub in item["subtasks"]}
     for sub in item["subtasks"]:
         sub["id"] = moved[sub["id"]]
@@ -46,8 +49,10 @@ class Vendor:
             return ok({"contents": contents, "page": {"totalPages": 1, "number": 1}})
         task_id = int(path.rsplit("/", 1)[1])
         if task_id in self.forgotten:
-            return httpx.Response(404, json={"successful": False, "error": {
-                "code": 20000, "message": "Task not exists"}})  # fmt: skip
+            return httpx.Response(
+                404,
+                json={"successful": False, "error": {"code": 20000, "message": "Task not exists"}},
+            )
         return ok(next(t for t in self.tasks if t["id"] == task_id))
 
 
@@ -92,8 +97,10 @@ def test_bad_records_cost_only_themselves(backend, client):
     client.force_login(UserFactory(is_superuser=True))
     health = client.get("/backends/").content.decode()
     assert "The last poll skipped 1 unreadable record: 3: ValueError: Invalid isoformat" in health
-    assert "The vendor no longer knows this run" in client.get(
-        f"/runs/{stored['4'].pk}/").content.decode()  # fmt: skip
+    assert (
+        "The vendor no longer knows this run"
+        in client.get(f"/runs/{stored['4'].pk}/").content.decode()
+    )
 
     vendor.tasks = [task(1), odd, task(3)]  # the bad time fixed, the forgotten task listed no more
     second = poll(backend, vendor)

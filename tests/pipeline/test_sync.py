@@ -15,7 +15,7 @@ from instances.models import (
     Status,
     StatusChange,
     StatusRollup,
-)  # fmt: skip
+)
 from tests.factories import BackendFactory
 from tests.pipeline.fake import flow, task
 
@@ -193,20 +193,27 @@ def test_rollups_always_equal_a_recount_of_the_runs(fake, backend):
     sync.poll_backend(backend.pk)
     vendor_with(fake, three_task_flow("f2", Status.FAILED, failing="f2.b"))
     root, kids, edges = three_task_flow("f3", Status.SUCCEEDED)
-    finished = [replace(k, status=Status.SUCCEEDED, finished_at=k.started_at + timedelta(minutes=3))
-                for k in kids]  # fmt: skip
-    vendor_with(fake, (replace(root, started_at=root.started_at + timedelta(hours=2)), finished,
-                       edges))  # fmt: skip
+    finished = [
+        replace(k, status=Status.SUCCEEDED, finished_at=k.started_at + timedelta(minutes=3))
+        for k in kids
+    ]
+    vendor_with(
+        fake, (replace(root, started_at=root.started_at + timedelta(hours=2)), finished, edges)
+    )
     sync.poll_backend(backend.pk)
     maintained = {
         (r.backend_id, r.kind, r.top_level, r.definition_id, r.status, r.hour): (
-            r.runs, r.duration_seconds, r.timed_runs,
+            r.runs,
+            r.duration_seconds,
+            r.timed_runs,
         )
         for r in Rollup.objects.exclude(runs=0, timed_runs=0)
-    }  # fmt: skip
+    }
     assert maintained == rollups.from_runs()
-    coarse = {(r.backend_id, r.top_level, r.status, r.hour): r.runs
-              for r in StatusRollup.objects.exclude(runs=0)}  # fmt: skip
+    coarse = {
+        (r.backend_id, r.top_level, r.status, r.hour): r.runs
+        for r in StatusRollup.objects.exclude(runs=0)
+    }
     expected: dict = {}
     for (backend, _, top_level, _, status, hour), (runs, _, _) in maintained.items():
         key = (backend, top_level, status, hour)
@@ -238,19 +245,28 @@ def test_unstorable_characters_are_replaced_and_huge_numbers_kept(fake, backend)
     assert poll.outcome == Poll.Outcome.PARTIAL and poll.skipped == 1
     stored = Instance.objects.get(external_id="f1")
     assert stored.name == "night\ufffdly" and stored.error_message == "boom\ufffd"
-    assert stored.raw == {"name\ufffd": "night\ufffdly", "nested": ["\ufffd"], "slash": "\\u0000",
-                          "big": 2**70}  # fmt: skip
+    assert stored.raw == {
+        "name\ufffd": "night\ufffdly",
+        "nested": ["\ufffd"],
+        "slash": "\\u0000",
+        "big": 2**70,
+    }
     assert Instance.objects.filter(external_id="f2").exists()
 
 
 def test_a_failed_runs_signature_is_stored_with_it_and_cleared_when_it_is_rerun(fake, backend):
     root, kids, edges = three_task_flow("f9", Status.FAILED, failing="f9.b")
-    kids = [replace(k, error_message="ORA-00942: table or view does not exist")
-            if k.external_id == "f9.b" else k for k in kids]  # fmt: skip
+    kids = [
+        replace(k, error_message="ORA-00942: table or view does not exist")
+        if k.external_id == "f9.b"
+        else k
+        for k in kids
+    ]
     vendor_with(fake, (root, kids, edges), three_task_flow("f8", Status.SUCCEEDED))
     sync.poll_backend(backend.pk)
-    stored = dict(Instance.objects.filter(parent__isnull=True)
-                  .values_list("external_id", "failure_signature"))  # fmt: skip
+    stored = dict(
+        Instance.objects.filter(parent__isnull=True).values_list("external_id", "failure_signature")
+    )
     assert stored == {"f9": "ORA-00942: table or view does not exist", "f8": None}
     rerun = replace(root, status=Status.SUCCEEDED, raw={"id": "f9", "status": "rerun"})
     vendor_with(fake, (rerun, [replace(k, status=Status.SUCCEEDED) for k in kids], edges))

@@ -19,16 +19,22 @@ from tests.processes import celery, database_env, wait_for, worker
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
-OCP_TASK_STATUS = {"pending": Status.RUNNING, "running": Status.RUNNING,
-                   "succeeded": Status.SUCCEEDED, "skipped": Status.SUCCEEDED,
-                   "failed": Status.FAILED, "timeout": Status.FAILED,
-                   "canceled": Status.FAILED}  # fmt: skip
+OCP_TASK_STATUS = {
+    "pending": Status.RUNNING,
+    "running": Status.RUNNING,
+    "succeeded": Status.SUCCEEDED,
+    "skipped": Status.SUCCEEDED,
+    "failed": Status.FAILED,
+    "timeout": Status.FAILED,
+    "canceled": Status.FAILED,
+}
 SEED_SAMPLE = "35000312"  # from 2021: outside any polling window
 
 
 def ocp_backend(emulator, **fields) -> Backend:
-    backend = Backend(name=fields.pop("name", "ocp"), kind="ocp", base_url=emulator.base_url,
-                      **fields)  # fmt: skip
+    backend = Backend(
+        name=fields.pop("name", "ocp"), kind="ocp", base_url=emulator.base_url, **fields
+    )
     backend.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
     backend.save()
     return backend
@@ -36,8 +42,9 @@ def ocp_backend(emulator, **fields) -> Backend:
 
 def enos_backend(emulator, **fields) -> Backend:
     scope = {"orgId": enos_demo.ORG_ID, "userId": enos_demo.USER_ID}
-    backend = Backend(name="enos", kind="enos_batch_v21", base_url=emulator.base_url,
-                      scope=scope, **fields)  # fmt: skip
+    backend = Backend(
+        name="enos", kind="enos_batch_v21", base_url=emulator.base_url, scope=scope, **fields
+    )
     backend.credentials = {"app_key": enos_demo.APP_KEY, "app_secret": enos_demo.APP_SECRET}
     backend.save()
     return backend
@@ -104,8 +111,11 @@ def test_a_worker_killed_mid_poll_loses_nothing_committed(emulator, tmp_path):
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     kept = Instance.objects.filter(backend=backend).count()
-    wait_for(lambda: Backend.objects.get(pk=backend.pk).claimed_until < timezone.now(), 10,
-             "the dead poll's claim to expire")  # fmt: skip
+    wait_for(
+        lambda: Backend.objects.get(pk=backend.pk).claimed_until < timezone.now(),
+        10,
+        "the dead poll's claim to expire",
+    )
     emulator.faults.clear()
     with worker(tmp_path / "second.log", env):
         polls = Poll.objects.filter(backend=backend)
@@ -155,8 +165,11 @@ def test_a_failing_backend_never_delays_a_healthy_one(emulator, tmp_path):
     ):
         ok = Poll.objects.filter(backend=healthy, outcome=Poll.Outcome.OK)
         wait_for(lambda: ok.count() >= 3, 120, "three healthy polls")
-        wait_for(lambda: Backend.objects.get(pk=broken.pk).consecutive_failures >= 1, 60,
-                 "the broken backend to be marked")  # fmt: skip
+        wait_for(
+            lambda: Backend.objects.get(pk=broken.pk).consecutive_failures >= 1,
+            60,
+            "the broken backend to be marked",
+        )
     broken.refresh_from_db()
     assert "500" in broken.last_error and broken.last_success_at is None
     assert Backend.objects.get(pk=healthy.pk).consecutive_failures == 0
@@ -172,34 +185,45 @@ def test_a_hostile_vendor_and_a_dead_worker_cost_only_the_bad_records(tmp_path):
         backend = ocp_backend(emu, poll_interval=interval)
         ids = sorted(truth(emu, "ocp"), key=int)
         bad_time, bad_count, bad_edge, bad_name = ids[:4]
-        hostile = {bad_time: {"record": {"finishTime": "yesterday-ish"}},
-                   bad_count: {"steps": {"0": {"runTime": -1}}},
-                   bad_edge: {"steps": {"1": {"upstreams": ["13\x0000"]}}},
-                   bad_name: {"record": {"name": {"zh": "卸载", "en": "Uninstall"}}}}  # fmt: skip
+        hostile = {
+            bad_time: {"record": {"finishTime": "yesterday-ish"}},
+            bad_count: {"steps": {"0": {"runTime": -1}}},
+            bad_edge: {"steps": {"1": {"upstreams": ["13\x0000"]}}},
+            bad_name: {"record": {"name": {"zh": "卸载", "en": "Uninstall"}}},
+        }
         for run_id, patch in hostile.items():
-            httpx.post(f"{emu.base_url}/_emulator/runs/ocp/{run_id}/patch",
-                       json=patch).raise_for_status()  # fmt: skip
+            httpx.post(
+                f"{emu.base_url}/_emulator/runs/ocp/{run_id}/patch", json=patch
+            ).raise_for_status()
         emu.faults["ocp"] = Fault(latency=0.2)  # pages keep coming after the first one
         env = database_env() | {"RUNBOARD_CLAIM_SECONDS": "3", "RUNBOARD_BEAT_SECONDS": "0.5"}
         polls = Poll.objects.filter(backend=backend)
         with celery("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 'schedule'}"):
             with worker(tmp_path / "first.log", env) as first:
-                wait_for(lambda: Instance.objects.filter(backend=backend).exists(), 60,
-                         "a stored page")  # fmt: skip
+                wait_for(
+                    lambda: Instance.objects.filter(backend=backend).exists(), 60, "a stored page"
+                )
                 os.killpg(first.pid, signal.SIGKILL)
                 first.wait()
                 killed_at = timezone.now()
             assert polls.filter(outcome=Poll.Outcome.RUNNING).exists()  # it died mid-poll
             # the vendor deletes a run we saw running
             running = backend.instances.roots().filter(status=Status.RUNNING).first()
-            httpx.post(f"{emu.base_url}/_emulator/runs/ocp/{running.external_id}/delete"
-                       ).raise_for_status()  # fmt: skip
+            httpx.post(
+                f"{emu.base_url}/_emulator/runs/ocp/{running.external_id}/delete"
+            ).raise_for_status()
             emu.faults.clear()
             with worker(tmp_path / "second.log", env):
-                wait_for(lambda: polls.filter(started_at__gt=killed_at).exists(), 2 * interval,
-                         "the backend polled again within two intervals")  # fmt: skip
-                wait_for(lambda: Instance.objects.filter(pk=running.pk, gone_at__isnull=False)
-                         .exists(), 60, "the deleted run marked gone")  # fmt: skip
+                wait_for(
+                    lambda: polls.filter(started_at__gt=killed_at).exists(),
+                    2 * interval,
+                    "the backend polled again within two intervals",
+                )
+                wait_for(
+                    lambda: Instance.objects.filter(pk=running.pk, gone_at__isnull=False).exists(),
+                    60,
+                    "the deleted run marked gone",
+                )
         good = set(truth(emu, "ocp")) - {bad_time}
     assert not polls.filter(outcome=Poll.Outcome.RUNNING).exists()
     assert polls.filter(outcome=Poll.Outcome.ABANDONED).count() == 1

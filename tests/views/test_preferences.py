@@ -24,8 +24,9 @@ def test_preferences_are_saved_in_cookies_and_bad_values_ignored(client):
     reply = client.post("/preferences/", {"tz": "Europe/Berlin", "theme": "dark", "next": "/runs/"})
     assert reply.status_code == 302 and reply["Location"] == "/runs/"
     assert reply.cookies["tz"].value == "Europe/Berlin" and reply.cookies["theme"].value == "dark"
-    bad = client.post("/preferences/", {"tz": "Mars/Olympus", "theme": "neon",
-                                        "next": "https://evil.example/"})  # fmt: skip
+    bad = client.post(
+        "/preferences/", {"tz": "Mars/Olympus", "theme": "neon", "next": "https://evil.example/"}
+    )
     assert bad["Location"] == "/" and "tz" not in bad.cookies and "theme" not in bad.cookies
     client.cookies["theme"] = "dark"
     assert b'data-theme="dark"' in client.get("/runs/").content

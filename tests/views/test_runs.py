@@ -25,11 +25,20 @@ def member(client):
 
 
 def flow_with_children(backend, failing="b"):
-    flow = InstanceFactory(backend=backend, name="nightly", status=Status.FAILED,
-                           definition_id="2400")  # fmt: skip
-    kids = {n: InstanceFactory(backend=backend, parent=flow, kind="task", name=f"step {n}",
-                               status=Status.FAILED if n == failing else Status.SUCCEEDED,
-                               log_locator=f"log-{n}") for n in "abc"}  # fmt: skip
+    flow = InstanceFactory(
+        backend=backend, name="nightly", status=Status.FAILED, definition_id="2400"
+    )
+    kids = {
+        n: InstanceFactory(
+            backend=backend,
+            parent=flow,
+            kind="task",
+            name=f"step {n}",
+            status=Status.FAILED if n == failing else Status.SUCCEEDED,
+            log_locator=f"log-{n}",
+        )
+        for n in "abc"
+    }
     Edge.objects.create(parent=flow, upstream=kids["a"], downstream=kids["b"])
     Edge.objects.create(parent=flow, upstream=kids["b"], downstream=kids["c"])
     return flow, kids
@@ -84,8 +93,12 @@ def test_keyset_pages_never_repeat_or_skip(client, member):
 def test_every_sort_pages_without_repeats_or_gaps(client, member, sort):
     now = timezone.now()
     for n in range(75):  # names and times collide, so ties are broken by id
-        InstanceFactory(backend=member[1], name=f"run-{n % 7}", status=Status.values[n % 5],
-                        run_at=now - timedelta(minutes=n % 11))  # fmt: skip
+        InstanceFactory(
+            backend=member[1],
+            name=f"run-{n % 7}",
+            status=Status.values[n % 5],
+            run_at=now - timedelta(minutes=n % 11),
+        )
     seen, url = [], f"/runs/?sort={sort}"
     while url:
         page = client.get(url)
@@ -236,11 +249,18 @@ def test_critical_path_follows_the_upstream_that_ended_last():
 
 def test_big_graphs_draw_only_the_failing_neighbourhood(client, member):
     flow = InstanceFactory(backend=member[1], name="huge")
-    kids = [InstanceFactory(backend=member[1], parent=flow, name=f"n{n}",
-                            status=Status.FAILED if n == 150 else Status.SUCCEEDED)
-            for n in range(320)]  # fmt: skip
-    Edge.objects.bulk_create(Edge(parent=flow, upstream=kids[n - 1], downstream=kids[n])
-                             for n in range(1, 320))  # fmt: skip
+    kids = [
+        InstanceFactory(
+            backend=member[1],
+            parent=flow,
+            name=f"n{n}",
+            status=Status.FAILED if n == 150 else Status.SUCCEEDED,
+        )
+        for n in range(320)
+    ]
+    Edge.objects.bulk_create(
+        Edge(parent=flow, upstream=kids[n - 1], downstream=kids[n]) for n in range(1, 320)
+    )
     body = client.get(f"/runs/{flow.pk}/").content.decode()
     svg = body[body.index("<svg") : body.index("</svg>")]
     assert svg.count('class="node"') == 3  # n149 → n150 → n151
@@ -262,14 +282,28 @@ def test_focus_mode_collapses_hidden_chains_and_says_when_more_lie_beyond_a_fork
 
 @pytest.mark.parametrize(
     "query",
-    ["q=%00", "owner=%00", "definition=%00", "after=AAAA", "after=%00", "after=HzE=",
-     "after=HzE=&sort=name", "after=MjAyNi0wMS0wMVQyNTo2MTowMB8x",  # 2026-01-01T25:61:00␟1
-     "backend=99999999999999999999", "sort=%00", "window=%00", "status=%00&not=%00",
-     "window=custom&since=2026-13-45T99:99", "window=custom&since=%00&until=x",
-     "window=custom&since=2026-01-01T00:00:00%2B99:00",
-     "window=custom&since=0001-01-01T00:00:00%2B01:00",
-     "window=custom&start=9999-99-99&end=0", "team=-1", "team=99999999999999999999"],
-)  # fmt: skip
+    [
+        "q=%00",
+        "owner=%00",
+        "definition=%00",
+        "after=AAAA",
+        "after=%00",
+        "after=HzE=",
+        "after=HzE=&sort=name",
+        "after=MjAyNi0wMS0wMVQyNTo2MTowMB8x",  # 2026-01-01T25:61:00␟1
+        "backend=99999999999999999999",
+        "sort=%00",
+        "window=%00",
+        "status=%00&not=%00",
+        "window=custom&since=2026-13-45T99:99",
+        "window=custom&since=%00&until=x",
+        "window=custom&since=2026-01-01T00:00:00%2B99:00",
+        "window=custom&since=0001-01-01T00:00:00%2B01:00",
+        "window=custom&start=9999-99-99&end=0",
+        "team=-1",
+        "team=99999999999999999999",
+    ],
+)
 def test_unreadable_parameters_are_ignored_by_the_list_and_the_api(client, member, query):
     run = InstanceFactory(backend=member[1])
     page = client.get(f"/runs/?{query}")
@@ -279,9 +313,14 @@ def test_unreadable_parameters_are_ignored_by_the_list_and_the_api(client, membe
 
 
 @pytest.mark.parametrize(
-    "before", ["%00garbage", "2026-01-01T25:61:00", "2026-01-01T00:00:00%2B99:00",
-               "0001-01-01T00:00:00%2B01:00"],
-)  # fmt: skip
+    "before",
+    [
+        "%00garbage",
+        "2026-01-01T25:61:00",
+        "2026-01-01T00:00:00%2B99:00",
+        "0001-01-01T00:00:00%2B01:00",
+    ],
+)
 def test_hostile_grid_parameters_are_ignored(client, member, before):
     run = InstanceFactory(backend=member[1], definition_id="d")
     page = client.get(f"/definitions/{member[1].pk}/?id=d&before={before}")
@@ -306,8 +345,12 @@ def test_detail_shows_failures_on_other_backends_around_the_same_time(client, me
     backend = member[1]
     now = timezone.now()
     run = InstanceFactory(backend=backend, status=Status.FAILED, run_at=now)
-    near = InstanceFactory(backend=BackendFactory(team=backend.team), status=Status.FAILED,
-                           name="db down too", run_at=now - timedelta(minutes=10))  # fmt: skip
+    near = InstanceFactory(
+        backend=BackendFactory(team=backend.team),
+        status=Status.FAILED,
+        name="db down too",
+        run_at=now - timedelta(minutes=10),
+    )
     InstanceFactory(backend=near.backend, status=Status.FAILED, run_at=now - timedelta(hours=3))
     InstanceFactory(status=Status.FAILED, run_at=now)  # another team's: not shown
     InstanceFactory(backend=backend, status=Status.FAILED, run_at=now)  # same backend: not
@@ -346,8 +389,9 @@ def test_an_unfinished_runs_page_refreshes_itself_until_it_ends(client, member):
     assert ended.status_code == 200 and 'hx-trigger="every' not in ended.content.decode()
 
 
-def test_a_dag_dot_cannot_draw_leaves_the_steps_and_a_note(client, member, tmp_path,
-                                                            monkeypatch, settings):  # fmt: skip
+def test_a_dag_dot_cannot_draw_leaves_the_steps_and_a_note(
+    client, member, tmp_path, monkeypatch, settings
+):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     flow, _ = flow_with_children(member[1])
     broken = tmp_path / "dot"  # a graphviz that refuses the graph, as dot does a syntax error
@@ -381,9 +425,11 @@ def test_only_the_culprit_is_outlined_and_steps_after_it_say_upstream_failed(cli
 
 def test_the_culprits_error_comes_first_as_its_root_cause(client, member):
     flow, kids = flow_with_children(member[1], failing="b")
-    kids["b"].error_message = ("java.lang.RuntimeException: load failed\n\tat x.Y(Y.java:1)\n"
-                               "Caused by: java.sql.SQLException: ORA-00942: table or view "
-                               "does not exist")  # fmt: skip
+    kids["b"].error_message = (
+        "java.lang.RuntimeException: load failed\n\tat x.Y(Y.java:1)\n"
+        "Caused by: java.sql.SQLException: ORA-00942: table or view "
+        "does not exist"
+    )
     kids["b"].save()
     body = client.get(f"/runs/{flow.pk}/").content.decode()
     first = body.split('<p class="error-first">')[1].split("</p>")[0]

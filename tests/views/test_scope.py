@@ -22,8 +22,9 @@ def member(client):
     mine, theirs = BackendFactory(), BackendFactory()
     for backend in (mine, theirs):
         for n in range(7):
-            InstanceFactory(backend=backend, status=Status.FAILED if n % 3 == 0 else
-                            Status.SUCCEEDED)  # fmt: skip
+            InstanceFactory(
+                backend=backend, status=Status.FAILED if n % 3 == 0 else Status.SUCCEEDED
+            )
     rollups.rebuild()
     user = UserFactory(teams=[mine.team])
     client.force_login(user)

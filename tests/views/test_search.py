@@ -22,8 +22,11 @@ def runs():
     names = ["copy 1%_ {}", "load 1%_ {}", "load 1ab {}", "load 1%_ {}"]
     for n in range(120):
         for backend in (mine, theirs):
-            run = InstanceFactory(backend=backend, name=names[n % 4].format(n % 5),
-                                  status=["SUCCEEDED", "FAILED", "RUNNING"][n % 3])  # fmt: skip
+            run = InstanceFactory(
+                backend=backend,
+                name=names[n % 4].format(n % 5),
+                status=["SUCCEEDED", "FAILED", "RUNNING"][n % 3],
+            )
             if n % 2:  # a step named alike, found only when steps are included
                 InstanceFactory(backend=backend, parent=run, name=f"step {run.name}")
     return UserFactory(teams=[mine.team])

@@ -21,15 +21,22 @@ def two_teams(client):
     now = timezone.now()
     for backend, failed in ((mine, 2), (theirs, 5)):
         for n in range(6):
-            run = InstanceFactory(backend=backend, definition_id="nightly",
-                                  definition_name="nightly load",
-                                  status=Status.FAILED if n < failed else Status.SUCCEEDED,
-                                  run_at=now - timedelta(hours=n),
-                                  duration=timedelta(minutes=n))  # fmt: skip
-            InstanceFactory(backend=backend, parent=run, name="load step",
-                            definition_id="load", status=run.status,
-                            error_message="timeout after 3600 s on 10.0.0.7" if n < failed
-                            else "")  # fmt: skip
+            run = InstanceFactory(
+                backend=backend,
+                definition_id="nightly",
+                definition_name="nightly load",
+                status=Status.FAILED if n < failed else Status.SUCCEEDED,
+                run_at=now - timedelta(hours=n),
+                duration=timedelta(minutes=n),
+            )
+            InstanceFactory(
+                backend=backend,
+                parent=run,
+                name="load step",
+                definition_id="load",
+                status=run.status,
+                error_message="timeout after 3600 s on 10.0.0.7" if n < failed else "",
+            )
     rollups.rebuild()
     return mine, theirs
 
@@ -81,9 +88,13 @@ def test_a_success_between_failures_ends_the_streak_and_a_rerun_still_going_keep
     mine = two_teams[0]
     now = timezone.now()
     for hours, status in ((0.3, Status.SUCCEEDED), (0.5, Status.FAILED), (0.8, Status.RUNNING)):
-        InstanceFactory(backend=mine, definition_id="nightly", status=status,
-                        error_message="timeout after 3600 s on 10.0.0.7",
-                        run_at=now + timedelta(hours=hours))  # fmt: skip
+        InstanceFactory(
+            backend=mine,
+            definition_id="nightly",
+            status=status,
+            error_message="timeout after 3600 s on 10.0.0.7",
+            run_at=now + timedelta(hours=hours),
+        )
     (group,) = client.get("/failures/").context["groups"]
     assert group["count"] == 3 and group["streak"] == 1
 
@@ -92,8 +103,12 @@ def test_each_inbox_groups_link_lists_exactly_its_runs(client, two_teams):
     mine = two_teams[0]
     now = timezone.now()
     for n, error in enumerate(["ORA-00942: table or view does not exist", "", ""]):
-        run = InstanceFactory(backend=mine, definition_id="nightly", status=Status.FAILED,
-                              run_at=now - timedelta(minutes=10 + n))  # fmt: skip
+        run = InstanceFactory(
+            backend=mine,
+            definition_id="nightly",
+            status=Status.FAILED,
+            run_at=now - timedelta(minutes=10 + n),
+        )
         InstanceFactory(backend=mine, parent=run, status=Status.FAILED, error_message=error)
     page = client.get("/failures/")
     groups = page.context["groups"]
@@ -101,13 +116,18 @@ def test_each_inbox_groups_link_lists_exactly_its_runs(client, two_teams):
     body = page.content.decode()
     for group in groups:
         signature = re.escape(quote(group["signature"]))
-        link = re.search(rf'href="(/runs/\?[^"]*signature={signature})">{group["count"]}<',
-                         body.replace("&amp;", "&"))  # fmt: skip
+        link = re.search(
+            rf'href="(/runs/\?[^"]*signature={signature})">{group["count"]}<',
+            body.replace("&amp;", "&"),
+        )
         assert link, group["signature"]
         listed = client.get(link.group(1)).context["rows"]
-        alike = Instance.objects.filter(backend=group["backend"], status=Status.FAILED,
-                                        definition_id=group["definition_id"],
-                                        failure_signature=group["signature"])  # fmt: skip
+        alike = Instance.objects.filter(
+            backend=group["backend"],
+            status=Status.FAILED,
+            definition_id=group["definition_id"],
+            failure_signature=group["signature"],
+        )
         assert len(listed) == group["count"] == alike.count() > 0, group["signature"]
         assert {r.pk for r in listed} == set(alike.values_list("pk", flat=True))
         # the list names the filter it came with, and offers to clear it
@@ -125,8 +145,9 @@ def test_history_grid_is_steps_by_runs_and_hides_other_teams(client, two_teams):
     assert client.get(f"/definitions/{theirs.pk}/?id=nightly").status_code == 404
 
 
-def test_inbox_and_grid_cost_a_fixed_number_of_queries(client, two_teams,
-                                                      django_assert_max_num_queries):  # fmt: skip
+def test_inbox_and_grid_cost_a_fixed_number_of_queries(
+    client, two_teams, django_assert_max_num_queries
+):
     mine = two_teams[0]
     failures.sign_unsigned(Instance.objects.all())  # as sync does when it stores them
     # grouping, the newest run per group and the streaks are three grouped queries
@@ -139,8 +160,9 @@ def test_inbox_and_grid_cost_a_fixed_number_of_queries(client, two_teams,
 def test_overview_takes_a_custom_window_and_a_backend_scope(client, two_teams):
     mine, theirs = two_teams
     today = timezone.now().date()
-    page = client.get(f"/?window=custom&start={today - timedelta(days=1)}&end={today}"
-                      f"&backend={mine.pk}")  # fmt: skip
+    page = client.get(
+        f"/?window=custom&start={today - timedelta(days=1)}&end={today}&backend={mine.pk}"
+    )
     assert sum(page.context["counts"].values()) == 6
     nothing = client.get(f"/?backend={theirs.pk}")  # not theirs to see: no numbers at all
     assert sum(nothing.context["counts"].values()) == 0
@@ -152,8 +174,9 @@ def test_overview_takes_a_custom_window_and_a_backend_scope(client, two_teams):
 def test_inbox_points_at_the_canceled_step_when_no_step_failed(client, two_teams):
     run = InstanceFactory(backend=two_teams[0], definition_id="ocp-task", status=Status.FAILED)
     InstanceFactory(backend=two_teams[0], parent=run, name="fine", status=Status.SUCCEEDED)
-    canceled = InstanceFactory(backend=two_teams[0], parent=run, name="stopped",
-                               status=Status.CANCELED)  # fmt: skip
+    canceled = InstanceFactory(
+        backend=two_teams[0], parent=run, name="stopped", status=Status.CANCELED
+    )
     page = client.get("/failures/")
     group = next(g for g in page.context["groups"] if g["definition_id"] == "ocp-task")
     assert group["child"] == canceled
@@ -164,17 +187,24 @@ def test_stuck_means_far_beyond_the_usual_duration_or_silent_too_long(client, tw
     now = timezone.now()
     for n in range(5):  # "hourly load" usually takes 10 minutes
         InstanceFactory(
-            backend=mine, definition_id="hourly", status=Status.SUCCEEDED,
-            run_at=now - timedelta(hours=n + 2), duration=timedelta(minutes=10),
-        )  # fmt: skip
+            backend=mine,
+            definition_id="hourly",
+            status=Status.SUCCEEDED,
+            run_at=now - timedelta(hours=n + 2),
+            duration=timedelta(minutes=10),
+        )
     rollups.rebuild()
 
     def running(backend, minutes, silent_minutes=1, definition="hourly"):
         began = now - timedelta(minutes=minutes)
         return InstanceFactory(
-            backend=backend, definition_id=definition, status=Status.RUNNING, run_at=began,
-            started_at=began, status_changed_at=now - timedelta(minutes=silent_minutes),
-        )  # fmt: skip
+            backend=backend,
+            definition_id=definition,
+            status=Status.RUNNING,
+            run_at=began,
+            started_at=began,
+            status_changed_at=now - timedelta(minutes=silent_minutes),
+        )
 
     overdue = running(mine, 45)
     running(mine, 15)  # longer than usual, not far longer
@@ -200,15 +230,27 @@ def test_stuck_runs_are_found_behind_many_healthy_long_runs(client, two_teams, m
     mine = two_teams[0]
     now = timezone.now()
     for n in range(8):  # long runs whose status moves: not stuck; the newest two are silent
-        InstanceFactory(backend=mine, definition_id=f"stream {n}", status=Status.RUNNING,
-                        run_at=now - timedelta(hours=20 - n),
-                        status_changed_at=now - timedelta(hours=3 if n >= 4 else 0))  # fmt: skip
+        InstanceFactory(
+            backend=mine,
+            definition_id=f"stream {n}",
+            status=Status.RUNNING,
+            run_at=now - timedelta(hours=20 - n),
+            status_changed_at=now - timedelta(hours=3 if n >= 4 else 0),
+        )
     found = [item.run.definition_id for item in client.get("/").context["stuck"]]
     assert found == ["stream 4", "stream 5"]  # the 7th and 8th are beyond the candidates
 
 
-@pytest.mark.parametrize("scope", ["window=7d", "window=custom&start={yesterday}&end={today}",
-                                   "team={team}", "backend={backend}", ""])  # fmt: skip
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "window=7d",
+        "window=custom&start={yesterday}&end={today}",
+        "team={team}",
+        "backend={backend}",
+        "",
+    ],
+)
 def test_every_overview_number_links_to_exactly_those_runs(client, two_teams, scope):
     mine, _ = two_teams
     today, now = timezone.now().date(), timezone.now()
@@ -216,8 +258,9 @@ def test_every_overview_number_links_to_exactly_those_runs(client, two_teams, sc
     for minutes in (23 * 60 + 50, 24 * 60 + 10, 25 * 60 + 30, 7 * 24 * 60 + 40):  # edges
         InstanceFactory(backend=mine, status=Status.FAILED, run_at=now - timedelta(minutes=minutes))
     rollups.rebuild()
-    query = scope.format(yesterday=today - timedelta(days=1), today=today, team=mine.team_id,
-                         backend=mine.pk)  # fmt: skip
+    query = scope.format(
+        yesterday=today - timedelta(days=1), today=today, team=mine.team_id, backend=mine.pk
+    )
     page = client.get(f"/?{query}")
     body = page.content.decode().replace("&amp;", "&")
     for status, count in page.context["counts"].items():
@@ -247,8 +290,10 @@ def test_overview_charts_the_duration_of_its_most_failing_definitions(client, tw
     chart_url = f"/charts/durations.svg?window=7d&backend={mine.pk}&definition=nightly"
     assert chart_url.replace("&", "&amp;") in page.content.decode()
     chart = client.get(chart_url)
-    assert chart["Content-Type"] == "image/svg+xml" and "script-src" not in chart[
-        "Content-Security-Policy"]  # fmt: skip
+    assert (
+        chart["Content-Type"] == "image/svg+xml"
+        and "script-src" not in chart["Content-Security-Policy"]
+    )
     body = chart.content.decode()
     assert "p50 (solid)" in body and "p95 (dashed)" in body
     assert client.get(chart_url.replace(str(mine.pk), str(theirs.pk))).status_code == 404
@@ -259,8 +304,9 @@ def test_duration_trend_is_p50_and_p95_per_bucket():
     backend = BackendFactory()
     at = timezone.now().replace(minute=30, second=0, microsecond=0) - timedelta(hours=1)
     for minutes in (1, 2, 3, 4, 100):
-        InstanceFactory(backend=backend, definition_id="d", run_at=at,
-                        duration=timedelta(minutes=minutes))  # fmt: skip
+        InstanceFactory(
+            backend=backend, definition_id="d", run_at=at, duration=timedelta(minutes=minutes)
+        )
     scope = summaries.Scope(Backend.objects.all(), at - timedelta(hours=3), at + timedelta(hours=1))
     buckets, p50, p95, daily = summaries.duration_trend(scope, backend.pk, "d")
     assert not daily and len(buckets) == 5  # 3 h back from half past, and one ahead
@@ -271,8 +317,12 @@ def test_duration_trend_is_p50_and_p95_per_bucket():
 def test_inbox_takes_the_run_lists_filters(client, two_teams):
     mine, _ = two_teams
     other = BackendFactory(team=mine.team, name="other")
-    InstanceFactory(backend=other, definition_id="elsewhere", status=Status.FAILED,
-                    run_at=timezone.now() - timedelta(days=10))  # fmt: skip
+    InstanceFactory(
+        backend=other,
+        definition_id="elsewhere",
+        status=Status.FAILED,
+        run_at=timezone.now() - timedelta(days=10),
+    )
     assert {g["definition_id"] for g in client.get("/failures/").context["groups"]} == {"nightly"}
     month = client.get("/failures/?window=30d").context["groups"]
     assert {g["definition_id"] for g in month} == {"nightly", "elsewhere"}
@@ -286,9 +336,14 @@ def test_the_inbox_counts_every_failure_of_its_window_not_only_the_newest_hundre
     client.force_login(UserFactory(teams=[backend.team]))
     now = timezone.now()
     Instance.objects.bulk_create(
-        InstanceFactory.build(backend=backend, definition_id="hourly", status=Status.FAILED,
-                              error_message="java.lang.OutOfMemoryError: Java heap space",
-                              run_at=now - timedelta(minutes=n))
-        for n in range(620))  # fmt: skip
+        InstanceFactory.build(
+            backend=backend,
+            definition_id="hourly",
+            status=Status.FAILED,
+            error_message="java.lang.OutOfMemoryError: Java heap space",
+            run_at=now - timedelta(minutes=n),
+        )
+        for n in range(620)
+    )
     (group,) = client.get("/failures/?window=24h").context["groups"]
     assert group["count"] == 620 and group["streak"] == 620

@@ -11,8 +11,11 @@ DEMO_PASSWORD = "demo"  # noqa: S105 - printed to the terminal on purpose, DEBUG
 
 def demo_backends() -> list[tuple[Backend, dict]]:
     """Every vendor's demo backends (unsaved) with their credentials."""
-    return [(Backend(**fields), secrets) for demo in parts("demo").values()
-            for fields, secrets in demo.BACKENDS]  # fmt: skip
+    return [
+        (Backend(**fields), secrets)
+        for demo in parts("demo").values()
+        for fields, secrets in demo.BACKENDS
+    ]
 
 
 class Command(BaseCommand):

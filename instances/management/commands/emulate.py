@@ -31,21 +31,39 @@ class Command(BaseCommand):
         parser.add_argument("--history-hours", type=float, default=6.0)
         parser.add_argument("--steps", default="3,12", help="DAG size range MIN,MAX (up to 2000)")
         parser.add_argument(
-            "--separate-ports", action="store_true",
+            "--separate-ports",
+            action="store_true",
             help=f"serve {', '.join(EMULATORS)} on PORT, PORT+1, … instead of one port",
-        )  # fmt: skip
+        )
         parser.add_argument(
             "--faults", default="{}", help='JSON, e.g. {"ocp": {"error_rate": 0.2, "status": 500}}'
         )
 
-    def handle(self, *args, host, port, seed, speed, definitions, history_hours, faults, steps,
-               separate_ports, **_):  # fmt: skip
+    def handle(
+        self,
+        *args,
+        host,
+        port,
+        seed,
+        speed,
+        definitions,
+        history_hours,
+        faults,
+        steps,
+        separate_ports,
+        **_,
+    ):
         from datetime import timedelta
 
         began = time.monotonic()
         low, high = (int(n) for n in steps.split(","))
-        scenario = Scenario(seed=seed, speed=speed, definitions_per_vendor=definitions,
-                            history=timedelta(hours=history_hours), steps=(low, high))  # fmt: skip
+        scenario = Scenario(
+            seed=seed,
+            speed=speed,
+            definitions_per_vendor=definitions,
+            history=timedelta(hours=history_hours),
+            steps=(low, high),
+        )
         table = {vendor: Fault(**spec) for vendor, spec in json.loads(faults).items()}
         groups = [(v,) for v in EMULATORS] if separate_ports else [tuple(EMULATORS)]
         servers = []
@@ -54,8 +72,9 @@ class Command(BaseCommand):
             config = uvicorn.Config(app, host=host, port=port + offset, log_level="warning")
             servers.append(uvicorn.Server(config))
             self.stdout.write(f"{', '.join(vendors)}: http://{host}:{port + offset}/")
-        self.stdout.write(f"Runboard vendor emulator (seed {seed}) ready in "
-                          f"{time.monotonic() - began:.2f} s")  # fmt: skip
+        self.stdout.write(
+            f"Runboard vendor emulator (seed {seed}) ready in {time.monotonic() - began:.2f} s"
+        )
         self.stdout.write(DEMO_CREDENTIALS)
 
         async def serve_all():

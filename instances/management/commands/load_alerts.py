@@ -10,8 +10,10 @@ from instances.models import AlertRule, Backend, Channel
 
 
 class Command(BaseCommand):
-    help = ("Create or update alert channels and rules from a TOML file (all or nothing), by "
-            "team and name; --dry-run shows what would change.")  # fmt: skip
+    help = (
+        "Create or update alert channels and rules from a TOML file (all or nothing), by "
+        "team and name; --dry-run shows what would change."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
@@ -40,10 +42,10 @@ class Command(BaseCommand):
         team = Group.objects.get_or_create(name=spec.team)[0]
         found = Channel.objects.filter(team=team, name=spec.name).first()
         channel = found or Channel(team=team, name=spec.name)
-        wanted = {"kind": spec.kind, "max_per_minute": spec.max_per_minute,
-                  "enabled": spec.enabled}  # fmt: skip
-        changes = [f"{key} → {value!r}" for key, value in wanted.items()
-                   if getattr(channel, key) != value]  # fmt: skip
+        wanted = {"kind": spec.kind, "max_per_minute": spec.max_per_minute, "enabled": spec.enabled}
+        changes = [
+            f"{key} → {value!r}" for key, value in wanted.items() if getattr(channel, key) != value
+        ]
         for key, value in wanted.items():
             setattr(channel, key, value)
         if found is None or channel.target != spec.target:
@@ -63,8 +65,9 @@ class Command(BaseCommand):
         found = AlertRule.objects.filter(team=team, name=spec.name).first()
         rule = found or AlertRule(team=team, name=spec.name)
         wanted = {"kind": spec.kind, "enabled": spec.enabled, "backend": backend, **spec.fields}
-        changes = [f"{key} → {value}" for key, value in wanted.items()
-                   if getattr(rule, key) != value]  # fmt: skip
+        changes = [
+            f"{key} → {value}" for key, value in wanted.items() if getattr(rule, key) != value
+        ]
         for key, value in wanted.items():
             setattr(rule, key, value)
         rule.save()

@@ -24,17 +24,29 @@ from instances.status import Kind, Status
 
 PAGE_SIZE = 100  # the API's default maximum_page_limit
 DEFAULT_WINDOW = timedelta(days=7)
-RUN_STATE = {"queued": Status.PENDING, "running": Status.RUNNING, "success": Status.SUCCEEDED,
-             "failed": Status.FAILED}  # fmt: skip
-TASK_STATE = {None: Status.PENDING, "none": Status.PENDING, "null": Status.PENDING,
-              "scheduled": Status.PENDING, "queued": Status.PENDING,
-              "running": Status.RUNNING, "restarting": (Status.RUNNING, "restarting"),
-              "deferred": (Status.RUNNING, "deferred"),
-              "up_for_retry": (Status.RUNNING, "retrying"),
-              "up_for_reschedule": (Status.RUNNING, "rescheduled"),
-              "success": Status.SUCCEEDED, "failed": Status.FAILED,
-              "upstream_failed": (Status.SKIPPED, "upstream_failed"), "skipped": Status.SKIPPED,
-              "removed": (Status.CANCELED, "removed")}  # fmt: skip
+RUN_STATE = {
+    "queued": Status.PENDING,
+    "running": Status.RUNNING,
+    "success": Status.SUCCEEDED,
+    "failed": Status.FAILED,
+}
+TASK_STATE = {
+    None: Status.PENDING,
+    "none": Status.PENDING,
+    "null": Status.PENDING,
+    "scheduled": Status.PENDING,
+    "queued": Status.PENDING,
+    "running": Status.RUNNING,
+    "restarting": (Status.RUNNING, "restarting"),
+    "deferred": (Status.RUNNING, "deferred"),
+    "up_for_retry": (Status.RUNNING, "retrying"),
+    "up_for_reschedule": (Status.RUNNING, "rescheduled"),
+    "success": Status.SUCCEEDED,
+    "failed": Status.FAILED,
+    "upstream_failed": (Status.SKIPPED, "upstream_failed"),
+    "skipped": Status.SKIPPED,
+    "removed": (Status.CANCELED, "removed"),
+}
 
 
 class Bearer(httpx.Auth):
@@ -81,8 +93,13 @@ class AirflowConnector(Connector):
         dag = quote(str(self.config.scope.get("dag_id", "~")), safe="~")
 
         def fetch(offset: int, limit: int) -> tuple[list, int]:
-            body = self.get(f"dags/{dag}/dagRuns", updated_at_gte=since.isoformat(),
-                            order_by="id", offset=offset, limit=limit)  # fmt: skip
+            body = self.get(
+                f"dags/{dag}/dagRuns",
+                updated_at_gte=since.isoformat(),
+                order_by="id",
+                offset=offset,
+                limit=limit,
+            )
             return body.get("dag_runs"), int(body.get("total_entries") or 0)
 
         for items in offset_pages(fetch, PAGE_SIZE):
@@ -101,8 +118,11 @@ class AirflowConnector(Connector):
         tasks = self.dag_tasks(dag_id)
         children = self.each(lambda item: task_record(item, external_id), instances)
         present = {child.external_id for child in children}
-        edges = {(f"{external_id}/{task['task_id']}", f"{external_id}/{down}")
-                 for task in tasks for down in task.get("downstream_task_ids") or []}  # fmt: skip
+        edges = {
+            (f"{external_id}/{task['task_id']}", f"{external_id}/{down}")
+            for task in tasks
+            for down in task.get("downstream_task_ids") or []
+        }
         owner = next((str(task["owner"]) for task in tasks if task.get("owner")), "")
         edges = {edge for edge in edges if set(edge) <= present}
         record = dag_run_record(run, owner=owner, has_children=True, edges=tuple(sorted(edges)))
@@ -116,14 +136,18 @@ class AirflowConnector(Connector):
             return self.tasks[dag_id]
 
     def fetch_log(self, external_id, log_locator, max_bytes):
-        response = self.http.request("GET", f"/api/v1/dags/{log_locator}",
-                                     params={"full_content": "true"},
-                                     headers={"Accept": "text/plain"})  # fmt: skip
+        response = self.http.request(
+            "GET",
+            f"/api/v1/dags/{log_locator}",
+            params={"full_content": "true"},
+            headers={"Accept": "text/plain"},
+        )
         if response.status_code >= 400:
             raise VendorError(response.status_code, response.text[:300])
         encoded = response.content
-        return LogChunk(text=encoded[-max_bytes:].decode(errors="replace"),
-                        truncated=len(encoded) > max_bytes)  # fmt: skip
+        return LogChunk(
+            text=encoded[-max_bytes:].decode(errors="replace"), truncated=len(encoded) > max_bytes
+        )
 
 
 def dag_run_record(item: dict, owner: str = "", edges=(), has_children=False) -> RunRecord:
@@ -133,13 +157,23 @@ def dag_run_record(item: dict, owner: str = "", edges=(), has_children=False) ->
     status, flags = status_from(RUN_STATE, "airflow", item.get("state"))
     planned = iso(item.get("logical_date") or item.get("execution_date"))
     return RunRecord(
-        external_id=f"{dag_id}/{run_id}", kind=Kind.FLOW, name=dag_id, status=status,
-        vendor_status=str(item.get("state")), definition_id=dag_id, definition_name=dag_id,
+        external_id=f"{dag_id}/{run_id}",
+        kind=Kind.FLOW,
+        name=dag_id,
+        status=status,
+        vendor_status=str(item.get("state")),
+        definition_id=dag_id,
+        definition_name=dag_id,
         flags=flags + (("manual",) if item.get("external_trigger") else ()),
-        planned_at=planned, started_at=iso(item.get("start_date")),
-        finished_at=iso(item.get("end_date")), owner=owner,
-        cycle=str(item.get("run_type") or ""), edges=edges, has_children=has_children, raw=item,
-    )  # fmt: skip
+        planned_at=planned,
+        started_at=iso(item.get("start_date")),
+        finished_at=iso(item.get("end_date")),
+        owner=owner,
+        cycle=str(item.get("run_type") or ""),
+        edges=edges,
+        has_children=has_children,
+        raw=item,
+    )
 
 
 def task_record(item: dict, parent_id: str) -> RunRecord:
@@ -152,17 +186,28 @@ def task_record(item: dict, parent_id: str) -> RunRecord:
     tries = item.get("try_number") or 0
     duration = item.get("duration")
     dag_id, run_id = parent_id.split("/", 1)
-    locator = (f"{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}/taskInstances/"
-               f"{quote(task_id)}/logs/{tries}")  # fmt: skip
+    locator = (
+        f"{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}/taskInstances/"
+        f"{quote(task_id)}/logs/{tries}"
+    )
     return RunRecord(
-        external_id=external_id, kind=Kind.TASK, name=item.get("task_display_name") or task_id,
-        status=status, vendor_status=str(item.get("state")), parent_id=parent_id,
-        definition_id=task_id, definition_name=item.get("operator") or "", flags=flags,
-        started_at=iso(item.get("start_date")), finished_at=iso(item.get("end_date")),
+        external_id=external_id,
+        kind=Kind.TASK,
+        name=item.get("task_display_name") or task_id,
+        status=status,
+        vendor_status=str(item.get("state")),
+        parent_id=parent_id,
+        definition_id=task_id,
+        definition_name=item.get("operator") or "",
+        flags=flags,
+        started_at=iso(item.get("start_date")),
+        finished_at=iso(item.get("end_date")),
         duration=timedelta(seconds=float(duration)) if duration is not None else None,
-        attempts=tries or None, executor=item.get("hostname") or "",
-        log_locator=locator if tries else "", raw=item,
-    )  # fmt: skip
+        attempts=tries or None,
+        executor=item.get("hostname") or "",
+        log_locator=locator if tries else "",
+        raw=item,
+    )
 
 
 CONNECTORS = (AirflowConnector,)

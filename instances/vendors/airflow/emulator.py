@@ -22,20 +22,41 @@ from . import demo
 API = "airflow"
 DOCS = "https://airflow.apache.org/docs/apache-airflow/2.10.4/stable-rest-api-ref.html"
 MAX_LIMIT = 100  # [api] maximum_page_limit
-RUN_STATE = {sc.PENDING: "queued", sc.RUNNING: "running", sc.SUCCEEDED: "success",
-             sc.SKIPPED: "success", sc.FAILED: "failed", sc.TIMEOUT: "failed",
-             sc.CANCELED: "failed"}  # fmt: skip
-TASK_STATE = {sc.PENDING: None, sc.RUNNING: "running", sc.SUCCEEDED: "success",
-              sc.FAILED: "failed", sc.TIMEOUT: "failed", sc.CANCELED: "removed"}  # fmt: skip
+RUN_STATE = {
+    sc.PENDING: "queued",
+    sc.RUNNING: "running",
+    sc.SUCCEEDED: "success",
+    sc.SKIPPED: "success",
+    sc.FAILED: "failed",
+    sc.TIMEOUT: "failed",
+    sc.CANCELED: "failed",
+}
+TASK_STATE = {
+    sc.PENDING: None,
+    sc.RUNNING: "running",
+    sc.SUCCEEDED: "success",
+    sc.FAILED: "failed",
+    sc.TIMEOUT: "failed",
+    sc.CANCELED: "removed",
+}
 # dagRuns' order_by, as Airflow allows it (a leading "-" reverses)
-RUN_ORDER = {"id": lambda r: r.seq, "execution_date": lambda r: r.planned,
-             "start_date": lambda r: r.start, "end_date": lambda r: r.end,
-             "dag_run_id": lambda r: run_id(r), "updated_at": lambda r: r.seq}  # fmt: skip
+RUN_ORDER = {
+    "id": lambda r: r.seq,
+    "execution_date": lambda r: r.planned,
+    "start_date": lambda r: r.start,
+    "end_date": lambda r: r.end,
+    "dag_run_id": lambda r: run_id(r),
+    "updated_at": lambda r: r.seq,
+}
 
 
 def problem(status: int, title: str, detail: str, kind: str) -> Response:
-    body = {"detail": detail, "status": status, "title": title,
-            "type": f"{DOCS}#section/Errors/{kind}"}  # fmt: skip
+    body = {
+        "detail": detail,
+        "status": status,
+        "title": title,
+        "type": f"{DOCS}#section/Errors/{kind}",
+    }
     response = json_response(body, status)
     response.headers["content-type"] = "application/problem+json"
     return response
@@ -81,12 +102,22 @@ def updated_at(run: sc.Run, now: datetime) -> datetime:
 def dag_run(run: sc.Run, now: datetime) -> dict:
     state = RUN_STATE[run.status(now)]
     started = run.start if state != "queued" else None
-    return {"conf": {}, "dag_id": dag_id(run), "dag_run_id": run_id(run),
-            "data_interval_end": stamp(run.planned), "data_interval_start": stamp(run.planned - run.period),
-            "end_date": stamp(run.finished_at(now)), "execution_date": stamp(run.planned),
-            "external_trigger": False, "last_scheduling_decision": stamp(updated_at(run, now)),
-            "logical_date": stamp(run.planned), "note": None, "run_type": "scheduled",
-            "start_date": stamp(started), "state": state}  # fmt: skip
+    return {
+        "conf": {},
+        "dag_id": dag_id(run),
+        "dag_run_id": run_id(run),
+        "data_interval_end": stamp(run.planned),
+        "data_interval_start": stamp(run.planned - run.period),
+        "end_date": stamp(run.finished_at(now)),
+        "execution_date": stamp(run.planned),
+        "external_trigger": False,
+        "last_scheduling_decision": stamp(updated_at(run, now)),
+        "logical_date": stamp(run.planned),
+        "note": None,
+        "run_type": "scheduled",
+        "start_date": stamp(started),
+        "state": state,
+    }
 
 
 def task_state(run: sc.Run, step: sc.Step, now: datetime) -> str | None:
@@ -103,34 +134,72 @@ def task_instance(run: sc.Run, n: int, step: sc.Step, now: datetime) -> dict:
     state = task_state(run, step, now)
     began = step.start if state not in (None, "upstream_failed") else None
     ended = step.end if state in ("success", "failed", "skipped", "upstream_failed") else None
-    return {"dag_id": dag_id(run), "dag_run_id": run_id(run), "task_id": task_id(n),
-            "task_display_name": step.name, "map_index": -1, "rendered_map_index": None,
-            "execution_date": stamp(run.planned), "start_date": stamp(began),
-            "end_date": stamp(ended),
-            "duration": (step.end - step.start).total_seconds() if ended else None,
-            "state": state, "try_number": step.attempts if began else 0,
-            "max_tries": 1, "hostname": "airflow-worker-0" if began else "",
-            "unixname": "airflow", "pool": "default_pool", "pool_slots": 1,
-            "queue": "default", "priority_weight": len(run.steps) - n,
-            "operator": "SparkSubmitOperator", "queued_when": stamp(began), "pid": None,
-            "executor": None, "executor_config": "{}", "sla_miss": None, "note": None,
-            "rendered_fields": {}, "trigger": None, "triggerer_job": None}  # fmt: skip
+    return {
+        "dag_id": dag_id(run),
+        "dag_run_id": run_id(run),
+        "task_id": task_id(n),
+        "task_display_name": step.name,
+        "map_index": -1,
+        "rendered_map_index": None,
+        "execution_date": stamp(run.planned),
+        "start_date": stamp(began),
+        "end_date": stamp(ended),
+        "duration": (step.end - step.start).total_seconds() if ended else None,
+        "state": state,
+        "try_number": step.attempts if began else 0,
+        "max_tries": 1,
+        "hostname": "airflow-worker-0" if began else "",
+        "unixname": "airflow",
+        "pool": "default_pool",
+        "pool_slots": 1,
+        "queue": "default",
+        "priority_weight": len(run.steps) - n,
+        "operator": "SparkSubmitOperator",
+        "queued_when": stamp(began),
+        "pid": None,
+        "executor": None,
+        "executor_config": "{}",
+        "sla_miss": None,
+        "note": None,
+        "rendered_fields": {},
+        "trigger": None,
+        "triggerer_job": None,
+    }
 
 
 def task(run: sc.Run, n: int, downstream: list[str]) -> dict:
     step = run.steps[n]
-    return {"task_id": task_id(n), "task_display_name": step.name, "owner": run.owner,
-            "start_date": stamp(run.planned), "end_date": None, "trigger_rule": "all_success",
-            "extra_links": [], "depends_on_past": False, "is_mapped": False,
-            "wait_for_downstream": False, "retries": 1.0, "queue": "default",
-            "pool": "default_pool", "pool_slots": 1.0, "execution_timeout": None,
-            "retry_delay": {"__type": "TimeDelta", "days": 0, "seconds": 300, "microseconds": 0},
-            "retry_exponential_backoff": False, "priority_weight": 1.0,
-            "weight_rule": "downstream", "ui_color": "#fff", "ui_fgcolor": "#000",
-            "template_fields": [], "downstream_task_ids": downstream,
-            "class_ref": {"module_path": "airflow.providers.apache.spark.operators.spark_submit",
-                          "class_name": "SparkSubmitOperator"},
-            "doc_md": None, "operator_name": "SparkSubmitOperator"}  # fmt: skip
+    return {
+        "task_id": task_id(n),
+        "task_display_name": step.name,
+        "owner": run.owner,
+        "start_date": stamp(run.planned),
+        "end_date": None,
+        "trigger_rule": "all_success",
+        "extra_links": [],
+        "depends_on_past": False,
+        "is_mapped": False,
+        "wait_for_downstream": False,
+        "retries": 1.0,
+        "queue": "default",
+        "pool": "default_pool",
+        "pool_slots": 1.0,
+        "execution_timeout": None,
+        "retry_delay": {"__type": "TimeDelta", "days": 0, "seconds": 300, "microseconds": 0},
+        "retry_exponential_backoff": False,
+        "priority_weight": 1.0,
+        "weight_rule": "downstream",
+        "ui_color": "#fff",
+        "ui_fgcolor": "#000",
+        "template_fields": [],
+        "downstream_task_ids": downstream,
+        "class_ref": {
+            "module_path": "airflow.providers.apache.spark.operators.spark_submit",
+            "class_name": "SparkSubmitOperator",
+        },
+        "doc_md": None,
+        "operator_name": "SparkSubmitOperator",
+    }
 
 
 def page(request: Request) -> tuple[int, int] | Response:
@@ -160,40 +229,61 @@ async def list_dag_runs(request: Request):
     now = scenario.now()
     wanted = request.path_params["dag_id"]
     runs = [r for r in scenario.visible(API) if wanted in ("~", dag_id(r))]
-    bounds = {"execution_date": lambda r: r.planned, "updated_at": lambda r: updated_at(r, now),
-              "start_date": lambda r: r.start if r.status(now) != sc.PENDING else None,
-              "end_date": lambda r: r.finished_at(now)}  # fmt: skip
+    bounds = {
+        "execution_date": lambda r: r.planned,
+        "updated_at": lambda r: updated_at(r, now),
+        "start_date": lambda r: r.start if r.status(now) != sc.PENDING else None,
+        "end_date": lambda r: r.finished_at(now),
+    }
     for field, value_of in bounds.items():
         for suffix, keep in (("_gte", lambda v, b: v >= b), ("_lte", lambda v, b: v <= b)):
             if (text := query.get(field + suffix)) is None:
                 continue
             if (bound := parse_time(text)) is None or bound.tzinfo is None:
-                return problem(400, "Bad Request", f"{field + suffix}: not a timezone-aware "
-                               "ISO 8601 date-time", "BadRequest")  # fmt: skip
+                return problem(
+                    400,
+                    "Bad Request",
+                    f"{field + suffix}: not a timezone-aware ISO 8601 date-time",
+                    "BadRequest",
+                )
             runs = [r for r in runs if (v := value_of(r)) is not None and keep(v, bound)]
     if states := query.getlist("state"):
         runs = [r for r in runs if RUN_STATE[r.status(now)] in states]
     order = query.get("order_by", "id")
     if order.lstrip("-") not in RUN_ORDER:
-        return problem(400, "Ordering with 'order_by' is disallowed or the attribute does not "
-                       "exist on the model", f"Ordering with '{order}' is disallowed or the "
-                       "attribute does not exist on the model", "BadRequest")  # fmt: skip
+        return problem(
+            400,
+            "Ordering with 'order_by' is disallowed or the attribute does not exist on the model",
+            f"Ordering with '{order}' is disallowed or the attribute does not exist on the model",
+            "BadRequest",
+        )
     runs.sort(key=RUN_ORDER[order.lstrip("-")], reverse=order.startswith("-"))
-    return json_response({"dag_runs": [dag_run(r, now) for r in runs[offset : offset + limit]],
-                          "total_entries": len(runs)})  # fmt: skip
+    return json_response(
+        {
+            "dag_runs": [dag_run(r, now) for r in runs[offset : offset + limit]],
+            "total_entries": len(runs),
+        }
+    )
 
 
 def find(request: Request) -> sc.Run | None:
     wanted_dag, wanted_run = request.path_params["dag_id"], request.path_params["dag_run_id"]
     scenario = world(request).scenario
-    return next((r for r in scenario.visible(API)
-                 if dag_id(r) == wanted_dag and run_id(r) == wanted_run), None)  # fmt: skip
+    return next(
+        (r for r in scenario.visible(API) if dag_id(r) == wanted_dag and run_id(r) == wanted_run),
+        None,
+    )
 
 
 def run_not_found(request: Request) -> Response:
-    return problem(404, "DAGRun not found", f"DAGRun with DAG ID: "
-                   f"'{request.path_params['dag_id']}' and DagRun ID: "
-                   f"'{request.path_params['dag_run_id']}' not found", "NotFound")  # fmt: skip
+    return problem(
+        404,
+        "DAGRun not found",
+        f"DAGRun with DAG ID: "
+        f"'{request.path_params['dag_id']}' and DagRun ID: "
+        f"'{request.path_params['dag_run_id']}' not found",
+        "NotFound",
+    )
 
 
 @basic_auth
@@ -212,8 +302,9 @@ async def task_instances(request: Request):
         return run_not_found(request)
     now = world(request).scenario.now()
     found = [task_instance(run, n, s, now) for n, s in enumerate(run.steps)]
-    return json_response({"task_instances": found[offset : offset + limit],
-                          "total_entries": len(found)})  # fmt: skip
+    return json_response(
+        {"task_instances": found[offset : offset + limit], "total_entries": len(found)}
+    )
 
 
 @basic_auth
@@ -241,19 +332,29 @@ async def task_log(request: Request):
     if run is None or not 0 <= n < len(run.steps):
         return problem(404, "TaskInstance not found", "TaskInstance not found", "NotFound")
     step, now = run.steps[n], world(request).scenario.now()
-    lines = [f"[{stamp(step.start)}] {{taskinstance.py:2612}} INFO - Dependencies all met for "
-             f"<TaskInstance: {dag_id(run)}.{task_id(n)} {run_id(run)} [queued]>"]  # fmt: skip
-    lines += [f"[{stamp(step.start)}] {{spark_submit.py:521}} INFO - {step.name}: stage {k} done"
-              for k in range(30)]  # fmt: skip
+    lines = [
+        f"[{stamp(step.start)}] {{taskinstance.py:2612}} INFO - Dependencies all met for "
+        f"<TaskInstance: {dag_id(run)}.{task_id(n)} {run_id(run)} [queued]>"
+    ]
+    lines += [
+        f"[{stamp(step.start)}] {{spark_submit.py:521}} INFO - {step.name}: stage {k} done"
+        for k in range(30)
+    ]
     if task_state(run, step, now) == "failed":
-        lines += [f"[{stamp(step.end)}] {{taskinstance.py:3311}} ERROR - {line}"
-                  for line in failure(run, step).log]  # fmt: skip
+        lines += [
+            f"[{stamp(step.end)}] {{taskinstance.py:3311}} ERROR - {line}"
+            for line in failure(run, step).log
+        ]
     text = "\n".join(lines) + "\n"
     if "text/plain" in request.headers.get("accept", ""):
         return Response(text, media_type="text/plain")
     # JSON: the content is the Python repr of [(host, text)], as Airflow 2 serialises it
-    return json_response({"content": repr([("airflow-worker-0", text)]),
-                          "continuation_token": "eyJlbmRfb2ZfbG9nIjp0cnVlfQ"})  # fmt: skip
+    return json_response(
+        {
+            "content": repr([("airflow-worker-0", text)]),
+            "continuation_token": "eyJlbmRfb2ZfbG9nIjp0cnVlfQ",
+        }
+    )
 
 
 def runs_by_id(scenario: sc.Scenario, api: str) -> RunsById:

@@ -42,8 +42,13 @@ class DataArtsDataMap(DataArts):
         path = f"/datamap/node/{quote(str(operator['task_id']))}/instances"
 
         def fetch(offset, limit):
-            params = {"job_name": operator["job_name"], "start_time": ms(low),
-                      "end_time": ms(high), "offset": offset, "limit": limit}  # fmt: skip
+            params = {
+                "job_name": operator["job_name"],
+                "start_time": ms(low),
+                "end_time": ms(high),
+                "offset": offset,
+                "limit": limit,
+            }
             if workspace := self.config.scope.get("workspace_id"):
                 params["workspace_id"] = workspace
             body = self.unwrap(self.get(path, self.headers, **params))
@@ -74,16 +79,24 @@ class DataArtsDataMap(DataArts):
         status, flags = self.status(row.get("status"), forced=bool(row.get("forceSuccess")))
         retries = row.get("retryTimes")
         return RunRecord(
-            external_id=str(row["taskRunningLogId"]), kind=Kind.TASK,
-            name=row.get("taskName") or str(row.get("taskId")), status=status,
-            vendor_status=str(row.get("status")), definition_id=str(row.get("taskId", "")),
-            definition_name=f"{row.get('jobName', '')} / {row.get('taskName', '')}", flags=flags,
-            planned_at=epoch_ms(row.get("planTime")), started_at=epoch_ms(row.get("startTime")),
+            external_id=str(row["taskRunningLogId"]),
+            kind=Kind.TASK,
+            name=row.get("taskName") or str(row.get("taskId")),
+            status=status,
+            vendor_status=str(row.get("status")),
+            definition_id=str(row.get("taskId", "")),
+            definition_name=f"{row.get('jobName', '')} / {row.get('taskName', '')}",
+            flags=flags,
+            planned_at=epoch_ms(row.get("planTime")),
+            started_at=epoch_ms(row.get("startTime")),
             finished_at=epoch_ms(row.get("endTime")),
             attempts=retries + 1 if isinstance(retries, int) else None,
-            owner=row.get("owner") or "", log_locator=row.get("executionLogPath") or "",
-            error_message="; ".join(problems), has_children=True, raw=row,
-        )  # fmt: skip
+            owner=row.get("owner") or "",
+            log_locator=row.get("executionLogPath") or "",
+            error_message="; ".join(problems),
+            has_children=True,
+            raw=row,
+        )
 
     def expand(self, records):
         return list(records)  # operator runs have no children

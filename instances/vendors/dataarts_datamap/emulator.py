@@ -30,10 +30,12 @@ def operator_id(definition_id: str, index: int) -> str:
 
 
 def operators(scenario: sc.Scenario) -> list[dict]:
-    return [{"task_id": operator_id(d.id, n), "job_name": job_name(d.id),
-             "workspace_id": demo.INSTANCE}
-            for d in scenario.definitions if d.vendor == DATAMAP
-            for n in range(d.steps)]  # fmt: skip
+    return [
+        {"task_id": operator_id(d.id, n), "job_name": job_name(d.id), "workspace_id": demo.INSTANCE}
+        for d in scenario.definitions
+        if d.vendor == DATAMAP
+        for n in range(d.steps)
+    ]
 
 
 async def datamap_gate(request: Request):
@@ -56,25 +58,42 @@ def operator_row(run: sc.Run, index: int, now) -> dict:
     step = run.steps[index]
     status = step.status(now, run)
     done = status not in (sc.PENDING, sc.RUNNING)
-    running_data = {"obsDataPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/",
-                    "jobId": f"{run.seq}", "dliCurrentStep": "1",
-                    "firstTimeEtlSqlList": f"INSERT INTO TABLE dws.{step.name.split()[0]} "
-                                           f"SELECT * FROM ods.src_{step.id};",
-                    "type": "DLI"}  # fmt: skip
-    return {"endTime": epoch_ms(step.end if done else None),
-            "executionLogPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/{step.id}.job",
-            "failCount": -1, "forceSuccess": 0, "inputRowCount": -1,
-            "jobId": int(run.definition_id), "jobName": job_name(run.definition_id),
-            "outputRowCount": -1, "owner": run.owner, "planTime": epoch_ms(run.planned),
-            "retryTimes": step.attempts - 1, "runningData": json.dumps(running_data),
-            "runningParam": json.dumps({"total": 1, "rows": [{"name": "running parameter",
-                                                              "value": "ETLJobRunner"}]}),
-            "runningTime": 0 if not done else int((step.end - step.start).total_seconds() * 1000),
-            "speed": 0.0, "startTime": epoch_ms(step.start if status != sc.PENDING else None),
-            "status": JOB_STATUS[status], "submitTime": epoch_ms(run.planned),
-            "taskId": int(operator_id(run.definition_id, index)), "taskName": step.name,
-            "taskRunningLogId": int(step.id), "type": "ETLJob",
-            "workspaceId": demo.INSTANCE, "workspaceName": "runboard-demo"}  # fmt: skip
+    running_data = {
+        "obsDataPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/",
+        "jobId": f"{run.seq}",
+        "dliCurrentStep": "1",
+        "firstTimeEtlSqlList": f"INSERT INTO TABLE dws.{step.name.split()[0]} "
+        f"SELECT * FROM ods.src_{step.id};",
+        "type": "DLI",
+    }
+    return {
+        "endTime": epoch_ms(step.end if done else None),
+        "executionLogPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/{step.id}.job",
+        "failCount": -1,
+        "forceSuccess": 0,
+        "inputRowCount": -1,
+        "jobId": int(run.definition_id),
+        "jobName": job_name(run.definition_id),
+        "outputRowCount": -1,
+        "owner": run.owner,
+        "planTime": epoch_ms(run.planned),
+        "retryTimes": step.attempts - 1,
+        "runningData": json.dumps(running_data),
+        "runningParam": json.dumps(
+            {"total": 1, "rows": [{"name": "running parameter", "value": "ETLJobRunner"}]}
+        ),
+        "runningTime": 0 if not done else int((step.end - step.start).total_seconds() * 1000),
+        "speed": 0.0,
+        "startTime": epoch_ms(step.start if status != sc.PENDING else None),
+        "status": JOB_STATUS[status],
+        "submitTime": epoch_ms(run.planned),
+        "taskId": int(operator_id(run.definition_id, index)),
+        "taskName": step.name,
+        "taskRunningLogId": int(step.id),
+        "type": "ETLJob",
+        "workspaceId": demo.INSTANCE,
+        "workspaceName": "runboard-demo",
+    }
 
 
 DATAMAP_OUTPUT = "operator_instances_seed002.json"
@@ -104,16 +123,34 @@ async def operator_instances(request: Request):
         return error(400, "DLG.0001", "job_name, offset and limit are required")
     limit, offset = page
     now = scenario.now()
-    runs = [run for run in scenario.visible(DATAMAP) if low <= run.planned <= high
-            and job_name(run.definition_id) == query["job_name"]]  # fmt: skip
-    rows = [operator_row(run, n, now) for run in runs for n in range(len(run.steps))
-            if operator_id(run.definition_id, n) == task_id]  # fmt: skip
-    body = {"msg": "success", "rows": rows[offset : offset + limit], "success": True,
-            "total": len(rows)}  # fmt: skip
+    runs = [
+        run
+        for run in scenario.visible(DATAMAP)
+        if low <= run.planned <= high and job_name(run.definition_id) == query["job_name"]
+    ]
+    rows = [
+        operator_row(run, n, now)
+        for run in runs
+        for n in range(len(run.steps))
+        if operator_id(run.definition_id, n) == task_id
+    ]
+    body = {
+        "msg": "success",
+        "rows": rows[offset : offset + limit],
+        "success": True,
+        "total": len(rows),
+    }
     # The API proxies its backend: the real answer is a JSON string inside an envelope.
-    return json_response({"status_code": 200, "body": json.dumps(body, indent="\t"),
-                          "header_map": {"Content-Type": "application/json;charset=UTF-8",
-                                         "X-Request-Id": secrets.token_hex(16)}})  # fmt: skip
+    return json_response(
+        {
+            "status_code": 200,
+            "body": json.dumps(body, indent="\t"),
+            "header_map": {
+                "Content-Type": "application/json;charset=UTF-8",
+                "X-Request-Id": secrets.token_hex(16),
+            },
+        }
+    )
 
 
 PATHS = (r"/v3/auth/tokens", r"/v1/[^/]+/datamap/")

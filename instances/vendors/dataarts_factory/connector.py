@@ -26,13 +26,22 @@ from .signing import (
 PAGE_SIZE = 100
 DEFAULT_WINDOW = timedelta(days=2)
 WINDOW_LIMIT = timedelta(days=7)  # the API refuses longer plan-time ranges
-STATUS = {"waiting": Status.PENDING, "waiting-confirm": Status.PENDING,
-          "freeze": (Status.PENDING, "frozen"), "pause": (Status.PENDING, "paused"),
-          "running": Status.RUNNING, "success": Status.SUCCEEDED,
-          "forceSuccess": (Status.SUCCEEDED, "forced"),
-          "ignoreSuccess": (Status.SUCCEEDED, "failure_ignored"), "fail": Status.FAILED,
-          "running-exception": Status.FAILED, "skip-by-depend": Status.SKIPPED,
-          "skip": Status.SKIPPED, "manual-stop": Status.CANCELED, "other": Status.UNKNOWN}  # fmt: skip
+STATUS = {
+    "waiting": Status.PENDING,
+    "waiting-confirm": Status.PENDING,
+    "freeze": (Status.PENDING, "frozen"),
+    "pause": (Status.PENDING, "paused"),
+    "running": Status.RUNNING,
+    "success": Status.SUCCEEDED,
+    "forceSuccess": (Status.SUCCEEDED, "forced"),
+    "ignoreSuccess": (Status.SUCCEEDED, "failure_ignored"),
+    "fail": Status.FAILED,
+    "running-exception": Status.FAILED,
+    "skip-by-depend": Status.SKIPPED,
+    "skip": Status.SKIPPED,
+    "manual-stop": Status.CANCELED,
+    "other": Status.UNKNOWN,
+}
 
 
 class IamToken(CachedTokenAuth):
@@ -41,11 +50,21 @@ class IamToken(CachedTokenAuth):
     def __init__(self, iam_url: str, credentials: dict, project_id: str):
         super().__init__()
         self.iam = VendorHTTP(iam_url)
-        self.body = {"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": credentials.get("username", ""), "password": credentials.get("password", ""),
-                "domain": {"name": credentials.get("domain_name", "")}}}},
-            "scope": {"project": {"id": project_id}}}}  # fmt: skip
+        self.body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": credentials.get("username", ""),
+                            "password": credentials.get("password", ""),
+                            "domain": {"name": credentials.get("domain_name", "")},
+                        }
+                    },
+                },
+                "scope": {"project": {"id": project_id}},
+            }
+        }
 
     def fetch(self) -> str:
         response = self.iam.request("POST", "/v3/auth/tokens", json=self.body)
@@ -73,13 +92,19 @@ class AkSkSignature(httpx.Auth):
         request.headers["X-Project-Id"] = self.project
         signed = [name for name in self.SIGNED if name in request.headers]
         canonical = huawei_canonical_request(
-            request.method, request.url.path, list(request.url.params.multi_items()),
-            dict(request.headers.items()), signed, request.content,
-        )  # fmt: skip
+            request.method,
+            request.url.path,
+            list(request.url.params.multi_items()),
+            dict(request.headers.items()),
+            signed,
+            request.content,
+        )
         signature = huawei_signature(self.secret_key, sdk_date, canonical)
-        request.headers["Authorization"] = (f"{HUAWEI_ALGORITHM} Access={self.access_key}, "
-                                            f"SignedHeaders={';'.join(signed)}, "
-                                            f"Signature={signature}")  # fmt: skip
+        request.headers["Authorization"] = (
+            f"{HUAWEI_ALGORITHM} Access={self.access_key}, "
+            f"SignedHeaders={';'.join(signed)}, "
+            f"Signature={signature}"
+        )
         yield request
 
 
@@ -114,8 +139,9 @@ class DataArts(Connector):
         self.http = VendorHTTP(config.base_url, auth=signer)
 
     def get(self, path: str, headers: dict, **params):
-        response = self.http.request("GET", f"/v1/{self.project}{path}", params=params,
-                                     headers=headers)  # fmt: skip
+        response = self.http.request(
+            "GET", f"/v1/{self.project}{path}", params=params, headers=headers
+        )
         try:
             body = json.loads(response.content)
         except ValueError as exc:
@@ -168,8 +194,14 @@ class DataArtsFactory(DataArts):
         for low, high in windows(since, datetime.now(UTC)):
 
             def fetch(offset, limit, low=low, high=high):
-                page = self.get("/jobs/instances/detail", self.headers, minPlanTime=ms(low),
-                                maxPlanTime=ms(high), limit=limit, offset=offset)  # fmt: skip
+                page = self.get(
+                    "/jobs/instances/detail",
+                    self.headers,
+                    minPlanTime=ms(low),
+                    maxPlanTime=ms(high),
+                    limit=limit,
+                    offset=offset,
+                )
                 page = page if isinstance(page, dict) else {}
                 return page.get("instances"), int(page.get("total") or 0)
 
@@ -182,8 +214,12 @@ class DataArtsFactory(DataArts):
         preds = self.graph(name)
         nodes = [n for n in job.get("nodes") or [] if isinstance(n, dict) and n.get("nodeName")]
         node_ids = {n["nodeName"]: f"{external_id}/{n['nodeName']}" for n in nodes}
-        edges = tuple((node_ids[up], node_ids[down]) for down in node_ids
-                      for up in preds.get(down, []) if up in node_ids)  # fmt: skip
+        edges = tuple(
+            (node_ids[up], node_ids[down])
+            for down in node_ids
+            for up in preds.get(down, [])
+            if up in node_ids
+        )
         root = self.job_record(job, edges=edges, has_children=True)
         return [root, *self.each(lambda node: self.node_record(node, external_id), nodes)]
 
@@ -191,38 +227,58 @@ class DataArtsFactory(DataArts):
         """node name → upstream node names, from the job definition (cached per job)."""
         if job_name not in self.job_graphs:
             job = self.get(f"/jobs/{quote(job_name, safe='')}", self.headers)
-            self.job_graphs[job_name] = {n["name"]: list(n.get("preNodeName") or [])
-                                         for n in job.get("nodes") or [] if n.get("name")}  # fmt: skip
+            self.job_graphs[job_name] = {
+                n["name"]: list(n.get("preNodeName") or [])
+                for n in job.get("nodes") or []
+                if n.get("name")
+            }
         return self.job_graphs[job_name]
 
     def job_record(self, item: dict, edges=(), has_children=False) -> RunRecord:
         if not item.get("jobName") or item.get("instanceId") is None:
             raise base.BadPayload(f"job instance without jobName/instanceId: {str(item)[:200]}")
-        status, flags = self.status(item.get("status"), item.get("forceSuccess"),
-                                    item.get("ignoreSuccess"))  # fmt: skip
+        status, flags = self.status(
+            item.get("status"), item.get("forceSuccess"), item.get("ignoreSuccess")
+        )
         started, finished = epoch_ms(item.get("startTime")), epoch_ms(item.get("endTime"))
         return RunRecord(
-            external_id=f"{item['jobName']}/{item['instanceId']}", kind=Kind.JOB,
-            name=item.get("jobInstanceName") or item["jobName"], status=status,
-            vendor_status=str(item.get("status")), definition_id=item["jobName"],
-            definition_name=item["jobName"], flags=flags,
-            planned_at=epoch_ms(item.get("planTime")), started_at=started, finished_at=finished,
-            error_message=item.get("errorMessage") or "", edges=edges, has_children=has_children,
+            external_id=f"{item['jobName']}/{item['instanceId']}",
+            kind=Kind.JOB,
+            name=item.get("jobInstanceName") or item["jobName"],
+            status=status,
+            vendor_status=str(item.get("status")),
+            definition_id=item["jobName"],
+            definition_name=item["jobName"],
+            flags=flags,
+            planned_at=epoch_ms(item.get("planTime")),
+            started_at=started,
+            finished_at=finished,
+            error_message=item.get("errorMessage") or "",
+            edges=edges,
+            has_children=has_children,
             raw={k: v for k, v in item.items() if k not in ("nodes", "total")},
-        )  # fmt: skip
+        )
 
     def node_record(self, node: dict, job_id: str) -> RunRecord:
         status, flags = self.status(node.get("status"))
         retries = node.get("retryTimes")
         return RunRecord(
-            external_id=f"{job_id}/{node['nodeName']}", kind=Kind.TASK, parent_id=job_id,
-            name=node["nodeName"], status=status, vendor_status=str(node.get("status")),
-            definition_id=node["nodeName"], definition_name=node.get("type") or "", flags=flags,
-            planned_at=epoch_ms(node.get("planTime")), started_at=epoch_ms(node.get("startTime")),
+            external_id=f"{job_id}/{node['nodeName']}",
+            kind=Kind.TASK,
+            parent_id=job_id,
+            name=node["nodeName"],
+            status=status,
+            vendor_status=str(node.get("status")),
+            definition_id=node["nodeName"],
+            definition_name=node.get("type") or "",
+            flags=flags,
+            planned_at=epoch_ms(node.get("planTime")),
+            started_at=epoch_ms(node.get("startTime")),
             finished_at=epoch_ms(node.get("endTime")),
             attempts=retries + 1 if isinstance(retries, int) else None,
-            log_locator=node.get("logPath") or "", raw=node,
-        )  # fmt: skip
+            log_locator=node.get("logPath") or "",
+            raw=node,
+        )
 
 
 CONNECTORS = (DataArtsFactory,)

@@ -13,6 +13,12 @@ CREDENTIALS = (
     f"domain {DOMAIN};  project_id {PROJECT_ID}  instance/workspace {INSTANCE}"
 )
 BACKENDS = [  # signing with AK/SK; the Data Map demo backend shows an IAM token instead
-    ({"name": "DataArts Factory (emulated)", "kind": "dataarts_factory",
-      "scope": {"project_id": PROJECT_ID, "workspace": INSTANCE}}, {"ak": AK, "sk": SK}),
-]  # fmt: skip
+    (
+        {
+            "name": "DataArts Factory (emulated)",
+            "kind": "dataarts_factory",
+            "scope": {"project_id": PROJECT_ID, "workspace": INSTANCE},
+        },
+        {"ak": AK, "sk": SK},
+    ),
+]

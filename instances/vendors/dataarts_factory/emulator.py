@@ -20,9 +20,15 @@ from .signing import HUAWEI_DATE_FORMAT, huawei_canonical_request, huawei_signat
 FACTORY = "dataarts_factory"
 TOKEN_LIFETIME = timedelta(hours=24)
 WINDOW_LIMIT = timedelta(days=7)
-JOB_STATUS = {sc.PENDING: "waiting", sc.RUNNING: "running", sc.SUCCEEDED: "success",
-              sc.FAILED: "fail", sc.TIMEOUT: "fail", sc.CANCELED: "manual-stop",
-              sc.SKIPPED: "skip-by-depend"}  # fmt: skip
+JOB_STATUS = {
+    sc.PENDING: "waiting",
+    sc.RUNNING: "running",
+    sc.SUCCEEDED: "success",
+    sc.FAILED: "fail",
+    sc.TIMEOUT: "fail",
+    sc.CANCELED: "manual-stop",
+    sc.SKIPPED: "skip-by-depend",
+}
 NODE_STATUS = JOB_STATUS | {sc.SKIPPED: "skip"}
 
 
@@ -35,20 +41,38 @@ async def iam_token(request: Request):
         identity = (await request.json())["auth"]["identity"]["password"]["user"]
         user, password, domain = identity["name"], identity["password"], identity["domain"]["name"]
     except (ValueError, KeyError, TypeError):
-        return json_response({"error": {"code": 400, "message": "Request body is invalid.",
-                                        "title": "Bad Request"}}, 400)  # fmt: skip
+        return json_response(
+            {"error": {"code": 400, "message": "Request body is invalid.", "title": "Bad Request"}},
+            400,
+        )
     if (user, password, domain) != (demo.USER, demo.PASSWORD, demo.DOMAIN):
-        return json_response({"error": {"code": 401, "title": "Unauthorized",
-                                        "message": "The username or password is wrong."}}, 401)  # fmt: skip
+        return json_response(
+            {
+                "error": {
+                    "code": 401,
+                    "title": "Unauthorized",
+                    "message": "The username or password is wrong.",
+                }
+            },
+            401,
+        )
     state = world(request)
     now = state.scenario.now()
     token = f"MII{secrets.token_urlsafe(48)}"
     state.tokens[token] = now + TOKEN_LIFETIME
-    body = {"token": {"expires_at": (now + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                      "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "methods": ["password"],
-                      "project": {"id": demo.PROJECT_ID, "name": "cn-north-4",
-                                  "domain": {"name": demo.DOMAIN}},
-                      "user": {"name": user, "domain": {"name": domain}}}}  # fmt: skip
+    body = {
+        "token": {
+            "expires_at": (now + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "methods": ["password"],
+            "project": {
+                "id": demo.PROJECT_ID,
+                "name": "cn-north-4",
+                "domain": {"name": demo.DOMAIN},
+            },
+            "user": {"name": user, "domain": {"name": domain}},
+        }
+    }
     return json_response(body, 201, {"X-Subject-Token": token})
 
 
@@ -71,8 +95,15 @@ def aksk_ok(method: str, path: str, query: list[tuple[str, str]], headers, body:
         return False
     if not {"host", "x-sdk-date"} <= set(signed) or not in_time(at):
         return False
-    canonical = huawei_canonical_request(method, path, query, dict(headers.items()), signed, body,
-                                         headers.get("x-sdk-content-sha256", ""))  # fmt: skip
+    canonical = huawei_canonical_request(
+        method,
+        path,
+        query,
+        dict(headers.items()),
+        signed,
+        body,
+        headers.get("x-sdk-content-sha256", ""),
+    )
     return hmac.compare_digest(huawei_signature(demo.SK, sdk_date, canonical), found.group(3))
 
 
@@ -82,17 +113,26 @@ async def gate(request: Request):
     token = request.headers.get("x-auth-token")
     state = world(request)
     if request.headers.get("authorization", "").startswith("SDK-HMAC-SHA256 "):
-        if not aksk_ok(request.method, request.url.path,
-                                   request.query_params.multi_items(), request.headers,
-                                   await request.body()):  # fmt: skip
-            return error(401, "APIG.0301", "Incorrect IAM authentication information: "
-                                           "verify aksk signature fail")  # fmt: skip
+        if not aksk_ok(
+            request.method,
+            request.url.path,
+            request.query_params.multi_items(),
+            request.headers,
+            await request.body(),
+        ):
+            return error(
+                401,
+                "APIG.0301",
+                "Incorrect IAM authentication information: verify aksk signature fail",
+            )
     elif not token:
-        return error(401, "APIG.0301", "Incorrect IAM authentication information: "
-                                       "x-auth-token not found")  # fmt: skip
+        return error(
+            401, "APIG.0301", "Incorrect IAM authentication information: x-auth-token not found"
+        )
     elif token not in state.tokens:
-        return error(401, "APIG.0301", "Incorrect IAM authentication information: "
-                                       "decrypt token fail")  # fmt: skip
+        return error(
+            401, "APIG.0301", "Incorrect IAM authentication information: decrypt token fail"
+        )
     elif not state.token_valid(token):
         return error(401, "APIG.0301", "Incorrect IAM authentication information: token expires")
     if request.path_params["project_id"] != demo.PROJECT_ID:
@@ -111,13 +151,22 @@ def job_instance(run: sc.Run, now, with_nodes: bool) -> dict:
     status = run.status(now)
     started = run.start if status != sc.PENDING else None
     finished = run.finished_at(now)
-    record = {"jobName": job_name(run.definition_id), "jobId": int(run.definition_id),
-              "jobInstanceName": f"{job_name(run.definition_id)}_{run.seq}",
-              "instanceId": run.seq, "status": JOB_STATUS[status],
-              "planTime": epoch_ms(run.planned), "submitTime": epoch_ms(run.planned),
-              "startTime": epoch_ms(started), "endTime": epoch_ms(finished),
-              "executeTime": epoch_ms(finished) - epoch_ms(started) if finished else 0,
-              "instanceType": 0, "forceSuccess": False, "ignoreSuccess": False, "version": 1}  # fmt: skip
+    record = {
+        "jobName": job_name(run.definition_id),
+        "jobId": int(run.definition_id),
+        "jobInstanceName": f"{job_name(run.definition_id)}_{run.seq}",
+        "instanceId": run.seq,
+        "status": JOB_STATUS[status],
+        "planTime": epoch_ms(run.planned),
+        "submitTime": epoch_ms(run.planned),
+        "startTime": epoch_ms(started),
+        "endTime": epoch_ms(finished),
+        "executeTime": epoch_ms(finished) - epoch_ms(started) if finished else 0,
+        "instanceType": 0,
+        "forceSuccess": False,
+        "ignoreSuccess": False,
+        "version": 1,
+    }
     if finished is None:
         del record["endTime"]  # absent while running
     failed = [step for step in run.steps if step.status(now, run) in (sc.FAILED, sc.TIMEOUT)]
@@ -132,12 +181,19 @@ def job_instance(run: sc.Run, now, with_nodes: bool) -> dict:
 def node_instance(run: sc.Run, step: sc.Step, now) -> dict:
     status = step.status(now, run)
     done = status not in (sc.PENDING, sc.RUNNING)
-    return {"nodeName": step.name, "status": NODE_STATUS[status], "type": "DLISQL",
-            "planTime": epoch_ms(run.planned),
-            "startTime": epoch_ms(step.start if status != sc.PENDING else None),
-            "endTime": epoch_ms(step.end if done else None), "retryTimes": step.attempts - 1,
-            "instanceId": int(step.id), "inputRowCount": -1, "outputRowCount": -1,
-            "logPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/{step.id}.log"}  # fmt: skip
+    return {
+        "nodeName": step.name,
+        "status": NODE_STATUS[status],
+        "type": "DLISQL",
+        "planTime": epoch_ms(run.planned),
+        "startTime": epoch_ms(step.start if status != sc.PENDING else None),
+        "endTime": epoch_ms(step.end if done else None),
+        "retryTimes": step.attempts - 1,
+        "instanceId": int(step.id),
+        "inputRowCount": -1,
+        "outputRowCount": -1,
+        "logPath": f"obs://dlf-log-{demo.PROJECT_ID}/{run.seq}/{step.id}.log",
+    }
 
 
 def paging(query, default_limit: int = 10) -> tuple[int, int] | None:
@@ -165,9 +221,13 @@ def planned_runs(
     if (page := paging(query)) is None:
         return error(400, "DLF.0802", "limit must be 1-1000 and offset ≥ 0")
     limit, offset = page  # offset counts records (our documented reading of the API)
-    runs = [r for r in scenario.visible(FACTORY) if low <= r.planned <= high
-            and (not name or job_name(r.definition_id) == name)
-            and (not status or JOB_STATUS[r.status(now)] == status)]  # fmt: skip
+    runs = [
+        r
+        for r in scenario.visible(FACTORY)
+        if low <= r.planned <= high
+        and (not name or job_name(r.definition_id) == name)
+        and (not status or JOB_STATUS[r.status(now)] == status)
+    ]
     return len(runs), [job_instance(r, now, False) for r in runs[offset : offset + limit]]
 
 
@@ -176,31 +236,48 @@ async def list_job_instances(request: Request):
     if denied := await gate(request):
         return denied
     query = request.query_params
-    found = planned_runs(request, "minPlanTime", "maxPlanTime", query.get("jobName"),
-                         query.get("status"))  # fmt: skip
+    found = planned_runs(
+        request, "minPlanTime", "maxPlanTime", query.get("jobName"), query.get("status")
+    )
     if not isinstance(found, tuple):
         return found
     return json_response({"total": found[0], "instances": found[1]})
 
 
 # DataArts Studio v2 ListFactoryJobInstancesByName: the same records, snake_case
-V2_FIELDS = {"jobName": "job_name", "status": "status", "jobInstanceName": "job_instance_name",
-             "planTime": "plan_time", "startTime": "start_time", "endTime": "end_time",
-             "executeTime": "execute_time", "instanceId": "instance_id",
-             "instanceType": "instance_type", "submitTime": "submit_time", "jobId": "job_id",
-             "version": "version", "forceSuccess": "force_success",
-             "ignoreSuccess": "ignore_success"}  # fmt: skip
+V2_FIELDS = {
+    "jobName": "job_name",
+    "status": "status",
+    "jobInstanceName": "job_instance_name",
+    "planTime": "plan_time",
+    "startTime": "start_time",
+    "endTime": "end_time",
+    "executeTime": "execute_time",
+    "instanceId": "instance_id",
+    "instanceType": "instance_type",
+    "submitTime": "submit_time",
+    "jobId": "job_id",
+    "version": "version",
+    "forceSuccess": "force_success",
+    "ignoreSuccess": "ignore_success",
+}
 
 
 async def list_job_instances_by_name(request: Request):
     if denied := await gate(request):
         return denied
-    found = planned_runs(request, "min_plan_time", "max_plan_time",
-                         request.path_params["job_name"], request.query_params.get("status"))  # fmt: skip
+    found = planned_runs(
+        request,
+        "min_plan_time",
+        "max_plan_time",
+        request.path_params["job_name"],
+        request.query_params.get("status"),
+    )
     if not isinstance(found, tuple):
         return found
-    instances = [{V2_FIELDS[k]: v for k, v in record.items() if k in V2_FIELDS}
-                 for record in found[1]]  # fmt: skip
+    instances = [
+        {V2_FIELDS[k]: v for k, v in record.items() if k in V2_FIELDS} for record in found[1]
+    ]
     return json_response({"total": found[0], "instances": instances})
 
 
@@ -224,10 +301,13 @@ async def show_job(request: Request):
     if not runs:
         return error(400, "DLF.0100", "The job does not exist.")
     names = {step.id: step.name for step in runs[0].steps}
-    nodes = [{"name": step.name, "type": "DLISQL",
-              "preNodeName": [names[up] for up in step.upstream]} for step in runs[0].steps]  # fmt: skip
-    return json_response({"name": name, "nodes": nodes, "processType": "BATCH",
-                          "schedule": {"type": "CRON"}})  # fmt: skip
+    nodes = [
+        {"name": step.name, "type": "DLISQL", "preNodeName": [names[up] for up in step.upstream]}
+        for step in runs[0].steps
+    ]
+    return json_response(
+        {"name": name, "nodes": nodes, "processType": "BATCH", "schedule": {"type": "CRON"}}
+    )
 
 
 PATHS = (r"/v3/auth/tokens", r"/v1/[^/]+/jobs", r"/v2/[^/]+/factory/")

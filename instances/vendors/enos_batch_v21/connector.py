@@ -39,13 +39,32 @@ FLOW_TYPES = [0, 1, 2]  # manual, periodic, temporary: every kind of flow instan
 DEFAULT_WINDOW = timedelta(days=2)
 FUTURE = timedelta(days=1)  # trigger times a little ahead, for clock drift
 _SUSPEND, _TIMEOUT = (Status.PENDING, "suspended"), (Status.FAILED, "timeout")
-STATUS = {-1: Status.FAILED, 0: Status.PENDING, 1: Status.SUCCEEDED, 2: Status.RUNNING,
-          3: _SUSPEND, 4: Status.FAILED, 5: Status.PENDING, 6: Status.PENDING, 7: _TIMEOUT,
-          8: Status.CANCELED, 9: Status.RUNNING, 10: Status.SKIPPED,
-          "FAIL": Status.FAILED, "INIT": Status.PENDING, "SUCCESS": Status.SUCCEEDED,
-          "RUNNING": Status.RUNNING, "SUSPEND": _SUSPEND, "INTERNAL_ERROR": Status.FAILED,
-          "WAIT": Status.PENDING, "READY": Status.PENDING, "TIMEOUT": _TIMEOUT,
-          "CANCEL": Status.CANCELED, "RERUN": Status.RUNNING, "SKIP": Status.SKIPPED}  # fmt: skip
+STATUS = {
+    -1: Status.FAILED,
+    0: Status.PENDING,
+    1: Status.SUCCEEDED,
+    2: Status.RUNNING,
+    3: _SUSPEND,
+    4: Status.FAILED,
+    5: Status.PENDING,
+    6: Status.PENDING,
+    7: _TIMEOUT,
+    8: Status.CANCELED,
+    9: Status.RUNNING,
+    10: Status.SKIPPED,
+    "FAIL": Status.FAILED,
+    "INIT": Status.PENDING,
+    "SUCCESS": Status.SUCCEEDED,
+    "RUNNING": Status.RUNNING,
+    "SUSPEND": _SUSPEND,
+    "INTERNAL_ERROR": Status.FAILED,
+    "WAIT": Status.PENDING,
+    "READY": Status.PENDING,
+    "TIMEOUT": _TIMEOUT,
+    "CANCEL": Status.CANCELED,
+    "RERUN": Status.RUNNING,
+    "SKIP": Status.SKIPPED,
+}
 SNAKE = re.compile(r"_([a-z])")
 
 
@@ -95,8 +114,11 @@ class ApimAuth(CachedTokenAuth):
 
     def fetch(self) -> str:
         stamp = str(int(time.time() * 1000))
-        body = {"appKey": self.app_key, "timestamp": int(stamp),
-                "encryption": enos_encryption(self.app_key, stamp, self.app_secret)}  # fmt: skip
+        body = {
+            "appKey": self.app_key,
+            "timestamp": int(stamp),
+            "encryption": enos_encryption(self.app_key, stamp, self.app_secret),
+        }
         reply = self.token_service.json("POST", "/apim-token-service/v2.0/token/get", json=body)
         try:
             if reply.get("status", reply.get("stauts")) != 0:  # the doc sample misspells it
@@ -139,15 +161,17 @@ class EnosBatchV21(Connector):
         query = {"action": action, **self.who, **params}
         content = json.dumps(body, separators=(",", ":")) if body is not None else None
         headers = {"Content-Type": "application/json"} if content else None
-        response = self.http.request(method, f"{self.prefix}/{resource}", params=query,
-                                     content=content, headers=headers)  # fmt: skip
+        response = self.http.request(
+            method, f"{self.prefix}/{resource}", params=query, content=content, headers=headers
+        )
         reply = parse_json(response.text)
         if not isinstance(reply, dict):
             raise BadPayload(f"{resource}?action={action}: envelope is not an object")
         code = reply.get("code", reply.get("status"))  # v2.1 says code, v2.0 says status
         if code != 0:
-            raise VendorError(code if isinstance(code, int | str) else str(code),
-                              str(reply.get("msg", ""))[:300])  # fmt: skip
+            raise VendorError(
+                code if isinstance(code, int | str) else str(code), str(reply.get("msg", ""))[:300]
+            )
         data = reply.get("data")
         return data[0] if isinstance(data, list) and len(data) == 1 else data
 
@@ -169,11 +193,15 @@ class EnosBatchV21(Connector):
         base = int(self.config.scope.get("page_base", 0))
         page = 0
         while True:
-            body = {"type": flow_type, "expression": "",
-                    "owner": "", "status": str(self.config.scope.get("status", "")),
-                    "fromTriggerTime": int(since.timestamp() * 1000),
-                    "toTriggerTime": int((now + FUTURE).timestamp() * 1000),
-                    "pagination": {"pageNo": base + page, "pageSize": PAGE_SIZE}}  # fmt: skip
+            body = {
+                "type": flow_type,
+                "expression": "",
+                "owner": "",
+                "status": str(self.config.scope.get("status", "")),
+                "fromTriggerTime": int(since.timestamp() * 1000),
+                "toTriggerTime": int((now + FUTURE).timestamp() * 1000),
+                "pagination": {"pageNo": base + page, "pageSize": PAGE_SIZE},
+            }
             data = self.call("POST", "flowInstances", "search", body)
             flows = data.get("flowInsts") if isinstance(data, dict) else None
             if not isinstance(flows, list):
@@ -189,8 +217,9 @@ class EnosBatchV21(Connector):
         return self.flow_record(flow, with_tasks=True)
 
     def fetch_log(self, external_id, log_locator, max_bytes):
-        data = self.call("GET", "taskInstances", "getLog", taskInstId=log_locator,
-                         maxLength=max_bytes)  # fmt: skip
+        data = self.call(
+            "GET", "taskInstances", "getLog", taskInstId=log_locator, maxLength=max_bytes
+        )
         log = data.get("log") if isinstance(data, dict) else None
         text = log if isinstance(log, str) else ""  # none, or not text: nothing to show
         return LogChunk(text=text, truncated=len(text.encode()) >= max_bytes)
@@ -212,8 +241,10 @@ class EnosBatchV21(Connector):
         reply = self.call("GET", "time", "getTimeZone")
         said = reply.get("timezone") if isinstance(reply, dict) else reply
         if (zone := gmt_zone(said)) is None:
-            raise BadPayload(f"getTimeZone said {str(said)[:50]!r}, not GMT±N; name the "
-                             "backend's time zone instead")  # fmt: skip
+            raise BadPayload(
+                f"getTimeZone said {str(said)[:50]!r}, not GMT±N; name the "
+                "backend's time zone instead"
+            )
         return zone
 
     def flow_record(self, flow: dict, with_tasks: bool) -> list[RunRecord]:
@@ -231,18 +262,26 @@ class EnosBatchV21(Connector):
             if rel.get("source") in node_ids and rel.get("target") in node_ids
         )
         root = RunRecord(
-            external_id=flow_id, kind=Kind.FLOW, name=flow.get("flowName") or flow_id,
-            status=status, vendor_status=f"{flow.get('status')} {flow.get('statusDesc', '')}",
-            definition_id=str(flow.get("flowId", "")), definition_name=flow.get("flowName") or "",
-            flags=flags, planned_at=self.local(flow.get("triggerTime")),
+            external_id=flow_id,
+            kind=Kind.FLOW,
+            name=flow.get("flowName") or flow_id,
+            status=status,
+            vendor_status=f"{flow.get('status')} {flow.get('statusDesc', '')}",
+            definition_id=str(flow.get("flowId", "")),
+            definition_name=flow.get("flowName") or "",
+            flags=flags,
+            planned_at=self.local(flow.get("triggerTime")),
             started_at=self.local(flow.get("startTime")),
             finished_at=self.local(flow.get("endTime")),
-            owner=flow.get("owner") or flow.get("doAs") or "", cycle=flow.get("cycle") or "",
-            business_date=_date(flow.get("calDt")), error_message="; ".join(problems),
-            edges=edges, has_children=with_tasks,
+            owner=flow.get("owner") or flow.get("doAs") or "",
+            cycle=flow.get("cycle") or "",
+            business_date=_date(flow.get("calDt")),
+            error_message="; ".join(problems),
+            edges=edges,
+            has_children=with_tasks,
             # isCancelled exists only in list entries; the status code says the same.
             raw={key: value for key, value in flow.items() if key != "isCancelled"},
-        )  # fmt: skip
+        )
         return [root, *self.each(lambda task: self.task_record(task, flow_id), tasks)]
 
     def task_detail_of(self, node: dict) -> dict:
@@ -271,17 +310,27 @@ class EnosBatchV21(Connector):
         if detail.get("isTimeout"):
             flags = (*flags, "timeout")
         return RunRecord(
-            external_id=task_inst_id, kind=Kind.TASK, parent_id=flow_id,
-            name=node.get("taskName") or detail.get("taskName") or task_inst_id, status=status,
+            external_id=task_inst_id,
+            kind=Kind.TASK,
+            parent_id=flow_id,
+            name=node.get("taskName") or detail.get("taskName") or task_inst_id,
+            status=status,
             vendor_status=f"{detail.get('status', '')} {name}".strip(),
-            definition_id=str(node.get("taskId", "")), definition_name=node.get("taskName") or "",
-            flags=flags, planned_at=self.local(detail.get("triggerTime")) or java_date(
-                detail.get("timeStamp"), self.config.scope.get("cst_zone", "Asia/Shanghai")),
+            definition_id=str(node.get("taskId", "")),
+            definition_name=node.get("taskName") or "",
+            flags=flags,
+            planned_at=self.local(detail.get("triggerTime"))
+            or java_date(
+                detail.get("timeStamp"), self.config.scope.get("cst_zone", "Asia/Shanghai")
+            ),
             started_at=self.local(detail.get("startTime")),
-            finished_at=self.local(detail.get("endTime")), attempts=detail.get("runNum"),
-            owner=detail.get("doAs") or "", cycle=detail.get("cycle") or "",
-            log_locator=task_inst_id, raw={"graph_node": node, "detail": detail or None},
-        )  # fmt: skip
+            finished_at=self.local(detail.get("endTime")),
+            attempts=detail.get("runNum"),
+            owner=detail.get("doAs") or "",
+            cycle=detail.get("cycle") or "",
+            log_locator=task_inst_id,
+            raw={"graph_node": node, "detail": detail or None},
+        )
 
 
 UNESCAPED_GRAPH = re.compile(r'"graph"\s*:\s*"\{')

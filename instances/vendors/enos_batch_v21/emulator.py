@@ -25,12 +25,23 @@ from instances.emulator.samples import sample_text
 from . import demo
 from .signing import enos_encryption, enos_signature
 
-STATUS = {sc.PENDING: (0, "INIT"), sc.RUNNING: (2, "RUNNING"), sc.SUCCEEDED: (1, "SUCCESS"),
-          sc.FAILED: (-1, "FAIL"), sc.TIMEOUT: (7, "TIMEOUT"), sc.CANCELED: (8, "CANCEL"),
-          sc.SKIPPED: (10, "SKIP")}  # fmt: skip
-CYCLES = {300: ("mi", "0 0/5 * * * ? *"), 900: ("mi", "0 0/15 * * * ? *"),
-          3600: ("H", "0 0 * * * ? *"), 86400: ("D", "0 0 0 * * ? *"),
-          604800: ("W", "0 0 0 ? * 1 *"), 2592000: ("M", "0 0 0 1 * ? *")}  # fmt: skip
+STATUS = {
+    sc.PENDING: (0, "INIT"),
+    sc.RUNNING: (2, "RUNNING"),
+    sc.SUCCEEDED: (1, "SUCCESS"),
+    sc.FAILED: (-1, "FAIL"),
+    sc.TIMEOUT: (7, "TIMEOUT"),
+    sc.CANCELED: (8, "CANCEL"),
+    sc.SKIPPED: (10, "SKIP"),
+}
+CYCLES = {
+    300: ("mi", "0 0/5 * * * ? *"),
+    900: ("mi", "0 0/15 * * * ? *"),
+    3600: ("H", "0 0 * * * ? *"),
+    86400: ("D", "0 0 0 * * ? *"),
+    604800: ("W", "0 0 0 ? * 1 *"),
+    2592000: ("M", "0 0 0 1 * ? *"),
+}
 TOKEN_LIFETIME = timedelta(hours=2)
 API = "enos_batch_v21"
 
@@ -55,8 +66,9 @@ VERSIONS: dict[str, Version] = {}  # prefix → version, as `service` registers 
 
 
 def token_reply(status: int, msg: str, data=None):
-    return json_response({"status": status, "msg": msg, "business": "apim-token-service",
-                          "data": data})  # fmt: skip
+    return json_response(
+        {"status": status, "msg": msg, "business": "apim-token-service", "data": data}
+    )
 
 
 async def token(request: Request):
@@ -73,8 +85,9 @@ async def token(request: Request):
     now = state.scenario.now()
     if request.url.path.endswith("/refresh"):
         state.tokens.pop(body.get("accessToken", ""), None)
-    current = next((t for t, exp in state.tokens.items() if t.startswith("apim-") and exp > now),
-                   None)  # fmt: skip
+    current = next(
+        (t for t, exp in state.tokens.items() if t.startswith("apim-") and exp > now), None
+    )
     if current is None:  # calling again before expiry returns the same token
         current = f"apim-{secrets.token_hex(16)}"
         state.tokens[current] = now + TOKEN_LIFETIME
@@ -138,28 +151,62 @@ def flow_instance(version: str, run: sc.Run, now: datetime, listed: bool = False
     code, name = STATUS[run.status(now)]
     names = VERSIONS[version].graph_keys
     cycle, freq = CYCLES.get(int(run.period.total_seconds()), ("D", "0 0 0 * * ? *"))
-    tasks = [{"taskName": step.name, "taskInstId": task_inst_id(run, step), "x": 100 + 160 * n,
-              "y": 80, "taskId": task_id(run, step), "nodeId": f"t_{step.id}",
-              "status": STATUS[step.status(now, run)][1]}
-             for n, step in enumerate(run.steps)]  # fmt: skip
-    graph = {"creator": run.owner, "freq": freq, "alertMode": 0, "owners": f";{run.owner};",
-             "cycle": cycle, names["doAs"]: run.owner, "flows": [], "alertTo": "",
-             "name": run.definition_name, "instId": run.id, "id": int(run.definition_id),
-             "relations": [{"cycleGap": f"{cycle}0", "rerun": True, "source": f"t_{up}",
-                            "target": f"t_{step.id}"}
-                           for step in run.steps for up in step.upstream],
-             "parameters": "[]", names["appId"]: "", "tasks": tasks}  # fmt: skip
+    tasks = [
+        {
+            "taskName": step.name,
+            "taskInstId": task_inst_id(run, step),
+            "x": 100 + 160 * n,
+            "y": 80,
+            "taskId": task_id(run, step),
+            "nodeId": f"t_{step.id}",
+            "status": STATUS[step.status(now, run)][1],
+        }
+        for n, step in enumerate(run.steps)
+    ]
+    graph = {
+        "creator": run.owner,
+        "freq": freq,
+        "alertMode": 0,
+        "owners": f";{run.owner};",
+        "cycle": cycle,
+        names["doAs"]: run.owner,
+        "flows": [],
+        "alertTo": "",
+        "name": run.definition_name,
+        "instId": run.id,
+        "id": int(run.definition_id),
+        "relations": [
+            {"cycleGap": f"{cycle}0", "rerun": True, "source": f"t_{up}", "target": f"t_{step.id}"}
+            for step in run.steps
+            for up in step.upstream
+        ],
+        "parameters": "[]",
+        names["appId"]: "",
+        "tasks": tasks,
+    }
     start = run.start if code != 0 else None
     record = {
-        "instanceId": run.id, "flowId": int(run.definition_id), "flowName": run.definition_name,
-        "freq": freq, "cycle": cycle, "parameters": "[]", "doAs": run.owner,
-        "graph": json.dumps(graph, ensure_ascii=False), "status": code, "statusDesc": name,
-        "triggerTime": naive_local(run.planned), "startTime": naive_local(start),
+        "instanceId": run.id,
+        "flowId": int(run.definition_id),
+        "flowName": run.definition_name,
+        "freq": freq,
+        "cycle": cycle,
+        "parameters": "[]",
+        "doAs": run.owner,
+        "graph": json.dumps(graph, ensure_ascii=False),
+        "status": code,
+        "statusDesc": name,
+        "triggerTime": naive_local(run.planned),
+        "startTime": naive_local(start),
         "endTime": naive_local(run.finished_at(now)),
-        "timestamp": f"{naive_local(run.planned)}.0", "virtual": False, "owner": run.owner,
-        "alertMode": 0, "calDt": run.planned.astimezone(CHINA).strftime("%Y-%m-%d"),
-        "hasEditPri": True, "hasReadPri": True,
-    }  # fmt: skip
+        "timestamp": f"{naive_local(run.planned)}.0",
+        "virtual": False,
+        "owner": run.owner,
+        "alertMode": 0,
+        "calDt": run.planned.astimezone(CHINA).strftime("%Y-%m-%d"),
+        "hasEditPri": True,
+        "hasReadPri": True,
+    }
     if listed:
         record["isCancelled"] = run.forced == sc.CANCELED
     return record
@@ -189,20 +236,47 @@ def task_instance(run: sc.Run, step: sc.Step, now: datetime) -> dict:
     status = step.status(now, run)
     code, name = STATUS[status]
     return {
-        "instanceId": task_inst_id(run, step), "taskId": task_id(run, step), "taskName": step.name,
-        "cycle": "H", "status": code, "runNum": step.attempts, "type": 3, "syncType": None,
-        "freq": None, "ifPre": 0, "stsDesc": name, "recallNum": step.attempts - 1,
-        "triggerTime": naive_local(run.planned), "timeout": 1800, "recallLimit": 3,
+        "instanceId": task_inst_id(run, step),
+        "taskId": task_id(run, step),
+        "taskName": step.name,
+        "cycle": "H",
+        "status": code,
+        "runNum": step.attempts,
+        "type": 3,
+        "syncType": None,
+        "freq": None,
+        "ifPre": 0,
+        "stsDesc": name,
+        "recallNum": step.attempts - 1,
+        "triggerTime": naive_local(run.planned),
+        "timeout": 1800,
+        "recallLimit": 3,
         "recallInterval": 0,
         "startTime": naive_local(step.start if status != sc.PENDING else None),
         "endTime": naive_local(step.end if status not in (sc.PENDING, sc.RUNNING) else None),
-        "timeStamp": java_date(run.planned), "isTimeout": status == sc.TIMEOUT,
-        "flowInstId": run.id, "doAs": run.owner, "alert": False,
-        "runMode": json.dumps({"taskMode": 1, "cpu": 0.5, "memory": 1.0, "maxParallel": 0,
-                               "keyType": 0, "datasourceId": 0, "path": "", "content": ""}),
-        "cmd": f"sh run_{step.id}.sh", "hasResourceBefore": False, "resourceName": "",
-        "fileName": "", "resourceVersion": "",
-    }  # fmt: skip
+        "timeStamp": java_date(run.planned),
+        "isTimeout": status == sc.TIMEOUT,
+        "flowInstId": run.id,
+        "doAs": run.owner,
+        "alert": False,
+        "runMode": json.dumps(
+            {
+                "taskMode": 1,
+                "cpu": 0.5,
+                "memory": 1.0,
+                "maxParallel": 0,
+                "keyType": 0,
+                "datasourceId": 0,
+                "path": "",
+                "content": "",
+            }
+        ),
+        "cmd": f"sh run_{step.id}.sh",
+        "hasResourceBefore": False,
+        "resourceName": "",
+        "fileName": "",
+        "resourceVersion": "",
+    }
 
 
 async def batch(request: Request):
@@ -258,19 +332,31 @@ def search(version, scenario, query, body):
     vendor = VERSIONS[version].api
     now = scenario.now()
     expression, owner = spec.get("expression"), spec.get("owner")
-    runs = [r for r in reversed(scenario.visible(vendor))  # oldest first, by trigger time
-            if (low is None or r.planned >= utc(low)) and (high is None or r.planned < utc(high))
-            and flow_type(r) == wanted_type
-            and (not statuses or STATUS[r.status(now)][0] in statuses)
-            and (not owner or r.owner == owner)
-            and (not expression or expression in r.id + r.definition_name)]  # fmt: skip
+    runs = [
+        r
+        for r in reversed(scenario.visible(vendor))  # oldest first, by trigger time
+        if (low is None or r.planned >= utc(low))
+        and (high is None or r.planned < utc(high))
+        and flow_type(r) == wanted_type
+        and (not statuses or STATUS[r.status(now)][0] in statuses)
+        and (not owner or r.owner == owner)
+        and (not expression or expression in r.id + r.definition_name)
+    ]
     page = runs[page_no * page_size : (page_no + 1) * page_size]
     flows = [flow_instance(version, r, now, listed=True) for r in page]
     return envelope(version, {"flowInsts": flows, "count": len(runs)})
 
 
-SORTERS = {"createTime", "updateTime", "startTime", "triggerTime", "endTime", "create_time",
-           "update_time", "start_time"}  # fmt: skip
+SORTERS = {
+    "createTime",
+    "updateTime",
+    "startTime",
+    "triggerTime",
+    "endTime",
+    "create_time",
+    "update_time",
+    "start_time",
+}
 
 
 def get_flow(version, scenario, query, body):
@@ -312,9 +398,13 @@ def get_log(version, scenario, query, body):
     now = scenario.now()
     if run is None or step.status(now, run) == sc.PENDING:
         return envelope(version, code=62109, msg="No log found")
-    lines = [f"run num: {step.attempts}", f"instance: {task_inst_id(run, step)}",
-             f"cmdline: sh run_{step.id}.sh", f"submitter: {run.owner}",
-             f"current time: {format_datetime(now.astimezone(UTC))}"]  # fmt: skip
+    lines = [
+        f"run num: {step.attempts}",
+        f"instance: {task_inst_id(run, step)}",
+        f"cmdline: sh run_{step.id}.sh",
+        f"submitter: {run.owner}",
+        f"current time: {format_datetime(now.astimezone(UTC))}",
+    ]
     lines += [f"[{naive_local(step.start)}] processed batch {n}" for n in range(200)]
     if step.status(now, run) in (sc.FAILED, sc.TIMEOUT):
         lines += [f"[{naive_local(step.end)}] {line}" for line in failure(run, step).log]
@@ -323,9 +413,13 @@ def get_log(version, scenario, query, body):
     return envelope(version, {"log": text[-limit:]})
 
 
-HANDLERS = {("flowInstances", "search"): search, ("flowInstances", "get"): get_flow,
-            ("flowInstances", "cancel"): cancel, ("taskInstances", "get"): get_task,
-            ("taskInstances", "getLog"): get_log}  # fmt: skip
+HANDLERS = {
+    ("flowInstances", "search"): search,
+    ("flowInstances", "get"): get_flow,
+    ("flowInstances", "cancel"): cancel,
+    ("taskInstances", "get"): get_task,
+    ("taskInstances", "getLog"): get_log,
+}
 
 
 def service(version: Version) -> list[Route]:
@@ -340,10 +434,17 @@ def service(version: Version) -> list[Route]:
 
 PATHS = ("/batch-processing-service/", "/apim-token-service/")
 runs_by_id = by_run_id
-routes = service(Version(
-    prefix="batch-processing-service/v2.1", api=API, result_key="code", success="OK",
-    graph_keys={"doAs": "do_as", "appId": "app_id"},  # as seed 001 prints them
-    samples=(("flowInstances", "flow_instance_seed001.json", True),
-             ("flowInstances", "flow_instance_seed001_data.json", False),
-             ("taskInstances", "task_instance_seed000.json", True)),
-))  # fmt: skip
+routes = service(
+    Version(
+        prefix="batch-processing-service/v2.1",
+        api=API,
+        result_key="code",
+        success="OK",
+        graph_keys={"doAs": "do_as", "appId": "app_id"},  # as seed 001 prints them
+        samples=(
+            ("flowInstances", "flow_instance_seed001.json", True),
+            ("flowInstances", "flow_instance_seed001_data.json", False),
+            ("taskInstances", "task_instance_seed000.json", True),
+        ),
+    )
+)

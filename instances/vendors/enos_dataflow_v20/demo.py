@@ -3,5 +3,6 @@
 from instances.vendors.enos_batch_v21.demo import SCOPE, SECRETS
 
 CREDENTIALS = ""
-BACKENDS = [({"name": "EnOS dataflow (emulated)", "kind": "enos_dataflow_v20", "scope": SCOPE},
-             SECRETS)]  # fmt: skip
+BACKENDS = [
+    ({"name": "EnOS dataflow (emulated)", "kind": "enos_dataflow_v20", "scope": SCOPE}, SECRETS)
+]

@@ -18,13 +18,23 @@ from .signing import ocp_signature, ocp_string_to_sign
 
 PAGE_SIZE = 100
 DEFAULT_WINDOW = timedelta(days=7)
-TASK_STATUS = {("SUCCESSFUL", "ROLLBACK"): (Status.CANCELED, "rolled_back"),
-               "SUCCESSFUL": Status.SUCCEEDED, "RUNNING": Status.RUNNING,
-               "PENDING": Status.PENDING, "FAILED": Status.FAILED}  # fmt: skip
-SUBTASK_STATUS = {("SUCCESSFUL", "SKIP"): Status.SKIPPED, ("FAILED", "CANCEL"): Status.CANCELED,
-                  "SUCCESSFUL": Status.SUCCEEDED, "FAILED": Status.FAILED,
-                  "RUNNING": Status.RUNNING, "CANCELING": (Status.RUNNING, "canceling"),
-                  "PENDING": Status.PENDING, "READY": Status.PENDING}  # fmt: skip
+TASK_STATUS = {
+    ("SUCCESSFUL", "ROLLBACK"): (Status.CANCELED, "rolled_back"),
+    "SUCCESSFUL": Status.SUCCEEDED,
+    "RUNNING": Status.RUNNING,
+    "PENDING": Status.PENDING,
+    "FAILED": Status.FAILED,
+}
+SUBTASK_STATUS = {
+    ("SUCCESSFUL", "SKIP"): Status.SKIPPED,
+    ("FAILED", "CANCEL"): Status.CANCELED,
+    "SUCCESSFUL": Status.SUCCEEDED,
+    "FAILED": Status.FAILED,
+    "RUNNING": Status.RUNNING,
+    "CANCELING": (Status.RUNNING, "canceling"),
+    "PENDING": Status.PENDING,
+    "READY": Status.PENDING,
+}
 
 
 class OcpSignature(httpx.Auth):
@@ -37,10 +47,15 @@ class OcpSignature(httpx.Auth):
         request.headers["Date"] = format_datetime(datetime.now(UTC), usegmt=True)
         url = urlsplit(str(request.url))
         to_sign = ocp_string_to_sign(
-            request.method, request.content, request.headers.get("content-type", ""),
-            request.headers["Date"], request.headers["host"], dict(request.headers),
-            url.path, list(request.url.params.multi_items()),
-        )  # fmt: skip
+            request.method,
+            request.content,
+            request.headers.get("content-type", ""),
+            request.headers["Date"],
+            request.headers["host"],
+            dict(request.headers),
+            url.path,
+            list(request.url.params.multi_items()),
+        )
         signature = ocp_signature(self.secret, to_sign)
         request.headers["Authorization"] = f"OCP-ACCESS-KEY-HMACSHA1 {self.key_id}:{signature}"
         yield request
@@ -73,8 +88,9 @@ class OcpConnector(Connector):
         filters = {k: v for k, v in self.config.scope.items() if k in ("type", "status", "name")}
         page = 1
         while True:
-            data = self.data("/api/v2/tasks/instances", page=page, size=PAGE_SIZE,
-                             sort="id,desc", **filters)  # fmt: skip
+            data = self.data(
+                "/api/v2/tasks/instances", page=page, size=PAGE_SIZE, sort="id,desc", **filters
+            )
             try:
                 contents, pages = data["contents"], data["page"]["totalPages"]
             except (TypeError, KeyError) as exc:
@@ -105,19 +121,28 @@ class OcpConnector(Connector):
 
 
 def task_record(item: dict, edges=(), has_children=False) -> RunRecord:
-    status, flags = status_from(TASK_STATUS, "ocp", (item.get("status"), item.get("operation")),
-                                item.get("status"))  # fmt: skip
+    status, flags = status_from(
+        TASK_STATUS, "ocp", (item.get("status"), item.get("operation")), item.get("status")
+    )
     creator = item.get("creator") or {}
     return RunRecord(
-        external_id=str(item["id"]), kind=Kind.TASK, name=item.get("name") or str(item["id"]),
-        status=status, vendor_status=f"{item.get('status')} ({item.get('operation', '')})",
+        external_id=str(item["id"]),
+        kind=Kind.TASK,
+        name=item.get("name") or str(item["id"]),
+        status=status,
+        vendor_status=f"{item.get('status')} ({item.get('operation', '')})",
         definition_id=definition_of(item),
-        definition_name=item.get("name") or "", flags=flags,
-        planned_at=iso(item.get("createTime")), started_at=iso(item.get("startTime")),
-        finished_at=iso(item.get("finishTime")), owner=creator.get("name") or "",
-        executor=item.get("executor") or "", edges=edges, has_children=has_children,
+        definition_name=item.get("name") or "",
+        flags=flags,
+        planned_at=iso(item.get("createTime")),
+        started_at=iso(item.get("startTime")),
+        finished_at=iso(item.get("finishTime")),
+        owner=creator.get("name") or "",
+        executor=item.get("executor") or "",
+        edges=edges,
+        has_children=has_children,
         raw={key: value for key, value in item.items() if key != "subtasks"},  # kept per subtask
-    )  # fmt: skip
+    )
 
 
 def definition_of(task: dict) -> str:
@@ -128,18 +153,27 @@ def definition_of(task: dict) -> str:
 
 
 def subtask_record(sub: dict, task_id: str) -> RunRecord:
-    status, flags = status_from(SUBTASK_STATUS, "ocp", (sub.get("status"), sub.get("operation")),
-                                sub.get("status"))  # fmt: skip
+    status, flags = status_from(
+        SUBTASK_STATUS, "ocp", (sub.get("status"), sub.get("operation")), sub.get("status")
+    )
     return RunRecord(
-        external_id=str(sub["id"]), kind=Kind.SUBTASK, name=sub.get("name") or str(sub["id"]),
-        status=status, vendor_status=f"{sub.get('status')} ({sub.get('operation', '')})",
-        parent_id=task_id, definition_id=sub.get("name") or "",
-        definition_name=sub.get("description") or "", flags=flags,
-        planned_at=iso(sub.get("createTime")), started_at=iso(sub.get("startTime")),
-        finished_at=iso(sub.get("finishTime")), attempts=sub.get("runTime"),
+        external_id=str(sub["id"]),
+        kind=Kind.SUBTASK,
+        name=sub.get("name") or str(sub["id"]),
+        status=status,
+        vendor_status=f"{sub.get('status')} ({sub.get('operation', '')})",
+        parent_id=task_id,
+        definition_id=sub.get("name") or "",
+        definition_name=sub.get("description") or "",
+        flags=flags,
+        planned_at=iso(sub.get("createTime")),
+        started_at=iso(sub.get("startTime")),
+        finished_at=iso(sub.get("finishTime")),
+        attempts=sub.get("runTime"),
         executor=sub.get("executor") or "",
-        log_locator=f"{task_id}/subtasks/{sub['id']}", raw=sub,
-    )  # fmt: skip
+        log_locator=f"{task_id}/subtasks/{sub['id']}",
+        raw=sub,
+    )
 
 
 CONNECTORS = (OcpConnector,)

@@ -7,5 +7,6 @@ ACCESS_KEY_SECRET = "runboard-demo-ocp-sk"  # noqa: S105
 CREDENTIALS = (
     f"OCP        Basic {USER}:{PASSWORD}  or access key {ACCESS_KEY_ID} / {ACCESS_KEY_SECRET}"
 )
-BACKENDS = [({"name": "OceanBase OCP (emulated)", "kind": "ocp"},
-             {"username": USER, "password": PASSWORD})]  # fmt: skip
+BACKENDS = [
+    ({"name": "OceanBase OCP (emulated)", "kind": "ocp"}, {"username": USER, "password": PASSWORD})
+]

@@ -22,28 +22,55 @@ from . import demo
 from .signing import ocp_signature, ocp_string_to_sign
 
 VENDOR = "ocp"
-TASK_STATUS = {sc.PENDING: "RUNNING", sc.RUNNING: "RUNNING", sc.SUCCEEDED: "SUCCESSFUL",
-               sc.SKIPPED: "SUCCESSFUL", sc.FAILED: "FAILED", sc.TIMEOUT: "FAILED",
-               sc.CANCELED: "FAILED"}  # fmt: skip
+TASK_STATUS = {
+    sc.PENDING: "RUNNING",
+    sc.RUNNING: "RUNNING",
+    sc.SUCCEEDED: "SUCCESSFUL",
+    sc.SKIPPED: "SUCCESSFUL",
+    sc.FAILED: "FAILED",
+    sc.TIMEOUT: "FAILED",
+    sc.CANCELED: "FAILED",
+}
 # Subtask (status, operation): a skipped subtask is SUCCESSFUL/SKIP, a canceled one FAILED/CANCEL.
-SUBTASK = {sc.PENDING: ("PENDING", "EXECUTE"), sc.RUNNING: ("RUNNING", "EXECUTE"),
-           sc.SUCCEEDED: ("SUCCESSFUL", "EXECUTE"), sc.SKIPPED: ("SUCCESSFUL", "SKIP"),
-           sc.FAILED: ("FAILED", "EXECUTE"), sc.TIMEOUT: ("FAILED", "EXECUTE"),
-           sc.CANCELED: ("FAILED", "CANCEL")}  # fmt: skip
+SUBTASK = {
+    sc.PENDING: ("PENDING", "EXECUTE"),
+    sc.RUNNING: ("RUNNING", "EXECUTE"),
+    sc.SUCCEEDED: ("SUCCESSFUL", "EXECUTE"),
+    sc.SKIPPED: ("SUCCESSFUL", "SKIP"),
+    sc.FAILED: ("FAILED", "EXECUTE"),
+    sc.TIMEOUT: ("FAILED", "EXECUTE"),
+    sc.CANCELED: ("FAILED", "CANCEL"),
+}
 
 
 def envelope(request: Request, data, status: int = 200) -> dict:
-    return {"data": data, "duration": 3, "server": "10.0.0.8", "status": status,
-            "successful": True, "timestamp": iso_offset(world(request).scenario.now()),
-            "traceId": uuid.uuid4().hex[:16]}  # fmt: skip
+    return {
+        "data": data,
+        "duration": 3,
+        "server": "10.0.0.8",
+        "status": status,
+        "successful": True,
+        "timestamp": iso_offset(world(request).scenario.now()),
+        "traceId": uuid.uuid4().hex[:16],
+    }
 
 
 def error(request: Request, status: int, code: int, message: str):
-    body = {"successful": False, "status": status, "duration": 1, "server": "10.0.0.8",
-            "timestamp": iso_offset(world(request).scenario.now()),
-            "traceId": uuid.uuid4().hex[:16],
-            "error": {"code": code, "message": message, "debugMessage": None, "target": None,
-                      "subErrors": []}}  # fmt: skip
+    body = {
+        "successful": False,
+        "status": status,
+        "duration": 1,
+        "server": "10.0.0.8",
+        "timestamp": iso_offset(world(request).scenario.now()),
+        "traceId": uuid.uuid4().hex[:16],
+        "error": {
+            "code": code,
+            "message": message,
+            "debugMessage": None,
+            "target": None,
+            "subErrors": [],
+        },
+    }
     return json_response(body, status)
 
 
@@ -57,12 +84,19 @@ async def authorized(request: Request) -> bool:
     if not authorization.startswith(prefix) or not in_time(http_date(headers.get("date", ""))):
         return False
     params = parse_qsl(request.url.query, keep_blank_values=True)
-    to_sign = ocp_string_to_sign(request.method, await request.body(),
-                                 headers.get("content-type", ""), headers.get("date", ""),
-                                 headers.get("host", ""), dict(headers.items()),
-                                 request.url.path, params)  # fmt: skip
-    return hmac.compare_digest(authorization[len(prefix) :],
-                               ocp_signature(demo.ACCESS_KEY_SECRET, to_sign))  # fmt: skip
+    to_sign = ocp_string_to_sign(
+        request.method,
+        await request.body(),
+        headers.get("content-type", ""),
+        headers.get("date", ""),
+        headers.get("host", ""),
+        dict(headers.items()),
+        request.url.path,
+        params,
+    )
+    return hmac.compare_digest(
+        authorization[len(prefix) :], ocp_signature(demo.ACCESS_KEY_SECRET, to_sign)
+    )
 
 
 def http_date(text: str) -> datetime | None:
@@ -77,38 +111,54 @@ def task(run: sc.Run, now, detail: bool) -> dict:
         return run.sample if detail else {k: v for k, v in run.sample.items() if k != "subtasks"}
     status = run.status(now)
     record: dict[str, Any] = {
-        "createTime": iso_offset(run.planned), "creator": {"id": 100, "name": run.owner},
-        "executor": "10.0.0.21", "finishTime": iso_offset(run.finished_at(now)),
-        "id": run.seq, "name": run.definition_name, "operation": "EXECUTE",
+        "createTime": iso_offset(run.planned),
+        "creator": {"id": 100, "name": run.owner},
+        "executor": "10.0.0.21",
+        "finishTime": iso_offset(run.finished_at(now)),
+        "id": run.seq,
+        "name": run.definition_name,
+        "operation": "EXECUTE",
         "prohibitRollback": False,
         "startTime": iso_offset(run.start if status != sc.PENDING else None),
-        "status": TASK_STATUS[status], "taskDefinitionId": int(run.definition_id),
+        "status": TASK_STATUS[status],
+        "taskDefinitionId": int(run.definition_id),
         "type": "SCHEDULED",
         "cluster": {"id": 1, "name": "obcluster-prod", "obClusterId": 1, "type": "PRIMARY"},
         "tenant": {"id": 1002, "name": "sales", "obTenantId": 1002, "mode": "MYSQL"},
-    }  # fmt: skip
+    }
     if detail:
         downstream: dict[str, list[int]] = {step.id: [] for step in run.steps}
         for step in run.steps:
             for up in step.upstream:
                 downstream[up].append(int(step.id))
-        record["subtasks"] = [patched(subtask(run, step, now, downstream[step.id]), run, n)
-                              for n, step in enumerate(run.steps)]  # fmt: skip
+        record["subtasks"] = [
+            patched(subtask(run, step, now, downstream[step.id]), run, n)
+            for n, step in enumerate(run.steps)
+        ]
     return patched(record, run)
 
 
 def subtask(run: sc.Run, step: sc.Step, now, downstreams: list[int]) -> dict:
     status, operation = SUBTASK[step.status(now, run)]
     return {
-        "createTime": iso_offset(run.planned), "description": step.name,
-        "downstreams": downstreams, "executor": "10.0.0.21",
+        "createTime": iso_offset(run.planned),
+        "description": step.name,
+        "downstreams": downstreams,
+        "executor": "10.0.0.21",
         "finishTime": iso_offset(step.end if status in ("SUCCESSFUL", "FAILED") else None),
-        "id": int(step.id), "name": step.name, "nodeType": "JAVA_TASK", "operation": operation,
-        "parallelIdx": -1, "prohibitRollback": False, "runTime": step.attempts,
-        "seriesId": int(step.id) % 1000, "timeout": 1800,
-        "startTime": iso_offset(step.start if status != "PENDING" else None), "status": status,
+        "id": int(step.id),
+        "name": step.name,
+        "nodeType": "JAVA_TASK",
+        "operation": operation,
+        "parallelIdx": -1,
+        "prohibitRollback": False,
+        "runTime": step.attempts,
+        "seriesId": int(step.id) % 1000,
+        "timeout": 1800,
+        "startTime": iso_offset(step.start if status != "PENDING" else None),
+        "status": status,
         "upstreams": [int(up) for up in step.upstream],
-    }  # fmt: skip
+    }
 
 
 async def list_tasks(request: Request):
@@ -132,9 +182,15 @@ async def list_tasks(request: Request):
         tasks = [t for t in tasks if t["type"] == kind]
     tasks.sort(key=lambda t: t["id"], reverse=query.get("sort", "id,desc") != "id,asc")
     total = len(tasks)
-    data = {"contents": tasks[(page - 1) * size : page * size],
-            "page": {"totalElements": total, "totalPages": -(-total // size), "number": page,
-                     "size": size}}  # fmt: skip
+    data = {
+        "contents": tasks[(page - 1) * size : page * size],
+        "page": {
+            "totalElements": total,
+            "totalPages": -(-total // size),
+            "number": page,
+            "size": size,
+        },
+    }
     return json_response(envelope(request, data))
 
 
@@ -174,15 +230,30 @@ def add_samples(scenario: sc.Scenario) -> None:
     if f"sample-{detail['id']}" in scenario.runs[VENDOR]:
         return
     created = datetime.fromisoformat(detail["createTime"])
-    steps = [sc.Step(id=str(s["id"]), name=s["name"], upstream=[str(u) for u in s["upstreams"]],
-                     start=datetime.fromisoformat(s["startTime"]),
-                     end=datetime.fromisoformat(s["finishTime"]), outcome=sc.SUCCEEDED)
-             for s in detail["subtasks"]]  # fmt: skip
-    scenario.add(sc.Run(
-        vendor=VENDOR, id=f"sample-{detail['id']}", definition_id=str(detail["taskDefinitionId"]),
-        definition_name=detail["name"], planned=created, steps=steps, owner="admin",
-        seq=detail["id"], sample=detail,
-    ))  # fmt: skip
+    steps = [
+        sc.Step(
+            id=str(s["id"]),
+            name=s["name"],
+            upstream=[str(u) for u in s["upstreams"]],
+            start=datetime.fromisoformat(s["startTime"]),
+            end=datetime.fromisoformat(s["finishTime"]),
+            outcome=sc.SUCCEEDED,
+        )
+        for s in detail["subtasks"]
+    ]
+    scenario.add(
+        sc.Run(
+            vendor=VENDOR,
+            id=f"sample-{detail['id']}",
+            definition_id=str(detail["taskDefinitionId"]),
+            definition_name=detail["name"],
+            planned=created,
+            steps=steps,
+            owner="admin",
+            seq=detail["id"],
+            sample=detail,
+        )
+    )
 
 
 PATHS = ("/api/v2/",)
