@@ -93,7 +93,8 @@ def measure_alerting(rows: int, batch: int) -> tuple[float, float, int, int]:
     from django.utils import timezone
 
     from instances import sync
-    from instances.models import Alert, AlertRule, Backend, Channel, Instance, Poll, StatusChange
+    from instances.alerts.models import Alert, AlertRule, Channel
+    from instances.models import Backend, Instance, Poll, StatusChange
     from instances.status import Status
 
     team, _ = Group.objects.get_or_create(name="bench-alerting")
@@ -142,7 +143,7 @@ def measure_copy(rows: int) -> float:
     from django.db import connection
     from django.utils import timezone
 
-    from instances import sync
+    from instances import writing
 
     records = list(synthetic_records(rows))
     now = timezone.now()
@@ -151,7 +152,7 @@ def measure_copy(rows: int) -> float:
         cursor.execute(
             "CREATE TEMP TABLE bench_copy AS SELECT * FROM instances_instance WITH NO DATA"
         )
-        columns = ", ".join(sync.COLUMNS)
+        columns = ", ".join(writing.COLUMNS)
         began = time.perf_counter()
         with cursor.cursor.copy(f"COPY bench_copy ({columns}) FROM STDIN") as copy:
             for r in records:

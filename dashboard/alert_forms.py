@@ -7,7 +7,8 @@ from django import forms
 from django.contrib.auth.models import Group
 
 from instances.alerts.channels import target_error
-from instances.models import AlertRule, Backend, Channel
+from instances.alerts.models import AlertRule, Channel
+from instances.models import Backend
 
 
 def operated_teams(user):

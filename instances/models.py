@@ -70,6 +70,9 @@ class Backend(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # what reacts to stored runs (alerting) and failed: counted, never failing the poll
+    observer_failures = models.PositiveIntegerField(default=0)
+    last_observer_error = models.TextField(blank=True)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     watermark = models.DateTimeField(null=True, blank=True, help_text="newest run time seen")
     next_poll_at = models.DateTimeField(null=True, blank=True)
@@ -484,7 +487,3 @@ class StatusRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.backend_id} {self.status} {self.hour:%Y-%m-%d %H}h: {self.runs}"
-
-
-# Alerting's models live in their own module of this app (imported here so Django finds them).
-from .alerts.models import Alert, AlertEvent, AlertRule, Channel, Delivery  # noqa: E402, F401

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.alert_forms import ChannelForm, RuleForm, can_operate, operated_teams
-from instances.models import Alert, AlertEvent, AlertRule, Channel
+from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel
 
 SHOWN = 100
 DELIVERY_LOG = 20  # a channel's latest deliveries shown

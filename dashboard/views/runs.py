@@ -22,9 +22,10 @@ from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
 from dashboard.scope import ReadScope
 from instances import errors, tasks
+from instances.alerts.models import Alert
 from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
-from instances.models import Alert, Backend, Edge, Instance, Kind, Poll, Status
+from instances.models import Backend, Edge, Instance, Kind, Poll, Status
 from instances.status import culprits, victims
 
 log = logging.getLogger(__name__)

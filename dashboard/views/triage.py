@@ -13,7 +13,8 @@ from dashboard import summaries
 from dashboard.filters import WINDOWS, moment, text
 from dashboard.scope import ReadScope
 from instances import errors, failures
-from instances.models import Alert, AlertRule, Backend, Instance, InstanceQuerySet, Status
+from instances.alerts.models import Alert, AlertRule
+from instances.models import Backend, Instance, InstanceQuerySet, Status
 from instances.status import CULPRITS, TERMINAL
 
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest

@@ -39,6 +39,7 @@ class Channel(models.Model):
     enabled = models.BooleanField(default=True)
 
     class Meta:
+        db_table = "instances_channel"  # made in the instances app; kept as it is
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="channel_name")]
 
     def __str__(self) -> str:
@@ -106,11 +107,14 @@ class AlertRule(models.Model):
     grace_minutes = models.PositiveIntegerField(
         default=30, help_text="missing when not started this long after its usual time"
     )
-    channels = models.ManyToManyField(Channel, blank=True, related_name="rules")
+    channels = models.ManyToManyField(
+        Channel, blank=True, related_name="rules", db_table="instances_alertrule_channels"
+    )
 
     objects = AlertRuleQuerySet.as_manager()
 
     class Meta:
+        db_table = "instances_alertrule"  # made in the instances app; kept as it is
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="rule_name")]
 
     def __str__(self) -> str:
@@ -167,6 +171,7 @@ class Alert(models.Model):
     objects = AlertQuerySet.as_manager()
 
     class Meta:
+        db_table = "instances_alert"  # made in the instances app; kept as it is
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "key"], condition=Q(state="firing"), name="one_firing_alert_per_key"
@@ -199,6 +204,7 @@ class AlertEvent(models.Model):
     note = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        db_table = "instances_alertevent"  # made in the instances app; kept as it is
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -225,6 +231,7 @@ class Delivery(models.Model):
     error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        db_table = "instances_delivery"  # made in the instances app; kept as it is
         constraints = [
             models.UniqueConstraint(
                 fields=["alert", "channel", "event"], name="one_message_per_event"

@@ -10,7 +10,7 @@ from apprise.plugins.slack import NotifySlack
 from apprise.plugins.wecombot import NotifyWeComBot
 
 from instances.alerts.channels import chat_target_error, send
-from instances.models import Channel
+from instances.alerts.models import Channel
 from tests.alerts.receivers import http_receiver
 from tests.factories import GroupFactory
 

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from instances.alerts.models import Alert, AlertRule, Channel
 from instances.emulator.runner import run_emulator
-from instances.models import Alert, AlertRule, Channel, Instance, Poll
+from instances.models import Instance, Poll
 from instances.vendors.ocp import demo as ocp_demo
 from tests.alerts.receivers import http_receiver, smtp_receiver
 from tests.factories import GroupFactory

@@ -10,7 +10,8 @@ from standardwebhooks import Webhook
 
 from instances import rollups, sync
 from instances.alerts import delivery, evaluate
-from instances.models import Alert, AlertEvent, AlertRule, Channel, Delivery, Instance, Status
+from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel, Delivery
+from instances.models import Instance, Status
 from tests.alerts.receivers import http_receiver, smtp_receiver
 from tests.factories import BackendFactory, InstanceFactory
 from tests.pipeline.fake import T0, FakeConnector, flow, task

@@ -4,7 +4,7 @@ changes nothing, and a bad file is refused whole, with its line."""
 import pytest
 from django.core.management import CommandError, call_command
 
-from instances.models import AlertRule, Channel
+from instances.alerts.models import AlertRule, Channel
 from tests.processes import ROOT
 from tests.test_load_backends import DEMO_SECRETS, EXAMPLE, load
 

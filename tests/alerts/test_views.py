@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from instances.models import Alert, AlertEvent, AlertRule, Channel
+from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel
 from tests.factories import BackendFactory, GroupFactory, InstanceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

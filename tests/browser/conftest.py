@@ -12,7 +12,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from instances import sync
 from instances.alerts import evaluate
-from instances.models import Alert, AlertRule, Backend, Channel, Instance, Status
+from instances.alerts.models import Alert, AlertRule, Channel
+from instances.models import Backend, Instance, Status
 from instances.vendors.ocp import demo as ocp_demo
 from tests.factories import GroupFactory, UserFactory
 

@@ -5,7 +5,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from instances.models import Alert, Instance, Status
+from instances.alerts.models import Alert
+from instances.models import Instance, Status
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from instances import rollups, sync
+from instances import rollups, scheduling, sync
 from instances.connectors.base import BadPayload, RateLimited
 from instances.models import (
     Backend,
@@ -142,11 +142,13 @@ def test_retry_after_is_honoured(fake, backend):
 
 def test_a_claimed_backend_is_not_polled_twice(fake, backend):
     now = timezone.now()
-    assert sync.claim(backend.pk, now)
-    assert not sync.claim(backend.pk, now)
+    assert scheduling.claim(backend.pk, now)
+    assert not scheduling.claim(backend.pk, now)
     assert sync.poll_backend(backend.pk) is None
     assert not Poll.objects.exists()
-    assert sync.claim(backend.pk, now + sync.CLAIM_TTL + timedelta(seconds=1))  # claims expire
+    assert scheduling.claim(
+        backend.pk, now + scheduling.CLAIM_TTL + timedelta(seconds=1)
+    )  # claims expire
 
 
 def test_due_backends_are_reserved_once(fake):
@@ -154,8 +156,8 @@ def test_due_backends_are_reserved_once(fake):
     BackendFactory(kind="fake", next_poll_at=timezone.now() + timedelta(minutes=5))
     BackendFactory(kind="fake", enabled=False)
     now = timezone.now()
-    assert sync.reserve_due_backends(now) == [due.pk]
-    assert sync.reserve_due_backends(now) == []
+    assert scheduling.reserve_due_backends(now) == [due.pk]
+    assert scheduling.reserve_due_backends(now) == []
 
 
 def test_running_runs_that_left_the_list_are_refreshed(fake, backend, monkeypatch):

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from instances import sync, tasks
+from instances import scheduling, tasks
 from instances.emulator.faults import Fault
 from instances.emulator.runner import run_emulator
 from instances.models import Backend, Instance, Poll, StatusChange
@@ -146,7 +146,7 @@ def test_a_long_poll_keeps_its_claim_alive_with_a_heartbeat(emulator, tmp_path):
     with worker(tmp_path / "worker.log", env):
         tasks.poll_backend.delay(backend.pk)
         wait_for(renewed_twice, 30, "the claim to be renewed twice")
-        assert not sync.claim(backend.pk, timezone.now())  # still taken: nobody polls twice
+        assert not scheduling.claim(backend.pk, timezone.now())  # still taken: nobody polls twice
         emulator.faults.clear()
         wait_for(lambda: finished_polls(backend), 120, "the poll")
     assert Poll.objects.get(backend=backend).outcome == Poll.Outcome.OK

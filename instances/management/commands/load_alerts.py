@@ -4,9 +4,10 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from instances.alerts.models import AlertRule, Channel
 from instances.alerts.rules_file import ChannelSpec, RuleSpec, parse
 from instances.backends_file import BackendsFileError
-from instances.models import AlertRule, Backend, Channel
+from instances.models import Backend
 
 
 class Command(BaseCommand):
