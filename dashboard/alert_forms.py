@@ -35,7 +35,7 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = operated_teams(user)
+        choose(self, "team", operated_teams(user))
         if self.instance.pk:  # a stored target is a secret: typed again to change, never shown
             self.fields["target"].required = False
             target = self.fields["target"]
@@ -44,7 +44,7 @@ class ChannelForm(forms.ModelForm):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         kind, target = cleaned.get("kind"), (cleaned.get("target") or "").strip()
         if not target and self.instance.pk:
             return cleaned
@@ -81,12 +81,12 @@ class RuleForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         teams = operated_teams(user)
-        self.fields["team"].queryset = teams
-        self.fields["backend"].queryset = Backend.objects.visible_to(user).order_by("name")
-        self.fields["channels"].queryset = Channel.objects.filter(team__in=teams).order_by("name")
+        choose(self, "team", teams)
+        choose(self, "backend", Backend.objects.visible_to(user).order_by("name"))
+        choose(self, "channels", Channel.objects.filter(team__in=teams).order_by("name"))
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         team = cleaned.get("team")
         if team and any(c.team_id != team.pk for c in cleaned.get("channels") or []):
             self.add_error("channels", "Choose channels of the rule's own team.")
@@ -94,3 +94,10 @@ class RuleForm(forms.ModelForm):
         if team and backend and backend.team_id != team.pk:
             self.add_error("backend", "Choose one of the team's own backends.")
         return cleaned
+
+
+def choose(form: forms.ModelForm, name: str, queryset) -> None:
+    """Limit a model choice field to what this user may pick."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset

@@ -191,5 +191,6 @@ def urls():
     django-ninja does not mark its views (vitalik/django-ninja#1461)."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        login_not_required(pattern.callback)
+        if pattern.callback is not None:
+            login_not_required(pattern.callback)
     return patterns, app_name, namespace

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 
 from . import zones
-from .connectors import CONNECTORS
+from .registry import CONNECTORS
 
 REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 REQUIRED = {"name", "kind", "base_url"}

@@ -16,8 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import crypto, jsontext
-from .connectors import kind_choices
 from .connectors.base import BackendConfig
+from .registry import kind_choices
 from .status import UNFINISHED, Kind, Status
 from .zones import validate_zone
 

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import cleaning, known, observers, scheduling, writing
-from .connectors import CONNECTORS
 from .connectors.base import Connector, ConnectorError, RunRecord
 from .models import Backend, Instance, Poll, Status
+from .registry import CONNECTORS
 
 log = logging.getLogger(__name__)
 

@@ -3,14 +3,14 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import retention, sync
+from . import retention, scheduling, sync
 from .alerts import delivery, evaluate
 
 
 @shared_task(name="instances.poll_due_backends", ignore_result=True)
 def poll_due_backends() -> int:
     """Beat's fan-out: enqueue one poll per backend whose interval has elapsed."""
-    due = sync.reserve_due_backends(timezone.now())
+    due = scheduling.reserve_due_backends(timezone.now())
     for backend_id in due:
         poll_backend.delay(backend_id)
     return len(due)
@@ -26,7 +26,7 @@ def prune_old_runs() -> int:
     return retention.prune()
 
 
-@shared_task(name="instances.deliver_alerts", ignore_result=True)
+@shared_task(name=delivery.DELIVER_TASK, ignore_result=True)
 def deliver_alerts() -> int:
     return delivery.deliver_due()
 

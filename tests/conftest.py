@@ -22,7 +22,7 @@ def emulator():
 @pytest.fixture
 def fake(monkeypatch):
     """A scripted vendor (tests/pipeline/fake.py) registered as backend kind "fake"."""
-    from instances.connectors import CONNECTORS
+    from instances.registry import CONNECTORS
     from tests.pipeline.fake import FakeConnector
 
     monkeypatch.setitem(CONNECTORS, "fake", FakeConnector)

@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from instances.connectors import CONNECTORS
 from instances.models import Backend
+from instances.registry import CONNECTORS
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from instances.connectors import CONNECTORS
+from instances.registry import CONNECTORS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -154,7 +154,7 @@ class VisibleMetrics(Collector):
             "Failed top-level runs in the last 24 hours.",
             labels=["backend"],
         )
-        for row in (
+        for failures in (
             StatusRollup.objects.filter(
                 backend__in=names,
                 top_level=True,
@@ -165,7 +165,7 @@ class VisibleMetrics(Collector):
             .annotate(n=Sum("runs"))
             .order_by()
         ):
-            failed.add_metric([names[row["backend"]]], row["n"])
+            failed.add_metric([names[failures["backend"]]], failures["n"])
         yield from (runs, failed)
         for name, help_text, value in (
             (

@@ -23,9 +23,9 @@ from dashboard.preferences import ReaderRequest
 from dashboard.scope import ReadScope
 from instances import errors, tasks
 from instances.alerts.models import Alert
-from instances.connectors import CONNECTORS
 from instances.connectors.base import ConnectorError
 from instances.models import Backend, Edge, Instance, Kind, Poll, Status
+from instances.registry import CONNECTORS
 from instances.status import culprits, victims
 
 log = logging.getLogger(__name__)

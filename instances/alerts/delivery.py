@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -16,6 +17,8 @@ from .channels import send
 from .models import Alert, Delivery
 
 log = logging.getLogger(__name__)
+
+DELIVER_TASK = "instances.deliver_alerts"
 
 BATCH = 50  # deliveries taken per sweep
 LEASE = timedelta(minutes=2)  # a delivery being sent is not taken again before this
@@ -82,10 +85,8 @@ def queue(alert: Alert, event: str, now: datetime) -> None:
 
 
 def kick() -> None:
-    from instances import tasks  # here: the tasks module imports this one
-
-    try:
-        tasks.deliver_alerts.delay()
+    try:  # by name: the tasks module sits above alerting and imports it
+        current_app.send_task(DELIVER_TASK)
     except Exception as exc:  # the broker is down: beat's sweep sends them
         log.warning("alert delivery not queued (beat will send it): %s", exc)
 

@@ -8,7 +8,7 @@ import random
 import re
 from dataclasses import asdict, dataclass
 
-from instances.vendors import parts
+from instances.registry import parts
 
 # (API, the path patterns it answers): fault settings are keyed by API; a path shared by APIs
 # (a token service) misbehaves for whichever of them has a fault set

@@ -134,7 +134,7 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if not self.vendors:
-            from instances.vendors import VENDORS
+            from instances.registry import VENDORS
 
             self.vendors = VENDORS
         rng = random.Random(self.seed)

@@ -5,7 +5,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from instances.vendors import parts
+from instances.registry import parts
 
 from . import scenario as sc
 from .common import RunsById, World, json_response

@@ -6,7 +6,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from instances.connectors import CONNECTORS, http
+from instances.connectors import http
 from instances.connectors.base import (
     AuthError,
     BackendConfig,
@@ -18,6 +18,7 @@ from instances.connectors.base import (
 from instances.connectors.normalize import gmt_zone
 from instances.emulator.faults import Fault
 from instances.errors import kind
+from instances.registry import CONNECTORS
 from instances.status import Status
 from instances.vendors.airflow import demo as airflow_demo
 from instances.vendors.dataarts_factory import demo as dataarts_demo

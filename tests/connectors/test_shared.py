@@ -5,9 +5,10 @@ import threading
 import httpx
 import pytest
 
-from instances.connectors import CONNECTORS, base
+from instances.connectors import base
 from instances.connectors.base import BackendConfig, ambiguous_offset_pages
 from instances.connectors.http import CachedTokenAuth
+from instances.registry import CONNECTORS
 
 
 def test_in_parallel_keeps_item_order_and_runs_calls_side_by_side(monkeypatch):

@@ -350,7 +350,7 @@ def test_emulate_command_serves_each_vendor_on_its_own_port(tmp_path):
     import subprocess
     import sys
 
-    from instances.vendors import VENDORS
+    from instances.registry import VENDORS
     from tests.processes import ROOT, free_ports, wait_for
 
     port = free_ports(len(VENDORS))  # one port per vendor, in a row

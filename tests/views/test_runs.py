@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from dashboard import dag
 from instances import rollups
-from instances.connectors import CONNECTORS
 from instances.connectors.base import LogChunk
 from instances.models import Edge, Instance, Status
+from instances.registry import CONNECTORS
 from tests.factories import BackendFactory, InstanceFactory, UserFactory
 from tests.pipeline.fake import FakeConnector
 

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from instances.models import Backend
-from instances.vendors import parts
+from instances.registry import parts
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed to the terminal on purpose, DEBUG only

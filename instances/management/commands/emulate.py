@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from instances.emulator.faults import Fault
 from instances.emulator.scenario import Scenario
 from instances.emulator.server import EMULATORS, build_app
-from instances.vendors import parts
+from instances.registry import parts
 
 DEMO_CREDENTIALS = "Demo credentials (fixed):\n" + "\n".join(
     f"  {demo.CREDENTIALS}" for demo in parts("demo").values() if demo.CREDENTIALS

@@ -24,10 +24,10 @@ class Command(BaseCommand):
         try:
             channels, rules = parse(Path(path).read_text())
             with transaction.atomic():
-                for spec in channels:
-                    self.report("channel", spec.name, *self.channel(spec))
-                for spec in rules:
-                    self.report("rule", spec.name, *self.rule(spec))
+                for channel in channels:
+                    self.report("channel", channel.name, *self.channel(channel))
+                for rule in rules:
+                    self.report("rule", rule.name, *self.rule(rule))
                 if dry_run:
                     transaction.set_rollback(True)
                     self.stdout.write("dry run: nothing written")

@@ -132,6 +132,7 @@ class DataArts(Connector):
         self.headers = {self.scope_header: config.scope.get(self.scope_header, "")}
         self.project = config.scope.get("project_id", "")
         secrets = config.credentials
+        signer: httpx.Auth
         if secrets.get("ak") and secrets.get("sk"):
             signer = AkSkSignature(secrets["ak"], secrets["sk"], self.project)
         else:

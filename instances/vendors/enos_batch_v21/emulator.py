@@ -383,7 +383,7 @@ def locate_task(version, scenario, query):
     task_id, _, stamp = query.get("taskInstId", "").partition("-")
     run = scenario.find_seq(VERSIONS[version].api, int(task_id[:-3])) if task_id.isdigit() else None
     step = next((s for s in run.steps if s.id == task_id), None) if run else None
-    return (run, step) if step and run.id.endswith(f"-{stamp}") else (None, None)
+    return (run, step) if run and step and run.id.endswith(f"-{stamp}") else (None, None)
 
 
 def get_task(version, scenario, query, body):
