@@ -85,8 +85,17 @@ def webhook(channel: Channel, message: dict, message_id: str) -> Outcome:
 
 def email(channel: Channel, message: dict) -> Outcome:
     addresses = [a.strip() for a in channel.target.split(",") if a.strip()]
-    send_mail(message["title"], text_of(message), settings.DEFAULT_FROM_EMAIL, addresses)
+    send_mail(subject(message["title"]), text_of(message), settings.DEFAULT_FROM_EMAIL, addresses)
     return Outcome(True, 250)
+
+
+SUBJECT_LIMIT = 200
+
+
+def subject(title: str) -> str:
+    """A title as one header line: control characters (newlines first) out, capped."""
+    line = " ".join("".join(c if c.isprintable() else " " for c in title).split())
+    return line if len(line) <= SUBJECT_LIMIT else line[: SUBJECT_LIMIT - 1] + "…"
 
 
 def apprise_url(target: str) -> str:

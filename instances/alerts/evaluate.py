@@ -11,7 +11,7 @@ import statistics
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from instances import errors, failures, rollups
@@ -160,16 +160,15 @@ def failed_run(rule, backend, run: Instance, culprit: Instance | None, now: date
 
 
 def check(now: datetime) -> None:
-    """Stuck runs, missed schedules and stale backends, a backend at a time: one that fails
-    to be checked is logged and the others are checked all the same."""
+    """Stale backends, stuck runs and missed schedules, a backend and a check at a time, each
+    in its own savepoint: one that fails is logged and every other is made all the same."""
     for backend in Backend.objects.filter(enabled=True):
-        try:
-            with transaction.atomic():
-                check_stale(backend, now)
-                check_stuck(backend, now)
-                check_missing(backend, now)
-        except DatabaseError as exc:
-            log.error("alert check of backend %s failed: %s", backend.pk, exc)
+        for each in (check_stale, check_stuck, check_missing):
+            try:
+                with transaction.atomic():
+                    each(backend, now)
+            except Exception:
+                log.exception("alert check %s of backend %s failed", each.__name__, backend.pk)
 
 
 def check_stale(backend: Backend, now: datetime) -> None:
@@ -325,7 +324,8 @@ def fire(
     now: datetime,
 ) -> Alert:
     """Open an alert for (rule, key) and tell its channels, or fold a repeat into the one
-    already firing (no second message)."""
+    already firing (no second message). Vendor text is fitted to its columns first."""
+    fields, key = fitted(fields), key[: Alert._meta.get_field("key").max_length]
     alert = (
         Alert.objects.select_for_update()
         .filter(rule=rule, key=key, state=Alert.State.FIRING)
@@ -348,14 +348,14 @@ def fire(
         return alert
     # a silence outlives the alert it was set on: the same trouble back within it stays quiet
     silenced = (
-        Alert.objects.filter(rule=rule, key=key[:400], silenced_until__gt=now)
+        Alert.objects.filter(rule=rule, key=key, silenced_until__gt=now)
         .values("silenced_until", "silenced_by_id", "silence_reason")
         .first()
     )
     silence: dict = dict(silenced) if silenced else {}
     alert = Alert.objects.create(
         rule=rule,
-        key=key[:400],
+        key=key,
         backend=backend,
         definition_id=definition_id,
         opened_at=now,
@@ -369,6 +369,21 @@ def fire(
     if not alert.is_silenced(now):
         delivery.queue(alert, AlertEvent.What.FIRED, now)
     return alert
+
+
+def fitted(fields: dict) -> dict:
+    """Vendor text as an alert's columns take it: one line each (titles end up as email
+    subjects and chat headers) and cut to the column's length, so no name can fail a write."""
+    fitted = dict(fields)
+    for name, value in fields.items():
+        limit = getattr(Alert._meta.get_field(name), "max_length", None)
+        if limit and isinstance(value, str):
+            fitted[name] = shorten(" ".join(value.split()), limit)
+    return fitted
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def resolve(alerts, now: datetime, why: str) -> None:

@@ -12,26 +12,11 @@ from instances import rollups, sync
 from instances.alerts import delivery, evaluate
 from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel, Delivery
 from instances.models import Instance, Status
-from tests.alerts.receivers import http_receiver, smtp_receiver
-from tests.factories import BackendFactory, InstanceFactory
+from tests.factories import InstanceFactory
 from tests.pipeline.fake import T0, FakeConnector, flow, task
 
 pytestmark = pytest.mark.django_db
 ERROR = "java.lang.OutOfMemoryError: Java heap space\n\tat org.apache.spark.Executor.run"
-
-
-@pytest.fixture
-def receivers(settings):
-    with http_receiver() as web, smtp_receiver() as smtp:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = smtp.host, smtp.port
-        settings.RUNBOARD_BASE_URL = "https://runboard.example"
-        yield web, smtp
-
-
-@pytest.fixture
-def backend(fake):
-    return BackendFactory(kind="fake", name="EnOS prod")
 
 
 def rule_for(backend, web, **fields) -> AlertRule:
