@@ -222,6 +222,8 @@ class WindowConnector:
             for root in self.roots
         }
         self.window = window
+        self.gone: list[str] = []  # what sync reads back after each page, as of a Connector
+        self.skipped: list[str] = []
 
     def iter_pages(self, since):
         listed = self.roots[-self.window :]

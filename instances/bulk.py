@@ -20,11 +20,13 @@ def upsert(
     rows: Sequence[Sequence],
     conflict: Sequence[str],
     assignments: dict[str, str],
-) -> None:
+    returning: Sequence[str] = (),
+) -> list[tuple]:
     """INSERT rows ON CONFLICT (conflict) DO UPDATE SET col = expression for each assignment;
-    expressions may use {table} for the existing row and EXCLUDED for the new one."""
+    expressions may use {table} for the existing row and EXCLUDED for the new one. Returns
+    the `returning` columns of every row written (in no particular order)."""
     if not rows:
-        return
+        return []
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(col) for col in columns)
@@ -32,14 +34,19 @@ def upsert(
         f"{quote(col)} = {expr.format(table=table)}" for col, expr in assignments.items()
     )
     on_conflict = f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
+    if returning:
+        on_conflict += f" RETURNING {', '.join(quote(col) for col in returning)}"
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {on_conflict}",
-                adapted(model, columns, rows),
-            )
-            return
+            insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+            if not returning:
+                cursor.executemany(f"{insert} {on_conflict}", adapted(model, columns, rows))
+                return []
+            written = []
+            for row in adapted(model, columns, rows):  # executemany returns no rows
+                cursor.execute(f"{insert} {on_conflict}", row)
+                written += cursor.fetchall()
+            return [tuple(found) for found in written]
         staging = quote(f"staging_{model._meta.db_table}")
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT {names} FROM {table} WITH NO DATA"
@@ -51,7 +58,9 @@ def upsert(
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} WHERE true {on_conflict}"
         )
+        written = cursor.fetchall() if returning else []
         cursor.execute(f"TRUNCATE {staging}")
+    return [tuple(found) for found in written]
 
 
 def append(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> None:

@@ -47,9 +47,10 @@ def sign(failed: list[Instance]) -> None:
 
 def unsign(pks: list[int]) -> None:
     """These top-level runs do not fail (any more: a rerun): no signature."""
-    Instance.objects.filter(pk__in=pks, failure_signature__isnull=False).update(
-        failure_signature=None
-    )
+    if pks:
+        Instance.objects.filter(pk__in=pks, failure_signature__isnull=False).update(
+            failure_signature=None
+        )
 
 
 def sign_unsigned(runs: InstanceQuerySet) -> None:

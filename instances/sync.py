@@ -91,12 +91,12 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
     # Records that arrive with their children (or are children) need no detail call.
     records = [r for r in valid if r.external_id in changed_ids and not needs_detail(r)]
     if to_expand := to_read_in_detail(valid, changed_ids, stored):
-        records += connector.expand(to_expand)
+        records += cleaning.clean(backend, connector.expand(to_expand), poll)
         # gone between the list and its detail: stored as the list said, then marked gone
         records += [r for r in to_expand if r.external_id in connector.gone]
-    records = cleaning.clean(backend, records, poll)
     for record in records:  # children are fingerprinted by their own content
-        prints.setdefault(record.external_id, known.fingerprint(record))
+        if record.external_id not in prints:
+            prints[record.external_id] = known.fingerprint(record)
     stored |= known.existing(backend, {r.external_id for r in records} - looked_up)
     now = timezone.now()
     with transaction.atomic():

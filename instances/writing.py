@@ -50,12 +50,10 @@ def upsert(
         return []
     parents = [r for r in records if r.parent_id is None]
     children = [r for r in records if r.parent_id is not None]
-    write_rows(backend, parents, prints, {}, now)
-    parent_ids = {r.parent_id for r in children if r.parent_id is not None}
-    write_rows(backend, children, prints, pks_of(backend, parent_ids), now)
+    pks = write_rows(backend, parents, prints, {}, now)
+    parent_ids = {r.parent_id for r in children if r.parent_id is not None} - pks.keys()
+    pks |= write_rows(backend, children, prints, pks | pks_of(backend, parent_ids), now)
     created = [r.external_id for r in records if r.external_id not in stored]
-    pks = {r.external_id: stored[r.external_id].pk for r in records if r.external_id in stored}
-    pks |= pks_of(backend, created)
     transitions = [
         (
             pks[r.external_id],
@@ -90,7 +88,16 @@ def upsert(
     ]
     if failed:
         failures.sign(list(Instance.objects.filter(pk__in=failed).only(*failures.FIELDS)))
-    failures.unsign(list(roots - set(failed)))
+    # a run that failed before and does not now (a retry, a rerun) loses its signature
+    recovered = [
+        pks[r.external_id]
+        for r in records
+        if r.parent_id is None
+        and r.status != Status.FAILED
+        and r.external_id in stored
+        and stored[r.external_id].status == Status.FAILED
+    ]
+    failures.unsign(recovered)
     poll.created += len(created)
     poll.updated += len(records) - len(created)
     poll.changed += sum(from_status != "" for _, from_status, *_ in transitions)
@@ -226,12 +233,14 @@ def write_rows(
     prints: dict[str, str],
     parent_pks: dict[str, int],
     now: datetime,
-) -> None:
+) -> dict[str, int]:
+    """Upsert the records; external_id → pk of each."""
     rows = [
         row(backend, r, prints[r.external_id], parent_pks.get(r.parent_id or ""), now)
         for r in records
     ]
-    bulk.upsert(Instance, COLUMNS, rows, ("backend_id", "external_id"), ASSIGNMENTS)
+    identity = ("backend_id", "external_id")
+    return dict(bulk.upsert(Instance, COLUMNS, rows, identity, ASSIGNMENTS, ("external_id", "id")))
 
 
 SKIP_REASONS_KEPT = 5
