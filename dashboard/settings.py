@@ -229,7 +229,12 @@ else:
         "control_folder": str(_broker_dir / "control"),  # default is ./control
     }
 # Polls get their own queue so a slow vendor never starves beat's fan-out.
-CELERY_TASK_ROUTES = {"instances.poll_backend": {"queue": "polls"}}
+# Polls and alert deliveries on queues of their own, served by separate worker processes
+# (docker-compose.yml, Procfile): a slow channel can never hold a poll.
+CELERY_TASK_ROUTES = {
+    "instances.poll_backend": {"queue": "polls"},
+    "instances.deliver_alerts": {"queue": "deliveries"},
+}
 # How long a poll's claim on its backend lasts without a heartbeat (a live poll renews it every
 # third of that): past it, the poll is presumed dead and its backend free for the next one.
 RUNBOARD_CLAIM_SECONDS = env.int("RUNBOARD_CLAIM_SECONDS", default=30)
@@ -246,6 +251,11 @@ RUNBOARD_STUCK_AFTER_MINUTES = env.int("RUNBOARD_STUCK_AFTER_MINUTES", default=1
 RUNBOARD_BASE_URL = env.str("RUNBOARD_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 RUNBOARD_ALERT_RETRY_MAX_SECONDS = env.int("RUNBOARD_ALERT_RETRY_MAX_SECONDS", default=60)
 RUNBOARD_ALERT_CHECK_SECONDS = env.float("RUNBOARD_ALERT_CHECK_SECONDS", default=30.0)
+# Alert targets must be public hosts; these networks (CIDR, comma-separated) are allowed too,
+# e.g. an intranet chat gateway. Every send ends within RUNBOARD_ALERT_SEND_SECONDS, whatever
+# the channel does.
+RUNBOARD_ALERT_ALLOWED_NETWORKS = env.list("RUNBOARD_ALERT_ALLOWED_NETWORKS", default=[])
+RUNBOARD_ALERT_SEND_SECONDS = env.float("RUNBOARD_ALERT_SEND_SECONDS", default=15.0)
 # Email alerts go through Django's mail backend: EMAIL_URL=smtp://user:password@host:587
 # (smtp+tls://, smtp+ssl://); without it, messages are written to the log.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -82,6 +82,22 @@ def celery(command: str, log: Path, env: dict[str, str], *args: str) -> Iterator
                 proc.wait()
 
 
+def deliverer(log: Path, env: dict[str, str]):
+    """The alert deliverer as shipped (Procfile): the deliveries queue, sends in its main
+    thread so each has its deadline."""
+    return celery(
+        "worker",
+        log,
+        env,
+        "--queues=deliveries",
+        "--pool=solo",
+        "--hostname=deliverer@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--purge",
+    )
+
+
 def worker(log: Path, env: dict[str, str], name: str = "w1", concurrency: int = 1):
     return celery(
         "worker",

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 import httpx
@@ -17,9 +22,10 @@ from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from standardwebhooks import Webhook
 
+from . import egress
 from .models import Channel
 
-TIMEOUT = 10.0
+TIMEOUT = 10.0  # each connect, read and write; the whole send has a deadline of its own
 # which Apprise services each chat kind accepts
 CHAT_SERVICES: dict[str, set[str]] = {
     Channel.Kind.SLACK: {"slack"},
@@ -53,15 +59,63 @@ def text_of(message: dict) -> str:
     return "\n".join(lines)
 
 
+class DeadlinePassed(Exception):
+    pass
+
+
 def send(channel: Channel, message: dict, message_id: str) -> Outcome:
+    """Send within RUNBOARD_ALERT_SEND_SECONDS, whatever the channel does; any failure is
+    this delivery's (retried later), told without the channel's secrets."""
     try:
-        if channel.kind == Channel.Kind.WEBHOOK:
-            return webhook(channel, message, message_id)
-        if channel.kind == Channel.Kind.EMAIL:
-            return email(channel, message)
-        return chat(channel, message)
-    except Exception as exc:  # any failure is this delivery's, retried later
-        return Outcome(False, None, f"{type(exc).__name__}: {exc}")
+        with deadline(settings.RUNBOARD_ALERT_SEND_SECONDS):
+            if channel.kind == Channel.Kind.WEBHOOK:
+                return webhook(channel, message, message_id)
+            if channel.kind == Channel.Kind.EMAIL:
+                return email(channel, message)
+            return chat(channel, message)
+    except egress.Refused as exc:
+        return Outcome(False, None, redact(f"Refused: {exc}", channel.target))
+    except Exception as exc:
+        return Outcome(False, None, redact(f"{type(exc).__name__}: {exc}", channel.target))
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Interrupt whatever runs inside after `seconds` (a channel that answers one byte every
+    few seconds defeats every per-read timeout). A signal timer, so it works in the main
+    thread only: deliveries are sent by the deliverer worker's process, prefork or solo."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise DeadlinePassed(f"no answer within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def redact(text: str, target: str) -> str:
+    """The text with the channel target's secrets (bot tokens in paths and queries, passwords,
+    the whole URL) replaced, as chat libraries and servers like to quote the URL back."""
+    for secret in sorted(secrets_of(target), key=len, reverse=True):
+        text = text.replace(secret, "•••")
+    return text
+
+
+def secrets_of(target: str) -> set[str]:
+    parts = urlsplit(target.strip())
+    found = {target.strip(), parts.password or ""}
+    found |= {value for _, value in parse_qsl(parts.query)}
+    found |= {segment for segment in parts.path.split("/") if len(segment) >= 8}
+    if parts.scheme not in ("http", "https"):  # an Apprise URL: its host part is a token
+        found.add(parts.hostname or "")
+    return {secret for secret in found if len(secret) >= 6}
 
 
 def webhook(channel: Channel, message: dict, message_id: str) -> Outcome:
@@ -78,9 +132,30 @@ def webhook(channel: Channel, message: dict, message_id: str) -> Outcome:
         "webhook-signature": signature,
         "user-agent": "Runboard alerts",
     }
-    response = httpx.post(channel.target, content=body.encode(), headers=headers, timeout=TIMEOUT)
+    response = pinned_post(channel.target, body.encode(), headers)
     ok = 200 <= response.status_code < 300
-    return Outcome(ok, response.status_code, "" if ok else response.text[:300])
+    return Outcome(ok, response.status_code, "" if ok else f"HTTP {response.status_code}")
+
+
+def pinned_post(url: str, body: bytes, headers: dict) -> httpx.Response:
+    """POST to the address egress checked just now, not to whatever the name resolves to a
+    moment later; the name still goes in Host and in TLS (SNI and certificate). Redirects are
+    not followed: a redirect to an inner address would undo the check."""
+    destination = egress.check_url(url)
+    parts = urlsplit(url.strip())
+    address = destination.address
+    pinned = parts._replace(
+        netloc=f"[{address}]:{destination.port}"
+        if ":" in address
+        else f"{address}:{destination.port}"
+    ).geturl()
+    with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+        return client.post(
+            pinned,
+            content=body,
+            headers=headers | {"host": parts.netloc},
+            extensions={"sni_hostname": destination.host},
+        )
 
 
 def email(channel: Channel, message: dict) -> Outcome:
@@ -109,6 +184,7 @@ def chat(channel: Channel, message: dict) -> Outcome:
     bot = apprise.Apprise()
     if not bot.add(apprise_url(channel.target)):
         return Outcome(False, None, "not a URL Apprise can send to")
+    check_chat_host(channel.kind, channel.target)
     with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
         ok = bot.notify(
             title=message["title"], body=text_of(message), body_format=apprise.NotifyFormat.TEXT
@@ -117,7 +193,21 @@ def chat(channel: Channel, message: dict) -> Outcome:
     if ok:
         return Outcome(True, 200)
     found = HTTP_CODE.search(said)
-    return Outcome(False, int(found.group(1)) if found else None, said.strip()[-300:])
+    return Outcome(
+        False, int(found.group(1)) if found else None, redact(said.strip()[-300:], channel.target)
+    )
+
+
+# Chat kinds whose bot URL names a host of the customer's choosing (Teams workflows); the
+# others always go to their vendor's own host.
+USER_HOSTED = {Channel.Kind.TEAMS}
+
+
+def check_chat_host(kind: str, target: str) -> None:
+    if kind in USER_HOSTED:
+        plugin = apprise.Apprise.instantiate(apprise_url(target))
+        if plugin is not None and plugin.host:
+            egress.check_host(plugin.host, plugin.port or 443)
 
 
 def target_error(kind: str, target: str) -> str:
@@ -125,6 +215,7 @@ def target_error(kind: str, target: str) -> str:
     try:
         if kind == Channel.Kind.WEBHOOK:
             URLValidator(schemes=["http", "https"])(target)
+            egress.check_url(target)
         elif kind == Channel.Kind.EMAIL:
             for address in target.split(","):
                 validate_email(address.strip())
@@ -132,6 +223,8 @@ def target_error(kind: str, target: str) -> str:
             return chat_target_error(kind, target)
     except ValidationError as exc:
         return " ".join(exc.messages)
+    except egress.Refused as exc:
+        return f"Refused: {exc}"
     return ""
 
 
@@ -144,4 +237,8 @@ def chat_target_error(kind: str, target: str) -> str:
     protocols: set[str] = {named} if isinstance(named, str) else set(named)
     if not protocols & CHAT_SERVICES[kind]:
         return f"this URL is for {sorted(protocols)[0]}, not {Channel.Kind(kind).label}"
+    try:
+        check_chat_host(kind, target)
+    except egress.Refused as exc:
+        return f"Refused: {exc}"
     return ""

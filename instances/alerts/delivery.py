@@ -5,23 +5,28 @@ channel is down, held back (never dropped) past a channel's rate limit."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from .channels import send
-from .models import Alert, Delivery
+from .models import Alert, Channel, Delivery
 
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "instances.deliver_alerts"
 
-BATCH = 50  # deliveries taken per sweep
-LEASE = timedelta(minutes=2)  # a delivery being sent is not taken again before this
+BATCH = 50  # channels served per sweep, a message each
+# A delivery (and its channel) being sent is not taken again before this: longer than any
+# send may last (RUNBOARD_ALERT_SEND_SECONDS), short enough that a dead worker holds little.
+LEASE = timedelta(seconds=settings.RUNBOARD_ALERT_SEND_SECONDS + 15)
+SWEEP_BUDGET = timedelta(seconds=60)  # one task sends for about this long, then beat goes on
 
 
 def message(alert: Alert, event: str) -> dict:
@@ -98,16 +103,45 @@ def backoff(attempts: int) -> timedelta:
 
 
 def take_due(now: datetime) -> list[Delivery]:
-    """Due deliveries, oldest first, leased to this sweep (two sweeps never send one twice)."""
-    with transaction.atomic():
-        due = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
-            .select_related("channel")
-            .order_by("created_at", "id")[:BATCH]
-        )
-        Delivery.objects.filter(pk__in=[d.pk for d in due]).update(next_attempt_at=now + LEASE)
-    return due
+    """At most one due delivery per channel, the oldest, each leased with its channel: two
+    sweeps never send one message twice, and one channel never has two sends in flight, so a
+    slow channel holds one sender at most."""
+    channels = list(
+        Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
+        .values_list("channel_id", flat=True)
+        .distinct()[:BATCH]
+    )
+    taken = []
+    for channel_id in channels:
+        if not claim_channel(channel_id):
+            continue
+        with transaction.atomic():
+            due = (
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(
+                    channel_id=channel_id, state=Delivery.State.PENDING, next_attempt_at__lte=now
+                )
+                .select_related("channel")
+                .order_by("created_at", "id")
+                .first()
+            )
+            if due is not None:
+                lease = timezone.now() + LEASE
+                Delivery.objects.filter(pk=due.pk).update(next_attempt_at=lease)
+                taken.append(due)
+        if due is None:
+            release_channel(channel_id)
+    return taken
+
+
+def claim_channel(channel_id: int) -> bool:
+    now = timezone.now()
+    free = Q(sending_until__isnull=True) | Q(sending_until__lt=now)
+    return bool(Channel.objects.filter(free, pk=channel_id).update(sending_until=now + LEASE))
+
+
+def release_channel(channel_id: int) -> None:
+    Channel.objects.filter(pk=channel_id).update(sending_until=None)
 
 
 def within_rate(delivery: Delivery, now: datetime) -> datetime | None:
@@ -129,33 +163,55 @@ def within_rate(delivery: Delivery, now: datetime) -> datetime | None:
 
 
 def deliver_due(sweeps: int = 20) -> int:
-    """Send what is due now, a batch at a time (what fails is due again later, not in this
-    call); returns how many went through."""
-    sent, started = 0, timezone.now()
+    """Send what is due now, a message per channel a sweep (what fails is due again later,
+    not in this call), for at most SWEEP_BUDGET; returns how many went through."""
+    sent, started, clock = 0, timezone.now(), time.monotonic()
     for _ in range(sweeps):
         due = take_due(started)
         if not due:
             break
         sent += sum(deliver(delivery) for delivery in due)
+        if time.monotonic() - clock > SWEEP_BUDGET.total_seconds():
+            break  # beat's next sweep goes on
     return sent
 
 
 def deliver(delivery: Delivery) -> bool:
-    """Send one leased delivery; whether it went through."""
-    if (later := within_rate(delivery, timezone.now())) is not None:
+    """Send one leased delivery, then free its channel; whether it went through."""
+    try:
+        return attempt(delivery)
+    finally:
+        release_channel(delivery.channel_id)
+
+
+def attempt(delivery: Delivery) -> bool:
+    now, channel = timezone.now(), delivery.channel
+    if delivery.created_at < now - timedelta(hours=channel.give_up_after_hours):
+        give_up(delivery, f"not taken within {channel.give_up_after_hours} h")
+        return False
+    if (later := within_rate(delivery, now)) is not None:
         Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=later)
         return False
-    outcome = send(delivery.channel, delivery.message, f"runboard-{delivery.pk}")
+    outcome = send(channel, delivery.message, f"runboard-{delivery.pk}")
     delivery.attempts += 1
     delivery.response_code, delivery.error = outcome.code, outcome.error[:500]
     if outcome.ok:
         delivery.state, delivery.sent_at = Delivery.State.SENT, timezone.now()
+    elif channel.give_up_after_attempts and delivery.attempts >= channel.give_up_after_attempts:
+        delivery.state = Delivery.State.DEAD
+        log.error(
+            "alert %s to %s given up after %s attempts: %s",
+            delivery.alert_id,
+            channel.name,
+            delivery.attempts,
+            outcome.error,
+        )
     else:
         delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
         log.warning(
             "alert %s to %s failed (attempt %s): %s",
             delivery.alert_id,
-            delivery.channel.name,
+            channel.name,
             delivery.attempts,
             outcome.error,
         )
@@ -163,3 +219,11 @@ def deliver(delivery: Delivery) -> bool:
         update_fields=["attempts", "response_code", "error", "state", "sent_at", "next_attempt_at"]
     )
     return outcome.ok
+
+
+def give_up(delivery: Delivery, why: str) -> None:
+    """A message the channel never took: kept, shown as given up, never sent again."""
+    log.error("alert %s to %s given up: %s", delivery.alert_id, delivery.channel.name, why)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=Delivery.State.DEAD, error=f"given up: {why}"[:500]
+    )

@@ -36,7 +36,15 @@ class Channel(models.Model):
     max_per_minute = models.PositiveIntegerField(
         default=20, help_text="messages a minute at most; the rest wait, none is dropped"
     )
+    give_up_after_hours = models.PositiveIntegerField(
+        default=24, help_text="a message not taken within this many hours is given up (dead)"
+    )
+    give_up_after_attempts = models.PositiveIntegerField(
+        null=True, blank=True, help_text="or after this many attempts (blank: by age only)"
+    )
     enabled = models.BooleanField(default=True)
+    # one message in flight per channel: a slow channel holds one sender, never many
+    sending_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "instances_channel"  # made in the instances app; kept as it is
@@ -217,6 +225,7 @@ class Delivery(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
+        DEAD = "dead", "Given up"
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")

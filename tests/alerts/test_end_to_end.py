@@ -17,7 +17,7 @@ from instances.models import Instance, Poll
 from instances.vendors.ocp import demo as ocp_demo
 from tests.alerts.receivers import http_receiver, smtp_receiver
 from tests.factories import GroupFactory
-from tests.processes import celery, database_env, wait_for, worker
+from tests.processes import celery, database_env, deliverer, wait_for, worker
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 INTERVAL = 4  # seconds between polls
@@ -69,7 +69,11 @@ def test_alerts_through_a_worker_and_beat(tmp_path):
         }
         polls = Poll.objects.filter(backend=backend, outcome=Poll.Outcome.OK)
         beat = ("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 's'}")
-        with worker(tmp_path / "worker.log", env, concurrency=2), celery(*beat):
+        with (
+            worker(tmp_path / "worker.log", env, concurrency=2),
+            deliverer(tmp_path / "deliverer.log", env),
+            celery(*beat),
+        ):
             wait_for(lambda: polls.exists(), 60, "the first poll")
             missing = AlertRule.objects.create(
                 team=team,
