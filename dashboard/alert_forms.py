@@ -31,7 +31,16 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["team", "name", "kind", "target", "max_per_minute", "enabled"]
+        fields = [
+            "team",
+            "name",
+            "kind",
+            "target",
+            "max_per_minute",
+            "give_up_after_hours",
+            "give_up_after_attempts",
+            "enabled",
+        ]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -141,3 +141,10 @@ def bdi(value) -> str:
     """Vendor text isolated from the text around it, escaped: a right-to-left override
     (U+202E) in a name must not reverse what the page says next to it."""
     return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def error_class(error: str) -> str:
+    """A delivery error as team members who are not staff see it: its kind only ("HTTP 503",
+    "ConnectTimeout", "Refused"), never what the far end said."""
+    return error.split(":", 1)[0][:60] if error else ""

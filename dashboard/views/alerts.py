@@ -109,17 +109,14 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 def channels(request: HttpRequest) -> HttpResponse:
     """The user's teams' channels, each with its latest deliveries, and the rules."""
-    teams = request.user.groups.all()
-    mine = (
-        Channel.objects.all()
-        if request.user.is_superuser
-        else Channel.objects.filter(team__in=teams)
-    )
+    mine = Channel.objects.visible_to(request.user)
+    failing = set(mine.failing().values_list("pk", flat=True))
     # a team has a few channels; each shows its latest deliveries
     mine = mine.select_related("team").order_by("team__name", "name")
     listed = [
         (
             channel,
+            channel.pk in failing,
             channel.deliveries.select_related("alert").order_by("-created_at", "-id")[
                 :DELIVERY_LOG
             ],

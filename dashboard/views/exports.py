@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from dashboard import summaries
 from dashboard.scope import ReadScope
+from instances.alerts.models import Channel, Delivery
 from instances.models import ApiToken, Backend, StatusRollup
 
 RUN_FIELDS = (
@@ -124,15 +125,20 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format (prometheus-client), scoped like everything else: gauges, as
     every figure here can go down (retention prunes runs; a backend recovers)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(VisibleMetrics(Backend.objects.visible_to(request.user)))
+    registry.register(
+        VisibleMetrics(
+            Backend.objects.visible_to(request.user), Channel.objects.visible_to(request.user)
+        )
+    )
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 class VisibleMetrics(Collector):
     """What one reader may see, collected when scraped."""
 
-    def __init__(self, backends):
+    def __init__(self, backends, channels):
         self.backends = list(backends)
+        self.channels = channels
 
     def collect(self):
         now = timezone.now()
@@ -184,3 +190,28 @@ class VisibleMetrics(Collector):
             for backend in self.backends:
                 gauge.add_metric([backend.name], value(backend))
             yield gauge
+        yield from self.deliveries()
+
+    def deliveries(self):
+        """Alert messages per channel and state (dead: given up), and which channels fail."""
+        counted = GaugeMetricFamily(
+            "runboard_alert_deliveries",
+            "Alert messages by channel and state (pending, sent, dead: given up).",
+            labels=["channel", "state"],
+        )
+        for row in (
+            Delivery.objects.filter(channel__in=self.channels)
+            .values("channel__name", "state")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            counted.add_metric([row["channel__name"], row["state"]], row["n"])
+        failing = GaugeMetricFamily(
+            "runboard_alert_channel_failing",
+            "1 when a channel's messages are not getting through (retrying, or given up today).",
+            labels=["channel"],
+        )
+        down = set(self.channels.failing().values_list("pk", flat=True))
+        for channel in self.channels:
+            failing.add_metric([channel.name], int(channel.pk in down))
+        yield from (counted, failing)

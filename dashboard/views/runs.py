@@ -22,7 +22,7 @@ from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
 from dashboard.scope import ReadScope
 from instances import errors, tasks
-from instances.alerts.models import Alert
+from instances.alerts.models import Alert, Channel
 from instances.connectors.base import ConnectorError
 from instances.models import Backend, Edge, Instance, Kind, Poll, Status
 from instances.registry import CONNECTORS
@@ -307,6 +307,7 @@ def top_bar(user) -> SimpleNamespace:
     counts = summaries.by_status(scope)
     alerts = Alert.objects.visible_to(user).needing_attention().count()
     return SimpleNamespace(
+        failing_channels=Channel.objects.visible_to(user).failing().count(),
         running=counts[Status.RUNNING],
         failed=counts[Status.FAILED],
         running_query=scope.runs_query(status=Status.RUNNING),

@@ -50,7 +50,7 @@ def check_host(host: str, port: int) -> Destination:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise Refused(f"{host} does not resolve ({exc})") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
     for address in addresses:
         if why := not_public(address):
             raise Refused(f"{host} resolves to {address}, {why}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -14,6 +15,22 @@ from django.db.models import Q
 
 from instances import crypto
 from instances.models import Backend, Instance, team_scope
+
+
+class ChannelQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ChannelQuerySet:
+        scope = team_scope(user, "team")
+        return self if scope is None else self.filter(scope)
+
+    def failing(self) -> ChannelQuerySet:
+        """Channels whose messages are not getting through: one waits for a retry, or one
+        was given up within the last day."""
+        from django.utils import timezone
+
+        since = timezone.now() - timedelta(days=1)
+        retrying = Q(deliveries__state="pending", deliveries__attempts__gt=0)
+        dead = Q(deliveries__state="dead", deliveries__created_at__gte=since)
+        return self.filter(retrying | dead).distinct()
 
 
 class Channel(models.Model):
@@ -45,6 +62,8 @@ class Channel(models.Model):
     enabled = models.BooleanField(default=True)
     # one message in flight per channel: a slow channel holds one sender, never many
     sending_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         db_table = "instances_channel"  # made in the instances app; kept as it is
