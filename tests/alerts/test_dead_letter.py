@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def failing_hook(backend, receivers, settings):
-    web, smtp = receivers
+    web, _ = receivers
     settings.RUNBOARD_ALERT_RETRY_MAX_SECONDS = 0  # retry at once: the test moves no clock
     rule_for(backend, web)
     Channel.objects.filter(kind="webhook").update(give_up_after_attempts=3)
