@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -188,14 +189,34 @@ def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
     if not first or not last or last < first or (last - first).days > 366:
         return None
     zone = timezone.get_current_timezone()
-    begin = datetime(first.year, first.month, first.day, tzinfo=zone)
-    return begin, datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
+    try:
+        begin = datetime(first.year, first.month, first.day, tzinfo=zone)
+        end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
+    except OverflowError:  # the last day of year 9999
+        return None
+    return bounded(begin, end)
 
 
 def exact_window(since: str, until: str) -> tuple[datetime, datetime | None] | None:
     """[since, until) from ISO 8601 times (UTC when no offset); until may be open."""
     start, end = moment(since), moment(until)
-    return (start, end) if start and (end is None or end > start) else None
+    if not start:
+        return None
+    return bounded(start, end)
+
+
+def bounded(start: datetime, end: datetime | None) -> tuple[datetime, datetime | None] | None:
+    """A window within the history Runboard keeps (the hourly rollups' RUNBOARD_ROLLUP_DAYS)
+    and a day ahead: whatever a URL asks, a chart has a bounded number of buckets and no date
+    arithmetic leaves the calendar. None when nothing of it is left."""
+    now = timezone.now()
+    earliest, latest = now - timedelta(days=settings.RUNBOARD_ROLLUP_DAYS), now + timedelta(days=1)
+    start = min(max(start, earliest), latest)
+    if end is not None:
+        end = min(max(end, earliest), latest)
+        if end <= start:
+            return None
+    return start, end
 
 
 def moment(text: str) -> datetime | None:

@@ -243,6 +243,9 @@ RUNBOARD_BEAT_SECONDS = env.float("RUNBOARD_BEAT_SECONDS", default=5.0)
 RUNBOARD_REFRESH_SECONDS = env.int("RUNBOARD_REFRESH_SECONDS", default=10)
 # Runs older than this are pruned daily (hourly rollups are kept: they are the history).
 RUNBOARD_RETENTION_DAYS = env.int("RUNBOARD_RETENTION_DAYS", default=90)
+# Hourly rollups (the summaries' counts) outlive the runs, for this long: the oldest time any
+# page or chart can ask for.
+RUNBOARD_ROLLUP_DAYS = max(env.int("RUNBOARD_ROLLUP_DAYS", default=400), RUNBOARD_RETENTION_DAYS)
 # A running run whose status has not moved for this long is stuck (overview, inbox).
 RUNBOARD_STUCK_AFTER_MINUTES = env.int("RUNBOARD_STUCK_AFTER_MINUTES", default=120)
 # Alerts: links in messages start with this; a failed delivery is retried after 2, 4, 8 … s,

@@ -1,14 +1,14 @@
 """Keep the database bounded: runs older than RUNBOARD_RETENTION_DAYS go, in batches.
 
-Children, edges and status changes go with their runs (cascades); hourly rollups stay, so
-summaries keep the history the raw runs no longer carry."""
+Children, edges and status changes go with their runs (cascades); hourly rollups stay for
+RUNBOARD_ROLLUP_DAYS, so summaries keep the history the raw runs no longer carry."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from .models import Instance, Poll
+from .models import Instance, Poll, Rollup, StatusRollup
 
 BATCH = 1000
 
@@ -21,4 +21,7 @@ def prune(days: int | None = None) -> int:
     ):
         removed += Instance.objects.filter(pk__in=ids).delete()[0]
     Poll.objects.filter(started_at__lt=cutoff).delete()
+    kept_from = timezone.now() - timedelta(days=settings.RUNBOARD_ROLLUP_DAYS)
+    Rollup.objects.filter(hour__lt=kept_from).delete()
+    StatusRollup.objects.filter(hour__lt=kept_from).delete()
     return removed
