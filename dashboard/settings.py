@@ -101,9 +101,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env.int("RUNBOARD_LOGIN_FAILURES", default=5)
+# Failed logins lock a username from one address; an address for everyone only past a far
+# higher count (dashboard/throttle.py). A lock guards the login form only: API tokens are
+# separate credentials, revoked one by one or with their person's deactivation.
+RUNBOARD_LOGIN_FAILURES = env.int("RUNBOARD_LOGIN_FAILURES", default=5)
+RUNBOARD_LOGIN_ADDRESS_FAILURES = env.int("RUNBOARD_LOGIN_ADDRESS_FAILURES", default=50)
+AXES_FAILURE_LIMIT = "dashboard.throttle.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("RUNBOARD_LOCKOUT_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 if BEHIND_HTTPS:  # the client's address is the one the proxy appended, not the proxy's own
