@@ -22,15 +22,23 @@ from .models import Backend, Poll
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP = timedelta(minutes=30)
-# A live poll renews its claim every third of this (a heartbeat); a killed worker's claim
-# expires by itself this long after its last beat.
+# A live poll renews its claim every third of its length (a heartbeat); a killed worker's
+# claim expires by itself that long after its last beat: 1.5 poll intervals, at least
+# MIN_CLAIM, at most CLAIM_TTL, so a backend polled often is polled again within 2 intervals.
 CLAIM_TTL = timedelta(seconds=settings.RUNBOARD_CLAIM_SECONDS)
+MIN_CLAIM = timedelta(seconds=10)
 
 
-def claim(backend_id: int, now: datetime) -> bool:
+def claim_ttl(backend_id: int) -> timedelta:
+    interval = Backend.objects.filter(pk=backend_id).values_list("poll_interval", flat=True)
+    follows_interval = timedelta(seconds=1.5 * (interval.first() or 0))
+    return min(CLAIM_TTL, max(MIN_CLAIM, follows_interval))
+
+
+def claim(backend_id: int, now: datetime, ttl: timedelta = CLAIM_TTL) -> bool:
     """Take the backend for one poll; False when another worker holds an unexpired claim."""
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    return bool(Backend.objects.filter(free, pk=backend_id).update(claimed_until=now + CLAIM_TTL))
+    return bool(Backend.objects.filter(free, pk=backend_id).update(claimed_until=now + ttl))
 
 
 def release(backend_id: int) -> None:
@@ -38,18 +46,16 @@ def release(backend_id: int) -> None:
 
 
 @contextmanager
-def heartbeat(backend_id: int) -> Iterator[None]:
+def heartbeat(backend_id: int, ttl: timedelta) -> Iterator[None]:
     """Renew the claim while the poll lives, from a thread of its own: however long a poll
-    takes it keeps its backend, and a worker that dies frees it within CLAIM_TTL."""
+    takes it keeps its backend, and a worker that dies frees it within `ttl`."""
     stop = threading.Event()
 
     def beat() -> None:
         try:
-            while not stop.wait(CLAIM_TTL.total_seconds() / 3):
+            while not stop.wait(ttl.total_seconds() / 3):
                 try:
-                    Backend.objects.filter(pk=backend_id).update(
-                        claimed_until=timezone.now() + CLAIM_TTL
-                    )
+                    Backend.objects.filter(pk=backend_id).update(claimed_until=timezone.now() + ttl)
                 except DatabaseError as exc:  # a missed beat; the next one may land
                     log.warning("heartbeat of backend %s missed: %s", backend_id, exc)
         finally:

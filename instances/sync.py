@@ -39,8 +39,8 @@ def connector_for(backend: Backend) -> Connector:
 
 def poll_backend(backend_id: int) -> Poll | None:
     """Poll one backend if nobody else is; None when the claim is taken."""
-    started = timezone.now()
-    if not scheduling.claim(backend_id, started):
+    started, ttl = timezone.now(), scheduling.claim_ttl(backend_id)
+    if not scheduling.claim(backend_id, started, ttl):
         log.info("backend %s is being polled elsewhere; skipping", backend_id)
         return None
     try:
@@ -50,7 +50,7 @@ def poll_backend(backend_id: int) -> Poll | None:
         clock = time.monotonic()
         error: ConnectorError | None = None
         try:
-            with scheduling.heartbeat(backend_id):
+            with scheduling.heartbeat(backend_id, ttl):
                 run_poll(backend, connector_for(backend), poll)
         except ConnectorError as exc:
             error = exc
