@@ -148,11 +148,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Runboards (or test runs) sharing one Redis keep apart by this prefix of every key, the
+# broker's and the cache's (RUNBOARD_BROKER_PREFIX is its former name).
+REDIS_PREFIX = env.str(
+    "RUNBOARD_REDIS_PREFIX", default=env.str("RUNBOARD_BROKER_PREFIX", default="")
+)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
         }
     }
 else:
@@ -216,11 +222,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # Runboards (or test runs) sharing one Redis keep their queues apart: a task a killed
-    # worker left unacknowledged is redelivered only to its own kind.
-    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str(
-        "RUNBOARD_BROKER_PREFIX", default=""
-    )
+    # a task a killed worker left unacknowledged is redelivered only to its own kind
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = REDIS_PREFIX
 else:
     _broker_dir = VAR_DIR / "broker"
     for folder in ("processed", "control"):  # kombu will not create them

@@ -34,3 +34,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]
+
+handler500 = "dashboard.views.health.server_error"  # 503 while the database is unreachable

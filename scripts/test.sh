@@ -6,5 +6,5 @@ RUNBOARD_WITH_BROWSER=1 source scripts/bootstrap.sh
 export SECRET_KEY="${SECRET_KEY:-runboard-test-only-secret}"
 # Celery traffic of this run only: a task left unacknowledged by an earlier run (the test
 # that kills a worker leaves one) must not reach this run's workers through a shared Redis.
-export RUNBOARD_BROKER_PREFIX="${RUNBOARD_BROKER_PREFIX:-test-$(date +%s)-$$:}"
+export RUNBOARD_REDIS_PREFIX="${RUNBOARD_REDIS_PREFIX:-test-$(date +%s)-$$:}"
 exec .venv/bin/pytest "$@"

@@ -16,7 +16,7 @@ PROBE = (
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
-    ours = {"DATABASE_URL", "REDIS_URL", "RUNBOARD_BROKER_PREFIX"}
+    ours = {"DATABASE_URL", "REDIS_URL", "RUNBOARD_BROKER_PREFIX", "RUNBOARD_REDIS_PREFIX"}
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.pop("SECRET_KEY", None)
     clean.pop("DEBUG", None)
@@ -59,6 +59,13 @@ def test_redis_url_selects_redis_broker_and_cache():
 def test_a_broker_prefix_keeps_runboards_sharing_a_redis_apart():
     result = load_settings(DEBUG="1", REDIS_URL="redis://r:6379/0", RUNBOARD_BROKER_PREFIX="a:")
     assert json.loads(result.stdout)["transport"]["global_keyprefix"] == "a:"
+
+
+def test_one_redis_prefix_keeps_both_the_broker_and_the_cache_apart():
+    result = load_settings(DEBUG="1", REDIS_URL="redis://r:6379/0", RUNBOARD_REDIS_PREFIX="b:")
+    values = json.loads(result.stdout)
+    assert values["transport"]["global_keyprefix"] == "b:"
+    assert values["cache"]["KEY_PREFIX"] == "b:"
 
 
 def test_secret_key_is_required_unless_debug():

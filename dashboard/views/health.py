@@ -1,10 +1,14 @@
-"""/healthz: is this instance able to serve (database, broker) and is data flowing."""
+"""/healthz: is this instance able to serve (database, broker) and is data flowing; and the
+page every other request gets while the database is unreachable."""
+
+import sys
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Max
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -54,3 +58,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "newest_successful_poll_age_s": age,
     }
     return JsonResponse(body, status=200 if database and broker else 503)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler: a database that does not answer is a 503 with a page that says
+    so (rendered without a query), anything else the usual 500."""
+    if isinstance(sys.exc_info()[1], DatabaseError) and not database_ok():
+        return HttpResponse(render_to_string("503.html"), status=503)
+    return HttpResponseServerError(render_to_string("500.html"))
