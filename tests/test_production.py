@@ -71,7 +71,7 @@ def test_compose_sets_only_variables_the_settings_read():
 def test_compose_has_volumes_healthchecks_a_shared_definition_and_one_beat():
     text = (ROOT / "docker-compose.yml").read_text()
     services = compose()["services"]
-    assert "&runboard" in text and text.count("<<: *runboard") == 5
+    assert "&runboard" in text and text.count("<<: *runboard") == 6  # deliverer: 6th
     for name in ("postgres", "redis", "web"):
         assert "healthcheck" in services[name], name
     assert services["postgres"]["volumes"] and services["redis"]["volumes"]
