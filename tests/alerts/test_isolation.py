@@ -45,7 +45,7 @@ def test_a_100_kb_name_with_newlines_is_stored_polled_again_alerted_and_mailed(b
 
 
 def test_an_observer_that_raises_is_counted_and_the_page_is_stored_all_the_same(
-    backend, monkeypatch
+    backend, monkeypatch, admin_client
 ):
     from instances import observers
 
@@ -60,6 +60,8 @@ def test_an_observer_that_raises_is_counted_and_the_page_is_stored_all_the_same(
     assert Instance.objects.get(backend=backend, external_id="9").status == Status.FAILED
     backend.refresh_from_db()
     assert backend.observer_failures == 1 and "IntegrityError" in backend.last_observer_error
+    page = admin_client.get("/backends/").content.decode()
+    assert "Alerting failed on 1 stored page (the runs were stored)" in page
 
 
 def sync_poll(backend) -> Poll:
