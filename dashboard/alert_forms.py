@@ -54,6 +54,8 @@ class ChannelForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean() or {}
+        if cleaned.get("give_up_after_hours") is None:
+            cleaned["give_up_after_hours"] = Channel._meta.get_field("give_up_after_hours").default
         kind, target = cleaned.get("kind"), (cleaned.get("target") or "").strip()
         if not target and self.instance.pk:
             return cleaned

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import retention, scheduling, sync
-from .alerts import delivery, evaluate
+from .alerts import checks, delivery
 
 
 @shared_task(name="instances.poll_due_backends", ignore_result=True)
@@ -33,4 +33,4 @@ def deliver_alerts() -> int:
 
 @shared_task(name="instances.check_alerts", ignore_result=True)
 def check_alerts() -> None:
-    evaluate.check(timezone.now())
+    checks.check(timezone.now())

@@ -54,7 +54,9 @@ class Channel(models.Model):
         default=20, help_text="messages a minute at most; the rest wait, none is dropped"
     )
     give_up_after_hours = models.PositiveIntegerField(
-        default=24, help_text="a message not taken within this many hours is given up (dead)"
+        default=24,
+        blank=True,  # left out of a form: the default
+        help_text="a message not taken within this many hours is given up (dead)",
     )
     give_up_after_attempts = models.PositiveIntegerField(
         null=True, blank=True, help_text="or after this many attempts (blank: by age only)"

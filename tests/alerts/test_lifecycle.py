@@ -9,7 +9,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from instances import rollups, sync
-from instances.alerts import delivery, evaluate
+from instances.alerts import checks, delivery
 from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel, Delivery
 from instances.models import Instance, Status
 from tests.factories import InstanceFactory
@@ -205,7 +205,7 @@ def test_stale_stuck_and_missing_are_checked_and_resolve(backend, receivers):
     backend.poll_interval = 60
     backend.save()
     rollups.rebuild()  # sync keeps them; these runs were made without it
-    evaluate.check(now)
+    checks.check(now)
     firing = dict(Alert.objects.filter(state="firing").values_list("rule__kind", "title"))
     assert firing == {
         "stale": "EnOS prod is stale",
@@ -213,13 +213,13 @@ def test_stale_stuck_and_missing_are_checked_and_resolve(backend, receivers):
         "missing": "hourly load did not start on EnOS prod",
     }
     assert Alert.objects.get(rule__kind="missing").error_line.endswith("30 min ago")
-    evaluate.check(now)  # checked again: still one alert each
+    checks.check(now)  # checked again: still one alert each
     assert Alert.objects.count() == 3
 
     backend.last_success_at = now
     backend.save()
     Instance.objects.filter(pk=stuck.pk).update(status=Status.SUCCEEDED)
-    evaluate.check(now)
+    checks.check(now)
     resolved = Alert.objects.filter(state="resolved").values_list("rule__kind", flat=True)
     assert set(resolved) == {"stale", "stuck"}
     assert AlertEvent.objects.filter(what="fired").count() == 3

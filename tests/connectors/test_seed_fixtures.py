@@ -7,7 +7,8 @@ import pytest
 from instances.connectors.base import BackendConfig, BadPayload
 from instances.status import Kind, Status
 from instances.vendors.dataarts_datamap.connector import DataArtsDataMap
-from instances.vendors.enos_batch_v21.connector import EnosBatchV21, parse_json
+from instances.vendors.enos_batch_v21.connector import EnosBatchV21
+from instances.vendors.enos_batch_v21.payloads import parse_json
 from instances.vendors.enos_dataflow_v20.connector import EnosDataflowV20
 from instances.vendors.ocp.connector import OcpConnector
 from tests.connectors.conftest import fixture_json, fixture_text

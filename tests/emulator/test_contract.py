@@ -14,7 +14,8 @@ from instances.emulator.runner import free_port
 from instances.vendors.airflow import demo as airflow_demo
 from instances.vendors.dataarts_factory import demo as dataarts_demo
 from instances.vendors.enos_batch_v21 import demo as enos_demo
-from instances.vendors.enos_batch_v21.connector import ApimAuth, parse_json
+from instances.vendors.enos_batch_v21.apim import ApimAuth
+from instances.vendors.enos_batch_v21.payloads import parse_json
 from instances.vendors.ocp import demo as ocp_demo
 from tests.connectors.conftest import fixture_json, fixture_text
 from tests.processes import ROOT, wait_for

@@ -34,7 +34,7 @@ from instances.vendors.dataarts_factory.signing import (
     huawei_signature,
 )
 from instances.vendors.enos_batch_v21 import demo as enos_demo
-from instances.vendors.enos_batch_v21.connector import ApimAuth
+from instances.vendors.enos_batch_v21.apim import ApimAuth
 from instances.vendors.enos_batch_v21.signing import enos_signature
 
 

@@ -5,24 +5,19 @@ task's own detail); edges from graph relations."""
 from __future__ import annotations
 
 import json
-import re
 import threading
-import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-import httpx
-
 from instances.connectors.base import (
-    AuthError,
     BadPayload,
     Connector,
     LogChunk,
     RunRecord,
     VendorError,
 )
-from instances.connectors.http import CachedTokenAuth, VendorHTTP
+from instances.connectors.http import VendorHTTP
 from instances.connectors.normalize import (
     gmt_zone,
     java_date,
@@ -32,7 +27,8 @@ from instances.connectors.normalize import (
 )
 from instances.status import Kind, Status
 
-from .signing import enos_encryption, enos_signature
+from .apim import ApimAuth
+from .payloads import camel, date_of, parse_json
 
 PAGE_SIZE = 50  # EnOS recommends at most 50 (Search Flow 3.0.0)
 FLOW_TYPES = [0, 1, 2]  # manual, periodic, temporary: every kind of flow instance
@@ -65,16 +61,6 @@ STATUS = {
     "RERUN": Status.RUNNING,
     "SKIP": Status.SKIPPED,
 }
-SNAKE = re.compile(r"_([a-z])")
-
-
-def camel(payload):
-    """Graph keys come camelCase, snake_case or mixed across doc versions: read one way."""
-    if isinstance(payload, dict):
-        return {SNAKE.sub(lambda m: m.group(1).upper(), k): camel(v) for k, v in payload.items()}
-    if isinstance(payload, list):
-        return [camel(item) for item in payload]
-    return payload
 
 
 class FinishedTasks:
@@ -101,40 +87,6 @@ class FinishedTasks:
 
 
 FINISHED_TASKS = FinishedTasks(size=5000)
-
-
-class ApimAuth(CachedTokenAuth):
-    """APIM: a cached access token (sha256 'encryption' to get it) and a per-request sha256
-    signature over token, sorted query, body, timestamp and secret."""
-
-    def __init__(self, base_url: str, app_key: str, app_secret: str):
-        super().__init__()
-        self.app_key, self.app_secret = app_key, app_secret
-        self.token_service = VendorHTTP(base_url)  # its own retries and typed errors
-
-    def fetch(self) -> str:
-        stamp = str(int(time.time() * 1000))
-        body = {
-            "appKey": self.app_key,
-            "timestamp": int(stamp),
-            "encryption": enos_encryption(self.app_key, stamp, self.app_secret),
-        }
-        reply = self.token_service.json("POST", "/apim-token-service/v2.0/token/get", json=body)
-        try:
-            if reply.get("status", reply.get("stauts")) != 0:  # the doc sample misspells it
-                raise AuthError(f"APIM token: {reply.get('status')} {reply.get('msg')}")
-            return reply["data"]["accessToken"]
-        except (AttributeError, KeyError, TypeError) as exc:
-            raise BadPayload(f"APIM token reply unreadable: {str(reply)[:200]}") from exc
-
-    def apply(self, request: httpx.Request, token: str) -> None:
-        stamp = str(int(time.time() * 1000))
-        query = dict(request.url.params.multi_items())
-        request.headers["apim-accesstoken"] = token
-        request.headers["apim-timestamp"] = stamp
-        request.headers["apim-signature"] = enos_signature(
-            token, query, request.content.decode(), stamp, self.app_secret
-        )
 
 
 class EnosBatchV21(Connector):
@@ -275,7 +227,7 @@ class EnosBatchV21(Connector):
             finished_at=self.local(flow.get("endTime")),
             owner=flow.get("owner") or flow.get("doAs") or "",
             cycle=flow.get("cycle") or "",
-            business_date=_date(flow.get("calDt")),
+            business_date=date_of(flow.get("calDt")),
             error_message="; ".join(problems),
             edges=edges,
             has_children=with_tasks,
@@ -331,46 +283,6 @@ class EnosBatchV21(Connector):
             log_locator=task_inst_id,
             raw={"graph_node": node, "detail": detail or None},
         )
-
-
-UNESCAPED_GRAPH = re.compile(r'"graph"\s*:\s*"\{')
-
-
-def parse_json(text: str):
-    """JSON, tolerating the unescaped `"graph": "{"creator":…}"` that EnOS documents print
-    (a real server escapes it; the fallback re-escapes by brace matching)."""
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        repaired = repair_graph(text)
-        if repaired == text:
-            raise BadPayload(f"body is not JSON ({exc})") from exc
-        try:
-            return json.loads(repaired)
-        except ValueError as again:
-            raise BadPayload(f"body is not JSON, even with the graph re-escaped ({again})") from exc
-
-
-def repair_graph(text: str) -> str:
-    for match in reversed(list(UNESCAPED_GRAPH.finditer(text))):
-        start = match.end() - 1  # the graph's opening brace
-        depth, end = 0, start
-        for end in range(start, len(text)):
-            depth += {"{": 1, "}": -1}.get(text[end], 0)
-            if depth == 0:
-                break
-        if text[end + 1 : end + 2] != '"':
-            continue
-        inner = text[start : end + 1]
-        text = text[: start - 1] + json.dumps(inner, ensure_ascii=False) + text[end + 2 :]
-    return text
-
-
-def _date(text):
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date() if text else None
-    except ValueError:
-        return None
 
 
 CONNECTORS = (EnosBatchV21,)

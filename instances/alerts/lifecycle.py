@@ -1,0 +1,124 @@
+"""An alert's life, for every kind of rule: which rules cover a backend and match a run,
+opening an alert (or folding a repeat into the one firing), resolving it, and queueing what
+its channels are told."""
+
+from __future__ import annotations
+
+import fnmatch
+from datetime import datetime
+
+from django.db.models import Q
+
+from instances.models import Backend, Instance
+
+from . import delivery
+from .models import Alert, AlertEvent, AlertRule
+
+Kind = AlertRule.Kind
+HISTORY = 12  # runs of a definition read for a streak or a schedule
+
+
+def covering_rules(backend: Backend):
+    """Enabled rules that cover the backend: its team's, or naming it."""
+    covering = Q(backend=backend) | Q(backend__isnull=True, team_id=backend.team_id)
+    return AlertRule.objects.filter(covering, enabled=True)
+
+
+def rules_for(backend: Backend, kind: str) -> list[AlertRule]:
+    return list(covering_rules(backend).filter(kind=kind))
+
+
+def matches(rule: AlertRule, run: Instance) -> bool:
+    return (
+        (not rule.definition_id or rule.definition_id == run.definition_id)
+        and (not rule.owner or rule.owner == run.owner)
+        and (
+            not rule.name_pattern
+            or fnmatch.fnmatchcase(run.name.lower(), rule.name_pattern.lower())
+        )
+    )
+
+
+def fire(
+    rule: AlertRule,
+    backend: Backend | None,
+    key: str,
+    definition_id: str,
+    fields: dict,
+    now: datetime,
+) -> Alert:
+    """Open an alert for (rule, key) and tell its channels, or fold a repeat into the one
+    already firing (no second message). Vendor text is fitted to its columns first."""
+    fields, key = fitted(fields), key[: Alert._meta.get_field("key").max_length]
+    alert = (
+        Alert.objects.select_for_update()
+        .filter(rule=rule, key=key, state=Alert.State.FIRING)
+        .first()
+    )
+    if alert is not None:
+        run, latest = fields.get("run"), alert.run
+        repeated = run is not None and run != latest
+        older = run is not None and latest is not None and run.run_at < latest.run_at
+        if not (repeated and older):  # an older run is counted, the newest one stays shown
+            for name, value in fields.items():
+                setattr(alert, name, value)
+        if repeated:
+            alert.occurrences += 1
+            AlertEvent.objects.create(
+                alert=alert, at=now, what=AlertEvent.What.REPEATED, note=f"streak {alert.streak}"
+            )
+        alert.updated_at = now
+        alert.save()
+        return alert
+    # a silence outlives the alert it was set on: the same trouble back within it stays quiet
+    silenced = (
+        Alert.objects.filter(rule=rule, key=key, silenced_until__gt=now)
+        .values("silenced_until", "silenced_by_id", "silence_reason")
+        .first()
+    )
+    silence: dict = dict(silenced) if silenced else {}
+    alert = Alert.objects.create(
+        rule=rule,
+        key=key,
+        backend=backend,
+        definition_id=definition_id,
+        opened_at=now,
+        updated_at=now,
+        **fields,
+        **silence,
+    )
+    AlertEvent.objects.create(
+        alert=alert, at=now, what=AlertEvent.What.FIRED, note=fields.get("error_line", "")[:500]
+    )
+    if not alert.is_silenced(now):
+        delivery.queue(alert, AlertEvent.What.FIRED, now)
+    return alert
+
+
+def fitted(fields: dict) -> dict:
+    """Vendor text as an alert's columns take it: one line each (titles end up as email
+    subjects and chat headers) and cut to the column's length, so no name can fail a write."""
+    fitted = dict(fields)
+    for name, value in fields.items():
+        limit = getattr(Alert._meta.get_field(name), "max_length", None)
+        if limit and isinstance(value, str):
+            fitted[name] = shorten(" ".join(value.split()), limit)
+    return fitted
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def resolve(alerts, now: datetime, why: str) -> None:
+    for alert in alerts.filter(state=Alert.State.FIRING).select_for_update():
+        close(alert, now, why)
+
+
+def close(alert: Alert, now: datetime, why: str) -> None:
+    """Resolve one firing alert, and say so unless it is silenced."""
+    alert.state, alert.resolved_at, alert.updated_at = Alert.State.RESOLVED, now, now
+    alert.save(update_fields=["state", "resolved_at", "updated_at"])
+    AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.RESOLVED, note=why)
+    if not alert.is_silenced(now):
+        delivery.queue(alert, AlertEvent.What.RESOLVED, now)
