@@ -191,10 +191,11 @@ def custom_window(start: str, end: str) -> tuple[datetime, datetime] | None:
     zone = timezone.get_current_timezone()
     try:
         begin = datetime(first.year, first.month, first.day, tzinfo=zone)
-        end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
+        after = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
     except OverflowError:  # the last day of year 9999
         return None
-    return bounded(begin, end)
+    window = bounded(begin, after)
+    return (window[0], window[1] or after) if window else None
 
 
 def exact_window(since: str, until: str) -> tuple[datetime, datetime | None] | None:

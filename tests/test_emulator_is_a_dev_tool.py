@@ -1,6 +1,6 @@
 """The vendor emulator is a development and test tool: production code never imports it (its
 server's packages are dev dependencies, absent from the production image). Emulator code is
-`instances/emulator/` and each vendor folder's `emulator.py`."""
+`instances/emulator/` and each vendor folder's `emulator.py` (and `emulator_*.py`, its parts)."""
 
 import ast
 import subprocess
@@ -33,7 +33,10 @@ def imported(path: Path) -> set[str]:
 
 
 def is_emulator(relative: str) -> bool:
-    in_vendor = relative.startswith("instances/vendors/") and relative.endswith("/emulator.py")
+    name = relative.rsplit("/", 1)[-1]
+    in_vendor = relative.startswith("instances/vendors/") and (
+        name == "emulator.py" or name.startswith("emulator_")
+    )
     return in_vendor or relative.startswith("instances/emulator/")
 
 

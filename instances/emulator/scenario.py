@@ -15,104 +15,34 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, SKIPPED, TIMEOUT = (
-    "pending",
-    "running",
-    "succeeded",
-    "failed",
-    "canceled",
-    "skipped",
-    "timeout",
+from .runs import (
+    CANCELED,
+    FAILED,
+    OUTCOMES,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    STEP_NAMES,
+    SUCCEEDED,
+    TIMEOUT,
+    Definition,
+    Run,
+    Step,
 )
-OUTCOMES = [(SUCCEEDED, 0.80), (FAILED, 0.12), (TIMEOUT, 0.03), (CANCELED, 0.03), (SKIPPED, 0.02)]
-STEP_NAMES = [
-    "extract orders",
-    "清洗订单数据",
-    "load warehouse",
-    "汇总日报",
-    "refresh cube",
-    "send report",
-    "校验数据质量",
-    "archive raw files",
-    "同步维表",
-    "compute kpis",
-    "backup tenant",
-    "重建索引",
+
+# what vendor emulators read as scenario.X: the world, and what it is made of
+__all__ = [
+    "CANCELED",
+    "FAILED",
+    "PENDING",
+    "RUNNING",
+    "SKIPPED",
+    "SUCCEEDED",
+    "TIMEOUT",
+    "Run",
+    "Scenario",
+    "Step",
 ]
-
-
-@dataclass
-class Step:
-    id: str
-    name: str
-    upstream: list[str]
-    start: datetime
-    end: datetime
-    outcome: str
-    attempts: int = 1
-
-    def status(self, now: datetime, run: Run) -> str:
-        if run.forced:
-            return run.forced if self.start <= now else CANCELED
-        if now < self.start:
-            return PENDING
-        if now < self.end:
-            return RUNNING
-        return self.outcome
-
-
-@dataclass
-class Run:
-    vendor: str
-    id: str
-    definition_id: str
-    definition_name: str
-    planned: datetime
-    steps: list[Step]
-    owner: str
-    seq: int  # a number unique per vendor, for ids that must be integers
-    period: timedelta = timedelta(days=1)  # the definition's schedule
-    forced: str = ""  # set through the control API (cancel, or a test's status change)
-    sample: dict | None = None  # a seed document's own record, rendered as printed
-    # fields to overwrite in the vendor's record ("record") or a step's ("steps": index →
-    # fields), set through the control API: hostile records, where a vendor renders them
-    patch: dict = field(default_factory=dict)
-
-    @property
-    def start(self) -> datetime:
-        return min(step.start for step in self.steps)
-
-    @property
-    def end(self) -> datetime:
-        return max(step.end for step in self.steps)
-
-    def status(self, now: datetime) -> str:
-        if self.forced:
-            return self.forced
-        states = [step.status(now, self) for step in self.steps]
-        for bad in (FAILED, TIMEOUT, CANCELED):
-            if bad in states and now >= self.end:
-                return bad
-        if all(s == PENDING for s in states):
-            return PENDING
-        if any(s in (PENDING, RUNNING) for s in states):
-            return RUNNING
-        if all(s == SKIPPED for s in states):
-            return SKIPPED
-        return FAILED if FAILED in states or TIMEOUT in states else SUCCEEDED
-
-    def finished_at(self, now: datetime) -> datetime | None:
-        return self.end if self.forced or now >= self.end else None
-
-
-@dataclass
-class Definition:
-    vendor: str
-    id: str
-    name: str
-    every: timedelta
-    steps: int
-    owner: str
 
 
 @dataclass

@@ -27,7 +27,7 @@ from poseidon import poseidon
 
 from instances.vendors.airflow import demo as airflow_demo
 from instances.vendors.dataarts_factory import demo as dataarts_demo
-from instances.vendors.dataarts_factory.emulator import job_name
+from instances.vendors.dataarts_factory.emulator_records import job_name
 from instances.vendors.dataarts_factory.signing import (
     HUAWEI_DATE_FORMAT,
     huawei_canonical_request,

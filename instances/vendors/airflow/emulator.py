@@ -6,7 +6,7 @@ import base64
 import hmac
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 
 from starlette.requests import Request
@@ -18,27 +18,22 @@ from instances.emulator.common import RunsById, json_response, world
 from instances.emulator.failures import failure
 
 from . import demo
+from .emulator_records import (
+    RUN_STATE,
+    dag_id,
+    dag_run,
+    run_id,
+    stamp,
+    task,
+    task_id,
+    task_instance,
+    task_state,
+    updated_at,
+)
 
 API = "airflow"
 DOCS = "https://airflow.apache.org/docs/apache-airflow/2.10.4/stable-rest-api-ref.html"
 MAX_LIMIT = 100  # [api] maximum_page_limit
-RUN_STATE = {
-    sc.PENDING: "queued",
-    sc.RUNNING: "running",
-    sc.SUCCEEDED: "success",
-    sc.SKIPPED: "success",
-    sc.FAILED: "failed",
-    sc.TIMEOUT: "failed",
-    sc.CANCELED: "failed",
-}
-TASK_STATE = {
-    sc.PENDING: None,
-    sc.RUNNING: "running",
-    sc.SUCCEEDED: "success",
-    sc.FAILED: "failed",
-    sc.TIMEOUT: "failed",
-    sc.CANCELED: "removed",
-}
 # dagRuns' order_by, as Airflow allows it (a leading "-" reverses)
 RUN_ORDER = {
     "id": lambda r: r.seq,
@@ -73,133 +68,6 @@ def basic_auth(handler: Callable[[Request], Awaitable[Response]]):
         return await handler(request)
 
     return checked
-
-
-def dag_id(run: sc.Run) -> str:
-    """Airflow ids are [A-Za-z0-9_.-]: the definition's id, named as a DAG file would be."""
-    return f"etl_{run.definition_id}"
-
-
-def run_id(run: sc.Run) -> str:
-    return f"scheduled__{stamp(run.planned)}"
-
-
-def task_id(n: int) -> str:
-    return f"step_{n:03d}"
-
-
-def stamp(moment: datetime | None) -> str | None:
-    """Airflow's times (and its run ids): ISO 8601 in UTC, +00:00, a fraction only if any."""
-    return None if moment is None else moment.astimezone(UTC).isoformat()
-
-
-def updated_at(run: sc.Run, now: datetime) -> datetime:
-    """The last moment anything in the run changed: its creation or a step starting or ending."""
-    moments = [run.planned] + [t for s in run.steps for t in (s.start, s.end) if t <= now]
-    return max(moments)
-
-
-def dag_run(run: sc.Run, now: datetime) -> dict:
-    state = RUN_STATE[run.status(now)]
-    started = run.start if state != "queued" else None
-    return {
-        "conf": {},
-        "dag_id": dag_id(run),
-        "dag_run_id": run_id(run),
-        "data_interval_end": stamp(run.planned),
-        "data_interval_start": stamp(run.planned - run.period),
-        "end_date": stamp(run.finished_at(now)),
-        "execution_date": stamp(run.planned),
-        "external_trigger": False,
-        "last_scheduling_decision": stamp(updated_at(run, now)),
-        "logical_date": stamp(run.planned),
-        "note": None,
-        "run_type": "scheduled",
-        "start_date": stamp(started),
-        "state": state,
-    }
-
-
-def task_state(run: sc.Run, step: sc.Step, now: datetime) -> str | None:
-    status = step.status(now, run)
-    if status == sc.SKIPPED:  # after a failure upstream, or skipped by a branch
-        failed = any(s.outcome in (sc.FAILED, sc.TIMEOUT) for s in run.steps)
-        return "upstream_failed" if failed else "skipped"
-    if status == sc.FAILED and step.attempts > 1 and now < step.end:
-        return "up_for_retry"
-    return TASK_STATE[status]
-
-
-def task_instance(run: sc.Run, n: int, step: sc.Step, now: datetime) -> dict:
-    state = task_state(run, step, now)
-    began = step.start if state not in (None, "upstream_failed") else None
-    ended = step.end if state in ("success", "failed", "skipped", "upstream_failed") else None
-    return {
-        "dag_id": dag_id(run),
-        "dag_run_id": run_id(run),
-        "task_id": task_id(n),
-        "task_display_name": step.name,
-        "map_index": -1,
-        "rendered_map_index": None,
-        "execution_date": stamp(run.planned),
-        "start_date": stamp(began),
-        "end_date": stamp(ended),
-        "duration": (step.end - step.start).total_seconds() if ended else None,
-        "state": state,
-        "try_number": step.attempts if began else 0,
-        "max_tries": 1,
-        "hostname": "airflow-worker-0" if began else "",
-        "unixname": "airflow",
-        "pool": "default_pool",
-        "pool_slots": 1,
-        "queue": "default",
-        "priority_weight": len(run.steps) - n,
-        "operator": "SparkSubmitOperator",
-        "queued_when": stamp(began),
-        "pid": None,
-        "executor": None,
-        "executor_config": "{}",
-        "sla_miss": None,
-        "note": None,
-        "rendered_fields": {},
-        "trigger": None,
-        "triggerer_job": None,
-    }
-
-
-def task(run: sc.Run, n: int, downstream: list[str]) -> dict:
-    step = run.steps[n]
-    return {
-        "task_id": task_id(n),
-        "task_display_name": step.name,
-        "owner": run.owner,
-        "start_date": stamp(run.planned),
-        "end_date": None,
-        "trigger_rule": "all_success",
-        "extra_links": [],
-        "depends_on_past": False,
-        "is_mapped": False,
-        "wait_for_downstream": False,
-        "retries": 1.0,
-        "queue": "default",
-        "pool": "default_pool",
-        "pool_slots": 1.0,
-        "execution_timeout": None,
-        "retry_delay": {"__type": "TimeDelta", "days": 0, "seconds": 300, "microseconds": 0},
-        "retry_exponential_backoff": False,
-        "priority_weight": 1.0,
-        "weight_rule": "downstream",
-        "ui_color": "#fff",
-        "ui_fgcolor": "#000",
-        "template_fields": [],
-        "downstream_task_ids": downstream,
-        "class_ref": {
-            "module_path": "airflow.providers.apache.spark.operators.spark_submit",
-            "class_name": "SparkSubmitOperator",
-        },
-        "doc_md": None,
-        "operator_name": "SparkSubmitOperator",
-    }
 
 
 def page(request: Request) -> tuple[int, int] | Response:

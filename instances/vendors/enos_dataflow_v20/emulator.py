@@ -2,7 +2,8 @@
 envelope (status, " Success"), its graph key names and no task detail, behind the same APIM."""
 
 from instances.emulator.common import by_run_id
-from instances.vendors.enos_batch_v21.emulator import Version, service
+from instances.vendors.enos_batch_v21.emulator import service
+from instances.vendors.enos_batch_v21.emulator_records import Version
 
 API = "enos_dataflow_v20"
 PATHS = ("/dataflow-batch-service/", "/apim-token-service/")
