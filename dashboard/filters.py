@@ -209,15 +209,13 @@ def exact_window(since: str, until: str) -> tuple[datetime, datetime | None] | N
 def bounded(start: datetime, end: datetime | None) -> tuple[datetime, datetime | None] | None:
     """A window within the history Runboard keeps (the hourly rollups' RUNBOARD_ROLLUP_DAYS)
     and a day ahead: whatever a URL asks, a chart has a bounded number of buckets and no date
-    arithmetic leaves the calendar. None when nothing of it is left."""
+    arithmetic leaves the calendar. A window wholly outside it is empty; None when it ends
+    before it starts."""
+    if end is not None and end <= start:
+        return None
     now = timezone.now()
     earliest, latest = now - timedelta(days=settings.RUNBOARD_ROLLUP_DAYS), now + timedelta(days=1)
-    start = min(max(start, earliest), latest)
-    if end is not None:
-        end = min(max(end, earliest), latest)
-        if end <= start:
-            return None
-    return start, end
+    return min(max(start, earliest), latest), end and min(max(end, earliest), latest)
 
 
 def moment(text: str) -> datetime | None:
