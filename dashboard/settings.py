@@ -4,12 +4,15 @@ Nothing set gives a zero-setup demo (SQLite under var/, a filesystem Celery brok
 DATABASE_URL switches to PostgreSQL, REDIS_URL to a Redis broker and cache.
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from dashboard import log_formats
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -58,9 +61,9 @@ if BEHIND_HTTPS:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Preloading puts the domain in browsers' own lists, hard to undo: only when asked.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -142,10 +145,19 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so Celery workers started by tests see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # The demo's web server and workers share one file: readers never wait for a writer
+    # (WAL), writers queue for the lock instead of failing at once, and a transaction takes
+    # the write lock when it begins, so it never fails to upgrade a read lock halfway.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) are PostgreSQL's; SQLite, the zero-setup default, just ignores
 # their extra columns, which is fine for a demo and no reason to bury the demo's output.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# HSTS preload (security.W021) is the operator's choice, SECURE_HSTS_PRELOAD: it is hard to undo.
+SILENCED_SYSTEM_CHECKS = ["models.W040", "security.W021"]
 
 REDIS_URL = env.str("REDIS_URL", default="")
 # Runboards (or test runs) sharing one Redis keep apart by this prefix of every key, the
@@ -236,7 +248,6 @@ else:
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),  # default is ./control
     }
-# Polls get their own queue so a slow vendor never starves beat's fan-out.
 # Polls and alert deliveries on queues of their own, served by separate worker processes
 # (docker-compose.yml, Procfile): a slow channel can never hold a poll.
 CELERY_TASK_ROUTES = {
@@ -290,27 +301,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Logs go to stdout: readable lines by default, one JSON object per line with LOG_FORMAT=json.
-LOG_FORMAT = env.str("LOG_FORMAT", default="line")
+# Logs go to stdout: readable lines by default, one JSON object per line with LOG_FORMAT=json
+# (dashboard/log_formats.py, which gunicorn's own logging shares).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": ["asctime", "levelname", "name", "message"],
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "json" if LOG_FORMAT == "json" else "line",
-        }
-    },
+    "formatters": log_formats.FORMATTERS,
+    "handlers": {"console": log_formats.CONSOLE},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # One line per vendor request is noise at INFO; errors surface through the connectors.
     # Failed logins and lockouts are warnings; axes's start-up banner is not worth a line.
     "loggers": {"httpx": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+# With JSON logs, Python's warnings (Celery's, Django's) are log records too, not plain lines.
+logging.captureWarnings(log_formats.FORMAT == "json")

@@ -10,6 +10,8 @@ if [ "${RUNBOARD_WITH_BROWSER:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
   # the Redis-outage test starts and stops a Redis of its own
   command -v redis-server >/dev/null || apt_packages+=(redis-server)
+  # the production test runs docker-compose.yml's proxy configuration in Caddy itself
+  command -v caddy >/dev/null || apt_packages+=(caddy)
   # vendor names are often Chinese: a CJK font keeps browser tests and screenshots legible
   fc-list 2>/dev/null | grep -qi wqy || apt_packages+=(fonts-wqy-microhei)
 fi

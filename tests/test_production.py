@@ -6,12 +6,11 @@ import re
 import subprocess
 import sys
 
-import httpx
 import pytest
 import yaml
 from django.core.management import get_commands
 
-from tests.processes import ROOT, celery, database_env, wait_for
+from tests.processes import ROOT, database_env
 
 
 def env_example() -> dict[str, str]:
@@ -32,9 +31,11 @@ PRODUCTION = {
 
 
 def settings_variables() -> set[str]:
-    """Every environment variable dashboard/settings.py reads (NAME and NAME_FILE secrets)."""
+    """Every environment variable the settings read (NAME and NAME_FILE secrets), with the
+    log format they share with gunicorn."""
     text = (ROOT / "dashboard" / "settings.py").read_text()
-    names = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', text))
+    text += (ROOT / "dashboard" / "log_formats.py").read_text()
+    names = set(re.findall(r'(?:env(?:\.\w+)?|os\.environ\.get)\(\s*"([A-Z_]+)"', text))
     secrets = set(re.findall(r'secret\("([A-Z_]+)"\)', text))
     return names | secrets | {f"{name}_FILE" for name in secrets}
 
@@ -48,14 +49,20 @@ def test_compose_services_run_real_entry_points():
     commands = get_commands()
     for name, service in services.items():
         command = service.get("command")
-        if name in ("postgres", "redis"):
+        if name in ("postgres", "redis", "proxy"):
             continue
         if command[0] == "python":
             assert command[1] == "manage.py" and command[2] in commands, name
         elif command[0] == "celery":
-            assert command[1:4] in (["-A", "dashboard", "worker"], ["-A", "dashboard", "beat"])
+            assert command[1:3] == ["-A", "dashboard"] and command[3] == "--quiet", name
+            assert command[4] in ("worker", "beat"), name
         else:
-            assert command[:2] == ["gunicorn", "dashboard.wsgi"], name
+            assert command[:4] == [
+                "gunicorn",
+                "-c",
+                "python:dashboard.gunicorn_conf",
+                "dashboard.wsgi",
+            ]
 
 
 def test_compose_sets_only_variables_the_settings_read():
@@ -64,20 +71,23 @@ def test_compose_sets_only_variables_the_settings_read():
         if line and not line.startswith("#"):
             assert line.split("=")[0] in known, line
     for name, service in compose()["services"].items():
-        if name not in ("postgres", "redis"):
+        if name not in ("postgres", "redis", "proxy"):  # the proxy's are Caddy's own
             assert set(service.get("environment", {})) <= known, name
 
 
 def test_compose_has_volumes_healthchecks_a_shared_definition_and_one_beat():
     text = (ROOT / "docker-compose.yml").read_text()
     services = compose()["services"]
-    assert "&runboard" in text and text.count("<<: *runboard") == 6  # deliverer: 6th
+    # migrate, web, worker, deliverer, beat; the demo's emulator and setup
+    assert "&runboard" in text and text.count("<<: *runboard") == 7
     for name in ("postgres", "redis", "web"):
         assert "healthcheck" in services[name], name
     assert services["postgres"]["volumes"] and services["redis"]["volumes"]
     assert services["beat"]["deploy"]["replicas"] == 1
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert services["emulator"]["profiles"] == ["demo"]
+    assert services["emulator"]["profiles"] == services["demo-setup"]["profiles"] == ["demo"]
+    assert services["emulator"]["build"]["target"] == "demo"  # its server's packages
+    assert "ports" not in services["web"] and services["proxy"]["ports"]  # HTTPS only
 
 
 def test_check_deploy_is_clean_with_production_variables():
@@ -126,62 +136,6 @@ def test_secrets_may_come_from_files(tmp_path):
         check=False,
     )
     assert result.stdout.strip() == PRODUCTION["SECRET_KEY"], result.stderr
-
-
-@pytest.mark.django_db(transaction=True)
-def test_production_entry_points_start_and_answer_healthz(tmp_path):
-    from instances.emulator.runner import free_port
-
-    env = database_env() | PRODUCTION | {"RUNBOARD_VAR_DIR": str(tmp_path / "var")}
-    env.pop("DEBUG", None)
-    env.update(PRODUCTION)
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert migrate.returncode == 0, migrate.stderr
-    port = free_port()
-    log = (tmp_path / "web.log").open("w")
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "dashboard.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        with (
-            celery("worker", tmp_path / "worker.log", env, "--queues=celery,polls"),
-            celery("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 'schedule'}"),
-        ):
-
-            def healthz():
-                try:
-                    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                except httpx.HTTPError:
-                    return None
-
-            reply = wait_for(healthz, 30, "gunicorn")
-            assert reply.status_code == 200, reply.text
-            assert reply.json()["database"] and reply.json()["broker"]
-            # JSON log lines on stdout
-            assert '"levelname": "INFO"' in (tmp_path / "worker.log").read_text()
-    finally:
-        web.terminate()
-        web.wait(timeout=20)
 
 
 def test_the_web_app_loads_its_views_and_freezes_them_before_its_first_request():

@@ -1,12 +1,23 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from instances.alerts.models import AlertRule, Channel
 from instances.models import Backend
 from instances.registry import parts
 
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "demo"  # noqa: S105 - printed to the terminal on purpose, DEBUG only
+DEMO_PASSWORD = "demo"  # noqa: S105 - printed to the terminal on purpose, demo only
+DEMO_TEAM = "demo"
+# The demo's on-call: email, written to the log by the default EMAIL_URL (consolemail://).
+DEMO_MAIL = "oncall@demo.invalid"
+DEMO_RULES = [
+    {"name": "failures", "kind": AlertRule.Kind.FAILED},
+    {"name": "stuck runs", "kind": AlertRule.Kind.STUCK, "silent_minutes": 60},
+    {"name": "missed schedules", "kind": AlertRule.Kind.MISSING},
+    {"name": "stale backends", "kind": AlertRule.Kind.STALE},
+]
 
 
 def demo_backends() -> list[tuple[Backend, dict]]:
@@ -19,25 +30,50 @@ def demo_backends() -> list[tuple[Backend, dict]]:
 
 
 class Command(BaseCommand):
-    help = "DEBUG only: the demo superuser and one backend per vendor API, on the emulator."
+    help = (
+        "The demo: a login in a demo team, one backend per vendor API on the emulator, and "
+        "alert rules that mail the demo's on-call (the log). DEBUG only, unless --outside-debug."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--emulator-url", default="http://127.0.0.1:9000")
+        parser.add_argument(
+            "--outside-debug",
+            action="store_true",
+            help="set up the demo though DEBUG is off (docker compose --profile demo)",
+        )
 
-    def handle(self, *args, emulator_url, **options):
-        if not settings.DEBUG:
-            raise CommandError("The demo setup exists only in DEBUG mode.")
+    def handle(self, *args, emulator_url, outside_debug, **options):
+        if not (settings.DEBUG or outside_debug):
+            raise CommandError("The demo setup runs in DEBUG mode, or with --outside-debug.")
+        team, _ = Group.objects.get_or_create(name=DEMO_TEAM)
         user, _ = get_user_model().objects.get_or_create(
             username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
+        user.groups.add(team)
         for backend, secrets in demo_backends():
             stored, _ = Backend.objects.get_or_create(
                 name=backend.name,
                 defaults={"kind": backend.kind, "scope": backend.scope, "poll_interval": 10},
             )
-            stored.base_url = emulator_url
+            stored.base_url, stored.team = emulator_url, team
             stored.credentials = secrets
             stored.save()
+        alert_rules(team)
         self.stdout.write(f"Demo login {DEMO_USERNAME} / {DEMO_PASSWORD}")
+
+
+def alert_rules(team: Group) -> None:
+    """The demo team's rules over all its backends, told to the demo's on-call mail."""
+    mail = Channel.objects.filter(team=team, name="demo on-call").first()
+    if mail is None:
+        mail = Channel(team=team, name="demo on-call", kind=Channel.Kind.EMAIL)
+        mail.target = DEMO_MAIL
+        mail.save()
+    for fields in DEMO_RULES:
+        rule, _ = AlertRule.objects.update_or_create(
+            team=team, name=fields["name"], defaults=fields
+        )
+        rule.channels.add(mail)
