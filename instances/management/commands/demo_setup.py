@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,7 +14,7 @@ DEMO_PASSWORD = "demo"  # noqa: S105 - printed to the terminal on purpose, demo 
 DEMO_TEAM = "demo"
 # The demo's on-call: email, written to the log by the default EMAIL_URL (consolemail://).
 DEMO_MAIL = "oncall@demo.invalid"
-DEMO_RULES = [
+DEMO_RULES: list[dict[str, Any]] = [
     {"name": "failures", "kind": AlertRule.Kind.FAILED},
     {"name": "stuck runs", "kind": AlertRule.Kind.STUCK, "silent_minutes": 60},
     {"name": "missed schedules", "kind": AlertRule.Kind.MISSING},
