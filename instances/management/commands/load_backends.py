@@ -33,6 +33,13 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
                 self.stdout.write("dry run: nothing written")
 
+    def team(self, name: str) -> Group:
+        """The team named in the file; a new one is said out loud (a typo makes a new team)."""
+        team, created = Group.objects.get_or_create(name=name)
+        if created:
+            self.stdout.write(f"new team {name}: no team had this name")
+        return team
+
     def apply(self, backend: Backend, spec) -> list[str]:
         changes = [
             f"{field} {getattr(backend, field)!r} → {getattr(spec, field)!r}"
@@ -41,7 +48,7 @@ class Command(BaseCommand):
         ]
         for field in FIELDS:
             setattr(backend, field, getattr(spec, field))
-        team = Group.objects.get_or_create(name=spec.team)[0] if spec.team else None
+        team = self.team(spec.team) if spec.team else None
         if backend.team_id != (team.pk if team else None):
             changes.append(f"team → {spec.team}")
             backend.team = team
