@@ -102,10 +102,13 @@ class DataArtsDataMap(DataArts):
         return list(records)  # operator runs have no children
 
     def refresh(self, external_ids):
-        """No get-by-id: re-read the widest window the API allows and keep those runs."""
+        """No get-by-id: re-read the widest window the API allows and keep those runs; one it
+        no longer lists there (deleted, or older than the window reaches) is gone."""
         wanted = set(external_ids)
         since = datetime.now(UTC) - WINDOW_LIMIT
-        return [r for page in self.iter_pages(since) for r in page if r.external_id in wanted]
+        found = [r for page in self.iter_pages(since) for r in page if r.external_id in wanted]
+        self.gone.extend(wanted - {r.external_id for r in found})
+        return found
 
 
 CONNECTORS = (DataArtsDataMap,)
