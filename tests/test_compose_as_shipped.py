@@ -7,6 +7,7 @@ the compose file's Caddyfile."""
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -77,6 +78,20 @@ def command_of(service: dict, app: Path, ports: dict[str, int]) -> list[str]:
         words[words.index("--host") + 1] = "127.0.0.1"
         words[words.index("--port") + 1] = str(ports["emulator"])
     return words
+
+
+def test_the_dockerfile_builds_what_the_simulation_below_assumes():
+    """The image as the test below lays it out: the app's files root's (COPY without
+    --chown), /app/var the user's, uid 1000 in every stage that runs, the demo target with
+    the emulator's packages, and the production stage last (compose's default target)."""
+    text = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM \S+ AS (\w+)$", text, re.MULTILINE)
+    assert stages == ["base", "demo", "production"]
+    assert re.search(r"^COPY \. \.$", text, re.MULTILINE) and "--chown" not in text
+    assert "chown runboard:runboard /app/var" in text and "RUNBOARD_VAR_DIR=/app/var" in text
+    assert text.count("USER 1000") == 2 and "--group emulator" in text
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["web"]["build"]["target"] == "production"
 
 
 def test_the_compose_services_start_as_the_image_user_on_a_read_only_tree(tmp_path):
