@@ -13,7 +13,8 @@ from django.db import connection
 
 from . import jsontext
 from .connectors.base import RunRecord
-from .models import Backend, Instance
+from .models import Backend, Instance, Status
+from .status import TERMINAL, UNFINISHED
 
 # A run's fingerprint covers what its list entry says, so the same run read through the list
 # and through its detail (refresh) fingerprints alike; children are compared one by one.
@@ -84,3 +85,32 @@ def by_external_id(backend: Backend, external_ids: Iterable[str], *columns: str)
             [backend.pk, ids],
         )
         return {ext: values for ext, *values in cursor.fetchall()}
+
+
+# What the list did not show again but may have changed, read again by id after it, oldest
+# sighting first (so, in turn): runs not finished yet, this many a poll ...
+UNFINISHED_REREADS = 200
+# ... and finished ones, as a run that ended is not final: on-call retries a failed run in
+# the vendor's console, and vendors rerun and delete. Failed runs of the last AFTERLIFE and
+# every run of the last hour, FINISHED_REREADS a poll.
+FINISHED_REREADS = 20
+AFTERLIFE = timedelta(days=7)
+LATELY = timedelta(hours=1)
+
+
+def to_read_again(backend: Backend, poll_started: datetime) -> list[str]:
+    """External ids of the backend's top-level runs to read again by id after the list."""
+    unseen = backend.instances.roots().filter(last_seen__lt=poll_started, gone_at__isnull=True)
+    unfinished = unseen.filter(status__in=UNFINISHED).order_by("last_seen", "pk")
+    ids = list(unfinished.values_list("external_id", flat=True)[:UNFINISHED_REREADS])
+    # two windows, each read through its run_at index, however many runs the table holds
+    failed = unseen.filter(status=Status.FAILED, run_at__gte=poll_started - AFTERLIFE)
+    lately = unseen.filter(status__in=TERMINAL, run_at__gte=poll_started - LATELY)
+    ended = {
+        ext: seen
+        for runs in (failed, lately)
+        for ext, seen in runs.order_by("last_seen").values_list("external_id", "last_seen")[
+            :FINISHED_REREADS
+        ]
+    }
+    return ids + sorted(ended, key=ended.__getitem__)[:FINISHED_REREADS]

@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 # Re-read runs triggered a little before the last successful poll: vendor clocks drift and
 # lists are eventually consistent.
 WATERMARK_OVERLAP = timedelta(minutes=10)
-# Non-terminal runs that fell out of the list window are re-read, this many per poll.
-REFRESH_LIMIT = 200
 # Running runs read again in detail on every poll, per page of the list, so their steps stay
 # live; beyond this many a run's steps wait for its own list entry to change.
 LIVE_REREADS_PER_PAGE = 50
@@ -68,15 +66,8 @@ def run_poll(backend: Backend, connector: Connector, poll: Poll) -> None:
     since = backend.watermark - WATERMARK_OVERLAP if backend.watermark else None
     for page in connector.iter_pages(since):
         store_page(backend, connector, page, poll)
-    stale = (
-        backend.instances.roots()
-        .active()
-        .filter(last_seen__lt=poll.started_at, gone_at__isnull=True)
-        .order_by("last_seen")
-        .values_list("external_id", flat=True)[:REFRESH_LIMIT]
-    )
-    if stale_ids := list(stale):
-        store_page(backend, connector, connector.refresh(stale_ids), poll)
+    if again := known.to_read_again(backend, poll.started_at):
+        store_page(backend, connector, connector.refresh(again), poll)
 
 
 def store_page(backend: Backend, connector: Connector, page: list[RunRecord], poll: Poll) -> None:

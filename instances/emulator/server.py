@@ -19,6 +19,14 @@ def runs_by_vendor_id(scenario: sc.Scenario, api: str) -> RunsById:
     return EMULATORS[api].runs_by_id(scenario, api)
 
 
+def control_target(scenario: sc.Scenario, api: str, wanted: str) -> sc.Run | None:
+    """The run a control call names: by the API's own id, or by Runboard's external id where
+    that prefixes it (DataArts Factory's job/instance: the instance id alone here)."""
+    runs = runs_by_vendor_id(scenario, api)
+    run, _ = runs.get(wanted) or runs.get(wanted.rsplit("/", 1)[-1]) or (None, None)
+    return run
+
+
 def truth(request: Request):
     """Ground truth for tests: every run of one API, by its id there → our scenario status."""
     scenario = request.app.state.world.scenario
@@ -40,7 +48,7 @@ async def force_status(request: Request):
     api, wanted = request.path_params["api"], request.path_params["run_id"]
     if api not in EMULATORS:
         return json_response({"error": "no such API"}, 404)
-    run, _ = runs_by_vendor_id(scenario, api).get(wanted, (None, None))
+    run = control_target(scenario, api, wanted)
     if run is None:
         return json_response({"error": "no such run"}, 404)
     run.forced = (await request.json())["status"]
@@ -54,7 +62,7 @@ async def change_run(request: Request):
     api, wanted = request.path_params["api"], request.path_params["run_id"]
     if api not in EMULATORS or request.path_params["change"] not in ("delete", "patch"):
         return json_response({"error": "no such API or change"}, 404)
-    run, _ = runs_by_vendor_id(scenario, api).get(wanted, (None, None))
+    run = control_target(scenario, api, wanted)
     if run is None:
         return json_response({"error": "no such run"}, 404)
     if request.path_params["change"] == "delete":
@@ -97,8 +105,9 @@ def build_app(
     app = Starlette(
         routes=[
             Route("/_emulator/truth/{api}", truth),
-            Route("/_emulator/runs/{api}/{run_id}/status", force_status, methods=["POST"]),
-            Route("/_emulator/runs/{api}/{run_id}/{change:str}", change_run, methods=["POST"]),
+            # vendor ids may hold "/" (DataArts job/instance, Airflow dag/run), as is or %2F
+            Route("/_emulator/runs/{api}/{run_id:path}/status", force_status, methods=["POST"]),
+            Route("/_emulator/runs/{api}/{run_id:path}/{change:str}", change_run, methods=["POST"]),
             Route("/_emulator/clock", advance, methods=["POST"]),
             Route("/_emulator/faults", faults, methods=["GET", "POST"]),
             Route("/_emulator/tokens/expire", expire_tokens, methods=["POST"]),
