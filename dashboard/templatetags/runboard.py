@@ -63,6 +63,14 @@ def sort_link(context, key: str, label: str):
     return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)
 
 
+@register.simple_tag(takes_context=True)
+def page_after(context, cursor: str) -> str:
+    """The query of the page after `cursor`: the same filters, one `after`, not one a page."""
+    query = context["request"].GET.copy()
+    query["after"] = cursor
+    return query.urlencode()
+
+
 @register.inclusion_tag("dashboard/_choices.html")
 def choices(name: str, label: str, options, chosen) -> dict:
     """A labelled dropdown of checkboxes, one filter (status, backend, kind); its summary names

@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 
 from dashboard import dag
@@ -537,3 +538,17 @@ def test_a_custom_window_without_an_end_runs_to_today():
     assert begin == datetime(2026, 11, 20, tzinfo=UTC)
     assert end == datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=1)
     assert custom_window("2026-11-20", "2026-11-19") is None  # an end before the start
+
+
+def test_the_older_runs_link_carries_the_filters_and_one_after(client, member):
+    now = timezone.now()
+    for n in range(120):
+        InstanceFactory(backend=member[1], name=f"run-{n:03d}", run_at=now - timedelta(minutes=n))
+    url = "/runs/?status=PENDING&status=SUCCEEDED&status=RUNNING&status=FAILED&sort=name"
+    for _ in range(2):  # page 1, then page 2: its link must not pile up `after`s
+        page = client.get(url).content.decode()
+        link = re.search(r'href="\?([^"]+)">Older runs', page).group(1).replace("&amp;", "&")
+        query = QueryDict(link)
+        assert len(query.getlist("after")) == 1 and query.get("sort") == "name"
+        assert len(query.getlist("status")) == 4
+        url = f"/runs/?{link}"
