@@ -224,6 +224,7 @@ class WindowConnector:
         self.window = window
         self.gone: list[str] = []  # what sync reads back after each page, as of a Connector
         self.skipped: list[str] = []
+        self.finished_rereads = 20
 
     def iter_pages(self, since):
         listed = self.roots[-self.window :]

@@ -92,14 +92,14 @@ def by_external_id(backend: Backend, external_ids: Iterable[str], *columns: str)
 UNFINISHED_REREADS = 200
 # ... and finished ones, as a run that ended is not final: on-call retries a failed run in
 # the vendor's console, and vendors rerun and delete. Failed runs of the last AFTERLIFE and
-# every run of the last hour, FINISHED_REREADS a poll.
-FINISHED_REREADS = 20
+# every run of the last hour, as many a poll as the connector says (Connector.finished_rereads).
 AFTERLIFE = timedelta(days=7)
 LATELY = timedelta(hours=1)
 
 
-def to_read_again(backend: Backend, poll_started: datetime) -> list[str]:
-    """External ids of the backend's top-level runs to read again by id after the list."""
+def to_read_again(backend: Backend, poll_started: datetime, finished: int) -> list[str]:
+    """External ids of the backend's top-level runs to read again by id after the list: the
+    unfinished ones, and `finished` of the ended ones."""
     unseen = backend.instances.roots().filter(last_seen__lt=poll_started, gone_at__isnull=True)
     unfinished = unseen.filter(status__in=UNFINISHED).order_by("last_seen", "pk")
     ids = list(unfinished.values_list("external_id", flat=True)[:UNFINISHED_REREADS])
@@ -110,7 +110,7 @@ def to_read_again(backend: Backend, poll_started: datetime) -> list[str]:
         ext: seen
         for runs in (failed, lately)
         for ext, seen in runs.order_by("last_seen").values_list("external_id", "last_seen")[
-            :FINISHED_REREADS
+            :finished
         ]
     }
-    return ids + sorted(ended, key=ended.__getitem__)[:FINISHED_REREADS]
+    return ids + sorted(ended, key=ended.__getitem__)[:finished]

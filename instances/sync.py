@@ -66,7 +66,7 @@ def run_poll(backend: Backend, connector: Connector, poll: Poll) -> None:
     since = backend.watermark - WATERMARK_OVERLAP if backend.watermark else None
     for page in connector.iter_pages(since):
         store_page(backend, connector, page, poll)
-    if again := known.to_read_again(backend, poll.started_at):
+    if again := known.to_read_again(backend, poll.started_at, connector.finished_rereads):
         store_page(backend, connector, connector.refresh(again), poll)
 
 

@@ -111,6 +111,9 @@ class Connector(ABC):
     label: ClassVar[str]
     # vendor error codes that mean "no run with that id" (deleted on the vendor side)
     gone_codes: ClassVar[frozenset] = frozenset()
+    # finished runs read again a poll (a run that ended is not final): one detail call each,
+    # unless the vendor's refresh reads a whole window whatever it is asked for
+    finished_rereads: ClassVar[int] = 20
 
     def __init__(self, config: BackendConfig):
         self.config = config

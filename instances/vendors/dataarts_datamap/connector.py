@@ -101,6 +101,9 @@ class DataArtsDataMap(DataArts):
     def expand(self, records):
         return list(records)  # operator runs have no children
 
+    # its refresh re-reads the whole window anyway: every finished run in it costs nothing more
+    finished_rereads = 10_000
+
     def refresh(self, external_ids):
         """No get-by-id: re-read the widest window the API allows and keep those runs; one it
         no longer lists there (deleted, or older than the window reaches) is gone."""
