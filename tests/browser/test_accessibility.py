@@ -5,7 +5,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from instances.alerts.models import Alert
+from instances.alerts.models import Alert, Delivery
 from instances.models import Instance, Status
 from tests.browser.conftest import log_in
 
@@ -47,6 +47,7 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         .first()
     )
     step = failed.children.filter(status=Status.FAILED).first()
+    given_up_and_gone(polled_ocp)
     pages = {
         "overview": "/",
         "runs": "/runs/",
@@ -68,3 +69,15 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         page.screenshot(path=str(folder / f"{name}-{theme}-{width}.png"))
     report = [f"{name}: {line}" for name, found in problems.items() for line in found]
     assert report == [], "\n".join(report)
+
+
+def given_up_and_gone(backend) -> None:
+    """The states on-call must read at a glance too: a message given up (the channel
+    failing, in the top bar on every page) and runs the vendor no longer knows (gone)."""
+    from django.utils import timezone
+
+    Delivery.objects.filter(pk=Delivery.objects.order_by("pk").values("pk")[:1]).update(
+        state=Delivery.State.DEAD, attempts=5, response_code=503, error="HTTP 503"
+    )
+    newest = Instance.objects.filter(backend=backend, parent__isnull=True).order_by("-run_at")
+    Instance.objects.filter(pk__in=newest.values("pk")[:2]).update(gone_at=timezone.now())
