@@ -1,0 +1,58 @@
+"""A channel's rate limit holds under concurrent senders: two deliverers sweeping at once
+never send a channel more than max_per_minute messages in a minute (they could send 21 of
+20 when both read the count before either sent), as a sweep leases the channel itself."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from instances.alerts import delivery
+from instances.alerts.models import Alert, AlertRule, Channel, Delivery
+from tests.alerts.receivers import http_receiver
+from tests.factories import GroupFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_two_sweeps_at_once_never_exceed_a_channels_rate():
+    team = GroupFactory()
+    with http_receiver() as web:
+        hook = Channel(team=team, name="hook", kind=Channel.Kind.WEBHOOK, max_per_minute=20)
+        hook.target = f"{web.url}/hook"
+        hook.save()
+        rule = AlertRule.objects.create(team=team, name="failures", kind="failed")
+        now = timezone.now()
+        for n in range(30):
+            alert = Alert.objects.create(
+                rule=rule, key=f"k{n}", title=f"alert {n}", opened_at=now, updated_at=now
+            )
+            Delivery.objects.create(
+                alert=alert,
+                channel=hook,
+                event="fired",
+                message={"title": f"[FIRING] alert {n}", "facts": []},
+                next_attempt_at=now,
+                created_at=now,
+            )
+
+        def sweep():  # as beat's sweeps would, again and again, until nothing is due now
+            try:
+                due = Delivery.objects.filter(state="pending", next_attempt_at__lte=now)
+                for _ in range(60):
+                    delivery.deliver_due()
+                    if not due.exists():
+                        break
+            finally:
+                connection.close()
+
+        sweepers = [threading.Thread(target=sweep) for _ in range(2)]
+        for sweeper in sweepers:
+            sweeper.start()
+        for sweeper in sweepers:
+            sweeper.join(timeout=120)
+        assert len(web.received) == 20  # all within the same minute: exactly the rate
+    assert Delivery.objects.filter(state="sent").count() == 20
+    held = Delivery.objects.filter(state="pending")
+    assert held.count() == 10 and all(d.next_attempt_at > now for d in held)
