@@ -36,3 +36,12 @@ def test_prune_removes_old_runs_with_their_children_and_history(settings):
     assert retention.prune() == 3  # the run, its child, the child's status change
     assert list(Instance.objects.all()) == [recent]
     assert not Poll.objects.exists()
+
+
+def test_healthz_says_whether_runboard_polls_at_all(client):
+    now = timezone.now()
+    backend = BackendFactory(last_poll_at=now - timedelta(seconds=20))
+    assert client.get("/healthz").json()["polling"] is True
+    backend.last_poll_at = now - timedelta(minutes=10)  # no poll has ended for 10 minutes
+    backend.save()
+    assert client.get("/healthz").json()["polling"] is False

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dashboard.celery import app as celery_app
+from instances.alerts import checks
 from instances.models import Backend
 
 
@@ -51,11 +52,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         Backend.objects.aggregate(newest=Max("last_success_at"))["newest"] if database else None
     )
     age = (timezone.now() - newest).total_seconds() if newest else None
+    backends = list(Backend.objects.filter(enabled=True)) if database else []
     body = {
         "database": database,
         "broker": broker,
         "cache": cache_ok(),
         "newest_successful_poll_age_s": age,
+        # whether Runboard polls at all (some poll ended lately), as its alert says
+        "polling": checks.polling(backends, timezone.now()) if backends else None,
     }
     return JsonResponse(body, status=200 if database and broker else 503)
 

@@ -11,39 +11,97 @@ from itertools import pairwise
 from django.db import transaction
 
 from instances import rollups
-from instances.models import Backend, Instance, Rollup, Status
+from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
 
 from .lifecycle import HISTORY, Kind, fire, matches, resolve, rules_for
-from .models import Alert
+from .models import Alert, AlertRule
 
 SCHEDULE_HISTORY = timedelta(days=35)  # a monthly definition has run within it
 MISSING_DEFINITIONS = 200  # definitions one unscoped "missing" rule watches per backend
+# A backend is called stale after STALE_AFTER intervals without a successful poll, and not
+# before this; no poll of any backend ending for as long is Runboard's own fault.
+STALE_PENDING = timedelta(minutes=2)
+NOT_POLLING = "runboard:not-polling"  # the key of that alert
 log = logging.getLogger(__name__)
 
 
 def check(now: datetime) -> None:
     """Stale backends, stuck runs and missed schedules, a backend and a check at a time, each
-    in its own savepoint: one that fails is logged and every other is made all the same."""
-    for backend in Backend.objects.filter(enabled=True):
-        for each in (check_stale, check_stuck, check_missing):
-            try:
-                with transaction.atomic():
-                    each(backend, now)
-            except Exception:
-                log.exception("alert check %s of backend %s failed", each.__name__, backend.pk)
+    in its own savepoint: one that fails is logged and every other is made all the same.
+    While Runboard itself is not polling, it says so once and blames no vendor; while a
+    backend is stale, what its runs did is unknown, so its stuck and missing checks wait."""
+    backends = list(Backend.objects.filter(enabled=True))
+    if backends and not polling(backends, now):
+        guarded(runboard_not_polling, backends, now)
+        return
+    guarded(polls_run_again, now)
+    for backend in backends:
+        guarded(check_stale, backend, now)
+        if not is_stale(backend, now):
+            guarded(check_stuck, backend, now)
+            guarded(check_missing, backend, now)
+
+
+def guarded(each, *args) -> None:
+    try:
+        with transaction.atomic():
+            each(*args)
+    except Exception:
+        log.exception("alert check %s failed for %s", getattr(each, "__name__", each), args[:1])
+
+
+def polling(backends: list[Backend], now: datetime) -> bool:
+    """Whether Runboard polls at all: some backend's poll ended (well or not) lately."""
+    window = max(
+        STALE_PENDING, STALE_AFTER * timedelta(seconds=min(b.poll_interval for b in backends))
+    )
+    return any(b.last_poll_at and now - b.last_poll_at <= window for b in backends)
+
+
+def runboard_not_polling(backends: list[Backend], now: datetime) -> None:
+    """One alert a team (each stale rule's), not one per backend: the fault is Runboard's."""
+    newest = max((b.last_poll_at for b in backends if b.last_poll_at), default=None)
+    since = f"for {format_span(now - newest)}" if newest else "since it started"
+    for rule in AlertRule.objects.filter(kind=Kind.STALE, enabled=True):
+        fire(
+            rule,
+            None,
+            NOT_POLLING,
+            "",
+            {
+                "title": "Runboard is not polling",
+                "error_line": f"no poll of any backend has ended {since}: its workers or beat "
+                "are down, so no backend is called stale for it",
+            },
+            now,
+        )
+
+
+def polls_run_again(now: datetime) -> None:
+    resolve(Alert.objects.filter(key=NOT_POLLING), now, "polls run again")
+
+
+def is_stale(backend: Backend, now: datetime) -> bool:
+    """No successful poll for STALE_AFTER intervals, and for STALE_PENDING at least: a
+    moment's pause of Runboard's own (a worker restarting) blames no vendor."""
+    pending = max(STALE_PENDING, STALE_AFTER * timedelta(seconds=backend.poll_interval))
+    return backend.last_success_at is None or now - backend.last_success_at > pending
 
 
 def check_stale(backend: Backend, now: datetime) -> None:
     for rule in rules_for(backend, Kind.STALE):
         key = f"backend:{backend.pk}"
-        if backend.is_stale:
+        if is_stale(backend, now):
             why = backend.last_error or "no successful poll for three intervals"
             fire(
                 rule,
                 backend,
                 key,
                 "",
-                {"title": f"{backend.name} is stale", "error_line": why[:500]},
+                {
+                    "title": f"{backend.name} is stale",
+                    "error_line": f"{why[:400]} (its stuck and missing alerts wait meanwhile)",
+                },
                 now,
             )
         else:

@@ -11,7 +11,7 @@ from standardwebhooks import Webhook
 from instances import rollups, sync
 from instances.alerts import checks, delivery
 from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel, Delivery
-from instances.models import Instance, Status
+from instances.models import Backend, Instance, Status
 from tests.factories import InstanceFactory
 from tests.pipeline.fake import T0, FakeConnector, flow, task
 
@@ -201,20 +201,27 @@ def test_stale_stuck_and_missing_are_checked_and_resolve(backend, receivers):
         status=Status.RUNNING,
         status_changed_at=now - timedelta(hours=2),
     )
-    backend.last_success_at = now - timedelta(hours=3)
+    backend.last_success_at = backend.last_poll_at = now  # polled well just now
     backend.poll_interval = 60
     backend.save()
     rollups.rebuild()  # sync keeps them; these runs were made without it
     checks.check(now)
     firing = dict(Alert.objects.filter(state="firing").values_list("rule__kind", "title"))
     assert firing == {
-        "stale": "EnOS prod is stale",
         "stuck": f"{stuck.name} is stuck on EnOS prod",
         "missing": "hourly load did not start on EnOS prod",
     }
     assert Alert.objects.get(rule__kind="missing").error_line.endswith("30 min ago")
     checks.check(now)  # checked again: still one alert each
-    assert Alert.objects.count() == 3
+    assert Alert.objects.count() == 2
+
+    backend.last_success_at = now - timedelta(hours=3)  # polls fail for three hours
+    backend.save()
+    checks.check(now)
+    stale = Alert.objects.get(rule__kind="stale", state="firing")
+    assert stale.title == "EnOS prod is stale" and "stuck and missing alerts wait" in (
+        stale.error_line
+    )
 
     backend.last_success_at = now
     backend.save()
@@ -223,6 +230,58 @@ def test_stale_stuck_and_missing_are_checked_and_resolve(backend, receivers):
     resolved = Alert.objects.filter(state="resolved").values_list("rule__kind", flat=True)
     assert set(resolved) == {"stale", "stuck"}
     assert AlertEvent.objects.filter(what="fired").count() == 3
+
+
+def test_a_stale_backends_missing_and_stuck_checks_wait(backend, receivers):
+    """While Runboard cannot see a backend, a run that did not start may well have: no
+    "missing" alert beside the stale one (which says so)."""
+    now = timezone.now()
+    for kind in ("stale", "missing"):
+        AlertRule.objects.create(team=backend.team, name=kind, kind=kind, grace_minutes=10)
+    for n in range(6):
+        InstanceFactory(
+            backend=backend,
+            definition_id="hourly",
+            name="hourly load",
+            run_at=now - timedelta(minutes=90 + 60 * n),
+        )
+    backend.last_success_at, backend.last_poll_at = now - timedelta(hours=1), now
+    backend.save()
+    rollups.rebuild()
+    checks.check(now)
+    assert list(Alert.objects.values_list("rule__kind", flat=True)) == ["stale"]
+
+
+def test_a_pause_shorter_than_the_pending_period_blames_no_vendor(backend, receivers):
+    AlertRule.objects.create(team=backend.team, name="stale", kind="stale")
+    now = timezone.now()
+    backend.poll_interval = 10  # 60 s without a success: 6 intervals, but under 2 minutes
+    backend.last_success_at = backend.last_poll_at = now - timedelta(seconds=60)
+    backend.save()
+    checks.check(now)
+    assert not Alert.objects.exists()
+    later = now + timedelta(seconds=70)  # polls went on ending, none well: 130 s, stale now
+    Backend.objects.filter(pk=backend.pk).update(last_poll_at=later)
+    checks.check(later)
+    assert Alert.objects.get().title == "EnOS prod is stale"
+
+
+def test_no_poll_anywhere_is_runboards_own_alert_not_each_backends(backend, receivers):
+    from tests.factories import BackendFactory
+
+    AlertRule.objects.create(team=backend.team, name="stale", kind="stale")
+    other = BackendFactory(team=backend.team, name="OCP prod")
+    now = timezone.now()
+    for each in (backend, other):  # the workers stopped 5 minutes ago
+        each.last_success_at = each.last_poll_at = now - timedelta(minutes=5)
+        each.save()
+    checks.check(now)
+    (alert,) = Alert.objects.all()
+    assert alert.title == "Runboard is not polling" and alert.backend is None
+    assert "5 min" in alert.error_line
+    Backend.objects.update(last_success_at=now, last_poll_at=now)  # the workers are back
+    checks.check(now)
+    assert Alert.objects.get().state == "resolved"
 
 
 def test_an_older_success_seen_with_a_newer_failure_resolves_nothing(backend, receivers):
