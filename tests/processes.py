@@ -74,12 +74,17 @@ def celery(command: str, log: Path, env: dict[str, str], *args: str) -> Iterator
         yield proc
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            # SIGTERM to Celery's main process alone, as `docker stop` sends it: a warm
+            # shutdown lets the task in hand finish (to its pool children too, it would kill
+            # a poll midway and leave it running)
+            proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            if group_alive(proc.pid):  # nothing of it may outlive the test
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def deliverer(log: Path, env: dict[str, str]):
@@ -110,3 +115,12 @@ def worker(log: Path, env: dict[str, str], name: str = "w1", concurrency: int = 
         "--without-mingle",
         "--purge",
     )
+
+
+def group_alive(group: int) -> bool:
+    """Whether any process of this process group is left (a pool child, after its parent)."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
