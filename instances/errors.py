@@ -13,6 +13,7 @@ ERROR_LINE = re.compile(
 )
 # "java.lang.IllegalStateException: …", "ValueError: …", "Caused by: org.x.YError: …"
 EXCEPTION_LINE = re.compile(r"^(?:Caused by:\s*)?[\w.$]*(?:Exception|Error)\b")
+MODULE_PATH = re.compile(r"^(?:\w+\.)+(?=\w+:)")  # "airflow.exceptions." of a class
 LOG_PREFIX = re.compile(  # timestamps, thread names and levels in front of the message
     r"^\W*(?:\d{4}-\d\d-\d\d[ T][\d:.,]+\S*\s*)?(?:\[[^\]]*\]\s*)*"
     r"(?:(?:ERROR|FATAL|WARN|INFO)\b[\s:-]*)?(?:\[[^\]]*\]\s*)*"
@@ -97,6 +98,13 @@ def telling_line(text: str) -> str:
         return (causes or exceptions)[-1].removeprefix("Caused by:").strip()
     errors = [line for line in lines if ERROR_LINE.search(line)]
     return (errors or lines or [""])[0]
+
+
+def python_exception(text: str) -> str:
+    """The exception line of a log's last Python traceback, its class named without its module
+    (as Python names builtins and structured logs name every class); "" when it has none."""
+    _, found, after = (text or "").rpartition("Traceback (most recent call last):")
+    return MODULE_PATH.sub("", telling_line(after)) if found else ""
 
 
 def signature(text: str) -> str:

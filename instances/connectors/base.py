@@ -175,7 +175,11 @@ class Connector(ABC):
         except (ConnectorError, *UNREADABLE) as exc:  # the run is read all the same
             log.info("%s: no log for %s: %s", self.config.name, record.external_id, exc)
             return ""
-        return "\n".join(line for _, line in errors.error_lines(chunk.text, limit=5))
+        return self.error_in_log(chunk.text)
+
+    def error_in_log(self, text: str) -> str:
+        """What a failed step's log says went wrong: its first error-looking lines."""
+        return "\n".join(line for _, line in errors.error_lines(text, limit=5))
 
     def is_gone(self, error: VendorError) -> bool:
         """The vendor says no such run (or task) exists: deleted on its side."""

@@ -40,11 +40,17 @@ def use_transport(transport: httpx.BaseTransport) -> Iterator[None]:
 
 class CachedTokenAuth(httpx.Auth):
     """A token fetched once and shared by all of a connector's requests and threads; fetched
-    again (once per request, and once for all threads) when the vendor refuses it."""
+    again (once per request, and once for all threads) when the vendor refuses it, or before
+    it expires when `fetch` said when (`renew_within`)."""
 
     def __init__(self) -> None:
         self.token = ""
+        self.renew_at = float("inf")  # time.monotonic() after which the token is fetched anew
         self.lock = threading.Lock()
+
+    def renew_within(self, seconds: float) -> None:
+        """Called by `fetch`: the new token lasts `seconds`; renew it a little before."""
+        self.renew_at = time.monotonic() + max(seconds - min(60.0, seconds / 4), 0.0)
 
     def fetch(self) -> str:
         raise NotImplementedError
@@ -54,7 +60,8 @@ class CachedTokenAuth(httpx.Auth):
 
     def current(self, refused: str = "") -> str:
         with self.lock:
-            if not self.token or self.token == refused:
+            if not self.token or self.token == refused or time.monotonic() >= self.renew_at:
+                self.renew_at = float("inf")
                 self.token = self.fetch()
             return self.token
 

@@ -55,7 +55,9 @@ BACKENDS = {  # test id → (the API: backend kind, emulator and fault name; sco
     "dataarts-factory-aksk": ("dataarts_factory", FACTORY_SCOPE, HUAWEI_AKSK),
     "dataarts-datamap-aksk": ("dataarts_datamap", DATAMAP_SCOPE, HUAWEI_AKSK),
     "airflow": ("airflow", {}, AIRFLOW),
+    "airflow-3": ("airflow", {}, AIRFLOW),
 }
+BASE_PATHS = {"airflow-3": "/airflow3"}  # APIs served below the emulator's root
 # What each vendor's status becomes: OCP tasks know no pending, and end FAILED when canceled.
 ENOS_AND_DATAARTS = {
     "pending": Status.PENDING,
@@ -101,7 +103,9 @@ def fast_retries(monkeypatch):
 def connector(emulator, name, **credential_overrides):
     kind, scope, credentials = BACKENDS[name]
     config = BackendConfig(
-        base_url=emulator.base_url, scope=scope, credentials=credentials | credential_overrides
+        base_url=emulator.base_url + BASE_PATHS.get(name, ""),
+        scope=scope,
+        credentials=credentials | credential_overrides,
     )
     return CONNECTORS[kind](config)
 

@@ -60,7 +60,8 @@ class Command(BaseCommand):
                 name=backend.name,
                 defaults={"kind": backend.kind, "scope": backend.scope, "poll_interval": 10},
             )
-            stored.base_url, stored.team = emulator_url, team
+            # a demo backend's base_url, if any, is its path on the emulator
+            stored.base_url, stored.team = emulator_url.rstrip("/") + backend.base_url, team
             stored.credentials = secrets
             stored.save()
         alert_rules(team)

@@ -1,13 +1,19 @@
-"""Apache Airflow 2 stable REST API (/api/v1, Basic auth): DAG runs, their task instances, the
-DAG's tasks (for the edges) and task logs, as apache-airflow-client 2.10 reads them. Errors
-are connexion's problem documents."""
+"""Apache Airflow's REST API, both majors over the same runs: Airflow 2 at the root (/api/v1,
+Basic auth, connexion's problem documents, logs as text), Airflow 3 under /airflow3 (/api/v2,
+JWTs from POST /auth/token, FastAPI's errors and 422s, logs as structured JSON; /api/v1
+answers 404 as Airflow 3 does). DAGs, DAG runs, their task instances, the DAG's tasks (for
+the edges) and task logs."""
 
 import base64
+import hashlib
 import hmac
+import json
 import re
+import secrets
+import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from functools import wraps
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,13 +26,17 @@ from instances.emulator.failures import failure
 from . import demo
 from .emulator_records import (
     RUN_STATE,
+    dag,
     dag_id,
     dag_run,
+    dag_run_v2,
+    dag_v2,
     run_id,
     stamp,
     task,
     task_id,
     task_instance,
+    task_instance_v2,
     task_state,
     updated_at,
 )
@@ -34,6 +44,9 @@ from .emulator_records import (
 API = "airflow"
 DOCS = "https://airflow.apache.org/docs/apache-airflow/2.10.4/stable-rest-api-ref.html"
 MAX_LIMIT = 100  # [api] maximum_page_limit
+AIRFLOW3_PATH = "/airflow3"  # where the emulated Airflow 3 lives (its base URL's path)
+TOKEN_SECONDS = 86400  # [api_auth] jwt_expiration_time
+SECRET = secrets.token_bytes(32)  # [api_auth] jwt_secret
 # dagRuns' order_by, as Airflow allows it (a leading "-" reverses)
 RUN_ORDER = {
     "id": lambda r: r.seq,
@@ -45,39 +58,144 @@ RUN_ORDER = {
 }
 
 
-def problem(status: int, title: str, detail: str, kind: str) -> Response:
-    body = {
-        "detail": detail,
-        "status": status,
-        "title": title,
-        "type": f"{DOCS}#section/Errors/{kind}",
-    }
-    response = json_response(body, status)
-    response.headers["content-type"] = "application/problem+json"
-    return response
+@dataclass(frozen=True)
+class Major:
+    """What differs between the emulated Airflow 2 and Airflow 3 over the same runs."""
+
+    version: str
+    prefix: str  # the API's path
+    dag_run: Callable[[sc.Run, datetime], dict]
+    task_instance: Callable[[sc.Run, int, sc.Step, datetime], dict]
+    dag: Callable[[sc.Run], dict]
+
+    @property
+    def v2(self) -> bool:
+        return self.prefix.endswith("/v2")
+
+    def refuse(self, status: int, title: str, detail: str) -> Response:
+        """Airflow 2: connexion's problem document; Airflow 3: FastAPI's {"detail": …}."""
+        if self.v2:
+            return json_response({"detail": detail}, status)
+        kind = {400: "BadRequest", 401: "Unauthenticated", 404: "NotFound"}.get(status, title)
+        body = {
+            "detail": detail,
+            "status": status,
+            "title": title,
+            "type": f"{DOCS}#section/Errors/{kind}",
+        }
+        response = json_response(body, status)
+        response.headers["content-type"] = "application/problem+json"
+        return response
+
+    def invalid(self, name: str, text: str, why: str) -> Response:
+        """A query parameter that is not what the API takes: 400, or Airflow 3's 422."""
+        if not self.v2:
+            return self.refuse(400, "Bad Request", f"{name}: {why}")
+        problem = {"type": "value_error", "loc": ["query", name], "msg": why, "input": text}
+        return json_response({"detail": [problem]}, 422)
 
 
-def basic_auth(handler: Callable[[Request], Awaitable[Response]]):
-    """Every endpoint: Basic auth as the basic_auth backend checks it, else 401."""
+AIRFLOW_2 = Major("2.10.5", "/api/v1", dag_run, task_instance, dag)
+AIRFLOW_3 = Major("3.3.2", f"{AIRFLOW3_PATH}/api/v2", dag_run_v2, task_instance_v2, dag_v2)
 
-    @wraps(handler)
-    async def checked(request: Request) -> Response:
+
+def signed_in(major: Major, request: Request) -> Response | None:
+    """None when the request may pass; else the refusal. Airflow 2: Basic auth as its
+    basic_auth backend checks it. Airflow 3: a JWT this server issued, unexpired, not revoked
+    (POST /_emulator/tokens/expire revokes every token)."""
+    header = request.headers.get("authorization", "")
+    if not major.v2:
         expected = base64.b64encode(f"{demo.USER}:{demo.PASSWORD}".encode()).decode()
-        if not hmac.compare_digest(request.headers.get("authorization", ""), f"Basic {expected}"):
-            return problem(401, "Unauthorized", "Unauthenticated", "Unauthenticated")
-        return await handler(request)
+        if hmac.compare_digest(header, f"Basic {expected}"):
+            return None
+        return major.refuse(401, "Unauthorized", "Unauthenticated")
+    if not header.startswith("Bearer "):
+        return major.refuse(401, "Unauthorized", "Not authenticated")
+    token = header.removeprefix("Bearer ")
+    claims = verified(token)
+    if claims is None or claims["exp"] <= time.time() or token not in world(request).tokens:
+        return major.refuse(401, "Unauthorized", "Invalid JWT token")
+    return None
 
-    return checked
+
+Handler = Callable[[Request, "Major"], Awaitable[Response]]
 
 
-def page(request: Request) -> tuple[int, int] | Response:
+def endpoint(handler: Handler, major: Major, public: bool = False):
+    """The handler as a route's endpoint on one major, behind its sign-in unless public."""
+
+    async def answer(request: Request) -> Response:
+        if not public and (refused := signed_in(major, request)):
+            return refused
+        return await handler(request, major)
+
+    return answer
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt(claims: dict) -> str:
+    head = b64(json.dumps({"alg": "HS512", "typ": "JWT"}).encode())
+    body = b64(json.dumps(claims).encode())
+    signature = hmac.new(SECRET, f"{head}.{body}".encode(), hashlib.sha512).digest()
+    return f"{head}.{body}.{b64(signature)}"
+
+
+def verified(token: str) -> dict | None:
     try:
-        limit = int(request.query_params.get("limit", MAX_LIMIT))
-        offset = int(request.query_params.get("offset", 0))
+        head, body, signature = token.split(".")
+        expected = hmac.new(SECRET, f"{head}.{body}".encode(), hashlib.sha512).digest()
+        if not hmac.compare_digest(b64(expected), signature):
+            return None
+        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, TypeError):
+        return None
+
+
+async def issue_token(request: Request):
+    """Airflow 3's simple auth manager: POST /auth/token {username, password} → a JWT."""
+    try:
+        given = await request.json()
     except ValueError:
-        return problem(400, "Bad Request", "limit and offset must be integers", "BadRequest")
-    if limit < 0 or offset < 0:
-        return problem(400, "Bad Request", "limit and offset must not be negative", "BadRequest")
+        given = None
+    if not isinstance(given, dict) or (given.get("username"), given.get("password")) != (
+        demo.USER,
+        demo.PASSWORD,
+    ):
+        return json_response({"detail": "Invalid credentials"}, 401)
+    now = time.time()
+    claims = {"sub": demo.USER, "role": "admin", "aud": "apache-airflow", "iat": int(now)}
+    token = jwt(claims | {"nbf": int(now), "exp": int(now + TOKEN_SECONDS)})
+    state = world(request)
+    state.tokens[token] = state.scenario.now() + timedelta(days=3650)  # until revoked
+    return json_response({"access_token": token}, 201)
+
+
+async def version(request: Request, major: Major):
+    return json_response({"version": major.version, "git_version": ".release:emulated"})
+
+
+async def v1_removed(request: Request):
+    detail = (
+        "/api/v1 has been removed in Airflow 3, please use its upgraded version /api/v2 instead."
+    )
+    return json_response({"error": detail}, 404)
+
+
+def page(request: Request, major: Major) -> tuple[int, int] | Response:
+    values = []
+    for name, default in (("limit", MAX_LIMIT), ("offset", 0)):
+        text = request.query_params.get(name, str(default))
+        try:
+            value = int(text)
+        except ValueError:
+            return major.invalid(name, text, "Input should be a valid integer")
+        if value < 0:
+            return major.invalid(name, text, "Input should be greater than or equal to 0")
+        values.append(value)
+    limit, offset = values
     return min(limit, MAX_LIMIT), offset
 
 
@@ -88,9 +206,8 @@ def parse_time(text: str) -> datetime | None:
         return None
 
 
-@basic_auth
-async def list_dag_runs(request: Request):
-    if isinstance(paged := page(request), Response):
+async def list_dag_runs(request: Request, major: Major):
+    if isinstance(paged := page(request, major), Response):
         return paged
     limit, offset = paged
     scenario, query = world(request).scenario, request.query_params
@@ -99,6 +216,8 @@ async def list_dag_runs(request: Request):
     runs = [r for r in scenario.visible(API) if wanted in ("~", dag_id(r))]
     bounds = {
         "execution_date": lambda r: r.planned,
+        "logical_date": lambda r: r.planned,
+        "run_after": lambda r: r.planned,
         "updated_at": lambda r: updated_at(r, now),
         "start_date": lambda r: r.start if r.status(now) != sc.PENDING else None,
         "end_date": lambda r: r.finished_at(now),
@@ -108,27 +227,22 @@ async def list_dag_runs(request: Request):
             if (text := query.get(field + suffix)) is None:
                 continue
             if (bound := parse_time(text)) is None or bound.tzinfo is None:
-                return problem(
-                    400,
-                    "Bad Request",
-                    f"{field + suffix}: not a timezone-aware ISO 8601 date-time",
-                    "BadRequest",
+                return major.invalid(
+                    field + suffix, text, "not a timezone-aware ISO 8601 date-time"
                 )
             runs = [r for r in runs if (v := value_of(r)) is not None and keep(v, bound)]
     if states := query.getlist("state"):
         runs = [r for r in runs if RUN_STATE[r.status(now)] in states]
     order = query.get("order_by", "id")
     if order.lstrip("-") not in RUN_ORDER:
-        return problem(
-            400,
-            "Ordering with 'order_by' is disallowed or the attribute does not exist on the model",
-            f"Ordering with '{order}' is disallowed or the attribute does not exist on the model",
-            "BadRequest",
+        detail = (
+            f"Ordering with '{order}' is disallowed or the attribute does not exist on the model"
         )
+        return major.refuse(400, detail.replace(f"'{order}'", "'order_by'"), detail)
     runs.sort(key=RUN_ORDER[order.lstrip("-")], reverse=order.startswith("-"))
     return json_response(
         {
-            "dag_runs": [dag_run(r, now) for r in runs[offset : offset + limit]],
+            "dag_runs": [major.dag_run(r, now) for r in runs[offset : offset + limit]],
             "total_entries": len(runs),
         }
     )
@@ -143,44 +257,54 @@ def find(request: Request) -> sc.Run | None:
     )
 
 
-def run_not_found(request: Request) -> Response:
-    return problem(
+def run_not_found(request: Request, major: Major) -> Response:
+    wanted = request.path_params
+    return major.refuse(
         404,
         "DAGRun not found",
-        f"DAGRun with DAG ID: "
-        f"'{request.path_params['dag_id']}' and DagRun ID: "
-        f"'{request.path_params['dag_run_id']}' not found",
-        "NotFound",
+        f"DAGRun with DAG ID: '{wanted['dag_id']}' and DagRun ID: '{wanted['dag_run_id']}' "
+        "not found",
     )
 
 
-@basic_auth
-async def get_dag_run(request: Request):
+async def get_dag_run(request: Request, major: Major):
     if (run := find(request)) is None:
-        return run_not_found(request)
-    return json_response(dag_run(run, world(request).scenario.now()))
+        return run_not_found(request, major)
+    return json_response(major.dag_run(run, world(request).scenario.now()))
 
 
-@basic_auth
-async def task_instances(request: Request):
-    if isinstance(paged := page(request), Response):
+async def task_instances(request: Request, major: Major):
+    if isinstance(paged := page(request, major), Response):
         return paged
     limit, offset = paged
     if (run := find(request)) is None:
-        return run_not_found(request)
+        return run_not_found(request, major)
     now = world(request).scenario.now()
-    found = [task_instance(run, n, s, now) for n, s in enumerate(run.steps)]
+    found = [major.task_instance(run, n, s, now) for n, s in enumerate(run.steps)]
     return json_response(
         {"task_instances": found[offset : offset + limit], "total_entries": len(found)}
     )
 
 
-@basic_auth
-async def dag_tasks(request: Request):
+def dag_of(request: Request) -> sc.Run | None:
+    """The newest run of the DAG the path names: the emulator's DAGs are known by their runs."""
     wanted = request.path_params["dag_id"]
-    run = next((r for r in world(request).scenario.visible(API) if dag_id(r) == wanted), None)
-    if run is None:
-        return problem(404, "DAG not found", f"DAG with dag_id: '{wanted}' not found", "NotFound")
+    return next((r for r in world(request).scenario.visible(API) if dag_id(r) == wanted), None)
+
+
+def dag_not_found(request: Request, major: Major) -> Response:
+    wanted = request.path_params["dag_id"]
+    return major.refuse(404, "DAG not found", f"DAG with dag_id: '{wanted}' not found")
+
+
+async def get_dag(request: Request, major: Major):
+    run = dag_of(request)
+    return dag_not_found(request, major) if run is None else json_response(major.dag(run))
+
+
+async def dag_tasks(request: Request, major: Major):
+    if (run := dag_of(request)) is None:
+        return dag_not_found(request, major)
     downstream: dict[str, list[str]] = {step.id: [] for step in run.steps}
     for n, step in enumerate(run.steps):
         for up in step.upstream:
@@ -190,31 +314,89 @@ async def dag_tasks(request: Request):
 
 
 TASK_ID = re.compile(r"step_(\d{3})")
+SPARK_HOOK = "/home/airflow/.local/lib/python3.12/site-packages/airflow/providers/apache/spark"
 
 
-@basic_auth
-async def task_log(request: Request):
+def log_messages(run: sc.Run, n: int, now: datetime) -> list[dict]:
+    """A task's log as Airflow 3 keeps it: structured messages; a failure's exception in
+    error_detail (Airflow 2 prints the same as a traceback)."""
+    step = run.steps[n]
+    messages = [
+        {
+            "timestamp": stamp(step.start),
+            "event": "Dependencies all met for "
+            f"<TaskInstance: {dag_id(run)}.{task_id(n)} {run_id(run)} [queued]>",
+            "level": "info",
+            "logger": "airflow.models.taskinstance",
+        }
+    ]
+    messages += [
+        {
+            "timestamp": stamp(step.start),
+            "event": f"{step.name}: stage {k} done",
+            "level": "info",
+            "logger": "airflow.task.operators.spark_submit",
+        }
+        for k in range(30)
+    ]
+    if task_state(run, step, now) == "failed":
+        failed = failure(run, step)
+        messages += [
+            {"timestamp": stamp(step.end), "event": line, "level": "error", "logger": "task"}
+            for line in failed.log
+        ]
+        frame = {"filename": f"{SPARK_HOOK}/hooks/spark_submit.py", "lineno": 562}
+        raised = {
+            "exc_type": "AirflowException",
+            "exc_value": failed.message,
+            "exc_notes": [],
+            "syntax_error": None,
+            "is_cause": False,
+            "frames": [frame | {"name": "submit"}],
+        }
+        messages.append(
+            {
+                "timestamp": stamp(step.end),
+                "event": "Task failed with exception",
+                "level": "error",
+                "logger": "task",
+                "error_detail": [raised],
+            }
+        )
+    return messages
+
+
+def log_text(messages: list[dict]) -> str:
+    """Airflow 2's text log of the same messages."""
+    lines = []
+    for m in messages:
+        lines.append(
+            f"[{m['timestamp']}] {{taskinstance.py:3311}} {m['level'].upper()} - {m['event']}"
+        )
+        for raised in m.get("error_detail", []):
+            lines += ["Traceback (most recent call last):"]
+            lines += [
+                f'  File "{f["filename"]}", line {f["lineno"]}, in {f["name"]}'
+                for f in raised["frames"]
+            ]
+            lines += [f"airflow.exceptions.{raised['exc_type']}: {raised['exc_value']}"]
+    return "\n".join(lines) + "\n"
+
+
+async def task_log(request: Request, major: Major):
     run = find(request)
     found = TASK_ID.fullmatch(request.path_params["task_id"])
     n = int(found.group(1)) if found else -1
     if run is None or not 0 <= n < len(run.steps):
-        return problem(404, "TaskInstance not found", "TaskInstance not found", "NotFound")
-    step, now = run.steps[n], world(request).scenario.now()
-    lines = [
-        f"[{stamp(step.start)}] {{taskinstance.py:2612}} INFO - Dependencies all met for "
-        f"<TaskInstance: {dag_id(run)}.{task_id(n)} {run_id(run)} [queued]>"
-    ]
-    lines += [
-        f"[{stamp(step.start)}] {{spark_submit.py:521}} INFO - {step.name}: stage {k} done"
-        for k in range(30)
-    ]
-    if task_state(run, step, now) == "failed":
-        lines += [
-            f"[{stamp(step.end)}] {{taskinstance.py:3311}} ERROR - {line}"
-            for line in failure(run, step).log
-        ]
-    text = "\n".join(lines) + "\n"
-    if "text/plain" in request.headers.get("accept", ""):
+        return major.refuse(404, "TaskInstance not found", "TaskInstance not found")
+    messages = log_messages(run, n, world(request).scenario.now())
+    accept = request.headers.get("accept", "")
+    if major.v2:
+        if "application/json" not in accept:
+            return major.refuse(406, "Not Acceptable", "Only application/json is supported")
+        return json_response({"content": messages, "continuation_token": None})
+    text = log_text(messages)
+    if "text/plain" in accept:
         return Response(text, media_type="text/plain")
     # JSON: the content is the Python repr of [(host, text)], as Airflow 2 serialises it
     return json_response(
@@ -230,14 +412,26 @@ def runs_by_id(scenario: sc.Scenario, api: str) -> RunsById:
     return {f"{dag_id(run)}/{run_id(run)}": (run, None) for run in scenario.visible(api)}
 
 
-PATHS = ("/api/v1/",)
+def api_routes(major: Major) -> list[Route]:
+    runs = f"{major.prefix}/dags/{{dag_id}}/dagRuns"
+    return [
+        Route(f"{major.prefix}/version", endpoint(version, major, public=True)),
+        Route(f"{major.prefix}/dags/{{dag_id}}", endpoint(get_dag, major)),
+        Route(f"{major.prefix}/dags/{{dag_id}}/tasks", endpoint(dag_tasks, major)),
+        Route(runs, endpoint(list_dag_runs, major)),
+        Route(f"{runs}/{{dag_run_id}}", endpoint(get_dag_run, major)),
+        Route(f"{runs}/{{dag_run_id}}/taskInstances", endpoint(task_instances, major)),
+        Route(
+            f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/logs/{{try_number}}",
+            endpoint(task_log, major),
+        ),
+    ]
+
+
+PATHS = ("/api/v1/", f"{AIRFLOW3_PATH}/")
 routes = [
-    Route("/api/v1/dags/{dag_id}/dagRuns", list_dag_runs),
-    Route("/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}", get_dag_run),
-    Route("/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances", task_instances),
-    Route(
-        "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{try_number}",
-        task_log,
-    ),
-    Route("/api/v1/dags/{dag_id}/tasks", dag_tasks),
+    *api_routes(AIRFLOW_2),
+    *api_routes(AIRFLOW_3),
+    Route(f"{AIRFLOW3_PATH}/auth/token", issue_token, methods=["POST"]),
+    Route(f"{AIRFLOW3_PATH}/api/v1/{{rest:path}}", v1_removed),
 ]
