@@ -152,3 +152,33 @@ class Judge:
         details = [d for m in body.json()["content"] for d in m.get("error_detail") or []]
         final = [d for d in details if not d.get("is_cause")] or details
         return f"{final[-1]['exc_type']}: {final[-1]['exc_value']}" if final else ""
+
+
+def field_sets(client: httpx.Client, major: int) -> dict[str, set[str]]:
+    """The fields of each kind of record an Airflow answers with, read from one failed run
+    (the emulator's or a real server's: the emulator must answer with the same)."""
+    listed = client.get("dags/~/dagRuns", params={"limit": 100}).json()
+    run = next(r for r in listed["dag_runs"] if r["state"] == "failed")
+    path = run_path(run["dag_id"], run["dag_run_id"])
+    instances = client.get(f"{path}/taskInstances").json()
+    failed = next(t for t in instances["task_instances"] if t["state"] == "failed")
+    tasks = client.get(f"dags/{run['dag_id']}/tasks").json()
+    sets = {
+        "dag runs list": set(listed),
+        "dag run": set(run),
+        "task instances list": set(instances),
+        "task instance": set(failed),
+        "tasks list": set(tasks),
+        "task": set(tasks["tasks"][0]),
+        "dag": set(client.get(f"dags/{run['dag_id']}").json()),
+    }
+    if major == 3:
+        url = f"{path}/taskInstances/{failed['task_id']}/logs/{failed['try_number']}"
+        log = client.get(url, headers={"Accept": "application/json"}).json()
+        error = next(m for m in log["content"] if m.get("error_detail"))
+        sets |= {
+            "log": set(log),
+            "log error message": set(error),
+            "log error detail": set(error["error_detail"][0]),
+        }
+    return sets

@@ -72,6 +72,11 @@ class Major:
     def v2(self) -> bool:
         return self.prefix.endswith("/v2")
 
+    def listed(self, answer: dict) -> dict:
+        """A list's answer: Airflow 3.3 adds cursor paging's fields (null on offset pages)."""
+        cursors = {"total_entries_limit": None, "next_cursor": None, "previous_cursor": None}
+        return answer | cursors if self.v2 else answer
+
     def refuse(self, status: int, title: str, detail: str) -> Response:
         """Airflow 2: connexion's problem document; Airflow 3: FastAPI's {"detail": …}."""
         if self.v2:
@@ -240,12 +245,8 @@ async def list_dag_runs(request: Request, major: Major):
         )
         return major.refuse(400, detail.replace(f"'{order}'", "'order_by'"), detail)
     runs.sort(key=RUN_ORDER[order.lstrip("-")], reverse=order.startswith("-"))
-    return json_response(
-        {
-            "dag_runs": [major.dag_run(r, now) for r in runs[offset : offset + limit]],
-            "total_entries": len(runs),
-        }
-    )
+    page_of = [major.dag_run(r, now) for r in runs[offset : offset + limit]]
+    return json_response(major.listed({"dag_runs": page_of, "total_entries": len(runs)}))
 
 
 def find(request: Request) -> sc.Run | None:
@@ -282,7 +283,9 @@ async def task_instances(request: Request, major: Major):
     now = world(request).scenario.now()
     found = [major.task_instance(run, n, s, now) for n, s in enumerate(run.steps)]
     return json_response(
-        {"task_instances": found[offset : offset + limit], "total_entries": len(found)}
+        major.listed(
+            {"task_instances": found[offset : offset + limit], "total_entries": len(found)}
+        )
     )
 
 
@@ -317,7 +320,7 @@ TASK_ID = re.compile(r"step_(\d{3})")
 SPARK_HOOK = "/home/airflow/.local/lib/python3.12/site-packages/airflow/providers/apache/spark"
 
 
-def log_messages(run: sc.Run, n: int, now: datetime) -> list[dict]:
+def log_messages(run: sc.Run, n: int, now: datetime, try_number: int) -> list[dict]:
     """A task's log as Airflow 3 keeps it: structured messages; a failure's exception in
     error_detail (Airflow 2 prints the same as a traceback)."""
     step = run.steps[n]
@@ -353,13 +356,23 @@ def log_messages(run: sc.Run, n: int, now: datetime) -> list[dict]:
             "syntax_error": None,
             "is_cause": False,
             "frames": [frame | {"name": "submit"}],
+            "is_group": False,
+            "exceptions": [],
         }
         messages.append(
             {
                 "timestamp": stamp(step.end),
                 "event": "Task failed with exception",
                 "level": "error",
+                "task_id": task_id(n),
+                "ti_id": f"01a24b39-0978-74b0-{n:04d}-{run.seq % 10**12:012d}",
+                "try_number": try_number,
+                "map_index": -1,
+                "dag_id": dag_id(run),
+                "run_id": run_id(run),
                 "logger": "task",
+                "filename": "task_runner.py",
+                "lineno": 1676,
                 "error_detail": [raised],
             }
         )
@@ -389,7 +402,8 @@ async def task_log(request: Request, major: Major):
     n = int(found.group(1)) if found else -1
     if run is None or not 0 <= n < len(run.steps):
         return major.refuse(404, "TaskInstance not found", "TaskInstance not found")
-    messages = log_messages(run, n, world(request).scenario.now())
+    try_number = request.path_params["try_number"]
+    messages = log_messages(run, n, world(request).scenario.now(), try_number)
     accept = request.headers.get("accept", "")
     if major.v2:
         if "application/json" not in accept:
@@ -422,7 +436,7 @@ def api_routes(major: Major) -> list[Route]:
         Route(f"{runs}/{{dag_run_id}}", endpoint(get_dag_run, major)),
         Route(f"{runs}/{{dag_run_id}}/taskInstances", endpoint(task_instances, major)),
         Route(
-            f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/logs/{{try_number}}",
+            f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/logs/{{try_number:int}}",
             endpoint(task_log, major),
         ),
     ]

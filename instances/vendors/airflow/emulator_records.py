@@ -160,6 +160,7 @@ def task(run: sc.Run, n: int, downstream: list[str]) -> dict:
         },
         "doc_md": None,
         "operator_name": "SparkSubmitOperator",
+        "params": {},
     }
 
 
@@ -168,6 +169,7 @@ def dag(run: sc.Run) -> dict:
     return {
         "dag_id": dag_id(run),
         "dag_display_name": run.definition_name,
+        "default_view": "grid",
         "description": None,
         "file_token": "Ii9vcHQvYWlyZmxvdy9kYWdzL2V0bC5weSI",
         "fileloc": "/opt/airflow/dags/etl.py",
@@ -265,6 +267,7 @@ def task_instance_v2(run: sc.Run, n: int, step: sc.Step, now: datetime) -> dict:
 def dag_v2(run: sc.Run) -> dict:
     old = dag(run)
     for gone in (
+        "default_view",
         "is_active",
         "is_subdag",
         "last_pickled",
