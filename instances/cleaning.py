@@ -15,8 +15,17 @@ log = logging.getLogger(__name__)
 
 
 def clean(backend: Backend, records: list[RunRecord], poll: Poll) -> list[RunRecord]:
-    """The records of a page that can be stored, each made storable."""
-    return [storable_record(r) for r in records if is_storable(backend, r, poll)]
+    """The records of a page that can be stored, each made storable, each id once: a vendor
+    that repeats an id in one answer is taken at its last word, and the repeat counted."""
+    kept: dict[str, RunRecord] = {}
+    for record in records:
+        if not is_storable(backend, record, poll):
+            continue
+        if record.external_id in kept:
+            log.error("backend %s: id %r repeated in one answer", backend.pk, record.external_id)
+            poll.skipped += 1
+        kept[record.external_id] = storable_record(record)
+    return list(kept.values())
 
 
 def is_storable(backend: Backend, record: RunRecord, poll: Poll) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from instances.registry import CONNECTORS
+from instances.management.commands.demo_setup import demo_backends
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,18 +69,19 @@ def test_run_command_serves_live_runs_and_stops_on_ctrl_c(tmp_path):
             "the worker and beat",
         )
 
-        def apis_with_runs():
+        def backends_with_runs():
             with sqlite3.connect(tmp_path / "var" / "runboard.sqlite3") as db:
                 return {
-                    kind
-                    for (kind,) in db.execute(
-                        "SELECT DISTINCT b.kind FROM instances_instance i"
+                    name
+                    for (name,) in db.execute(
+                        "SELECT DISTINCT b.name FROM instances_instance i"
                         " JOIN instances_backend b ON b.id = i.backend_id"
                     )
                 }
 
+        # every demo backend, Airflow 2 and 3 both, on the emulator
         wait_for(
-            lambda: apis_with_runs() == set(CONNECTORS),
+            lambda: backends_with_runs() == {backend.name for backend, _ in demo_backends()},
             90,
             "live runs from every emulated vendor API",
         )

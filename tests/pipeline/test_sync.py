@@ -179,6 +179,16 @@ def test_an_unstorable_record_is_skipped_and_counted(fake, backend):
     assert Instance.objects.filter(external_id="f1").exists()
 
 
+def test_an_id_repeated_in_one_answer_is_stored_once_at_its_last_word(fake, backend):
+    root, kids, edges = three_task_flow("f1", Status.FAILED, failing="f1.b")
+    twin = replace(kids[1], status=Status.SUCCEEDED)  # the vendor names one step twice
+    vendor_with(fake, (root, [*kids, twin], edges), three_task_flow("f2"))
+    poll = sync.poll_backend(backend.pk)
+    assert poll.outcome == Poll.Outcome.PARTIAL and poll.skipped == 1
+    assert Instance.objects.get(external_id=twin.external_id).status == Status.SUCCEEDED
+    assert Instance.objects.filter(external_id__in=["f1", "f2", "f2.a"]).count() == 3
+
+
 def test_other_backends_are_untouched_by_a_failing_one(fake, backend):
     other = BackendFactory(kind="fake")
     vendor_with(fake, three_task_flow("f1"))
