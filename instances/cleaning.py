@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
 
 from . import jsontext
-from .connectors.base import RunRecord
+from .connectors.base import EarlierTry, RunRecord
 from .models import UNSTORABLE, Backend, Poll, storable
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,28 @@ def storable_record(record: RunRecord) -> RunRecord:
     edges = tuple(edge for edge in record.edges if all(storable_id(ext) for ext in edge))
     if edges != record.edges:
         changes["edges"] = edges
+    if record.tries:
+        changes["tries"] = storable_tries(record.tries)
     return replace(record, **changes) if changes else record
+
+
+def storable_tries(tries) -> tuple[EarlierTry, ...]:
+    """Earlier tries with a number in range, each number once (the vendor's last word)."""
+    kept = {}
+    for earlier in tries:
+        if not (type(earlier.number) is int and 0 < earlier.number <= MAX_ATTEMPTS):
+            continue
+        times = {
+            name: moment if isinstance(moment, datetime) and moment.tzinfo else None
+            for name in ("started_at", "finished_at")
+            if (moment := getattr(earlier, name)) is not None
+        }
+        texts = {
+            name: storable(as_text(getattr(earlier, name)))
+            for name in ("error_message", "log_locator")
+        }
+        kept[earlier.number] = replace(earlier, **times, **texts)
+    return tuple(kept.values())
 
 
 def as_text(value) -> str:

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from itertools import zip_longest
 
 from django.db import connection
 
@@ -37,6 +38,7 @@ class Stored:
     run_at: datetime
     duration: timedelta | None
     parent_id: int | None
+    attempts: int | None
 
     def bucket(self) -> tuple:
         top_level = self.parent_id is None
@@ -62,6 +64,7 @@ STORED_COLUMNS = (
     "run_at",
     "duration",
     "parent_id",
+    "attempts",
 )
 
 
@@ -104,13 +107,15 @@ def to_read_again(backend: Backend, poll_started: datetime, finished: int) -> li
     unfinished = unseen.filter(status__in=UNFINISHED).order_by("last_seen", "pk")
     ids = list(unfinished.values_list("external_id", flat=True)[:UNFINISHED_REREADS])
     # two windows, each read through its run_at index, however many runs the table holds
-    failed = unseen.filter(status=Status.FAILED, run_at__gte=poll_started - AFTERLIFE)
-    lately = unseen.filter(status__in=TERMINAL, run_at__gte=poll_started - LATELY)
-    ended = {
-        ext: seen
-        for runs in (failed, lately)
-        for ext, seen in runs.order_by("last_seen").values_list("external_id", "last_seen")[
-            :finished
-        ]
-    }
-    return ids + sorted(ended, key=ended.__getitem__)[:finished]
+    windows = [
+        list(runs.order_by("last_seen").values_list("external_id", flat=True)[:finished])
+        for runs in (
+            unseen.filter(status__in=TERMINAL, run_at__gte=poll_started - LATELY),
+            unseen.filter(status=Status.FAILED, run_at__gte=poll_started - AFTERLIFE),
+        )
+    ]
+    # taken in turn, least recently seen first in each, so they share the budget (either's
+    # unused share goes to the other): by last seen alone, a week of failures would always
+    # come before the last hour's runs, the likeliest to change
+    taken = (ext for pair in zip_longest(*windows) for ext in pair if ext is not None)
+    return ids + list(dict.fromkeys(taken))[:finished]

@@ -324,6 +324,27 @@ class StatusChange(models.Model):
         )
 
 
+class Try(models.Model):
+    """An earlier try of a run or step that ran again in place (a retry): what it ended as and
+    why, as the vendor lists its tries, or as Runboard saw it before the next try began."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    log_locator = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "number"], name="try_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"try {self.number}: {self.status}"
+
+
 class Poll(models.Model):
     """One poll of one backend: what it fetched, what it changed, how it ended."""
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
-from . import bulk, failures, jsontext, rollups
+from . import bulk, failures, jsontext, rollups, tries
 from .connectors.base import Connector, RunRecord
 from .known import Stored, is_changed, pks_of
 from .models import Backend, Edge, Instance, Poll, Status, StatusChange, raw_payload_json
@@ -50,9 +50,17 @@ def upsert(
         return []
     parents = [r for r in records if r.parent_id is None]
     children = [r for r in records if r.parent_id is not None]
+    tries.keep_stored(
+        [
+            stored[r.external_id].pk
+            for r in records
+            if tries.began_again(r, stored.get(r.external_id))
+        ]
+    )
     pks = write_rows(backend, parents, prints, {}, now)
     parent_ids = {r.parent_id for r in children if r.parent_id is not None} - pks.keys()
     pks |= write_rows(backend, children, prints, pks | pks_of(backend, parent_ids), now)
+    tries.write_listed([r for r in records if r.tries], pks)
     created = [r.external_id for r in records if r.external_id not in stored]
     transitions = [
         (

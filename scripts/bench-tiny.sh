@@ -11,3 +11,4 @@ $py -m bench.ingest --rows 2000 --steady 2000 --window 100 --definitions 2 --hou
 $py -m bench.pages --instances 5000 --requests 2
 $py -m bench.retention --days 1
 $py -m bench.emulator --seconds 0.5 --clients 2
+$py -m bench.rereads --runs-per-day 200 --polls 3

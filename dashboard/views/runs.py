@@ -163,6 +163,7 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         "focused": len(children) > dag.FOCUS_ABOVE,
         "gantt": timeline.gantt(children, edges, len(shown)),
         "changes": run.changes.order_by("observed_at"),
+        "tries": run.tries.order_by("number"),
         "previous": Instance.objects.visible_to(request.user)
         .filter(
             backend=run.backend_id,
@@ -202,7 +203,7 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
     """On demand, through the connector: the tail of the log, capped, always escaped."""
     run = visible_run(request, pk)
     try:
-        chunk, error = fetch_log(run, LOG_BYTES), ""
+        chunk, error = fetch_log(run, LOG_BYTES, request.GET.get("try")), ""
     except ConnectorError as exc:
         chunk, error = None, str(exc)
     lines = errors.marked_lines(chunk.text) if chunk else []
@@ -237,7 +238,7 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The log as a file, up to LOG_DOWNLOAD_BYTES: what the page's tail leaves out."""
     run = visible_run(request, pk)
     try:
-        chunk = fetch_log(run, LOG_DOWNLOAD_BYTES)
+        chunk = fetch_log(run, LOG_DOWNLOAD_BYTES, request.GET.get("try"))
     except ConnectorError as exc:
         return HttpResponse(
             f"The vendor did not return the log: {exc}\n",
@@ -250,12 +251,17 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def fetch_log(run: Instance, max_bytes: int):
-    """The tail of a run's log, through its backend's connector."""
-    if not run.log_locator:
+def fetch_log(run: Instance, max_bytes: int, try_number: str | None = None):
+    """The tail of a run's log (or of one of its earlier tries'), through its backend's
+    connector."""
+    locator = run.log_locator
+    if try_number is not None:
+        number = int(try_number) if try_number.isdigit() else 0
+        locator = get_object_or_404(run.tries, number=number).log_locator
+    if not locator:
         raise Http404("this run has no log")
     connector = CONNECTORS[run.backend.kind](run.backend.connector_config())
-    return connector.fetch_log(run.external_id, run.log_locator, max_bytes)
+    return connector.fetch_log(run.external_id, locator, max_bytes)
 
 
 @require_GET

@@ -32,6 +32,18 @@ class BackendConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlierTry:
+    """A try of a run or step before its current one, as the vendor lists it."""
+
+    number: int
+    status: Status
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error_message: str = ""
+    log_locator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RunRecord:
     """One run as a vendor reported it, normalized. Identity is (backend, external_id)."""
 
@@ -57,6 +69,7 @@ class RunRecord:
     error_message: str = ""
     edges: tuple[tuple[str, str], ...] = ()  # (upstream, downstream) external_ids of children
     has_children: bool = False  # True when this record's children were fetched with it
+    tries: tuple[EarlierTry, ...] = ()  # its earlier tries, where the vendor lists them
     raw: Any = None
 
 
@@ -153,27 +166,45 @@ class Connector(ABC):
         return []
 
     def with_log_errors(self, records: list[RunRecord]) -> list[RunRecord]:
-        """Failed steps the vendor gave no error message for get the error lines of their
-        log's tail (a few steps per run): on-call needs the words, not only the status."""
-        explained, asked = [], 0
-        for record in records:
-            if (
-                record.status == Status.FAILED
-                and record.parent_id
-                and not record.error_message
-                and record.log_locator
-                and asked < LOG_ERRORS_PER_RUN
-            ):
-                asked += 1
-                record = replace(record, error_message=self.log_errors(record))
-            explained.append(record)
-        return explained
+        """Failed steps (and failed earlier tries) the vendor gave no error message for get
+        the error lines of their log's tail, a few per run: on-call needs the words, not only
+        the status."""
+        budget = [LOG_ERRORS_PER_RUN]
 
-    def log_errors(self, record: RunRecord) -> str:
+        def explained(status, error: str, external_id: str, locator: str) -> str:
+            if status != Status.FAILED or error or not locator or budget[0] <= 0:
+                return error
+            budget[0] -= 1
+            return self.log_errors(external_id, locator)
+
+        out = []
+        for record in records:
+            if record.parent_id:
+                error = explained(
+                    record.status, record.error_message, record.external_id, record.log_locator
+                )
+                tries = tuple(
+                    replace(
+                        earlier,
+                        error_message=explained(
+                            earlier.status,
+                            earlier.error_message,
+                            record.external_id,
+                            earlier.log_locator,
+                        ),
+                    )
+                    for earlier in record.tries
+                )
+                if error != record.error_message or tries != record.tries:
+                    record = replace(record, error_message=error, tries=tries)
+            out.append(record)
+        return out
+
+    def log_errors(self, external_id: str, log_locator: str) -> str:
         try:
-            chunk = self.fetch_log(record.external_id, record.log_locator, LOG_ERROR_BYTES)
+            chunk = self.fetch_log(external_id, log_locator, LOG_ERROR_BYTES)
         except (ConnectorError, *UNREADABLE) as exc:  # the run is read all the same
-            log.info("%s: no log for %s: %s", self.config.name, record.external_id, exc)
+            log.info("%s: no log for %s: %s", self.config.name, external_id, exc)
             return ""
         return self.error_in_log(chunk.text)
 

@@ -44,9 +44,17 @@ class Step:
     outcome: str
     attempts: int = 1
 
+    def tries(self, now: datetime, run: Run) -> int:
+        """Tries so far: a step that had not succeeded ran once more when its run was retried
+        in place (by the scenario, or by a test forcing the run to succeed)."""
+        again = self.outcome != SUCCEEDED and (run.retried_by(now) or run.forced == SUCCEEDED)
+        return self.attempts + again
+
     def status(self, now: datetime, run: Run) -> str:
         if run.forced:
             return run.forced if self.start <= now else CANCELED
+        if run.retried_by(now):
+            return SUCCEEDED
         if now < self.start:
             return PENDING
         if now < self.end:
@@ -70,6 +78,16 @@ class Run:
     # fields to overwrite in the vendor's record ("record") or a step's ("steps": index →
     # fields), set through the control API: hostile records, where a vendor renders them
     patch: dict = field(default_factory=dict)
+    # runs change after they end: on-call retries a failed run in place (it then succeeds),
+    # or someone deletes a finished run, at these moments of the emulator's clock
+    retried_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+    def retried_by(self, now: datetime) -> bool:
+        return self.retried_at is not None and now >= self.retried_at
+
+    def exists(self, now: datetime) -> bool:
+        return self.planned <= now and not (self.deleted_at and now >= self.deleted_at)
 
     @property
     def start(self) -> datetime:
@@ -82,6 +100,8 @@ class Run:
     def status(self, now: datetime) -> str:
         if self.forced:
             return self.forced
+        if self.retried_by(now):
+            return SUCCEEDED
         states = [step.status(now, self) for step in self.steps]
         for bad in (FAILED, TIMEOUT, CANCELED):
             if bad in states and now >= self.end:
@@ -95,6 +115,8 @@ class Run:
         return FAILED if FAILED in states or TIMEOUT in states else SUCCEEDED
 
     def finished_at(self, now: datetime) -> datetime | None:
+        if self.retried_at and self.retried_by(now) and not self.forced:
+            return self.retried_at
         return self.end if self.forced or now >= self.end else None
 
 

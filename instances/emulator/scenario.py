@@ -168,7 +168,7 @@ class Scenario:
                 )
             )
             ends[step_id] = steps[-1].end
-        return Run(
+        run = Run(
             vendor=definition.vendor,
             id=f"{definition.id}-{stamp}",
             definition_id=definition.id,
@@ -179,6 +179,18 @@ class Scenario:
             seq=seq,
             period=definition.every,
         )
+        return self._afterlife(run, outcome, f"{self.seed}/{definition.id}/{number}")
+
+    def _afterlife(self, run: Run, outcome: str, key: str) -> Run:
+        """What happens to a run after it ends, drawn apart (so the rest of the world stays
+        as the seed drew it): a quarter of failures are retried in place 20-50 minutes later
+        and succeed; one finished run in fifty is deleted an hour later."""
+        draw = random.Random(zlib.crc32(f"{key}/afterlife".encode()))
+        if outcome in (FAILED, TIMEOUT) and draw.random() < 0.25:
+            run.retried_at = run.end + timedelta(minutes=draw.randint(20, 50))
+        elif draw.random() < 0.02:
+            run.deleted_at = run.end + timedelta(hours=1)
+        return run
 
     @staticmethod
     def _upstream(rng: random.Random, n: int, steps: list[Step], total: int) -> list[str]:
@@ -209,7 +221,7 @@ class Scenario:
         self.refresh()
         now = self.now()
         return sorted(
-            (r for r in self.runs[vendor].values() if r.planned <= now),
+            (r for r in self.runs[vendor].values() if r.exists(now)),
             key=lambda r: (r.planned, r.seq),
             reverse=True,
         )
@@ -217,12 +229,12 @@ class Scenario:
     def find(self, vendor: str, run_id: str) -> Run | None:
         self.refresh()
         run = self.runs[vendor].get(run_id)
-        return run if run and run.planned <= self.now() else None
+        return run if run and run.exists(self.now()) else None
 
     def find_seq(self, vendor: str, seq: int) -> Run | None:
         self.refresh()
         run = self.by_seq[vendor].get(seq)
-        return run if run and run.planned <= self.now() else None
+        return run if run and run.exists(self.now()) else None
 
     def add(self, run: Run) -> None:
         self.runs[run.vendor][run.id] = run

@@ -108,6 +108,29 @@ class Judge:
             self.expect(f"{what} log lines missing", missing[:3], [])
         if ti["state"] == "failed":
             self.expect(f"{what} error", step.error_message, self.exception(path, ti))
+        if ti["try_number"] > 1:
+            self.judge_tries(step, ti, path)
+
+    def judge_tries(self, step: Instance, ti: dict, path: str) -> None:
+        """Each earlier try as Airflow lists it, with the error its own log shows."""
+        listed = self.client.get(f"{path}/taskInstances/{ti['task_id']}/tries").json()
+        earlier = [t for t in listed["task_instances"] if t["try_number"] < ti["try_number"]]
+        truth = [
+            (
+                t["try_number"],
+                TASK[t["state"]],
+                moment(t["start_date"]),
+                moment(t["end_date"]),
+                self.exception(path, t) if t["state"] == "failed" else "",
+            )
+            for t in sorted(earlier, key=lambda t: t["try_number"])
+        ]
+        stored = list(
+            step.tries.order_by("number").values_list(
+                "number", "status", "started_at", "finished_at", "error_message"
+            )
+        )
+        self.expect(f"{step.external_id} earlier tries", stored, truth)
 
     def judge_edges(self, stored: Instance, run: dict, run_id: str, tis: list[dict]) -> None:
         tasks = self.client.get(f"dags/{run['dag_id']}/tasks").json()["tasks"]
@@ -154,15 +177,24 @@ class Judge:
         return f"{final[-1]['exc_type']}: {final[-1]['exc_value']}" if final else ""
 
 
+def retried(client: httpx.Client, run: dict) -> bool:
+    path = run_path(run["dag_id"], run["dag_run_id"])
+    tis = client.get(f"{path}/taskInstances").json()["task_instances"]
+    return any(t["try_number"] > 1 for t in tis)
+
+
 def field_sets(client: httpx.Client, major: int) -> dict[str, set[str]]:
     """The fields of each kind of record an Airflow answers with, read from one failed run
-    (the emulator's or a real server's: the emulator must answer with the same)."""
+    with a task tried twice (the emulator's or a real server's: the emulator must answer with
+    the same)."""
     listed = client.get("dags/~/dagRuns", params={"limit": 100}).json()
-    run = next(r for r in listed["dag_runs"] if r["state"] == "failed")
+    run = next(r for r in listed["dag_runs"] if r["state"] == "failed" and retried(client, r))
     path = run_path(run["dag_id"], run["dag_run_id"])
     instances = client.get(f"{path}/taskInstances").json()
     failed = next(t for t in instances["task_instances"] if t["state"] == "failed")
     tasks = client.get(f"dags/{run['dag_id']}/tasks").json()
+    retried = next(t for t in instances["task_instances"] if t["try_number"] > 1)
+    tries = client.get(f"{path}/taskInstances/{retried['task_id']}/tries").json()
     sets = {
         "dag runs list": set(listed),
         "dag run": set(run),
@@ -171,6 +203,8 @@ def field_sets(client: httpx.Client, major: int) -> dict[str, set[str]]:
         "tasks list": set(tasks),
         "task": set(tasks["tasks"][0]),
         "dag": set(client.get(f"dags/{run['dag_id']}").json()),
+        "tries list": set(tries),
+        "try": set(tries["task_instances"][0]),
     }
     if major == 3:
         url = f"{path}/taskInstances/{failed['task_id']}/logs/{failed['try_number']}"

@@ -188,6 +188,22 @@ def test_log_is_fetched_through_the_connector_and_escaped(client, member, monkey
     assert f"/runs/{kids['b'].pk}/log.txt" in body  # the rest, as a file
 
 
+def test_a_step_shows_its_earlier_tries_each_with_its_error_and_log(client, member, monkeypatch):
+    monkeypatch.setitem(CONNECTORS, "fake", FakeConnector)
+    fetch = lambda self, ext, loc, size: LogChunk(f"read {loc}", truncated=False)  # noqa: E731
+    monkeypatch.setattr(FakeConnector, "fetch_log", fetch)
+    _, kids = flow_with_children(member[1])
+    step = kids["b"]
+    step.tries.create(number=1, status=Status.FAILED, error_message="<b>OOM</b>", log_locator="t1")
+    step.tries.create(number=2, status=Status.FAILED, error_message="timed out")
+    body = client.get(f"/runs/{step.pk}/").content.decode()
+    assert "Earlier tries" in body and "&lt;b&gt;OOM&lt;/b&gt;" in body and "timed out" in body
+    assert f"/runs/{step.pk}/log.txt?try=1" in body and "?try=2" not in body  # no log kept
+    assert client.get(f"/runs/{step.pk}/log.txt?try=1").content == b"read t1"
+    assert client.get(f"/runs/{step.pk}/log.txt?try=2").status_code == 404
+    assert client.get(f"/runs/{step.pk}/log/?try=x").status_code == 404
+
+
 def test_the_whole_log_downloads_as_a_file(client, member, monkeypatch):
     monkeypatch.setitem(CONNECTORS, "fake", FakeConnector)
     _, kids = flow_with_children(member[1])

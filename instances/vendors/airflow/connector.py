@@ -6,7 +6,9 @@ speaks is probed (`/api/v2/version`) unless the backend's scope says (`api_versi
 from __future__ import annotations
 
 import json
+import logging
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -14,6 +16,7 @@ from instances import errors
 from instances.connectors.base import (
     BadPayload,
     Connector,
+    EarlierTry,
     LogChunk,
     RunRecord,
     VendorError,
@@ -24,6 +27,8 @@ from instances.connectors.normalize import iso, status_from
 from instances.status import Kind, Status
 
 from .auth import auth_for
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # the API's default maximum_page_limit
 DEFAULT_WINDOW = timedelta(days=7)
@@ -116,10 +121,36 @@ class AirflowConnector(Connector):
         dag, tasks = self.dag(dag_id)
         owners = {str(t["task_id"]): str(t.get("owner") or "") for t in tasks}
         children = self.each(lambda item: task_record(item, external_id, owners), instances)
+        children = [self.with_tries(path, c) if (c.attempts or 0) > 1 else c for c in children]
         record = dag_run_record(
             run, dag=dag, has_children=True, edges=spread_edges(tasks, children, external_id)
         )
         return [record, *children]
+
+    def with_tries(self, run_path: str, step: RunRecord) -> RunRecord:
+        """A task on its second try or later, with its earlier tries (Airflow 2.10 and 3)."""
+        mapped = found if isinstance(found := step.raw.get("map_index"), int) else -1
+        task = f"{run_path}/taskInstances/{quote(step.definition_id)}"
+        try:
+            body = self.get(f"{task}/{mapped}/tries" if mapped >= 0 else f"{task}/tries")
+        except VendorError as exc:  # an Airflow before 2.10 lists no tries: the step as it is
+            log.info("%s: no tries of %s: %s", self.config.name, step.external_id, exc)
+            return step
+        dag_id, run_id = step.parent_id.split("/", 1) if step.parent_id else ("", "")
+        earlier = []
+        for item in body.get("task_instances") or []:
+            number = item.get("try_number") if isinstance(item, dict) else None
+            if type(number) is int and 0 < number < (step.attempts or 0):
+                earlier.append(
+                    EarlierTry(
+                        number=number,
+                        status=task_status(item.get("state"))[0],
+                        started_at=iso(item.get("start_date")),
+                        finished_at=iso(item.get("end_date")),
+                        log_locator=locator(dag_id, run_id, step.definition_id, number, mapped),
+                    )
+                )
+        return replace(step, tries=tuple(sorted(earlier, key=lambda t: t.number)))
 
     def dag(self, dag_id: str) -> tuple[dict, list[dict]]:
         """The DAG (its display name, owners, schedule) and its tasks, read once a poll."""
@@ -276,17 +307,13 @@ def task_record(item: dict, parent_id: str, owners: dict[str, str]) -> RunRecord
     mapped = item.get("map_index")
     mapped = mapped if isinstance(mapped, int) and mapped >= 0 else None
     state = item.get("state")
-    status, flags = status_from(TASK_STATE, "airflow", "none" if state is None else state)
+    status, flags = task_status(state)
     tries = item.get("try_number") or 0
     duration = item.get("duration")
     name = str(item.get("task_display_name") or task_id)
     if mapped is not None:
         name += f"[{item.get('rendered_map_index') or mapped}]"
     dag_id, run_id = parent_id.split("/", 1)
-    locator = (
-        f"{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}/taskInstances/"
-        f"{quote(task_id)}/logs/{tries}" + (f"?map_index={mapped}" if mapped is not None else "")
-    )
     return RunRecord(
         external_id=f"{parent_id}/{task_id}" + (f"[{mapped}]" if mapped is not None else ""),
         kind=Kind.TASK,
@@ -303,9 +330,26 @@ def task_record(item: dict, parent_id: str, owners: dict[str, str]) -> RunRecord
         attempts=tries or None,
         owner=owners.get(task_id, ""),
         executor=item.get("hostname") or "",
-        log_locator=locator if tries and item.get("start_date") else "",
+        log_locator=(
+            locator(dag_id, run_id, task_id, tries, -1 if mapped is None else mapped)
+            if tries and item.get("start_date")
+            else ""
+        ),
         raw=item,
     )
+
+
+def task_status(state) -> tuple[Status, tuple[str, ...]]:
+    return status_from(TASK_STATE, "airflow", "none" if state is None else state)
+
+
+def locator(dag_id: str, run_id: str, task_id: str, try_number: int, mapped: int) -> str:
+    """Where one try's log is, below /api/vN/dags/."""
+    path = (
+        f"{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}/taskInstances/"
+        f"{quote(task_id)}/logs/{try_number}"
+    )
+    return path + (f"?map_index={mapped}" if mapped >= 0 else "")
 
 
 CONNECTORS = (AirflowConnector,)

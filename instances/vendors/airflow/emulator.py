@@ -289,6 +289,28 @@ async def task_instances(request: Request, major: Major):
     )
 
 
+async def task_tries(request: Request, major: Major):
+    """Every try of one task instance, the earlier ones failed (Airflow 2.10+: the task
+    instance history, and the current try)."""
+    run = find(request)
+    found = TASK_ID.fullmatch(request.path_params["task_id"])
+    n = int(found.group(1)) if found else -1
+    if run is None or not 0 <= n < len(run.steps):
+        return major.refuse(404, "TaskInstance not found", "TaskInstance not found")
+    now = world(request).scenario.now()
+    current = major.task_instance(run, n, run.steps[n], now)
+    tries = [
+        {
+            key: value
+            for key, value in current.items()
+            if key not in (NOT_PER_TRY_V2 if major.v2 else NOT_PER_TRY_V1)
+        }
+        | ({} if number == current["try_number"] else {"try_number": number, "state": "failed"})
+        for number in range(1, current["try_number"] + 1)
+    ]
+    return json_response(major.listed({"task_instances": tries, "total_entries": len(tries)}))
+
+
 def dag_of(request: Request) -> sc.Run | None:
     """The newest run of the DAG the path names: the emulator's DAGs are known by their runs."""
     wanted = request.path_params["dag_id"]
@@ -317,6 +339,10 @@ async def dag_tasks(request: Request, major: Major):
 
 
 TASK_ID = re.compile(r"step_(\d{3})")
+# a try's record: the task instance's, less what belongs to the task instance as a whole
+NOT_PER_TRY = {"rendered_map_index", "rendered_fields", "trigger", "triggerer_job", "note"}
+NOT_PER_TRY_V1 = NOT_PER_TRY | {"execution_date", "sla_miss"}
+NOT_PER_TRY_V2 = NOT_PER_TRY | {"id", "logical_date", "run_after"}
 SPARK_HOOK = "/home/airflow/.local/lib/python3.12/site-packages/airflow/providers/apache/spark"
 
 
@@ -324,7 +350,7 @@ def log_messages(run: sc.Run, n: int, now: datetime, try_number: int) -> list[di
     """A task's log as Airflow 3 keeps it: structured messages; a failure's exception in
     error_detail (Airflow 2 prints the same as a traceback)."""
     step = run.steps[n]
-    messages = [
+    messages: list[dict] = [
         {
             "timestamp": stamp(step.start),
             "event": "Dependencies all met for "
@@ -342,7 +368,8 @@ def log_messages(run: sc.Run, n: int, now: datetime, try_number: int) -> list[di
         }
         for k in range(30)
     ]
-    if task_state(run, step, now) == "failed":
+    # an earlier try failed, whatever the current one does
+    if task_state(run, step, now) == "failed" or try_number < step.tries(now, run):
         failed = failure(run, step)
         messages += [
             {"timestamp": stamp(step.end), "event": line, "level": "error", "logger": "task"}
@@ -435,6 +462,9 @@ def api_routes(major: Major) -> list[Route]:
         Route(runs, endpoint(list_dag_runs, major)),
         Route(f"{runs}/{{dag_run_id}}", endpoint(get_dag_run, major)),
         Route(f"{runs}/{{dag_run_id}}/taskInstances", endpoint(task_instances, major)),
+        Route(
+            f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/tries", endpoint(task_tries, major)
+        ),
         Route(
             f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/logs/{{try_number:int}}",
             endpoint(task_log, major),

@@ -55,9 +55,10 @@ def stamp(moment: datetime | None) -> str | None:
 
 
 def updated_at(run: sc.Run, now: datetime) -> datetime:
-    """The last moment anything in the run changed: its creation or a step starting or ending."""
+    """The last moment anything in the run changed: its creation, a step starting or ending,
+    or its retry."""
     moments = [run.planned] + [t for s in run.steps for t in (s.start, s.end) if t <= now]
-    return max(moments)
+    return max(moments + ([run.retried_at] if run.retried_at and run.retried_by(now) else []))
 
 
 def dag_run(run: sc.Run, now: datetime) -> dict:
@@ -107,7 +108,7 @@ def task_instance(run: sc.Run, n: int, step: sc.Step, now: datetime) -> dict:
         "end_date": stamp(ended),
         "duration": (step.end - step.start).total_seconds() if ended else None,
         "state": state,
-        "try_number": step.attempts if began else 0,
+        "try_number": step.tries(now, run) if began else 0,
         "max_tries": 1,
         "hostname": "airflow-worker-0" if began else "",
         "unixname": "airflow",
@@ -223,6 +224,7 @@ def dag_run_v2(run: sc.Run, now: datetime) -> dict:
     old = dag_run(run, now)
     by_hand = manual(run)
     start, end = old["start_date"], old["end_date"]
+    finished = run.finished_at(now)
     return {
         "dag_run_id": old["dag_run_id"],
         "dag_id": old["dag_id"],
@@ -230,7 +232,7 @@ def dag_run_v2(run: sc.Run, now: datetime) -> dict:
         "queued_at": stamp(run.planned),
         "start_date": start,
         "end_date": end,
-        "duration": (run.finished_at(now) - run.start).total_seconds() if end else None,
+        "duration": (finished - run.start).total_seconds() if finished else None,
         "data_interval_start": None if by_hand else old["data_interval_start"],
         "data_interval_end": None if by_hand else old["data_interval_end"],
         "run_after": stamp(run.planned),

@@ -152,7 +152,7 @@ def subtask(run: sc.Run, step: sc.Step, now, downstreams: list[int]) -> dict:
         "operation": operation,
         "parallelIdx": -1,
         "prohibitRollback": False,
-        "runTime": step.attempts,
+        "runTime": step.tries(now, run),
         "seriesId": int(step.id) % 1000,
         "timeout": 1800,
         "startTime": iso_offset(step.start if status != "PENDING" else None),
