@@ -128,8 +128,9 @@ def replace_edges(
         return
     wanted_ids = {ext for p in parents for edge in p.edges for ext in edge} - pks.keys()
     pks = pks | pks_of(backend, wanted_ids)
-    # Only a parent stored before this page can have edges already.
-    known = [pks[p.external_id] for p in parents if p.external_id in stored]
+    # Any parent may have edges already, not only those this page's snapshot knew: a poll that
+    # overlapped another (its claim lapsed under load) may find a "new" run stored since.
+    known = [pks[p.external_id] for p in parents]
     current = set(
         Edge.objects.filter(parent_id__in=known).values_list(
             "parent_id", "upstream_id", "downstream_id"

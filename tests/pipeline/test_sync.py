@@ -2,9 +2,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from instances import rollups, scheduling, sync
+from instances import known, rollups, scheduling, sync, writing
 from instances.connectors.base import BadPayload, RateLimited
 from instances.models import (
     Backend,
@@ -187,6 +188,21 @@ def test_an_id_repeated_in_one_answer_is_stored_once_at_its_last_word(fake, back
     assert poll.outcome == Poll.Outcome.PARTIAL and poll.skipped == 1
     assert Instance.objects.get(external_id=twin.external_id).status == Status.SUCCEEDED
     assert Instance.objects.filter(external_id__in=["f1", "f2", "f2.a"]).count() == 3
+
+
+def test_a_run_stored_since_the_pages_snapshot_is_written_again_without_conflict(fake, backend):
+    """Two polls that overlapped (a claim lapsed under load): the second read its snapshot
+    before the first stored a run, and writes that run, its steps and edges again."""
+    root, kids, edges = three_task_flow("f1")
+    vendor_with(fake, (root, kids, edges))
+    sync.poll_backend(backend.pk)
+    records = [replace(root, has_children=True, edges=tuple(edges)), *kids]
+    prints = {r.external_id: known.fingerprint(r) + "-moved" for r in records}
+    poll = Poll.objects.create(backend=backend, started_at=timezone.now())
+    with transaction.atomic():
+        writing.upsert(backend, records, prints, {}, poll, timezone.now())  # stale: knew nothing
+    stored = Edge.objects.filter(parent__external_id="f1")
+    assert set(stored.values_list("upstream__external_id", "downstream__external_id")) == set(edges)
 
 
 def test_other_backends_are_untouched_by_a_failing_one(fake, backend):
