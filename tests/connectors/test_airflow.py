@@ -11,8 +11,7 @@ import pytest
 from instances.connectors import http
 from instances.connectors.base import BackendConfig, VendorError
 from instances.status import Status
-from instances.vendors.airflow import demo
-from instances.vendors.airflow import emulator as airflow_emulator
+from instances.vendors.airflow import demo, emulator_majors
 from instances.vendors.airflow.connector import AirflowConnector
 from tests.processes import wait_for
 
@@ -51,7 +50,7 @@ def test_the_api_is_found_by_probing(emulator, major, api):
 
 
 def test_airflow_3_tokens_are_renewed_before_they_expire(emulator, monkeypatch):
-    monkeypatch.setattr(airflow_emulator, "TOKEN_SECONDS", 3)
+    monkeypatch.setattr(emulator_majors, "TOKEN_SECONDS", 3)
     counting = Counting()
     with http.use_transport(counting):
         connector = airflow(emulator, 3)

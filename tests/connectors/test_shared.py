@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from instances.connectors import base
-from instances.connectors.base import BackendConfig, ambiguous_offset_pages
+from instances.connectors.base import BackendConfig
 from instances.connectors.http import CachedTokenAuth
+from instances.connectors.paging import ambiguous_offset_pages
 from instances.registry import CONNECTORS
 
 

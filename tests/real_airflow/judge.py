@@ -177,7 +177,7 @@ class Judge:
         return f"{final[-1]['exc_type']}: {final[-1]['exc_value']}" if final else ""
 
 
-def retried(client: httpx.Client, run: dict) -> bool:
+def has_a_retried_task(client: httpx.Client, run: dict) -> bool:
     path = run_path(run["dag_id"], run["dag_run_id"])
     tis = client.get(f"{path}/taskInstances").json()["task_instances"]
     return any(t["try_number"] > 1 for t in tis)
@@ -188,7 +188,9 @@ def field_sets(client: httpx.Client, major: int) -> dict[str, set[str]]:
     with a task tried twice (the emulator's or a real server's: the emulator must answer with
     the same)."""
     listed = client.get("dags/~/dagRuns", params={"limit": 100}).json()
-    run = next(r for r in listed["dag_runs"] if r["state"] == "failed" and retried(client, r))
+    run = next(
+        r for r in listed["dag_runs"] if r["state"] == "failed" and has_a_retried_task(client, r)
+    )
     path = run_path(run["dag_id"], run["dag_run_id"])
     instances = client.get(f"{path}/taskInstances").json()
     failed = next(t for t in instances["task_instances"] if t["state"] == "failed")

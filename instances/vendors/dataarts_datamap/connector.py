@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from instances.connectors import base
-from instances.connectors.base import RunRecord, ambiguous_offset_pages
+from instances.connectors.base import RunRecord
 from instances.connectors.normalize import epoch_ms, nested_json
+from instances.connectors.paging import ambiguous_offset_pages
 from instances.status import Kind
 from instances.vendors.dataarts_factory.connector import (
     PAGE_SIZE,

@@ -11,9 +11,10 @@ from urllib.parse import quote
 import httpx
 
 from instances.connectors import base
-from instances.connectors.base import Connector, LogChunk, RunRecord, ambiguous_offset_pages
+from instances.connectors.base import Connector, LogChunk, RunRecord
 from instances.connectors.http import CachedTokenAuth, VendorHTTP
 from instances.connectors.normalize import epoch_ms, status_from
+from instances.connectors.paging import ambiguous_offset_pages
 from instances.status import Kind, Status
 
 from .signing import (
