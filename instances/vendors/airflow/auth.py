@@ -5,11 +5,10 @@ token URL), renewed before it expires and once when refused; or a static bearer 
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 
 import httpx
+import jwt
 
 from instances.connectors.base import AuthError
 from instances.connectors.http import CachedTokenAuth, VendorHTTP
@@ -62,13 +61,12 @@ class AirflowJWT(CachedTokenAuth):
         request.headers["Authorization"] = f"Bearer {token}"
 
 
-def seconds_left(jwt: str) -> float | None:
+def seconds_left(token: str) -> float | None:
     """Seconds until the token's `exp` claim (read, not verified: Airflow verifies it)."""
     try:
-        payload = jwt.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = jwt.decode(token, options={"verify_signature": False})
         return float(claims["exp"]) - time.time()
-    except (IndexError, ValueError, KeyError, TypeError):
+    except (jwt.InvalidTokenError, KeyError, TypeError, ValueError):
         return None
 
 

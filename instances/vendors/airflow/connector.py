@@ -106,7 +106,7 @@ class AirflowConnector(Connector):
         children = self.each(lambda item: task_record(item, external_id, owners), instances)
         children = [self.with_tries(path, c) if (c.attempts or 0) > 1 else c for c in children]
         record = dag_run_record(
-            run, dag=dag, has_children=True, edges=spread_edges(tasks, children, external_id)
+            run, dag=dag, has_children=True, edges=spread_edges(tasks, children)
         )
         return [record, *children]
 

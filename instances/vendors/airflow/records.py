@@ -70,7 +70,7 @@ def log_line(message: dict) -> str:
     return text
 
 
-def spread_edges(tasks: list[dict], children: list[RunRecord], run_id: str):
+def spread_edges(tasks: list[dict], children: list[RunRecord]):
     """The DAG's task edges between stored children: a mapped task's edges go to (and from)
     every one of its mapped instances."""
     by_task: dict[str, list[str]] = {}
@@ -113,12 +113,19 @@ def dag_run_record(item: dict, dag: dict | None = None, edges=(), has_children=F
         planned_at=planned,
         started_at=iso(item.get("start_date")),
         finished_at=iso(item.get("end_date")),
-        owner=", ".join(map(str, dag.get("owners") or [])),
+        owner=owners_of(dag.get("owners")),
         cycle=str(schedule)[:20],
         edges=edges,
         has_children=has_children,
         raw=item,
     )
+
+
+def owners_of(owners) -> str:
+    """A DAG's owners as one line (Airflow 2 splits its `owner` at commas, spaces kept)."""
+    if not isinstance(owners, list):
+        return str(owners or "")
+    return ", ".join(dict.fromkeys(str(owner).strip() for owner in owners if owner))
 
 
 def task_record(item: dict, parent_id: str, owners: dict[str, str]) -> RunRecord:
