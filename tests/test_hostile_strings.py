@@ -168,7 +168,7 @@ def test_failure_inbox(client, hostile):
         f'{shown(kept(text, 500))}</a></td>\n  <td data-label="Backend">{shown(backend.name)}</td>'
         in body
     )
-    assert f"<code>{shown(signature(kept(text)))}</code></td>" in body
+    assert f"<code>{shown(signature(kept(text)))}</code></span></td>" in body
     assert f'<a class="failing" href="/runs/{step_b.pk}/">{shown(kept(text, 500))}</a>' in body
     never_raw(body, kept(text, 500))
 
