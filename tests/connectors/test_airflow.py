@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from instances.connectors import http
-from instances.connectors.base import BackendConfig, VendorError
+from instances.connectors.base import BackendConfig, BadPayload, VendorError
 from instances.status import Status
 from instances.vendors.airflow import demo, emulator_majors
 from instances.vendors.airflow.connector import AirflowConnector
@@ -116,3 +116,13 @@ def test_both_majors_read_the_same_error_line_from_their_logs(emulator):
         errors[major] = [s.error_message for s in steps if s.status == Status.FAILED]
     assert errors[2] == errors[3] and errors[2][0].startswith("AirflowException: ")
     assert "\n" not in errors[2][0]
+
+
+def test_a_log_answer_that_is_not_an_object_is_a_bad_payload():
+    """A hostile or broken log answer is a clear, typed error, never a crash of the page."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=["not an object"]))
+    config = BackendConfig(
+        base_url="http://airflow.test", scope={"api_version": "v2"}, credentials={"token": "t"}
+    )
+    with http.use_transport(transport), pytest.raises(BadPayload, match="not an object"):
+        AirflowConnector(config).fetch_log("d/r/t", "d/dagRuns/r/taskInstances/t/logs/1", 100)

@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import httpx
+
 from instances import errors
 from instances.connectors.base import (
     BadPayload,
@@ -64,15 +66,7 @@ class AirflowConnector(Connector):
 
     def get(self, path: str, **params):
         response = self.client().request("GET", f"/api/{self.api}/{path}", params=params or None)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise BadPayload(f"GET {path}: body is not JSON ({exc})") from exc
-        if response.status_code >= 400:
-            raise VendorError(response.status_code, said(body))
-        if not isinstance(body, dict):
-            raise BadPayload(f"GET {path}: reply is not an object")
-        return body
+        return answer(response, f"GET {path}")
 
     def iter_pages(self, since):
         since = since or datetime.now(UTC) - DEFAULT_WINDOW
@@ -171,13 +165,8 @@ class AirflowConnector(Connector):
             response = self.client().request(
                 "GET", url, params=params, headers={"Accept": "application/json"}
             )
-            try:
-                body = response.json()
-            except ValueError as exc:
-                raise BadPayload(f"log: body is not JSON ({exc})") from exc
-            if response.status_code >= 400:
-                raise VendorError(response.status_code, said(body))
-            content = body.get("content") if isinstance(body, dict) else None
+            body = answer(response, f"GET {url}")
+            content = body.get("content")
             lines += [log_line(m) for m in content or [] if isinstance(m, dict)]
             token = body.get("continuation_token")
             if not content or not token or token == params.get("token"):
@@ -189,6 +178,19 @@ class AirflowConnector(Connector):
         """A Python task's error is its traceback's exception line; the ERROR and INFO lines
         around it only say that it failed."""
         return errors.python_exception(text) or super().error_in_log(text)
+
+
+def answer(response: httpx.Response, what: str) -> dict:
+    """Airflow's JSON answer as an object, or its own words for the error it says."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise BadPayload(f"{what}: body is not JSON ({exc})") from exc
+    if response.status_code >= 400:
+        raise VendorError(response.status_code, said(body))
+    if not isinstance(body, dict):
+        raise BadPayload(f"{what}: reply is not an object")
+    return body
 
 
 def probe(base_url: str) -> str:
