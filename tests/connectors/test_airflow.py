@@ -10,6 +10,7 @@ import pytest
 
 from instances.connectors import http
 from instances.connectors.base import BackendConfig, BadPayload, VendorError
+from instances.emulator.faults import Fault
 from instances.status import Status
 from instances.vendors.airflow import demo, emulator_majors
 from instances.vendors.airflow.connector import AirflowConnector
@@ -126,3 +127,16 @@ def test_a_log_answer_that_is_not_an_object_is_a_bad_payload():
     )
     with http.use_transport(transport), pytest.raises(BadPayload, match="not an object"):
         AirflowConnector(config).fetch_log("d/r/t", "d/dagRuns/r/taskInstances/t/logs/1", 100)
+
+
+def test_a_failing_tries_answer_costs_neither_the_run_nor_its_steps(emulator, monkeypatch):
+    monkeypatch.setattr(http, "BACKOFF_BASE", 0.01)
+    connector = airflow(emulator, 2)
+    runs = [r for page in connector.iter_pages(None) for r in page]
+    retried = next(
+        r for r in runs if any((s.attempts or 0) > 1 for s in connector.detail(r.external_id)[1:])
+    )
+    emulator.faults["airflow"] = Fault(malformed_rate=1, endpoint="/tries")  # not JSON
+    read = airflow(emulator, 2).detail(retried.external_id)
+    assert read[0].external_id == retried.external_id and len(read) > 1
+    assert all(step.tries == () for step in read[1:])

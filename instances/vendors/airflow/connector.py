@@ -110,7 +110,8 @@ class AirflowConnector(Connector):
         task = f"{run_path}/taskInstances/{quote(step.definition_id)}"
         try:
             body = self.get(f"{task}/{mapped}/tries" if mapped >= 0 else f"{task}/tries")
-        except VendorError as exc:  # an Airflow before 2.10 lists no tries: the step as it is
+        except (VendorError, BadPayload) as exc:  # none listed (before 2.10), or unreadable:
+            # the step as it is, never the run lost
             log.info("%s: no tries of %s: %s", self.config.name, step.external_id, exc)
             return step
         dag_id, run_id = step.parent_id.split("/", 1) if step.parent_id else ("", "")
@@ -134,7 +135,11 @@ class AirflowConnector(Connector):
         with self.lock:
             known = self.dags.get(dag_id)
         if known is None:
-            dag = self.get(f"dags/{quote(dag_id)}")
+            try:  # names, owners and schedule only: the runs are read without them
+                dag = self.get(f"dags/{quote(dag_id)}")
+            except (VendorError, BadPayload) as exc:
+                log.info("%s: DAG %s not described: %s", self.config.name, dag_id, exc)
+                dag = {}
             found = self.get(f"dags/{quote(dag_id)}/tasks").get("tasks")
             known = dag, [t for t in found or [] if isinstance(t, dict) and "task_id" in t]
             with self.lock:
