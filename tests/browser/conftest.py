@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # a container's /dev/shm is often 64 MB: Chromium's tabs crash there ("Target closed")
+    "--disable-dev-shm-usage",
 ]
 
 
