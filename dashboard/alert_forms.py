@@ -37,6 +37,7 @@ class ChannelForm(forms.ModelForm):
             "kind",
             "target",
             "max_per_minute",
+            "group_seconds",
             "give_up_after_hours",
             "give_up_after_attempts",
             "enabled",
@@ -53,9 +54,7 @@ class ChannelForm(forms.ModelForm):
             )
 
     def clean(self):
-        cleaned = super().clean() or {}
-        if cleaned.get("give_up_after_hours") is None:
-            cleaned["give_up_after_hours"] = Channel._meta.get_field("give_up_after_hours").default
+        cleaned = defaulted(super().clean() or {}, Channel, "give_up_after_hours", "group_seconds")
         kind, target = cleaned.get("kind"), (cleaned.get("target") or "").strip()
         if not target and self.instance.pk:
             return cleaned
@@ -85,6 +84,7 @@ class RuleForm(forms.ModelForm):
             "stuck_factor",
             "silent_minutes",
             "grace_minutes",
+            "repeat_minutes",
             "channels",
         ]
         widgets = {"channels": forms.CheckboxSelectMultiple}
@@ -97,7 +97,7 @@ class RuleForm(forms.ModelForm):
         choose(self, "channels", Channel.objects.filter(team__in=teams).order_by("name"))
 
     def clean(self):
-        cleaned = super().clean() or {}
+        cleaned = defaulted(super().clean() or {}, AlertRule, "repeat_minutes")
         team = cleaned.get("team")
         if team and any(c.team_id != team.pk for c in cleaned.get("channels") or []):
             self.add_error("channels", "Choose channels of the rule's own team.")
@@ -105,6 +105,14 @@ class RuleForm(forms.ModelForm):
         if team and backend and backend.team_id != team.pk:
             self.add_error("backend", "Choose one of the team's own backends.")
         return cleaned
+
+
+def defaulted(cleaned: dict, model, *names: str) -> dict:
+    """Numbers left out of a form take the model's default."""
+    for name in names:
+        if cleaned.get(name) is None:
+            cleaned[name] = model._meta.get_field(name).default
+    return cleaned
 
 
 def choose(form: forms.ModelForm, name: str, queryset) -> None:

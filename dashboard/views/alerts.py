@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.alert_forms import ChannelForm, RuleForm, can_operate, operated_teams
+from instances.alerts import reminders, silences
 from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel
 
 SHOWN = 100
@@ -67,6 +69,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "alert": alert,
             "now": timezone.now(),
             "silences": SILENCES,
+            "scopes": silences.scopes_for(alert),
             "events": alert.events.select_related("by"),
             "deliveries": alert.deliveries.select_related("channel").order_by("created_at", "id"),
             "operator": can_operate(request.user, alert.rule.team_id),
@@ -76,34 +79,33 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
-    """Acknowledge, silence (for a while, with a reason) or lift a silence."""
+    """Acknowledge, silence (for a while, over a chosen scope, with a reason) or lift a
+    silence; an alert that opened in the silence and still fires is told when it is lifted."""
     alert = get_object_or_404(Alert.objects.visible_to(request.user).select_related("rule"), pk=pk)
     if not can_operate(request.user, alert.rule.team_id):
         raise Http404
     now, action = timezone.now(), request.POST.get("action")
-    if action == "acknowledge" and alert.acknowledged_at is None:
-        alert.acknowledged_by_id, alert.acknowledged_at = request.user.pk, now
-        note = ""
-    elif action == "silence" and request.POST.get("for") in SILENCES:
-        reason = request.POST.get("reason", "").strip()[:300]
-        if not reason:
-            messages.error(request, "Say why it is silenced: the next person on call will ask.")
-            return redirect("alert_detail", pk=alert.pk)
-        alert.silenced_until = now + SILENCES[request.POST["for"]]
-        alert.silenced_by_id, alert.silence_reason = request.user.pk, reason
-        note = f"until {alert.silenced_until:%Y-%m-%d %H:%M} UTC: {reason}"
-    elif action == "unsilence" and alert.is_silenced(now):
-        alert.silenced_until = now
-        note = ""
-    else:
-        return redirect("alert_detail", pk=alert.pk)
-    alert.save()
-    what = {
-        "acknowledge": AlertEvent.What.ACKNOWLEDGED,
-        "silence": AlertEvent.What.SILENCED,
-        "unsilence": AlertEvent.What.UNSILENCED,
-    }[action]
-    AlertEvent.objects.create(alert=alert, at=now, what=what, by_id=request.user.pk, note=note)
+    scope = request.POST.get("scope", Alert.SilenceScope.SIGNATURE)
+    with transaction.atomic():
+        if action == "acknowledge" and alert.acknowledged_at is None:
+            alert.acknowledged_by_id, alert.acknowledged_at = request.user.pk, now
+            alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
+            AlertEvent.objects.create(
+                alert=alert, at=now, what=AlertEvent.What.ACKNOWLEDGED, by_id=request.user.pk
+            )
+        elif action == "silence" and request.POST.get("for") in SILENCES:
+            reason = request.POST.get("reason", "").strip()[:300]
+            if not reason:
+                messages.error(request, "Say why it is silenced: the next person on call will ask.")
+            elif scope not in dict(silences.scopes_for(alert)):
+                messages.error(request, "Choose what to silence from the list.")
+            else:
+                until = now + SILENCES[request.POST["for"]]
+                count = silences.silence(alert, scope, until, request.user, reason, now)
+                if count > 1:
+                    messages.success(request, f"Silenced {count} alerts firing now, this one too.")
+        elif action == "unsilence" and alert.is_silenced(now):
+            reminders.tell_unsilenced(silences.lift(alert, request.user, now), now)
     return redirect("alert_detail", pk=alert.pk)
 
 

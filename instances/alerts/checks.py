@@ -13,6 +13,7 @@ from django.db import transaction
 from instances import rollups
 from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
 
+from . import reminders
 from .lifecycle import HISTORY, Kind, fire, matches, resolve, rules_for
 from .models import Alert, AlertRule
 
@@ -26,10 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def check(now: datetime) -> None:
-    """Stale backends, stuck runs and missed schedules, a backend and a check at a time, each
+    """Alerts due to be told (after a silence, or again), stale backends, stuck runs and
+    missed schedules, a backend and a check at a time, each
     in its own savepoint: one that fails is logged and every other is made all the same.
     While Runboard itself is not polling, it says so once and blames no vendor; while a
     backend is stale, what its runs did is unknown, so its stuck and missing checks wait."""
+    guarded(reminders.tell_later, now)
     backends = list(Backend.objects.filter(enabled=True))
     if backends and not polling(backends, now):
         guarded(runboard_not_polling, backends, now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 DELIVER_TASK = "instances.deliver_alerts"
 
 BATCH = 50  # channels served per sweep, a message each
+DIGEST_MOST = 100  # alerts one digest names; more go in the next
 # A delivery (and its channel) being sent is not taken again before this: longer than any
 # send may last (RUNBOARD_ALERT_SEND_SECONDS), short enough that a dead worker holds little.
 LEASE = timedelta(seconds=settings.RUNBOARD_ALERT_SEND_SECONDS + 15)
@@ -35,6 +37,8 @@ def message(alert: Alert, event: str) -> dict:
     if alert.run_id:
         link = f"{settings.RUNBOARD_BASE_URL}{reverse('run_detail', args=[alert.run_id])}#failing"
     state = "RESOLVED" if event == "resolved" else "FIRING"
+    told = "STILL FIRING" if event.startswith("reminder") else state
+    alert_link = f"{settings.RUNBOARD_BASE_URL}{reverse('alert_detail', args=[alert.pk])}"
     facts = [
         ("Rule", alert.rule.name),
         ("Backend", alert.backend.name if alert.backend else ""),
@@ -49,24 +53,40 @@ def message(alert: Alert, event: str) -> dict:
             else "",
         ),
         ("Run", link),
-        (
-            "Acknowledge or silence",
-            f"{settings.RUNBOARD_BASE_URL}{reverse('alert_detail', args=[alert.pk])}",
-        ),
+        ("Acknowledge or silence", alert_link),
     ]
     return {
         "event": event,
         "alert_id": alert.pk,
         "state": state,
-        "title": f"[{state}] {alert.title}",
+        "title": f"[{told}] {alert.title}",
         "facts": [[name, value] for name, value in facts if value],
         "url": link,
+        "alert_url": alert_link,
         "rule_kind": alert.rule.kind,
         "definition_id": alert.definition_id,
         "signature": alert.signature,
         "streak": alert.streak,
         "opened_at": alert.opened_at.isoformat(),
         "resolved_at": alert.resolved_at and alert.resolved_at.isoformat(),
+    }
+
+
+def digest(messages: list[dict]) -> dict:
+    """Messages due together on one channel, sent as one that names every alert, each with
+    its own link; a webhook receiver gets each message whole under "messages"."""
+    counts = Counter(message["state"] for message in messages)
+    states = ", ".join(f"{count} {state}" for state, count in counts.items())
+    return {
+        "event": "digest",
+        "state": "FIRING" if counts["FIRING"] else "RESOLVED",
+        "title": f"[{states}] {len(messages)} alerts",
+        "facts": [
+            [message["title"], message["url"] or message.get("alert_url", "")]
+            for message in messages
+        ],
+        "url": "",
+        "messages": messages,
     }
 
 
@@ -102,10 +122,10 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, settings.RUNBOARD_ALERT_RETRY_MAX_SECONDS))
 
 
-def take_due(now: datetime) -> list[Delivery]:
-    """At most one due delivery per channel, the oldest, each leased with its channel: two
-    sweeps never send one message twice, and one channel never has two sends in flight, so a
-    slow channel holds one sender at most."""
+def take_due(now: datetime) -> list[list[Delivery]]:
+    """Due messages, at most one group per channel, each leased with its channel: two sweeps
+    never send one message twice, and one channel never has two sends in flight, so a slow
+    channel holds one sender at most."""
     channels = list(
         Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
         .values_list("channel_id", flat=True)
@@ -115,23 +135,47 @@ def take_due(now: datetime) -> list[Delivery]:
     for channel_id in channels:
         if not claim_channel(channel_id):
             continue
-        with transaction.atomic():
-            due = (
-                Delivery.objects.select_for_update(skip_locked=True)
-                .filter(
-                    channel_id=channel_id, state=Delivery.State.PENDING, next_attempt_at__lte=now
-                )
-                .select_related("channel")
-                .order_by("created_at", "id")
-                .first()
-            )
-            if due is not None:
-                lease = timezone.now() + LEASE
-                Delivery.objects.filter(pk=due.pk).update(next_attempt_at=lease)
-                taken.append(due)
-        if due is None:
+        if group := take_group(channel_id, now):
+            taken.append(group)
+        else:
             release_channel(channel_id)
     return taken
+
+
+def take_group(channel_id: int, now: datetime) -> list[Delivery]:
+    """The channel's due messages that go now, as one: the first after a quiet spell goes at
+    once; what comes within the channel's group window after a message waits for the window
+    to end and then goes together (Alertmanager's group_interval). A window of 0: one by one."""
+    channel = Channel.objects.get(pk=channel_id)
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(channel=channel, state=Delivery.State.PENDING, next_attempt_at__lte=now)
+            .order_by("created_at", "id")[: DIGEST_MOST if channel.group_seconds else 1]
+        )
+        if not due:
+            return []
+        held = [delivery.pk for delivery in due]
+        window_ends = channel.group_seconds and group_window_end(channel)
+        if window_ends and window_ends > timezone.now():
+            Delivery.objects.filter(pk__in=held).update(next_attempt_at=window_ends)
+            return []
+        Delivery.objects.filter(pk__in=held).update(next_attempt_at=timezone.now() + LEASE)
+        for delivery in due:
+            delivery.channel = channel
+        return due
+
+
+def group_window_end(channel: Channel) -> datetime | None:
+    last = last_messages(channel).order_by("-sent_at").values_list("sent_at", flat=True).first()
+    return last + timedelta(seconds=channel.group_seconds) if last else None
+
+
+def last_messages(channel: Channel):
+    """Messages the channel took: a digest once, not once for each alert it named."""
+    return Delivery.objects.filter(
+        channel=channel, state=Delivery.State.SENT, sent_with__isnull=True
+    )
 
 
 def claim_channel(channel_id: int) -> bool:
@@ -144,81 +188,85 @@ def release_channel(channel_id: int) -> None:
     Channel.objects.filter(pk=channel_id).update(sending_until=None)
 
 
-def within_rate(delivery: Delivery, now: datetime) -> datetime | None:
+def within_rate(channel: Channel, now: datetime) -> datetime | None:
     """None when the channel may send now, else when it may."""
-    recent = [
-        at
-        for at in Delivery.objects.filter(
-            channel=delivery.channel,
-            state=Delivery.State.SENT,
-            sent_at__gt=now - timedelta(minutes=1),
-        )
+    recent = list(
+        last_messages(channel)
+        .filter(sent_at__gt=now - timedelta(minutes=1))
         .order_by("sent_at")
         .values_list("sent_at", flat=True)
-        if at is not None
-    ]
-    if len(recent) < delivery.channel.max_per_minute:
+    )
+    if len(recent) < channel.max_per_minute:
         return None
     return recent[0] + timedelta(minutes=1)
 
 
 def deliver_due(sweeps: int = 20) -> int:
     """Send what is due now, a message per channel a sweep (what fails is due again later,
-    not in this call), for at most SWEEP_BUDGET; returns how many went through."""
+    not in this call), for at most SWEEP_BUDGET; returns how many alerts' messages went
+    through (a digest counts each alert it names)."""
     sent, started, clock = 0, timezone.now(), time.monotonic()
     for _ in range(sweeps):
         due = take_due(started)
         if not due:
             break
-        sent += sum(deliver(delivery) for delivery in due)
+        sent += sum(deliver(group) for group in due)
         if time.monotonic() - clock > SWEEP_BUDGET.total_seconds():
             break  # beat's next sweep goes on
     return sent
 
 
-def deliver(delivery: Delivery) -> bool:
-    """Send one leased delivery, then free its channel; whether it went through."""
+def deliver(group: list[Delivery]) -> int:
+    """Send one channel's leased group, then free the channel; how many went through."""
     try:
-        return attempt(delivery)
+        return attempt(group)
     finally:
-        release_channel(delivery.channel_id)
+        release_channel(group[0].channel_id)
 
 
-def attempt(delivery: Delivery) -> bool:
-    now, channel = timezone.now(), delivery.channel
-    if delivery.created_at < now - timedelta(hours=channel.give_up_after_hours):
-        give_up(delivery, f"not taken within {channel.give_up_after_hours} h")
-        return False
-    if (later := within_rate(delivery, now)) is not None:
-        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=later)
-        return False
-    outcome = send(channel, delivery.message, f"runboard-{delivery.pk}")
-    delivery.attempts += 1
-    delivery.response_code, delivery.error = outcome.code, outcome.error[:500]
-    if outcome.ok:
-        delivery.state, delivery.sent_at = Delivery.State.SENT, timezone.now()
-    elif channel.give_up_after_attempts and delivery.attempts >= channel.give_up_after_attempts:
-        delivery.state = Delivery.State.DEAD
-        log.error(
-            "alert %s to %s given up after %s attempts: %s",
-            delivery.alert_id,
+def attempt(group: list[Delivery]) -> int:
+    now, channel = timezone.now(), group[0].channel
+    oldest = now - timedelta(hours=channel.give_up_after_hours)
+    for old in [delivery for delivery in group if delivery.created_at < oldest]:
+        give_up(old, f"not taken within {channel.give_up_after_hours} h")
+    if not (group := [delivery for delivery in group if delivery.created_at >= oldest]):
+        return 0
+    if (later := within_rate(channel, now)) is not None:
+        Delivery.objects.filter(pk__in=[d.pk for d in group]).update(next_attempt_at=later)
+        return 0
+    lead = group[0]
+    if len(group) == 1:
+        outcome = send(channel, lead.message, f"runboard-{lead.pk}")
+    else:  # the id names the group, so a receiver's de-duplication never drops a larger one
+        message_id = f"runboard-{lead.pk}-{group[-1].pk}-{len(group)}"
+        outcome = send(channel, digest([d.message for d in group]), message_id)
+    sent_at = timezone.now()
+    for delivery in group:
+        delivery.attempts += 1
+        delivery.response_code, delivery.error = outcome.code, outcome.error[:500]
+        if outcome.ok:
+            delivery.state, delivery.sent_at = Delivery.State.SENT, sent_at
+            delivery.sent_with = None if delivery is lead else lead
+        elif channel.give_up_after_attempts and delivery.attempts >= channel.give_up_after_attempts:
+            delivery.state = Delivery.State.DEAD
+        else:
+            delivery.next_attempt_at = sent_at + backoff(delivery.attempts)
+    if not outcome.ok:
+        dead = lead.state == Delivery.State.DEAD
+        log.log(
+            logging.ERROR if dead else logging.WARNING,
+            "%s alert message(s) to %s %s (attempt %s): %s",
+            len(group),
             channel.name,
-            delivery.attempts,
+            "given up" if dead else "failed",
+            lead.attempts,
             outcome.error,
         )
-    else:
-        delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
-        log.warning(
-            "alert %s to %s failed (attempt %s): %s",
-            delivery.alert_id,
-            channel.name,
-            delivery.attempts,
-            outcome.error,
-        )
-    delivery.save(
-        update_fields=["attempts", "response_code", "error", "state", "sent_at", "next_attempt_at"]
+    Delivery.objects.bulk_update(
+        group,
+        ["attempts", "response_code", "error", "state", "sent_at", "next_attempt_at", "sent_with"],
     )
-    return outcome.ok
+    return len(group) if outcome.ok else 0
 
 
 def give_up(delivery: Delivery, why: str) -> None:

@@ -13,6 +13,7 @@ from instances.models import Backend, Instance
 
 from . import delivery
 from .models import Alert, AlertEvent, AlertRule
+from .silences import silence_over
 
 Kind = AlertRule.Kind
 HISTORY = 12  # runs of a definition read for a streak or a schedule
@@ -70,13 +71,6 @@ def fire(
         alert.updated_at = now
         alert.save()
         return alert
-    # a silence outlives the alert it was set on: the same trouble back within it stays quiet
-    silenced = (
-        Alert.objects.filter(rule=rule, key=key, silenced_until__gt=now)
-        .values("silenced_until", "silenced_by_id", "silence_reason")
-        .first()
-    )
-    silence: dict = dict(silenced) if silenced else {}
     alert = Alert.objects.create(
         rule=rule,
         key=key,
@@ -85,14 +79,21 @@ def fire(
         opened_at=now,
         updated_at=now,
         **fields,
-        **silence,
+        **silence_over(rule, backend, key, definition_id, now),
     )
     AlertEvent.objects.create(
         alert=alert, at=now, what=AlertEvent.What.FIRED, note=fields.get("error_line", "")[:500]
     )
     if not alert.is_silenced(now):
-        delivery.queue(alert, AlertEvent.What.FIRED, now)
+        tell(alert, now)
     return alert
+
+
+def tell(alert: Alert, now: datetime) -> None:
+    """Queue the news that it fires to its channels, and remember that they were told."""
+    alert.told_at = now
+    alert.save(update_fields=["told_at"])
+    delivery.queue(alert, AlertEvent.What.FIRED, now)
 
 
 def fitted(fields: dict) -> dict:
@@ -116,9 +117,10 @@ def resolve(alerts, now: datetime, why: str) -> None:
 
 
 def close(alert: Alert, now: datetime, why: str) -> None:
-    """Resolve one firing alert, and say so unless it is silenced."""
+    """Resolve one firing alert, and say so to the channels that were told it fired, unless
+    it is silenced."""
     alert.state, alert.resolved_at, alert.updated_at = Alert.State.RESOLVED, now, now
     alert.save(update_fields=["state", "resolved_at", "updated_at"])
     AlertEvent.objects.create(alert=alert, at=now, what=AlertEvent.What.RESOLVED, note=why)
-    if not alert.is_silenced(now):
+    if alert.told_at is not None and not alert.is_silenced(now):
         delivery.queue(alert, AlertEvent.What.RESOLVED, now)

@@ -61,6 +61,11 @@ class Channel(models.Model):
     give_up_after_attempts = models.PositiveIntegerField(
         null=True, blank=True, help_text="or after this many attempts (blank: by age only)"
     )
+    group_seconds = models.PositiveIntegerField(
+        default=60,
+        blank=True,  # left out of a form: the default
+        help_text="later alerts within this many seconds go as one digest (0: each alone)",
+    )
     enabled = models.BooleanField(default=True)
     # one message in flight per channel: a slow channel holds one sender, never many
     sending_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -136,6 +141,11 @@ class AlertRule(models.Model):
     grace_minutes = models.PositiveIntegerField(
         default=30, help_text="missing when not started this long after its usual time"
     )
+    repeat_minutes = models.PositiveIntegerField(
+        default=0,
+        blank=True,  # left out of a form: the default
+        help_text="tell again this often while it fires unacknowledged (0: once)",
+    )
     channels = models.ManyToManyField(
         Channel, blank=True, related_name="rules", db_table="instances_alertrule_channels"
     )
@@ -172,6 +182,11 @@ class Alert(models.Model):
         FIRING = "firing", "Firing"
         RESOLVED = "resolved", "Resolved"
 
+    class SilenceScope(models.TextChoices):
+        SIGNATURE = "signature", "this error of this definition"
+        DEFINITION = "definition", "this definition, whatever the error"
+        BACKEND = "backend", "everything from this backend"
+
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
     key = models.CharField(max_length=400)
     state = models.CharField(max_length=10, choices=State.choices, default=State.FIRING)
@@ -196,6 +211,13 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     silence_reason = models.CharField(max_length=300, blank=True)
+    silence_scope = models.CharField(
+        max_length=12, choices=SilenceScope.choices, default=SilenceScope.SIGNATURE
+    )
+    # when its channels were last told it fires: null while never told (opened in a silence),
+    # and then its resolution is not told either
+    told_at = models.DateTimeField(null=True, blank=True)
+    reminders = models.PositiveIntegerField(default=0)  # times told again while firing
 
     objects = AlertQuerySet.as_manager()
 
@@ -206,7 +228,14 @@ class Alert(models.Model):
                 fields=["rule", "key"], condition=Q(state="firing"), name="one_firing_alert_per_key"
             )
         ]
-        indexes = [models.Index(fields=["state", "-updated_at"], name="alert_state_updated")]
+        indexes = [
+            models.Index(fields=["state", "-updated_at"], name="alert_state_updated"),
+            models.Index(
+                fields=["silenced_until"],
+                condition=Q(silenced_until__isnull=False),
+                name="alert_silenced_until",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -222,6 +251,8 @@ class AlertEvent(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         SILENCED = "silenced", "Silenced"
         UNSILENCED = "unsilenced", "Silence lifted"
+        TOLD = "told", "Told after its silence"
+        REMINDED = "reminded", "Told again"
         RESOLVED = "resolved", "Resolved"
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
@@ -250,7 +281,7 @@ class Delivery(models.Model):
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=15)  # fired or resolved
+    event = models.CharField(max_length=15)  # fired, resolved or "reminder N"
     message = models.JSONField()  # what is sent, fixed when queued
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -259,6 +290,10 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     response_code = models.IntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # went out inside that delivery's digest (null: the message itself went)
+    sent_with = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         db_table = "instances_delivery"  # made in the instances app; kept as it is
@@ -267,7 +302,15 @@ class Delivery(models.Model):
                 fields=["alert", "channel", "event"], name="one_message_per_event"
             )
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_due"),
+            # a channel's last messages: its group window and its rate
+            models.Index(
+                fields=["channel", "-sent_at"],
+                condition=Q(state="sent"),
+                name="delivery_channel_sent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.channel.name}: {self.state}"

@@ -13,12 +13,13 @@ from instances.backends_file import BackendsFileError, secret, table_line
 from .channels import target_error
 from .models import AlertRule, Channel
 
-CHANNEL_KEYS = {"team", "name", "kind", "target", "max_per_minute", "enabled"}
+CHANNEL_KEYS = {"team", "name", "kind", "target", "max_per_minute", "group_seconds", "enabled"}
 RULE_NUMBERS = {
     "after_failures": int,
     "stuck_factor": float,
     "silent_minutes": int,
     "grace_minutes": int,
+    "repeat_minutes": int,
 }
 RULE_TEXTS = {"definition_id", "owner", "name_pattern"}
 RULE_KEYS = (
@@ -34,6 +35,7 @@ class ChannelSpec:
     target: str
     max_per_minute: int = 20
     enabled: bool = True
+    group_seconds: int = 60
 
 
 @dataclass
@@ -97,6 +99,9 @@ def channel(table: dict, line: int, environ) -> ChannelSpec:
     rate = table.get("max_per_minute", 20)
     if not isinstance(rate, int) or rate < 1:
         raise BackendsFileError(line, "max_per_minute must be a positive integer")
+    group = table.get("group_seconds", 60)
+    if not isinstance(group, int) or group < 0:
+        raise BackendsFileError(line, "group_seconds must be an integer of at least 0")
     return ChannelSpec(
         str(table["team"]),
         str(table["name"]),
@@ -104,6 +109,7 @@ def channel(table: dict, line: int, environ) -> ChannelSpec:
         target,
         rate,
         bool(table.get("enabled", True)),
+        group,
     )
 
 

@@ -24,7 +24,9 @@ INTERVAL = 4  # seconds between polls
 
 
 def channel(team, name, kind, target) -> Channel:
-    made = Channel(team=team, name=name, kind=kind)
+    """Each message alone (group_seconds=0): this test times single messages; digests are
+    tests/alerts/test_grouping.py's."""
+    made = Channel(team=team, name=name, kind=kind, group_seconds=0)
     made.target = target
     made.save()
     return made

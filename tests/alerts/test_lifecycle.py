@@ -19,11 +19,16 @@ pytestmark = pytest.mark.django_db
 ERROR = "java.lang.OutOfMemoryError: Java heap space\n\tat org.apache.spark.Executor.run"
 
 
-def rule_for(backend, web, **fields) -> AlertRule:
+def rule_for(backend, web, group_seconds=0, **fields) -> AlertRule:
+    """A failure rule telling a webhook and a mailbox; each message alone unless said (these
+    tests read one alert's messages; tests/alerts/test_grouping.py reads digests)."""
     hook = Channel(team=backend.team, name="ops hook", kind=Channel.Kind.WEBHOOK)
+    hook.group_seconds = group_seconds
     hook.target = f"{web.url}/hooks/runboard"
     hook.save()
-    mail = Channel(team=backend.team, name="ops mail", kind=Channel.Kind.EMAIL)
+    mail = Channel(
+        team=backend.team, name="ops mail", kind=Channel.Kind.EMAIL, group_seconds=group_seconds
+    )
     mail.target = "oncall@example.com, lead@example.com"
     mail.save()
     rule = AlertRule.objects.create(team=backend.team, name="failures", kind="failed", **fields)

@@ -9,8 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from instances.alerts import delivery
-from instances.alerts.models import Alert, AlertRule, Channel, Delivery
+from instances.alerts.models import Delivery
 from tests.alerts.receivers import http_receiver
+from tests.alerts.waiting import waiting_messages
 from tests.factories import GroupFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,23 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_never_exceed_a_channels_rate():
     team = GroupFactory()
     with http_receiver() as web:
-        hook = Channel(team=team, name="hook", kind=Channel.Kind.WEBHOOK, max_per_minute=20)
-        hook.target = f"{web.url}/hook"
-        hook.save()
-        rule = AlertRule.objects.create(team=team, name="failures", kind="failed")
+        # each message alone (no digest): the rate, not grouping, is what holds them back
+        waiting_messages(team, f"{web.url}/hook", 30, max_per_minute=20, group_seconds=0)
         now = timezone.now()
-        for n in range(30):
-            alert = Alert.objects.create(
-                rule=rule, key=f"k{n}", title=f"alert {n}", opened_at=now, updated_at=now
-            )
-            Delivery.objects.create(
-                alert=alert,
-                channel=hook,
-                event="fired",
-                message={"title": f"[FIRING] alert {n}", "facts": []},
-                next_attempt_at=now,
-                created_at=now,
-            )
 
         def sweep():  # as beat's sweeps would, again and again, until nothing is due now
             try:

@@ -7,11 +7,11 @@ import time
 import pytest
 from django.utils import timezone
 
-from instances.alerts.models import Alert, AlertRule, Channel, Delivery
 from instances.emulator.runner import run_emulator
 from instances.models import Backend
 from instances.vendors.ocp import demo as ocp_demo
 from tests.alerts.receivers import tarpit
+from tests.alerts.waiting import waiting_messages
 from tests.factories import GroupFactory
 from tests.processes import celery, database_env, deliverer, wait_for, worker
 
@@ -24,7 +24,8 @@ def test_a_tarpit_channel_holds_no_poll(tmp_path):
     with run_emulator(seed=5, speed=0, vendors=("ocp",)) as emu, tarpit(every=5) as pit:
         teams = [GroupFactory(name="slow team"), GroupFactory(name="other team")]
         backends = [ocp_backend(emu, team, n) for team in teams for n in range(2)]
-        hold_20_messages(teams[0], pit.url)
+        # each message alone (no digest): 20 sends wait their turn behind the tarpit
+        waiting_messages(teams[0], pit.url, 20, group_seconds=0)
         env = database_env() | {"RUNBOARD_BEAT_SECONDS": "0.5"}
         beat = ("beat", tmp_path / "beat.log", env, f"--schedule={tmp_path / 's'}")
         with (
@@ -61,23 +62,3 @@ def ocp_backend(emu, team, n: int) -> Backend:
     backend.credentials = {"username": ocp_demo.USER, "password": ocp_demo.PASSWORD}
     backend.save()
     return backend
-
-
-def hold_20_messages(team, url: str) -> None:
-    slow = Channel(team=team, name="slow hook", kind=Channel.Kind.WEBHOOK)
-    slow.target = url
-    slow.save()
-    rule = AlertRule.objects.create(team=team, name="failures", kind="failed")
-    now = timezone.now()
-    for n in range(20):
-        alert = Alert.objects.create(
-            rule=rule, key=f"k{n}", title=f"alert {n}", opened_at=now, updated_at=now
-        )
-        Delivery.objects.create(
-            alert=alert,
-            channel=slow,
-            event="fired",
-            message={"title": f"[FIRING] alert {n}", "facts": []},
-            next_attempt_at=now,
-            created_at=now,
-        )

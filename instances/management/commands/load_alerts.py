@@ -43,7 +43,12 @@ class Command(BaseCommand):
         team = Group.objects.get_or_create(name=spec.team)[0]
         found = Channel.objects.filter(team=team, name=spec.name).first()
         channel = found or Channel(team=team, name=spec.name)
-        wanted = {"kind": spec.kind, "max_per_minute": spec.max_per_minute, "enabled": spec.enabled}
+        wanted = {
+            "kind": spec.kind,
+            "max_per_minute": spec.max_per_minute,
+            "group_seconds": spec.group_seconds,
+            "enabled": spec.enabled,
+        }
         changes = [
             f"{key} → {value!r}" for key, value in wanted.items() if getattr(channel, key) != value
         ]
