@@ -76,6 +76,8 @@ class Backend(models.Model):
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     watermark = models.DateTimeField(null=True, blank=True, help_text="newest run time seen")
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # the vendor asked not to be called before this (Retry-After): nothing polls it sooner
+    not_before = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
 
     objects = BackendQuerySet.as_manager()

@@ -114,17 +114,20 @@ def finish(backend: Backend, poll: Poll, error: ConnectorError | None, latency_m
             last_success_at=now,
             consecutive_failures=0,
             watermark=poll.started_at,
+            not_before=None,
             next_poll_at=now + with_jitter(timedelta(seconds=backend.poll_interval)),
         )
     else:
         poll.outcome = Poll.Outcome.ERROR
         poll.error = str(error)[:2000]
         failures = backend.consecutive_failures + 1
+        asked = isinstance(error, RateLimited) and error.retry_after
         health.update(
             last_error=poll.error,
             last_error_at=now,
             consecutive_failures=failures,
             next_poll_at=now + backoff(backend.poll_interval, failures, error),
+            not_before=now + timedelta(seconds=error.retry_after) if asked else None,
         )
     poll.save()
     Backend.objects.filter(pk=backend.pk).update(**health)

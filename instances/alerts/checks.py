@@ -107,8 +107,21 @@ def check_stale(backend: Backend, now: datetime) -> None:
                 },
                 now,
             )
+            probe_promptly(backend, now)
         else:
             resolve(Alert.objects.filter(rule=rule, key=key), now, f"{backend.name} answers")
+
+
+def probe_promptly(backend: Backend, now: datetime) -> None:
+    """While it is called stale, a backend is polled at its own interval, not at its failure
+    backoff (up to 30 min): its recovery is seen, and its alert resolved, within an interval.
+    A vendor's Retry-After still holds."""
+    soon = max(
+        now,
+        (backend.last_poll_at or now) + timedelta(seconds=backend.poll_interval),
+        backend.not_before or now,
+    )
+    Backend.objects.filter(pk=backend.pk, next_poll_at__gt=soon).update(next_poll_at=soon)
 
 
 def check_stuck(backend: Backend, now: datetime) -> None:

@@ -317,3 +317,42 @@ def test_the_culprit_is_found_through_the_edges_stored_with_the_run(backend, rec
     poll(backend)
     alert = Alert.objects.get()
     assert alert.culprit == "task 9-cause" and "No space left" in alert.error_line
+
+
+def test_a_stale_backend_is_polled_at_its_interval_so_its_recovery_is_seen(
+    backend, receivers, fake
+):
+    """Failing polls back off up to 30 minutes; while the stale alert fires, the backend is
+    polled at its own interval again, so the alert resolves within one. A vendor's
+    Retry-After still holds."""
+    from instances.connectors.base import ConnectorError, RateLimited
+
+    AlertRule.objects.create(team=backend.team, name="stale", kind="stale")
+    Backend.objects.filter(pk=backend.pk).update(poll_interval=30)
+    vendor_run("1", Status.SUCCEEDED)
+    fake.error = ConnectorError("connection refused")
+    for _ in range(8):  # eight failures in a row: the backoff is at its cap
+        Backend.objects.filter(pk=backend.pk).update(next_poll_at=None)
+        poll(backend)
+    backend.refresh_from_db()
+    assert backend.next_poll_at - backend.last_poll_at >= timedelta(minutes=20)
+    Backend.objects.filter(pk=backend.pk).update(
+        last_success_at=timezone.now() - timedelta(hours=1)
+    )
+    checks.check(timezone.now())
+    assert Alert.objects.get().state == "firing"
+    backend.refresh_from_db()
+    assert backend.next_poll_at - backend.last_poll_at <= timedelta(seconds=30)
+
+    fake.error = RateLimited("429", retry_after=600)  # the vendor asks for ten minutes
+    Backend.objects.filter(pk=backend.pk).update(next_poll_at=None)
+    poll(backend)
+    checks.check(timezone.now())
+    backend.refresh_from_db()
+    assert backend.next_poll_at - backend.last_poll_at >= timedelta(seconds=590)
+
+    fake.error = None  # it answers again: the next poll resolves the alert
+    Backend.objects.filter(pk=backend.pk).update(next_poll_at=None)
+    poll(backend)
+    checks.check(timezone.now())
+    assert Alert.objects.get().state == "resolved"
