@@ -121,13 +121,13 @@ def finish(backend: Backend, poll: Poll, error: ConnectorError | None, latency_m
         poll.outcome = Poll.Outcome.ERROR
         poll.error = str(error)[:2000]
         failures = backend.consecutive_failures + 1
-        asked = isinstance(error, RateLimited) and error.retry_after
+        asked = error.retry_after if isinstance(error, RateLimited) else None
         health.update(
             last_error=poll.error,
             last_error_at=now,
             consecutive_failures=failures,
             next_poll_at=now + backoff(backend.poll_interval, failures, error),
-            not_before=now + timedelta(seconds=error.retry_after) if asked else None,
+            not_before=now + timedelta(seconds=asked) if asked else None,
         )
     poll.save()
     Backend.objects.filter(pk=backend.pk).update(**health)
