@@ -3,12 +3,29 @@ may choose (their teams, the backends they see, their team's channels)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from instances.alerts.channels import target_error
 from instances.alerts.models import AlertRule, Channel
-from instances.models import Backend
+from instances.models import Backend, Rollup
+
+# which of a rule's fields mean something for each kind (the form shows only those)
+KIND_FIELDS = {
+    "definition_id": ("failed", "stuck", "missing"),
+    "owner": ("failed", "stuck", "missing"),
+    "name_pattern": ("failed", "stuck", "missing"),
+    "after_failures": ("failed",),
+    "stuck_factor": ("stuck",),
+    "silent_minutes": ("stuck",),
+    "grace_minutes": ("missing",),
+}
+DEFINITIONS_OFFERED = 500  # definition ids the rule form suggests
 
 
 def operated_teams(user):
@@ -45,7 +62,7 @@ class ChannelForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        choose(self, "team", operated_teams(user))
+        choose_team(self, operated_teams(user))
         if self.instance.pk:  # a stored target is a secret: typed again to change, never shown
             self.fields["target"].required = False
             target = self.fields["target"]
@@ -92,9 +109,20 @@ class RuleForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         teams = operated_teams(user)
-        choose(self, "team", teams)
-        choose(self, "backend", Backend.objects.visible_to(user).order_by("name"))
-        choose(self, "channels", Channel.objects.filter(team__in=teams).order_by("name"))
+        choose_team(self, teams)
+        backends = Backend.objects.visible_to(user).order_by("name")
+        choose(self, "backend", backends)
+        channels = Channel.objects.filter(team__in=teams).order_by("name")
+        choose(self, "channels", channels)
+        if not channels.exists():
+            self.fields["channels"].help_text = format_html(
+                'No channel yet: <a href="{}">add one</a> first, then choose it here.',
+                reverse("alert_channel_new"),
+            )
+        self.fields["definition_id"].widget.attrs["list"] = "definitions"
+        self.definitions = recent_definitions(backends)
+        for name, kinds in KIND_FIELDS.items():  # runboard.js shows a field for its kinds only
+            self.fields[name].widget.attrs["data-kinds"] = " ".join(kinds)
 
     def clean(self):
         cleaned = defaulted(super().clean() or {}, AlertRule, "repeat_minutes")
@@ -105,6 +133,25 @@ class RuleForm(forms.ModelForm):
         if team and backend and backend.team_id != team.pk:
             self.add_error("backend", "Choose one of the team's own backends.")
         return cleaned
+
+
+def choose_team(form: forms.ModelForm, teams) -> None:
+    """Only the user's teams; the one, already chosen, when there is only one."""
+    choose(form, "team", teams)
+    if not form.instance.pk and len(only := list(teams[:2])) == 1:
+        form.fields["team"].initial = only[0].pk
+
+
+def recent_definitions(backends) -> list[str]:
+    """Definition ids that ran on these backends within five weeks, from the rollups."""
+    since = timezone.now() - timedelta(days=35)
+    return list(
+        Rollup.objects.filter(backend__in=backends, top_level=True, hour__gte=since)
+        .exclude(definition_id="")
+        .values_list("definition_id", flat=True)
+        .distinct()
+        .order_by("definition_id")[:DEFINITIONS_OFFERED]
+    )
 
 
 def defaulted(cleaned: dict, model, *names: str) -> dict:

@@ -40,6 +40,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "chosen_team": request.GET.get("team", ""),
         "counts": counts,
         "statuses": Status,
+        # every status with its count, 0 included: every number links to exactly its runs
+        "by_status": [(status, counts.get(status.value, 0)) for status in Status],
         "rate": rate,
         "change": rate - previous_rate if rate is not None and previous_rate is not None else None,
         "matrix": summaries.matrix(scope),

@@ -1,14 +1,47 @@
 // Live refresh asks for whatever the address bar shows now (filters change it through
-// hx-push-url), and pauses while the tab is hidden: nobody reads it, the server need not answer.
+// hx-push-url), and pauses while the tab is hidden (nobody reads it, the server need not
+// answer) and while a button is held down (a drag across the graph is not cut short).
 document.addEventListener("htmx:configRequest", (event) => {
   if (event.detail.elt.hasAttribute("data-live")) {
     event.detail.path = window.location.pathname + window.location.search;
   }
 });
 document.addEventListener("htmx:beforeRequest", (event) => {
-  if ((document.hidden || livePaused) && event.detail.elt.hasAttribute("data-live")) {
+  if ((document.hidden || livePaused || pointerHeld) && event.detail.elt.hasAttribute("data-live")) {
     event.preventDefault();
   }
+});
+let pointerHeld = false;
+document.addEventListener("pointerdown", () => { pointerHeld = true; });
+["pointerup", "pointercancel"].forEach((type) => document.addEventListener(type, () => { pointerHeld = false; }));
+
+// A live refresh keeps the reader's place: the focused element, else the first one with an id
+// in view, stays where it was on screen, so rows arriving above it or a graph drawn anew never
+// move what is being read. At the very top of the page, new rows simply show.
+let liveAnchor = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (!event.detail.elt.hasAttribute?.("data-live")) return;
+  if (pointerHeld) {
+    event.detail.shouldSwap = false; // mid-drag: the next refresh shows it
+    return;
+  }
+  const region = event.detail.target;
+  const active = document.activeElement;
+  const focused = active?.id && region.contains(active) ? active : null;
+  liveAnchor = null;
+  if (!focused && window.scrollY === 0) return;
+  const anchor = focused || [...region.querySelectorAll("[id]")].find((element) => {
+    const box = element.getBoundingClientRect();
+    return box.height > 0 && box.top >= 0;
+  });
+  liveAnchor = anchor ? { id: anchor.id, top: anchor.getBoundingClientRect().top } : { y: window.scrollY };
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!liveAnchor) return;
+  const again = liveAnchor.id && document.getElementById(liveAnchor.id);
+  if (again) window.scrollBy(0, again.getBoundingClientRect().top - liveAnchor.top);
+  else if (liveAnchor.y !== undefined) window.scrollTo(0, liveAnchor.y);
+  liveAnchor = null;
 });
 
 // "Updated N s ago" beside a live view, and a pause control for reading without movement.
@@ -49,14 +82,32 @@ document.addEventListener("change", (event) => {
   if (form) form.submit();
 });
 
-// "/" jumps to the page's search box, as in most tools; typing in a field is left alone.
+// "/" jumps to the page's search box (the top bar's "find a run" where the page has none),
+// as in most tools; typing in a field is left alone.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "/" || event.target.closest("input, textarea, select, [contenteditable]")) return;
-  const search = document.querySelector('input[type="search"]');
+  const search = document.querySelector('main input[type="search"]') || document.querySelector('input[type="search"]');
   if (search) {
     event.preventDefault();
     search.focus();
   }
+});
+// Enter in a search box loads the page itself rather than refreshing the list in place: a
+// pasted vendor id then opens its run (the server redirects when exactly one run has it).
+document.addEventListener("keydown", (event) => {
+  const box = event.target.closest?.('input[type="search"][name="q"]');
+  if (event.key !== "Enter" || !box?.form || event.isComposing) return;
+  event.preventDefault();
+  box.form.submit();
+});
+
+// A filter's dropdown names what is ticked in it as soon as it changes (the list refreshes
+// in place; the form itself is not redrawn).
+document.addEventListener("change", (event) => {
+  const menu = event.target.closest("details.choices");
+  if (!menu) return;
+  const ticked = [...menu.querySelectorAll("input:checked")].map((box) => box.parentElement.textContent.trim());
+  menu.querySelector(".picked").textContent = ticked.join(", ") || "any";
 });
 
 // Buttons marked data-show-errors show the server's explanation of a failure (say, the task
@@ -68,13 +119,22 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
-// A log opens at the error that ended it (the server says which line), else at its tail;
-// "find" marks the lines that hold the text and jumps to the first.
+// A log opens at the error that ended it (the server says which line), else at its tail, and
+// the page follows: that line is brought into the window and focused, so eyes and keyboard
+// are where the log opened. "find" marks the lines that hold the text and jumps to the first.
 document.addEventListener("htmx:afterSwap", (event) => {
   const log = event.detail.target.querySelector("[data-log-tail]");
   if (!log) return;
   const error = log.dataset.openAt && document.getElementById(log.dataset.openAt);
-  log.scrollTop = error ? error.offsetTop - log.clientHeight / 3 : log.scrollHeight;
+  if (error) {
+    error.tabIndex = -1;
+    error.focus({ preventScroll: true });
+    error.scrollIntoView({ block: "center" });
+  } else {
+    log.scrollTop = log.scrollHeight;
+    log.focus({ preventScroll: true });
+    log.scrollIntoView({ block: "nearest" });
+  }
 });
 document.addEventListener("input", (event) => {
   if (!event.target.matches("[data-log-find]")) return;
@@ -192,6 +252,18 @@ document.addEventListener("click", (event) => {
     button.closest("[data-dag]").scrollIntoView({ block: "nearest" });
   }
 });
+// A drag that starts on a step pans the graph; only a click (the pointer barely moved) opens
+// the step.
+let dagPressedAt = null;
+document.addEventListener("pointerdown", (event) => {
+  dagPressedAt = event.target.closest("[data-dag-view]") ? { x: event.clientX, y: event.clientY } : null;
+});
+document.addEventListener("click", (event) => {
+  if (!dagPressedAt || !event.target.closest("[data-dag-view] a")) return;
+  if (Math.hypot(event.clientX - dagPressedAt.x, event.clientY - dagPressedAt.y) > 5) event.preventDefault();
+  dagPressedAt = null;
+}, true);
+
 // outline the steps whose name holds the find box's text; the box survives a live refresh
 // (hx-preserve), so the new drawing is marked again
 function markFound() {
@@ -226,3 +298,15 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   }
 });
+
+// A rule's form shows the fields its kind uses (a stale backend has no definition or streak).
+function showRuleFields(form) {
+  const kind = form.elements.kind?.value;
+  form.querySelectorAll("[data-kinds]").forEach((field) => {
+    field.closest("form > div").hidden = Boolean(kind) && !field.dataset.kinds.split(" ").includes(kind);
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.name === "kind" && event.target.form) showRuleFields(event.target.form);
+});
+document.querySelectorAll("form.edit").forEach(showRuleFields);
