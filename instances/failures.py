@@ -5,11 +5,15 @@ groups by it in SQL and the run list filters by it, so a group's count and its l
 
 from collections import defaultdict
 
+from django.db import connection
+
 from instances import errors
 from instances.models import Edge, Instance, InstanceQuerySet, Status
-from instances.status import CULPRITS, culprits
+from instances.status import CULPRITS, TERMINAL, culprits
 
 SIGN_BATCH = 500  # failed runs signed at a time
+STREAK_MOST = 1000  # runs of a definition walked back for its failures in a row, at most
+STREAK_PAGE = 25  # read at a time: most streaks end within the first
 FIELDS = ("name", "definition_id", "definition_name", "run_at", "error_message", "vendor_status")
 
 
@@ -68,3 +72,71 @@ def with_signature(runs: InstanceQuerySet, signature: str) -> InstanceQuerySet:
     without an error message)."""
     sign_unsigned(runs)
     return runs.filter(parent__isnull=True, status=Status.FAILED, failure_signature=signature)
+
+
+def streaks(runs: list[Instance]) -> dict[int, int]:
+    """Failures in a row of each run's definition, ending with that run: its top-level runs
+    from it back, newest first, counted until one that finished without failing (one still
+    running breaks nothing). Each is a walk down the definition index, a page at a time and
+    at most STREAK_MOST entries, whatever the table's size or the planner's estimates; every
+    run's first page comes in one statement on PostgreSQL."""
+    pages = first_pages(runs)
+    return {run.pk: counted(run, pages.get(run.pk, [])) for run in runs}
+
+
+def history(run: Instance) -> InstanceQuerySet:
+    return Instance.objects.filter(
+        backend_id=run.backend_id, definition_id=run.definition_id, parent__isnull=True
+    ).order_by("-run_at")
+
+
+# every run's first page in one statement: a LIMITed walk of the definition index per run
+FIRST_PAGES = """
+SELECT g.tag, w.run_at, w.status
+FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[])
+     AS g(tag, backend_id, definition_id, run_at)
+CROSS JOIN LATERAL (
+    SELECT i.run_at, i.status FROM instances_instance i
+    WHERE i.backend_id = g.backend_id AND i.definition_id = g.definition_id
+      AND i.parent_id IS NULL AND i.run_at <= g.run_at
+    ORDER BY i.run_at DESC LIMIT %s
+) AS w
+"""
+
+
+def first_pages(runs: list[Instance]) -> dict[int, list[tuple]]:
+    """Each run's first page of (run_at, status), newest first: one statement on PostgreSQL
+    (a LATERAL walk a run), a query a run elsewhere."""
+    if connection.vendor == "postgresql":
+        columns: list[list] = [[r.pk for r in runs], [r.backend_id for r in runs]]
+        columns += [[r.definition_id for r in runs], [r.run_at for r in runs]]
+        with connection.cursor() as cursor:
+            cursor.execute(FIRST_PAGES, [*columns, STREAK_PAGE])
+            rows = cursor.fetchall()
+    else:
+        rows = [
+            (run.pk, run_at, status)
+            for run in runs
+            for run_at, status in history(run)
+            .filter(run_at__lte=run.run_at)
+            .values_list("run_at", "status")[:STREAK_PAGE]
+        ]
+    pages: dict[int, list[tuple]] = defaultdict(list)
+    for tag, run_at, status in rows:
+        pages[tag].append((run_at, status))
+    return {tag: sorted(page, key=lambda row: row[0], reverse=True) for tag, page in pages.items()}
+
+
+def counted(run: Instance, page: list[tuple]) -> int:
+    streak, walked = 0, 0
+    while True:
+        for _, status in page:
+            if status == Status.FAILED:
+                streak += 1
+            elif status in TERMINAL:
+                return streak
+        walked += len(page)
+        if len(page) < STREAK_PAGE or walked >= STREAK_MOST:
+            return streak
+        older = history(run).filter(run_at__lt=page[-1][0])  # the next page, by keyset
+        page = list(older.values_list("run_at", "status")[:STREAK_PAGE])

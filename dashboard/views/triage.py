@@ -4,7 +4,7 @@ run-history grid (its last runs × their steps)."""
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Subquery
+from django.db.models import Count, Max, Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -14,8 +14,8 @@ from dashboard.filters import WINDOWS, moment, text
 from dashboard.scope import ReadScope
 from instances import errors, failures
 from instances.alerts.models import Alert, AlertRule
-from instances.models import Backend, Instance, InstanceQuerySet, Status
-from instances.status import CULPRITS, TERMINAL
+from instances.models import Backend, Instance, Status
+from instances.status import CULPRITS
 
 INBOX_GROUPS = 100  # the newest broken things first; the run list has the rest
 GRID_RUNS = 25
@@ -36,23 +36,6 @@ def alerts_for(user, groups) -> dict[tuple[int, str, str], Alert]:
         .select_related("acknowledged_by")
     )
     return {(a.backend_id, a.definition_id, a.signature): a for a in firing}
-
-
-def failed_in_a_row(failed: InstanceQuerySet) -> Subquery:
-    """A group's definition's failures among `failed` since its last top-level run that
-    finished without failing (one still running does not break the streak): a failure
-    counts when no such run came after it. Correlated to a failed run (the newest of an
-    inbox group): a short walk of the definition index for each group shown."""
-    finished_later = Instance.objects.filter(
-        backend=OuterRef("backend"),
-        definition_id=OuterRef("definition_id"),
-        parent__isnull=True,
-        status__in=TERMINAL - {Status.FAILED},
-        run_at__gt=OuterRef("run_at"),
-    )
-    in_a_row = failed.filter(backend=OuterRef("backend"), definition_id=OuterRef("definition_id"))
-    in_a_row = in_a_row.exclude(Exists(finished_later)).values("backend").annotate(n=Count("pk"))
-    return Subquery(in_a_row.values("n"))
 
 
 @require_GET
@@ -85,7 +68,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .select_related("backend")
         .only(*fields)
         .order_by("run_at", "pk")
-        .annotate(streak=failed_in_a_row(failed))
     )
     latest = {
         key: run
@@ -93,6 +75,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if (key := (run.backend_id, run.definition_id, run.failure_signature)) in keys
     }
     failing_child = failures.culprit_steps(list(latest.values()))
+    streaks = failures.streaks(list(latest.values()))
     groups: OrderedDict = OrderedDict()
     for group, key in zip(summary, keys, strict=True):
         run = latest[key]
@@ -108,7 +91,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "count": group["count"],
             "first": group["first"],
             "last": group["last"],
-            "streak": run.streak or 0,
+            "streak": streaks[run.pk],
         }
     alerting = alerts_for(request.user, groups)
     for key, group in groups.items():
