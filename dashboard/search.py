@@ -37,8 +37,12 @@ def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int]
     PROBE runs hold that many; else None."""
     quote = connection.ops.quote_name
     table = quote(Instance._meta.db_table)
+    ordering = [str(name).lstrip("-") for name in part.query.order_by]
+    # the walk carries only what the search reads and the order needs: a run's whole row is
+    # some kilobytes (its raw payload), and a probe carries thousands
+    narrow = part.only("external_id", "name", *ordering)
     try:
-        walked, walked_params = part[:PROBE].query.sql_with_params()
+        walked, walked_params = narrow[:PROBE].query.sql_with_params()
     except EmptyResultSet:  # nothing visible: the plain query answers without SQL
         return None
     query = Instance.objects.filter(matching).query

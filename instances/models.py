@@ -137,8 +137,14 @@ class Backend(models.Model):
 
 class InstanceQuerySet(models.QuerySet):
     def visible_to(self, user) -> InstanceQuerySet:
-        scope = team_scope(user, "backend__team")
-        return self if scope is None else self.filter(scope)
+        """The runs of the user's teams' backends, named by id: a list of a few ids is a
+        condition on the run's own column, which an index scan checks as it goes (a join to
+        the backends, row by row, cost a walk of 25,000 runs 20 ms at 1 M)."""
+        scope = team_scope(user, "team")
+        if scope is None:
+            return self
+        visible = Backend.objects.filter(scope).values_list("pk", flat=True)
+        return self.filter(backend_id__in=list(visible))
 
     def roots(self) -> InstanceQuerySet:
         return self.filter(parent__isnull=True)
