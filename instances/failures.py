@@ -4,6 +4,8 @@ top-level run's signature (`sign`) when it stores the run and its steps; the fai
 groups by it in SQL and the run list filters by it, so a group's count and its link agree."""
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 
@@ -81,7 +83,7 @@ def streaks(runs: list[Instance]) -> dict[int, int]:
     at most STREAK_MOST entries, whatever the table's size or the planner's estimates; every
     run's first page comes in one statement on PostgreSQL."""
     pages = first_pages(runs)
-    return {run.pk: counted(run, pages.get(run.pk, [])) for run in runs}
+    return {run.pk: counted(run, pages.get(run.pk)) for run in runs}
 
 
 def history(run: Instance) -> InstanceQuerySet:
@@ -90,53 +92,57 @@ def history(run: Instance) -> InstanceQuerySet:
     ).order_by("-run_at")
 
 
-# every run's first page in one statement: a LIMITed walk of the definition index per run
+@dataclass(frozen=True)
+class Page:
+    statuses: list[str]  # newest first
+    oldest: datetime | None  # where the next page starts
+
+
+# Every run's first page in one statement: a LIMITed walk of the definition index per run,
+# folded to one row a run (its statuses newest first, and the oldest time, where a next page
+# would start): a hundred times, not 2,500, are read back.
 FIRST_PAGES = """
-SELECT g.tag, w.run_at, w.status
+SELECT g.tag, w.statuses, w.oldest
 FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[])
      AS g(tag, backend_id, definition_id, run_at)
 CROSS JOIN LATERAL (
-    SELECT i.run_at, i.status FROM instances_instance i
-    WHERE i.backend_id = g.backend_id AND i.definition_id = g.definition_id
-      AND i.parent_id IS NULL AND i.run_at <= g.run_at
-    ORDER BY i.run_at DESC LIMIT %s
+    SELECT array_agg(p.status ORDER BY p.run_at DESC) AS statuses, min(p.run_at) AS oldest
+    FROM (
+        SELECT i.run_at, i.status FROM instances_instance i
+        WHERE i.backend_id = g.backend_id AND i.definition_id = g.definition_id
+          AND i.parent_id IS NULL AND i.run_at <= g.run_at
+        ORDER BY i.run_at DESC LIMIT %s
+    ) AS p
 ) AS w
 """
 
 
-def first_pages(runs: list[Instance]) -> dict[int, list[tuple]]:
-    """Each run's first page of (run_at, status), newest first: one statement on PostgreSQL
-    (a LATERAL walk a run), a query a run elsewhere."""
-    if connection.vendor == "postgresql":
-        columns: list[list] = [[r.pk for r in runs], [r.backend_id for r in runs]]
-        columns += [[r.definition_id for r in runs], [r.run_at for r in runs]]
-        with connection.cursor() as cursor:
-            cursor.execute(FIRST_PAGES, [*columns, STREAK_PAGE])
-            rows = cursor.fetchall()
-    else:
-        rows = [
-            (run.pk, run_at, status)
-            for run in runs
-            for run_at, status in history(run)
-            .filter(run_at__lte=run.run_at)
-            .values_list("run_at", "status")[:STREAK_PAGE]
-        ]
-    pages: dict[int, list[tuple]] = defaultdict(list)
-    for tag, run_at, status in rows:
-        pages[tag].append((run_at, status))
-    return {tag: sorted(page, key=lambda row: row[0], reverse=True) for tag, page in pages.items()}
+def first_pages(runs: list[Instance]) -> dict[int, Page]:
+    """Each run's first page: one statement on PostgreSQL, a query a run elsewhere."""
+    if connection.vendor != "postgresql":
+        return {run.pk: page_of(history(run).filter(run_at__lte=run.run_at)) for run in runs}
+    columns: list[list] = [[r.pk for r in runs], [r.backend_id for r in runs]]
+    columns += [[r.definition_id for r in runs], [r.run_at for r in runs]]
+    with connection.cursor() as cursor:
+        cursor.execute(FIRST_PAGES, [*columns, STREAK_PAGE])
+        return {tag: Page(statuses or [], oldest) for tag, statuses, oldest in cursor.fetchall()}
 
 
-def counted(run: Instance, page: list[tuple]) -> int:
+def page_of(walk: InstanceQuerySet) -> Page:
+    read = list(walk.values_list("run_at", "status")[:STREAK_PAGE])
+    return Page([status for _, status in read], read[-1][0] if read else None)
+
+
+def counted(run: Instance, page: Page | None) -> int:
     streak, walked = 0, 0
-    while True:
-        for _, status in page:
+    while page is not None:
+        for status in page.statuses:
             if status == Status.FAILED:
                 streak += 1
             elif status in TERMINAL:
                 return streak
-        walked += len(page)
-        if len(page) < STREAK_PAGE or walked >= STREAK_MOST:
+        walked += len(page.statuses)
+        if len(page.statuses) < STREAK_PAGE or walked >= STREAK_MOST:
             return streak
-        older = history(run).filter(run_at__lt=page[-1][0])  # the next page, by keyset
-        page = list(older.values_list("run_at", "status")[:STREAK_PAGE])
+        page = page_of(history(run).filter(run_at__lt=page.oldest))  # the next, by keyset
+    return streak
