@@ -253,6 +253,9 @@ else:
 CELERY_TASK_ROUTES = {
     "instances.poll_backend": {"queue": "polls"},
     "instances.deliver_alerts": {"queue": "deliveries"},
+    # alerting's checks run beside the deliveries, not behind the polls: with every poll
+    # worker down (or busy), "Runboard is not polling" is still found and told
+    "instances.check_alerts": {"queue": "deliveries"},
 }
 # How long a poll's claim on its backend lasts without a heartbeat (a live poll renews it every
 # third of that): past it, the poll is presumed dead and its backend free for the next one.
@@ -273,6 +276,9 @@ RUNBOARD_STUCK_AFTER_MINUTES = env.int("RUNBOARD_STUCK_AFTER_MINUTES", default=1
 RUNBOARD_BASE_URL = env.str("RUNBOARD_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 RUNBOARD_ALERT_RETRY_MAX_SECONDS = env.int("RUNBOARD_ALERT_RETRY_MAX_SECONDS", default=60)
 RUNBOARD_ALERT_CHECK_SECONDS = env.float("RUNBOARD_ALERT_CHECK_SECONDS", default=30.0)
+# A backend is called stale after three intervals without a successful poll, and not before
+# this; no poll of any backend ending for as long is Runboard's own fault ("not polling").
+RUNBOARD_STALE_PENDING_SECONDS = env.float("RUNBOARD_STALE_PENDING_SECONDS", default=120.0)
 # Alert targets must be public hosts; these networks (CIDR, comma-separated) are allowed too,
 # e.g. an intranet chat gateway. Every send ends within RUNBOARD_ALERT_SEND_SECONDS, whatever
 # the channel does.

@@ -135,7 +135,24 @@ def finish(backend: Backend, poll: Poll, error: ConnectorError | None, latency_m
 
 def backoff(interval: int, failures: int, error: ConnectorError) -> timedelta:
     """Exponential and capped; a vendor's Retry-After wins when it asks for longer."""
-    delay = min(timedelta(seconds=interval * 2 ** min(failures, 16)), BACKOFF_CAP)
+    delay = failing_delay(interval, failures)
     if isinstance(error, RateLimited) and error.retry_after:
         delay = max(delay, timedelta(seconds=error.retry_after))
     return with_jitter(delay)
+
+
+def failing_delay(interval: int, failures: int) -> timedelta:
+    return min(timedelta(seconds=interval * 2 ** min(failures, 16)), BACKOFF_CAP)
+
+
+def next_poll_due(backend: Backend) -> datetime | None:
+    """When the backend's next poll is due at the latest, as polls are spaced: an interval
+    after its last (its failure backoff while it fails, a vendor's Retry-After if longer),
+    jitter included. None before its first poll."""
+    if backend.last_poll_at is None:
+        return None
+    interval = timedelta(seconds=backend.poll_interval)
+    if backend.consecutive_failures:
+        interval = failing_delay(backend.poll_interval, backend.consecutive_failures)
+    due = backend.last_poll_at + interval * 1.1
+    return max(due, backend.not_before) if backend.not_before else due

@@ -8,9 +8,10 @@ import statistics
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from django.conf import settings
 from django.db import transaction
 
-from instances import rollups
+from instances import rollups, scheduling
 from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
 
 from . import reminders
@@ -21,7 +22,7 @@ SCHEDULE_HISTORY = timedelta(days=35)  # a monthly definition has run within it
 MISSING_DEFINITIONS = 200  # definitions one unscoped "missing" rule watches per backend
 # A backend is called stale after STALE_AFTER intervals without a successful poll, and not
 # before this; no poll of any backend ending for as long is Runboard's own fault.
-STALE_PENDING = timedelta(minutes=2)
+STALE_PENDING = timedelta(seconds=settings.RUNBOARD_STALE_PENDING_SECONDS)
 NOT_POLLING = "runboard:not-polling"  # the key of that alert
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,16 @@ def guarded(each, *args) -> None:
 
 
 def polling(backends: list[Backend], now: datetime) -> bool:
-    """Whether Runboard polls at all: some backend's poll ended (well or not) lately."""
+    """Whether Runboard polls at all: some backend's poll ended (well or not) lately, or none
+    is overdue (one failing waits out its backoff: its polls ending far apart is the vendor's
+    doing, not Runboard's)."""
     window = max(
         STALE_PENDING, STALE_AFTER * timedelta(seconds=min(b.poll_interval for b in backends))
     )
-    return any(b.last_poll_at and now - b.last_poll_at <= window for b in backends)
+    if any(b.last_poll_at and now - b.last_poll_at <= window for b in backends):
+        return True
+    due = [scheduling.next_poll_due(b) for b in backends]
+    return all(at is not None and at >= now for at in due)
 
 
 def runboard_not_polling(backends: list[Backend], now: datetime) -> None:

@@ -356,3 +356,20 @@ def test_a_stale_backend_is_polled_at_its_interval_so_its_recovery_is_seen(
     poll(backend)
     checks.check(timezone.now())
     assert Alert.objects.get().state == "resolved"
+
+
+def test_a_backend_waiting_out_its_backoff_is_the_vendors_fault_not_runboards(backend, receivers):
+    """Its polls end far apart because it fails: the stale alert is its own, and Runboard is
+    not said to have stopped polling."""
+    AlertRule.objects.create(team=backend.team, name="stale", kind="stale")
+    now = timezone.now()
+    backend.poll_interval = 30
+    backend.consecutive_failures = 7  # the next poll is up to 30 min after the last
+    backend.last_poll_at = now - timedelta(minutes=10)
+    backend.last_success_at = now - timedelta(hours=2)
+    backend.save()
+    checks.check(now)
+    assert list(Alert.objects.values_list("title", flat=True)) == ["EnOS prod is stale"]
+    Backend.objects.filter(pk=backend.pk).update(last_poll_at=now - timedelta(minutes=40))
+    checks.check(now)  # now overdue by far more than its backoff: the workers are gone
+    assert Alert.objects.filter(title="Runboard is not polling", state="firing").exists()
