@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 def check(now: datetime) -> None:
     """Alerts due to be told (after a silence, or again), stale backends, stuck runs and
-    missed schedules, a backend and a check at a time, each
-    in its own savepoint: one that fails is logged and every other is made all the same.
+    missed schedules, a backend and a check at a time, each in its own savepoint: one that
+    fails is logged and every other is made all the same.
     While Runboard itself is not polling, it says so once and blames no vendor; while a
     backend is stale, what its runs did is unknown, so its stuck and missing checks wait."""
     guarded(reminders.tell_later, now)

@@ -14,6 +14,7 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 let pointerHeld = false;
 document.addEventListener("pointerdown", () => { pointerHeld = true; });
 ["pointerup", "pointercancel"].forEach((type) => document.addEventListener(type, () => { pointerHeld = false; }));
+window.addEventListener("blur", () => { pointerHeld = false; }); // released outside the window
 
 // A live refresh keeps the reader's place: the focused element, else the first one with an id
 // in view, stays where it was on screen, so rows arriving above it or a graph drawn anew never
