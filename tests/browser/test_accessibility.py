@@ -66,12 +66,16 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         "alerts": "/alerts/",
         "alert": f"/alerts/{Alert.objects.filter(state='firing')[0].pk}/",
         "alert-channels": "/alerts/channels/",
+        "rule-form": "/alerts/rules/new",
     }
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
         if name == "step":  # with its log open
             page.click("text=Load the log")
             expect(page.locator("pre.log")).to_be_visible()
+        if name == "rule-form":  # a stale rule: no definition, streak or schedule fields
+            page.select_option("select[name=kind]", "stale")
+            expect(page.locator("input[name=after_failures]")).to_be_hidden()
         problems[name] = violations(page)
         page.screenshot(path=str(folder / f"{name}-{theme}-{width}.png"))
     report = [f"{name}: {line}" for name, found in problems.items() for line in found]
