@@ -11,28 +11,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from instances.alerts import delivery, lifecycle, reminders, silences
-from instances.alerts.models import Alert, AlertRule, Channel, Delivery
+from instances.alerts.models import Alert, Delivery
 from tests.alerts.receivers import http_receiver, smtp_receiver
+from tests.alerts.test_lifecycle import rule_for
 from tests.factories import BackendFactory, UserFactory
 from tests.processes import celery, database_env, deliverer, wait_for
 
 Scope = Alert.SilenceScope
-
-
-def failure_rule(backend, web, group_seconds=60, **fields) -> AlertRule:
-    hook = Channel(
-        team=backend.team, name="ops hook", kind=Channel.Kind.WEBHOOK, group_seconds=group_seconds
-    )
-    hook.target = f"{web.url}/hook"
-    hook.save()
-    mail = Channel(
-        team=backend.team, name="ops mail", kind=Channel.Kind.EMAIL, group_seconds=group_seconds
-    )
-    mail.target = "oncall@example.com"
-    mail.save()
-    rule = AlertRule.objects.create(team=backend.team, name="failures", kind="failed", **fields)
-    rule.channels.set([hook, mail])
-    return rule
 
 
 def fail(rule, backend, definition: str, error: str = "ORA-01555", now=None) -> Alert:
@@ -62,7 +47,7 @@ def backend(db):
 @pytest.mark.django_db
 def test_alerts_within_a_window_go_as_one_digest_naming_each(backend, receivers):
     web, smtp = receivers
-    rule = failure_rule(backend, web)
+    rule = rule_for(backend, web, group_seconds=60)
     fail(rule, backend, "orders")
     assert delivery.deliver_due() == 2  # the first goes at once
     for name in ("billing", "stock", "ledger"):
@@ -94,7 +79,7 @@ def test_alerts_within_a_window_go_as_one_digest_naming_each(backend, receivers)
 @pytest.mark.django_db
 def test_a_window_of_zero_sends_each_alone(backend, receivers):
     web, _ = receivers
-    rule = failure_rule(backend, web, group_seconds=0)
+    rule = rule_for(backend, web, group_seconds=0)
     for name in ("orders", "billing"):
         fail(rule, backend, name)
     assert delivery.deliver_due() == 4 and len(web.received) == 2
@@ -107,7 +92,7 @@ def test_a_window_of_zero_sends_each_alone(backend, receivers):
 )
 def test_a_silence_on_a_definition_holds_across_a_different_error(backend, receivers, scope, quiet):
     web, _ = receivers
-    rule = failure_rule(backend, web, group_seconds=0)
+    rule = rule_for(backend, web, group_seconds=0)
     first = fail(rule, backend, "orders", "ORA-01555")
     delivery.deliver_due()
     now = timezone.now()
@@ -121,7 +106,7 @@ def test_a_silence_on_a_definition_holds_across_a_different_error(backend, recei
 @pytest.mark.django_db
 def test_a_silence_of_a_backend_covers_what_fires_there_and_only_there(backend, receivers):
     web, _ = receivers
-    rule = failure_rule(backend, web, group_seconds=0)
+    rule = rule_for(backend, web, group_seconds=0)
     elsewhere = BackendFactory(name="OCP standby", team=backend.team)
     first = fail(rule, backend, "orders")
     firing_too = fail(rule, backend, "billing")
@@ -141,7 +126,7 @@ def test_an_alert_still_firing_when_its_silence_ends_is_told_and_one_that_ended_
     backend, receivers
 ):
     web, _ = receivers
-    rule = failure_rule(backend, web, group_seconds=0)
+    rule = rule_for(backend, web, group_seconds=0)
     first = fail(rule, backend, "orders")
     delivery.deliver_due()
     now = timezone.now()
@@ -171,7 +156,7 @@ def test_an_alert_still_firing_when_its_silence_ends_is_told_and_one_that_ended_
 @pytest.mark.django_db
 def test_a_rule_with_a_repeat_interval_reminds_until_acknowledged(backend, receivers):
     web, _ = receivers
-    rule = failure_rule(backend, web, group_seconds=0, repeat_minutes=240)
+    rule = rule_for(backend, web, group_seconds=0, repeat_minutes=240)
     alert = fail(rule, backend, "orders")
     delivery.deliver_due()
     told = Alert.objects.filter(pk=alert.pk)
@@ -199,7 +184,7 @@ def test_fifty_failures_at_once_are_a_few_messages_naming_all_fifty(tmp_path):
     default), so at most 3 messages a channel cover what 2 minutes would."""
     backend = BackendFactory(name="OCP main")
     with http_receiver() as web, smtp_receiver() as smtp:
-        rule = failure_rule(backend, web, group_seconds=10)
+        rule = rule_for(backend, web, group_seconds=10)
         env = database_env() | {
             "RUNBOARD_BEAT_SECONDS": "0.5",
             "EMAIL_URL": f"smtp://{smtp.host}:{smtp.port}",

@@ -28,6 +28,14 @@ def failing_and_running(backend) -> Instance:
     return run.get(status=Status.RUNNING)
 
 
+def open_run(page, live_server, run: Instance) -> None:
+    """On-call's desktop, the run's page open and its graph's viewer started."""
+    log_in(page, live_server)
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+
+
 def refreshed(page, run: Instance, times: int = 2) -> None:
     """Live refreshes that redraw the run's page (it changed each time), as a poll would,
     each waited for until htmx has swapped it in and settled."""
@@ -46,10 +54,7 @@ def test_a_live_refresh_after_zooming_keeps_the_reader_where_they_were(
     big_flow,  # noqa: F811
 ):
     run = failing_and_running(big_flow)
-    log_in(page, live_server)
-    page.set_viewport_size(DESKTOP)
-    page.goto(f"{live_server.url}/runs/{run.pk}/")
-    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+    open_run(page, live_server, run)
     expect(page.locator("#live[data-live]")).to_have_count(1)
     assert page.locator("[data-dag-view] > svg g.node").count() > 50
     for _ in range(3):
@@ -67,10 +72,7 @@ def test_a_drag_that_starts_on_a_step_pans_and_a_click_opens_it(
     big_flow,  # noqa: F811
 ):
     run = failing_and_running(big_flow)
-    log_in(page, live_server)
-    page.set_viewport_size(DESKTOP)
-    page.goto(f"{live_server.url}/runs/{run.pk}/")
-    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+    open_run(page, live_server, run)
     page.click("text=Jump to failing step")  # the culprit, centred in the frame
     node = page.locator(f"[data-dag-view] > svg g#run{run.children.get(status='FAILED').pk} a")
     scale(page)  # svg-pan-zoom has drawn the jump
