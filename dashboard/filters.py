@@ -128,7 +128,7 @@ class RunFilter:
 
     def matching(self) -> Q:
         """What the search box finds: a vendor id, or part of a name."""
-        return Q(external_id=self.q) | Q(name__icontains=self.q)
+        return search.matching(self.q)
 
     def page(self, runs: QuerySet[Instance]) -> tuple[list[Instance], str | None]:
         """One page in the chosen order after the cursor, and the next cursor, of `runs` as
@@ -145,7 +145,7 @@ class RunFilter:
             )
         if self.q:
             parts = [runs.filter(part) for part in self.parts()]
-            rows = search.first(parts, self.matching(), PAGE_SIZE + 1)
+            rows = search.first(parts, self.q, PAGE_SIZE + 1)
         else:
             rows = list(
                 runs.filter(self.listed()).select_related("backend", "parent")[: PAGE_SIZE + 1]

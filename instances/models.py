@@ -293,6 +293,27 @@ class Instance(models.Model):
         return Status(self.status)
 
 
+class RunName(models.Model):
+    """A name some run of a backend has had. A search by part of a name looks here first (a
+    few thousand names, not millions of runs), then reads the runs of the names it found by
+    their own index. Kept by the database on every write of a run (migration 0025), so no
+    writer can forget it; a name whose runs are all pruned stays, and costs a search one
+    index probe."""
+
+    # no index of its own: the unique (backend, name) index serves backend lookups
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+", db_index=False)
+    name = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["backend", "name"], name="run_name_unique"),
+        ]
+        # (PostgreSQL: a trigram index on UPPER(name), migration 0025)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Edge(models.Model):
     """upstream → downstream between two children of one parent run."""
 
