@@ -302,6 +302,8 @@ def main() -> None:
 
     from dashboard.filters import SORTS, encode_cursor
     from instances.models import Instance
+    from instances.people import roles
+    from instances.people.models import Role
 
     setup_test_environment()
     # server time of the views, without collectstatic's manifest
@@ -321,7 +323,7 @@ def main() -> None:
     )
     # a team member, not a superuser: one team of five, its four backends of twenty
     user, _ = User.objects.get_or_create(username="bench-member")
-    user.groups.set([Group.objects.get(name="bench-team-0")])
+    roles.place(user, Group.objects.get(name="bench-team-0"), Role.VIEWER)
     client = Client()
     client.force_login(user)
     n = args.requests

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -14,6 +13,8 @@ from django.utils.html import format_html
 from instances.alerts.channels import target_error
 from instances.alerts.models import AlertRule, Channel
 from instances.models import Backend, Rollup
+from instances.people import roles
+from instances.people.models import Role
 
 # which of a rule's fields mean something for each kind (the form shows only those)
 KIND_FIELDS = {
@@ -29,14 +30,12 @@ DEFINITIONS_OFFERED = 500  # definition ids the rule form suggests
 
 
 def operated_teams(user):
-    """Teams the user may edit alerting for: any when superuser, else staff of their teams."""
-    if user.is_superuser:
-        return Group.objects.all()
-    return user.groups.all() if user.is_staff else Group.objects.none()
+    """Teams the user may edit alerting for: where they are an operator or team admin."""
+    return roles.teams_where(user, Role.OPERATOR)
 
 
 def can_operate(user, team_id: int) -> bool:
-    return operated_teams(user).filter(pk=team_id).exists()
+    return roles.may(user, Role.OPERATOR, team_id)
 
 
 class ChannelForm(forms.ModelForm):

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "axes",
     "instances",
     "instances.alerts",
+    "instances.people",
     "dashboard",
 ]
 

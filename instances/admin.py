@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 
 from .models import ApiToken, Backend, Edge, Instance, Poll, StatusChange, team_scope
+from .people import roles
+from .people.models import Role
 
 
 class TeamScopedAdmin(admin.ModelAdmin):
@@ -21,8 +23,8 @@ class TeamScopedAdmin(admin.ModelAdmin):
         """Choices never list another team's backends or the teams one is not in."""
         if db_field.related_model is Backend:
             kwargs["queryset"] = Backend.objects.visible_to(request.user)
-        elif db_field.related_model is Group and not request.user.is_superuser:
-            kwargs["queryset"] = request.user.groups.all()
+        elif db_field.related_model is Group:
+            kwargs["queryset"] = roles.teams_where(request.user, Role.ADMIN)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -35,7 +37,7 @@ class VisibleBackendFilter(admin.RelatedFieldListFilter):
 
 class OwnTeamFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
-        teams = Group.objects.all() if request.user.is_superuser else request.user.groups.all()
+        teams = roles.teams_where(request.user, Role.VIEWER)
         return [(team.pk, str(team)) for team in teams.order_by("name")]
 
 

@@ -32,7 +32,7 @@ def team_scope(user, team_path: str) -> Q | None:
         return Q(pk__in=[])
     if user.is_superuser:
         return None
-    return Q(**{f"{team_path}__in": user.groups.all()})
+    return Q(**{f"{team_path}__in": Group.objects.filter(memberships__user=user)})
 
 
 STALE_AFTER = 3  # poll intervals without success before a backend is flagged stale

@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from instances.models import Backend, Instance, Kind, Status
+from instances.people.models import Membership, Role
 
 
 class GroupFactory(factory.django.DjangoModelFactory):
@@ -22,8 +23,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def teams(self, create, teams, **kwargs):
-        if create and teams:
-            self.groups.add(*teams)
+        """Staff of their teams are its admins (as "team staff" were), others its viewers."""
+        for team in teams or () if create else ():
+            Membership.objects.create(
+                user=self, team=team, role=Role.ADMIN if self.is_staff else Role.VIEWER
+            )
 
 
 class BackendFactory(factory.django.DjangoModelFactory):

@@ -25,6 +25,8 @@ from instances import errors, tasks
 from instances.alerts.models import Alert, Channel
 from instances.connectors.base import ConnectorError
 from instances.models import Backend, Edge, Instance, Kind, Poll, Status
+from instances.people import roles
+from instances.people.models import Role
 from instances.registry import CONNECTORS
 from instances.status import culprits, victims
 
@@ -286,9 +288,9 @@ def backends(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.is_staff:
-        raise Http404
     backend = get_object_or_404(Backend.objects.visible_to(request.user), pk=pk)
+    if not roles.may(request.user, Role.OPERATOR, backend.team_id):
+        raise Http404
     try:
         tasks.poll_backend.delay(backend.pk)
     except OperationalError as exc:  # the broker is down: say so, beat will poll when it is back

@@ -9,6 +9,8 @@ from dashboard import dag
 from instances import rollups
 from instances.connectors.base import LogChunk
 from instances.models import Edge, Instance, Status
+from instances.people import roles
+from instances.people.models import Role
 from instances.registry import CONNECTORS
 from tests.factories import BackendFactory, InstanceFactory, UserFactory
 from tests.pipeline.fake import FakeConnector
@@ -226,7 +228,9 @@ def test_the_whole_log_downloads_as_a_file(client, member, monkeypatch):
     assert client.get(f"/runs/{outsider.pk}/log.txt").status_code == 404
 
 
-def test_backends_page_flags_stale_backends_and_poll_now_is_staff_only(client, member, monkeypatch):
+def test_backends_page_flags_stale_backends_and_poll_now_is_for_operators(
+    client, member, monkeypatch
+):
     user, backend = member
     backend.last_success_at = timezone.now() - timedelta(hours=1)
     backend.save()
@@ -235,8 +239,7 @@ def test_backends_page_flags_stale_backends_and_poll_now_is_staff_only(client, m
     assert client.post(f"/backends/{backend.pk}/poll/").status_code == 404
     queued = []
     monkeypatch.setattr("instances.tasks.poll_backend.delay", queued.append)
-    user.is_staff = True
-    user.save()
+    roles.place(user, backend.team, Role.OPERATOR)
     assert client.post(f"/backends/{backend.pk}/poll/").status_code == 200
     assert queued == [backend.pk]
 

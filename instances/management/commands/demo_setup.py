@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from instances.alerts.models import AlertRule, Channel
 from instances.models import Backend
+from instances.people import roles
+from instances.people.models import Role
 from instances.registry import parts
 
 DEMO_USERNAME = "demo"
@@ -54,7 +56,7 @@ class Command(BaseCommand):
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
-        user.groups.add(team)
+        roles.place(user, team, Role.ADMIN)
         for backend, secrets in demo_backends():
             stored, _ = Backend.objects.get_or_create(
                 name=backend.name,
