@@ -101,9 +101,34 @@ WSGI_APPLICATION = "dashboard.wsgi.application"
 # Password guessing: after RUNBOARD_LOGIN_FAILURES failed logins for one username, or from one
 # address, that username or address is locked for RUNBOARD_LOCKOUT_MINUTES (admin → Axes →
 # Access attempts unlocks earlier).
+# Sign-in through the company's OpenID provider (dashboard/sign_in.py) when an issuer is set;
+# password login stays for the first administrator unless RUNBOARD_PASSWORD_LOGIN is off.
+RUNBOARD_OIDC_ISSUER = env.str("RUNBOARD_OIDC_ISSUER", default="")
+RUNBOARD_OIDC_NAME = env.str("RUNBOARD_OIDC_NAME", default="your company's account")
+RUNBOARD_PASSWORD_LOGIN = env.bool("RUNBOARD_PASSWORD_LOGIN", default=True)
+OIDC_RP_CLIENT_ID = env.str("RUNBOARD_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("RUNBOARD_OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("RUNBOARD_OIDC_SCOPES", default="openid email profile groups")
+OIDC_RP_SIGN_ALGO = env.str("RUNBOARD_OIDC_SIGN_ALGO", default="RS256")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the end-session endpoint's id_token_hint
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "dashboard.sign_in.end_session_url"
+LOGIN_REDIRECT_URL_FAILURE = "/login/"
+# the groups claim mapped to teams: "provider group=Team name:role, …" (role: viewer,
+# operator or admin); a person's highest mapped role in a team wins
+RUNBOARD_OIDC_GROUPS_CLAIM = env.str("RUNBOARD_OIDC_GROUPS_CLAIM", default="groups")
+RUNBOARD_OIDC_TEAMS = {
+    group.strip(): tuple(part.strip() for part in mapped.rsplit(":", 1))
+    for group, mapped in (
+        pair.split("=", 1) for pair in env.list("RUNBOARD_OIDC_TEAMS", default=[]) if "=" in pair
+    )
+}
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    *(["django.contrib.auth.backends.ModelBackend"] if RUNBOARD_PASSWORD_LOGIN else []),
+    *(["dashboard.sign_in.Provider"] if RUNBOARD_OIDC_ISSUER else []),
 ]
 # Failed logins lock a username from one address; an address for everyone only past a far
 # higher count (dashboard/throttle.py). A lock guards the login form only: API tokens are

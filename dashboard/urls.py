@@ -1,8 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import api, preferences
+from dashboard import api, preferences, sign_in
 from dashboard.views import alerts, exports, health, overview, runs, triage
 
 urlpatterns = [
@@ -29,8 +28,10 @@ urlpatterns = [
     path("backends/", runs.backends, name="backends"),
     path("backends/<int:pk>/poll/", runs.poll_now, name="poll_now"),
     path("preferences/", preferences.save, name="preferences"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", sign_in.login, name="login"),
+    path("logout/", sign_in.logout, name="logout"),
+    path("login/company/", sign_in.sign_in, name="oidc_sign_in"),
+    path("login/company/callback/", sign_in.callback, name="oidc_callback"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]

@@ -14,6 +14,8 @@ if [ "${RUNBOARD_WITH_BROWSER:-0}" = 1 ]; then
   command -v caddy >/dev/null || apt_packages+=(caddy)
   # vendor names are often Chinese: a CJK font keeps browser tests and screenshots legible
   fc-list 2>/dev/null | grep -qi wqy || apt_packages+=(fonts-wqy-microhei)
+  # the sign-in tests run a real OpenID provider on Node (tests/oidc)
+  command -v npm >/dev/null || apt_packages+=(nodejs npm)
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
@@ -31,5 +33,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 [ -x .venv/bin/uv ] || .venv/bin/pip install -q --disable-pip-version-check "uv==0.13.9"
 .venv/bin/uv sync --frozen --quiet --python .venv/bin/python
+
+if [ "${RUNBOARD_WITH_BROWSER:-0}" = 1 ] && [ ! -d tests/oidc/node_modules/oidc-provider ]; then
+  npm ci --prefix tests/oidc --no-audit --no-fund --silent
+fi
 
 mkdir -p var
