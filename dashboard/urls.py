@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from dashboard import api, preferences, sign_in
-from dashboard.views import alerts, exports, health, overview, runs, triage
+from dashboard.views import alerts, exports, health, overview, people, runs, triage
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -28,6 +28,11 @@ urlpatterns = [
     path("backends/", runs.backends, name="backends"),
     path("backends/<int:pk>/poll/", runs.poll_now, name="poll_now"),
     path("preferences/", preferences.save, name="preferences"),
+    path("teams/", people.team_list, name="teams"),
+    path("teams/<int:pk>/", people.team, name="team"),
+    path("teams/<int:pk>/manage", people.manage_team, name="manage_team"),
+    path("invitations/<str:key>/", people.invitation, name="invitation"),
+    path("people/<int:pk>/", people.person, name="person"),
     path("login/", sign_in.login, name="login"),
     path("logout/", sign_in.logout, name="logout"),
     path("login/company/", sign_in.sign_in, name="oidc_sign_in"),

@@ -138,8 +138,8 @@ class EdgeAdmin(TeamScopedAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """A token acts as its user: staff see their own, superusers everyone's."""
 
-    list_display = ("name", "user", "created")
-    readonly_fields = ("key_hash",)
+    list_display = ("name", "user", "created", "expires_at", "revoked_at", "last_used_at")
+    readonly_fields = ("key_hash", "last_used_at")
 
     def get_queryset(self, request):
         tokens = super().get_queryset(request)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -481,12 +482,22 @@ class Rollup(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the read-only API and /metrics; only its hash is stored."""
+    """A person's bearer token for the API and /metrics; only its hash is stored. It reads
+    what its person may, as they may now: their teams and roles are looked up at each use,
+    so a person removed from a team, or deactivated, loses that through their tokens at once.
+    A login lockout guards the password form only, and leaves tokens working."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    EXPIRY_DAYS = (30, 90, 365)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)  # token lookup on every request
     created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # blank: tokens made before expiry
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
@@ -496,16 +507,32 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user, name: str) -> str:
+    def issue(cls, user, name: str, days: int = 90) -> str:
+        """A new token's key, shown once."""
         key = secrets.token_urlsafe(32)
-        cls.objects.create(user=user, name=name, key_hash=cls.hash(key))
+        expires_at = timezone.now() + timedelta(days=days)
+        cls.objects.create(user=user, name=name, key_hash=cls.hash(key), expires_at=expires_at)
         return key
 
     @classmethod
     def user_for(cls, key: str):
-        """The active user this token belongs to, or None."""
-        token = cls.objects.select_related("user").filter(key_hash=cls.hash(key.strip())).first()
-        return token.user if token and token.user.is_active else None
+        """The active person this live token belongs to, or None."""
+        now = timezone.now()
+        token = (
+            cls.objects.select_related("user")
+            .filter(key_hash=cls.hash(key.strip()), revoked_at__isnull=True)
+            .exclude(expires_at__lte=now)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        if token.last_used_at is None or token.last_used_at < now - timedelta(minutes=1):
+            cls.objects.filter(pk=token.pk).update(last_used_at=now)  # once a minute at most
+        return token.user
+
+    def is_live(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 class StatusRollup(models.Model):

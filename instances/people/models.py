@@ -15,7 +15,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Team admin"
 
 
-RANKS = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+RANKS: dict[str, int] = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 
 
 class Membership(models.Model):
@@ -62,3 +62,23 @@ class MembershipChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.get_what_display()} {self.team} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """A team admin's invitation of an email address into their team, with a role. The link
+    mailed holds a key of which only the hash is kept; it works once, for that address,
+    within a week."""
+
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    key_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.team} ({self.get_role_display()})"

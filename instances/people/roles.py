@@ -4,10 +4,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 
-from .models import RANKS, Membership, MembershipChange, Role
+from .models import RANKS, Membership, MembershipChange
 
 
-def teams_where(user, role: Role) -> QuerySet[Group]:
+def teams_where(user, role: str) -> QuerySet[Group]:
     """The teams in which the user holds `role` or a higher one (every team: a superuser)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Group.objects.none()
@@ -17,12 +17,12 @@ def teams_where(user, role: Role) -> QuerySet[Group]:
     return Group.objects.filter(memberships__user=user, memberships__role__in=held)
 
 
-def may(user, role: Role, team_id: int) -> bool:
+def may(user, role: str, team_id: int) -> bool:
     return teams_where(user, role).filter(pk=team_id).exists()
 
 
 @transaction.atomic
-def place(person, team: Group, role: Role | None, by=None, from_provider: bool = False) -> bool:
+def place(person, team: Group, role: str | None, by=None, from_provider: bool = False) -> bool:
     """Put `person` in `team` with `role` (None: out of it); audited when anything changed.
     True when it did."""
     held = Membership.objects.select_for_update().filter(user=person, team=team).first()

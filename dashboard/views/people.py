@@ -1,0 +1,178 @@
+"""Teams and people in Runboard's own pages: a team's members and roles, managed by its team
+admins (a superuser manages every team and makes new ones); invitations by email; a
+person's page with their teams and API tokens."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from instances.models import ApiToken
+from instances.people import invitations, roles
+from instances.people.models import Membership, MembershipChange, Role
+
+CHANGES_SHOWN = 50
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    days = forms.TypedChoiceField(
+        label="Expires after",
+        choices=[(days, f"{days} days") for days in ApiToken.EXPIRY_DAYS],
+        coerce=int,
+        initial=90,
+    )
+
+
+def team_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.user.is_superuser:
+        name = " ".join(request.POST.get("name", "").split())[:150]
+        if name:
+            team = Group.objects.get_or_create(name=name)[0]
+            return redirect("team", pk=team.pk)
+    teams = roles.teams_where(request.user, Role.VIEWER).order_by("name")
+    held = dict(Membership.objects.filter(user=request.user.pk).values_list("team_id", "role"))
+    rows = [(team, Role(held[team.pk]).label if team.pk in held else None) for team in teams]
+    return render(request, "dashboard/teams.html", {"rows": rows})
+
+
+def team(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(roles.teams_where(request.user, Role.VIEWER), pk=pk)
+    manages = roles.may(request.user, Role.ADMIN, team.pk)
+    members = team.memberships.select_related("user").order_by("user__username")
+    return render(
+        request,
+        "dashboard/team.html",
+        {
+            "team": team,
+            "manages": manages,
+            "members": members,
+            "roles": Role.choices,
+            "invite": InviteForm(),
+            "open_invitations": team.invitations.filter(
+                accepted_at=None, expires_at__gt=timezone.now()
+            ).order_by("email")
+            if manages
+            else (),
+            "changes": MembershipChange.objects.filter(team=team)
+            .select_related("by", "person")
+            .order_by("-at")[:CHANGES_SHOWN],
+        },
+    )
+
+
+@require_POST
+def manage_team(request: HttpRequest, pk: int) -> HttpResponse:
+    """A team admin's change: a member's role, a member out, an invitation in or withdrawn."""
+    team = get_object_or_404(roles.teams_where(request.user, Role.ADMIN), pk=pk)
+    action = request.POST.get("action")
+    if action == "invite":
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            email, role = form.cleaned_data["email"], form.cleaned_data["role"]
+            invitations.invite(
+                team,
+                email,
+                role,
+                request.user,
+                lambda key: request.build_absolute_uri(reverse("invitation", args=[key])),
+            )
+            messages.success(request, f"Invited {email} as {Role(role).label.lower()}.")
+        else:
+            messages.error(request, "Give the address to invite, and a role.")
+    elif action == "withdraw":
+        team.invitations.filter(pk=request.POST.get("invitation") or 0, accepted_at=None).delete()
+    elif action in ("role", "remove"):
+        held = get_object_or_404(team.memberships, user_id=request.POST.get("person"))
+        role = request.POST.get("role") if action == "role" else None
+        if role is not None and role not in Role.values:
+            messages.error(request, "Choose a role from the list.")
+        elif held.role == Role.ADMIN and role != Role.ADMIN and last_admin(team):
+            messages.error(request, "A team keeps at least one team admin: make another first.")
+        else:
+            roles.place(held.user, team, role, by=request.user)
+    return redirect("team", pk=team.pk)
+
+
+def last_admin(team: Group) -> bool:
+    return team.memberships.filter(role=Role.ADMIN).count() <= 1
+
+
+@login_not_required
+def invitation(request: HttpRequest, key: str) -> HttpResponse:
+    """Accepting an invitation: a signed-in person with its address joins; someone without
+    an account here chooses a password (when password login is on) and joins."""
+    invited = invitations.open_invitation(key)
+    if invited is None:
+        return render(request, "dashboard/invitation.html", {"invited": None}, status=404)
+    user = request.user
+    if user.is_authenticated:
+        if user.email.lower() != invited.email.lower():
+            messages.error(request, f"This invitation is for {invited.email}.")
+        elif request.method == "POST":
+            invitations.accept(invited, user)
+            return redirect("team", pk=invited.team_id)
+        return render(request, "dashboard/invitation.html", {"invited": invited})
+    People = get_user_model()
+    if People.objects.filter(email__iexact=invited.email).exists():
+        return redirect(f"{reverse('login')}?next={request.path}")
+    account = None
+    if settings.RUNBOARD_PASSWORD_LOGIN:
+        newcomer = People(username=invited.email, email=invited.email)
+        account = SetPasswordForm(newcomer, request.POST or None)
+        if request.method == "POST" and account.is_valid():
+            with transaction.atomic():
+                newcomer = account.save()
+                invitations.accept(invited, newcomer)
+            login(request, newcomer, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("team", pk=invited.team_id)
+    return render(request, "dashboard/invitation.html", {"invited": invited, "account": account})
+
+
+def person(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's teams and API tokens: seen by them, a superuser, or an admin of one of
+    their teams (who may revoke their tokens; only they make new ones)."""
+    someone = get_object_or_404(get_user_model(), pk=pk)
+    shared = Membership.objects.filter(
+        user=someone, team__in=roles.teams_where(request.user, Role.ADMIN)
+    )
+    oneself = someone.pk == request.user.pk
+    if not (oneself or request.user.is_superuser or shared.exists()):
+        raise Http404
+    new_key, form = None, TokenForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            someone.api_tokens.filter(pk=request.POST.get("token") or 0, revoked_at=None).update(
+                revoked_at=timezone.now()
+            )
+            return redirect("person", pk=someone.pk)
+        form = TokenForm(request.POST)
+        if oneself and form.is_valid():
+            new_key = ApiToken.issue(someone, form.cleaned_data["name"], form.cleaned_data["days"])
+            form = TokenForm()
+    return render(
+        request,
+        "dashboard/person.html",
+        {
+            "someone": someone,
+            "oneself": oneself,
+            "memberships": someone.memberships.select_related("team").order_by("team__name"),
+            "tokens": someone.api_tokens.order_by("-created"),
+            "form": form,
+            "new_key": new_key,
+        },
+    )

@@ -1,0 +1,66 @@
+"""Invitations into a team: made by a team admin, mailed, accepted once by their address."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from . import roles
+from .models import RANKS, Invitation
+
+VALID_FOR = timedelta(days=7)
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def invite(team, email: str, role: str, by, link_for) -> Invitation:
+    """Invite `email` into `team` (an earlier open invitation of it is replaced) and mail the
+    link, built by `link_for(key)`."""
+    key = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        Invitation.objects.filter(team=team, email__iexact=email, accepted_at=None).delete()
+        invitation = Invitation.objects.create(
+            team=team,
+            email=email,
+            role=role,
+            key_hash=key_hash(key),
+            invited_by=by,
+            expires_at=timezone.now() + VALID_FOR,
+        )
+    inviter = by.get_full_name() or by.get_username()
+    # one line each: a team's name is anybody's text, and a header holds no line break
+    team_name = " ".join(team.name.split())
+    send_mail(
+        f"Join {team_name} on Runboard",
+        f"{inviter} invites you into the team {team_name} on Runboard, as "
+        f"{invitation.get_role_display().lower()}.\n\nAccept within 7 days: {link_for(key)}\n",
+        settings.DEFAULT_FROM_EMAIL,
+        [email],
+    )
+    return invitation
+
+
+def open_invitation(key: str) -> Invitation | None:
+    """The invitation this key opens, if it is still open."""
+    return (
+        Invitation.objects.select_related("team", "invited_by")
+        .filter(key_hash=key_hash(key), accepted_at=None, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+@transaction.atomic
+def accept(invitation: Invitation, person) -> None:
+    """`person` joins the team in the invitation's role (never lower than one they hold)."""
+    if Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(
+        accepted_at=timezone.now()
+    ):
+        held = person.memberships.filter(team=invitation.team).first()
+        if held is None or RANKS[held.role] < RANKS[invitation.role]:
+            roles.place(person, invitation.team, invitation.role, by=invitation.invited_by)
