@@ -111,20 +111,22 @@ class RunFilter:
             runs = failures.with_signature(runs, self.signature)
         return runs
 
-    def parts(self) -> list[Q]:
-        """The kinds of run listed, apart: top-level runs; steps too when asked for (unless
-        only top-level runs are), else a step whose vendor id is searched. A search reads
-        each part on its own indexes."""
+    def parts(self) -> list[tuple[Q, bool]]:
+        """The kinds of run listed, apart, each with whether it is of steps: top-level runs;
+        steps too when asked for (unless only top-level runs are), else a step whose vendor
+        id is searched. A search reads each part on its own indexes."""
         top, steps = Q(parent__isnull=True), Q(parent__isnull=False)
         if self.roots_only:
-            return [top]
+            return [(top, False)]
         if self.steps:
-            return [top, steps]
-        return [top, steps & Q(external_id=self.q)] if self.q else [top]
+            return [(top, False), (steps, True)]
+        return [(top, False), (steps & Q(external_id=self.q), True)] if self.q else [(top, False)]
 
     def listed(self) -> Q:
         """The runs listed, all parts together."""
-        return Q() if self.steps and not self.roots_only else reduce(or_, self.parts())
+        if self.steps and not self.roots_only:
+            return Q()
+        return reduce(or_, (part for part, _ in self.parts()))
 
     def matching(self) -> Q:
         """What the search box finds: a vendor id, or part of a name."""
@@ -144,7 +146,7 @@ class RunFilter:
                 Q(**{f"{field}__{beyond}": value}) | Q(**{f"id__{beyond}": pk})
             )
         if self.q:
-            parts = [runs.filter(part) for part in self.parts()]
+            parts = [(runs.filter(part), of_steps) for part, of_steps in self.parts()]
             rows = search.first(parts, self.q, PAGE_SIZE + 1)
         else:
             rows = list(

@@ -8,10 +8,11 @@ list's order finds a page in a few thousand rows. The walk is made certain, and 
 reading the search from a subquery of the first PROBE runs in order: PostgreSQL runs it
 lazily and stops at a page. A rarer part of a name (fewer matches than a page in them) is
 looked up among the names runs have had (instances.models.RunName: thousands, where runs are
-millions), and the runs of the names found are read by their name index. A trigram index of
-the runs themselves is no help there: the bitmap of a part of a name is as long as the runs
-holding its commonest trigram (150 ms at 10 M runs that share "nightly load"). The parts'
-finds are put in order by the database, as the list's keyset paging needs.
+millions; top-level runs' and steps' apart), and the runs of the names found are all read by
+their name index, then put in order. A trigram index of the runs themselves is no help
+there: the bitmap of a part of a name is as long as the runs holding its commonest trigram
+(150 ms at 10 M runs that share "nightly load"). The parts' finds are put in order by the
+database, as the list's keyset paging needs.
 """
 
 from django.core.exceptions import EmptyResultSet
@@ -29,44 +30,71 @@ def matching(q: str) -> Q:
     return Q(external_id=q) | Q(name__icontains=q)
 
 
-def first(parts: list[QuerySet[Instance]], q: str, wanted: int) -> list[Instance]:
-    """The first `wanted` runs matching `q` of these ordered parts of one list."""
+def first(parts: list[tuple[QuerySet[Instance], bool]], q: str, wanted: int) -> list[Instance]:
+    """The first `wanted` runs matching `q` of these ordered parts of one list, each given
+    with whether it lists steps."""
     found: set[int] = set()
-    for part in parts:
-        found.update(
-            among_first(part, matching(q), wanted)
-            or part.filter(by_names(q)).values_list("pk", flat=True)[:wanted]
-        )
-    ordered = parts[0].model.objects.filter(pk__in=found).order_by(*parts[0].query.order_by)
-    return list(ordered.select_related("backend", "parent")[:wanted])
+    for part, of_steps in parts:
+        ids = among_first(part, matching(q), wanted)
+        if ids is None:
+            names = named(q, of_steps)
+            ids = (
+                list(part.filter(matching(q)).values_list("pk", flat=True)[:wanted])
+                if names is None
+                else among_all(part, Q(external_id=q) | Q(name__in=names), wanted)
+            )
+        found.update(ids)
+    model, order = Instance, parts[0][0].query.order_by
+    return list(
+        model.objects.filter(pk__in=found)
+        .order_by(*order)
+        .select_related("backend", "parent")[:wanted]
+    )
 
 
-def by_names(q: str) -> Q:
-    """`matching(q)` as the names runs have had read it: the vendor id, or one of the names
-    holding `q` (PostgreSQL keeps them; SQLite, which scans its runs anyway, does not)."""
+def named(q: str, of_steps: bool) -> list[str] | None:
+    """The names that top-level runs (or steps) have had holding `q`; None when they are too
+    many to read by name, or not kept (SQLite, which scans its runs for a search anyway)."""
     if connection.vendor != "postgresql":
-        return matching(q)
+        return None
     names = list(
-        RunName.objects.filter(name__icontains=q)
+        RunName.objects.filter(name__icontains=q, step=of_steps)
         .values_list("name", flat=True)
         .distinct()[: NAMES + 1]
     )
-    if len(names) > NAMES:
-        return matching(q)
-    return Q(external_id=q) | Q(name__in=names)
+    return names if len(names) <= NAMES else None
 
 
 def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int] | None:
     """The ids of the first `wanted` runs of the ordered `part` that match, if its first
     PROBE runs hold that many; else None."""
+    ids = ordered_ids(part, matching, wanted, walked=True)
+    return ids if ids is not None and len(ids) == wanted else None
+
+
+def among_all(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int]:
+    """The ids of the first `wanted` runs of the ordered `part` that match, read from all
+    the matches (by their own indexes: a few names' runs), then put in order."""
+    return ordered_ids(part, matching, wanted, walked=False) or []
+
+
+def ordered_ids(
+    part: QuerySet[Instance], matching: Q, wanted: int, walked: bool
+) -> list[int] | None:
+    """The first `wanted` ids of `part` matching, in its order: among its first PROBE runs
+    (`walked`: PostgreSQL walks the order's index lazily and stops at a page), or among all
+    the matches, which a materialized subquery makes PostgreSQL read apart from the order
+    (else, from an estimate, it may walk the order's index through millions of runs that
+    never match). None when nothing is visible."""
     quote = connection.ops.quote_name
     table = quote(Instance._meta.db_table)
     ordering = [str(name).lstrip("-") for name in part.query.order_by]
-    # the walk carries only what the search reads and the order needs: a run's whole row is
-    # some kilobytes (its raw payload), and a probe carries thousands
+    # the subquery carries only what the search reads and the order needs: a run's whole
+    # row is some kilobytes (its raw payload), and a probe carries thousands
     narrow = part.only("external_id", "name", *ordering)
+    inner = narrow[:PROBE] if walked else narrow.filter(matching).order_by()
     try:
-        walked, walked_params = narrow[:PROBE].query.sql_with_params()
+        sql, params = inner.query.sql_with_params()
     except EmptyResultSet:  # nothing visible: the plain query answers without SQL
         return None
     query = Instance.objects.filter(matching).query
@@ -74,16 +102,17 @@ def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int]
         query.get_compiler(connection=connection), connection
     )
     # the subquery takes the table's name, so Django's condition applies to it verbatim; its
-    # order is the part's (fields named as their columns), which PostgreSQL sees it holds
+    # order is the part's (fields named as their columns)
     order = ", ".join(
         f"{table}.{quote(name.lstrip('-'))} {'DESC' if name[0] == '-' else 'ASC'}"
         for name in map(str, part.query.order_by)
     )
+    source = f"({sql}) AS {table}" if walked else table
+    fence = "" if walked else f"WITH {table} AS MATERIALIZED ({sql}) "  # PostgreSQL's
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {table}.{quote('id')} FROM ({walked}) AS {table} "
+            f"{fence}SELECT {table}.{quote('id')} FROM {source} "
             f"WHERE {condition} ORDER BY {order} LIMIT {int(wanted)}",
-            (*walked_params, *condition_params),
+            (*params, *condition_params),
         )
-        ids = [row[0] for row in cursor.fetchall()]
-    return ids if len(ids) == wanted else None
+        return [row[0] for row in cursor.fetchall()]

@@ -295,19 +295,20 @@ class Instance(models.Model):
 
 
 class RunName(models.Model):
-    """A name some run of a backend has had. A search by part of a name looks here first (a
-    few thousand names, not millions of runs), then reads the runs of the names it found by
-    their own index. Kept by the database on every write of a run (migration 0025), so no
-    writer can forget it; a name whose runs are all pruned stays, and costs a search one
-    index probe."""
+    """A name some run (or step) of a backend has had. A search by part of a name looks here
+    first (a few thousand names, not millions of runs), then reads the runs of the names it
+    found by their own index. Kept by the database on every write of a run (migration 0025),
+    so no writer can forget it; a name whose runs are all pruned stays, and costs a search
+    one index probe."""
 
-    # no index of its own: the unique (backend, name) index serves backend lookups
+    # no index of its own: the unique (backend, name, step) index serves backend lookups
     backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+", db_index=False)
     name = models.CharField(max_length=500)
+    step = models.BooleanField()  # a step's name, or a top-level run's: searched apart
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["backend", "name"], name="run_name_unique"),
+            models.UniqueConstraint(fields=["backend", "name", "step"], name="run_name_unique"),
         ]
         # (PostgreSQL: a trigram index on UPPER(name), migration 0025)
 

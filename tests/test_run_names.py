@@ -36,6 +36,15 @@ def test_a_name_is_kept_however_its_run_is_written():
             [backend.pk],
         )
     assert names(backend) == {"created", "bulk 0", "bulk 1", "copied"}
+    assert not RunName.objects.filter(backend=backend, step=True).exists()
+
+
+def test_a_steps_name_is_kept_as_a_steps():
+    backend = BackendFactory()
+    flow = InstanceFactory(backend=backend, name="load")
+    InstanceFactory(backend=backend, parent=flow, name="load")
+    kept = RunName.objects.filter(backend=backend).values_list("name", "step")
+    assert sorted(kept) == [("load", False), ("load", True)]
 
 
 def test_a_renamed_run_keeps_its_new_name_and_its_old_one_stays_harmless():

@@ -11,15 +11,15 @@ from django.db import migrations, models
 KEEP = """
 CREATE FUNCTION instances_keep_run_names() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO instances_runname (backend_id, name)
-    SELECT DISTINCT backend_id, name FROM written ORDER BY backend_id, name
+    INSERT INTO instances_runname (backend_id, name, step)
+    SELECT DISTINCT backend_id, name, parent_id IS NOT NULL FROM written ORDER BY 1, 2, 3
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE FUNCTION instances_keep_run_name() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO instances_runname (backend_id, name) VALUES (NEW.backend_id, NEW.name)
-    ON CONFLICT DO NOTHING;
+    INSERT INTO instances_runname (backend_id, name, step)
+    VALUES (NEW.backend_id, NEW.name, NEW.parent_id IS NOT NULL) ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE TRIGGER instances_run_names_inserted AFTER INSERT ON instances_instance
@@ -29,8 +29,9 @@ CREATE TRIGGER instances_run_name_changed AFTER UPDATE OF name ON instances_inst
     FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)
     EXECUTE FUNCTION instances_keep_run_name();
 CREATE INDEX run_name_trgm_idx ON instances_runname USING gin (UPPER(name::text) gin_trgm_ops);
-INSERT INTO instances_runname (backend_id, name)
-SELECT DISTINCT backend_id, name FROM instances_instance ON CONFLICT DO NOTHING;
+INSERT INTO instances_runname (backend_id, name, step)
+SELECT DISTINCT backend_id, name, parent_id IS NOT NULL FROM instances_instance
+ON CONFLICT DO NOTHING;
 """
 
 FORGET = """
@@ -65,6 +66,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("name", models.CharField(max_length=500)),
+                ("step", models.BooleanField()),
                 (
                     "backend",
                     models.ForeignKey(
@@ -77,7 +79,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 "constraints": [
-                    models.UniqueConstraint(fields=("backend", "name"), name="run_name_unique")
+                    models.UniqueConstraint(
+                        fields=("backend", "name", "step"), name="run_name_unique"
+                    )
                 ],
             },
         ),
