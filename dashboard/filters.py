@@ -111,16 +111,16 @@ class RunFilter:
             runs = failures.with_signature(runs, self.signature)
         return runs
 
-    def parts(self) -> list[tuple[Q, bool]]:
+    def parts(self) -> list[tuple[Q, bool | None]]:
         """The kinds of run listed, apart, each with whether it is of steps: top-level runs;
         steps too when asked for (unless only top-level runs are), else a step whose vendor
-        id is searched. A search reads each part on its own indexes."""
+        id is searched (None: by that alone). A search reads each part on its own indexes."""
         top, steps = Q(parent__isnull=True), Q(parent__isnull=False)
         if self.roots_only:
             return [(top, False)]
         if self.steps:
             return [(top, False), (steps, True)]
-        return [(top, False), (steps & Q(external_id=self.q), True)] if self.q else [(top, False)]
+        return [(top, False), (steps & Q(external_id=self.q), None)] if self.q else [(top, False)]
 
     def listed(self) -> Q:
         """The runs listed, all parts together."""

@@ -17,12 +17,14 @@ database, as the list's keyset paging needs.
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Upper
 
 from instances.models import Instance, RunName
 
-PROBE = 5000  # runs walked, newest first in the list's order, before the names are asked
+PROBE = 5000  # runs walked, newest first in the list's order, when the names have more
 NAMES = 100  # names whose runs a search reads by name; more, and the part of a name is common
+FEW = 1000  # runs of those names read at once, whatever their age; more, and the newest walked
 
 
 def matching(q: str) -> Q:
@@ -30,18 +32,27 @@ def matching(q: str) -> Q:
     return Q(external_id=q) | Q(name__icontains=q)
 
 
-def first(parts: list[tuple[QuerySet[Instance], bool]], q: str, wanted: int) -> list[Instance]:
+def first(
+    parts: list[tuple[QuerySet[Instance], bool | None]], q: str, wanted: int
+) -> list[Instance]:
     """The first `wanted` runs matching `q` of these ordered parts of one list, each given
-    with whether it lists steps."""
+    with whether it lists steps (None: steps matched by their vendor id alone)."""
     found: set[int] = set()
     for part, of_steps in parts:
-        ids = among_first(part, matching(q), wanted)
+        if of_steps is None:
+            found.update(part.values_list("pk", flat=True)[:wanted])
+            continue
+        names = named(q, of_steps)
+        by_name = None if names is None else Q(external_id=q) | Q(name__in=names)
+        # the runs of a few names, however old, are read at once; else the newest are walked
+        ids = among_all(part, by_name, wanted) if by_name and few(part, by_name) else None
         if ids is None:
-            names = named(q, of_steps)
+            ids = among_first(part, matching(q), wanted)
+        if ids is None:
             ids = (
                 list(part.filter(matching(q)).values_list("pk", flat=True)[:wanted])
-                if names is None
-                else among_all(part, Q(external_id=q) | Q(name__in=names), wanted)
+                if by_name is None
+                else among_all(part, by_name, wanted)
             )
         found.update(ids)
     model, order = Instance, parts[0][0].query.order_by
@@ -58,11 +69,17 @@ def named(q: str, of_steps: bool) -> list[str] | None:
     if connection.vendor != "postgresql":
         return None
     names = list(
-        RunName.objects.filter(name__icontains=q, step=of_steps)
+        RunName.objects.filter(folded__contains=Upper(Value(q)), step=of_steps)
         .values_list("name", flat=True)
         .distinct()[: NAMES + 1]
     )
     return names if len(names) <= NAMES else None
+
+
+def few(part: QuerySet[Instance], matching: Q) -> bool:
+    """Whether fewer than FEW runs of `part` match (counted up to FEW, on the name index:
+    an exact answer, where an estimate may be off by orders of magnitude)."""
+    return part.filter(matching).order_by().values("pk")[:FEW].count() < FEW
 
 
 def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int] | None:

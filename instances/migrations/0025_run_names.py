@@ -11,15 +11,16 @@ from django.db import migrations, models
 KEEP = """
 CREATE FUNCTION instances_keep_run_names() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO instances_runname (backend_id, name, step)
-    SELECT DISTINCT backend_id, name, parent_id IS NOT NULL FROM written ORDER BY 1, 2, 3
-    ON CONFLICT DO NOTHING;
+    INSERT INTO instances_runname (backend_id, name, folded, step)
+    SELECT DISTINCT backend_id, name, UPPER(name), parent_id IS NOT NULL FROM written
+    ORDER BY 1, 2, 4 ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE FUNCTION instances_keep_run_name() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO instances_runname (backend_id, name, step)
-    VALUES (NEW.backend_id, NEW.name, NEW.parent_id IS NOT NULL) ON CONFLICT DO NOTHING;
+    INSERT INTO instances_runname (backend_id, name, folded, step)
+    VALUES (NEW.backend_id, NEW.name, UPPER(NEW.name), NEW.parent_id IS NOT NULL)
+    ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 CREATE TRIGGER instances_run_names_inserted AFTER INSERT ON instances_instance
@@ -28,9 +29,9 @@ CREATE TRIGGER instances_run_names_inserted AFTER INSERT ON instances_instance
 CREATE TRIGGER instances_run_name_changed AFTER UPDATE OF name ON instances_instance
     FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)
     EXECUTE FUNCTION instances_keep_run_name();
-CREATE INDEX run_name_trgm_idx ON instances_runname USING gin (UPPER(name::text) gin_trgm_ops);
-INSERT INTO instances_runname (backend_id, name, step)
-SELECT DISTINCT backend_id, name, parent_id IS NOT NULL FROM instances_instance
+CREATE INDEX run_name_trgm_idx ON instances_runname USING gin (folded gin_trgm_ops);
+INSERT INTO instances_runname (backend_id, name, folded, step)
+SELECT DISTINCT backend_id, name, UPPER(name), parent_id IS NOT NULL FROM instances_instance
 ON CONFLICT DO NOTHING;
 """
 
@@ -66,6 +67,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("name", models.CharField(max_length=500)),
+                ("folded", models.CharField(max_length=500)),
                 ("step", models.BooleanField()),
                 (
                     "backend",
