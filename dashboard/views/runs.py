@@ -269,6 +269,7 @@ def fetch_log(run: Instance, max_bytes: int, try_number: str | None = None):
 @require_GET
 def backends(request: HttpRequest) -> HttpResponse:
     rows = []
+    operated = set(roles.teams_where(request.user, Role.OPERATOR).values_list("pk", flat=True))
     for backend in Backend.objects.visible_to(request.user).order_by("name"):
         polls = list(Poll.objects.filter(backend=backend).order_by("-started_at")[:30])
         latest = polls[0] if polls else None
@@ -281,6 +282,7 @@ def backends(request: HttpRequest) -> HttpResponse:
                 "polls": polls[::-1],
                 "failing": backend.consecutive_failures > 0,
                 "partial": latest if latest and latest.skipped else None,
+                "operates": backend.team_id in operated,
             }
         )
     return render(request, "dashboard/backends.html", {"rows": rows})

@@ -55,6 +55,7 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         log_locator=step.log_locator,
     )
     given_up_and_gone(polled_ocp)
+    oncall = people_in(alerting)
     pages = {
         "overview": "/",
         "runs": "/runs/",
@@ -67,6 +68,9 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         "alert": f"/alerts/{Alert.objects.filter(state='firing')[0].pk}/",
         "alert-channels": "/alerts/channels/",
         "rule-form": "/alerts/rules/new",
+        "teams": "/teams/",
+        "team": f"/teams/{alerting.pk}/",
+        "person": f"/people/{oncall.pk}/",
     }
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
@@ -80,6 +84,28 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         page.screenshot(path=str(folder / f"{name}-{theme}-{width}.png"))
     report = [f"{name}: {line}" for name, found in problems.items() for line in found]
     assert report == [], "\n".join(report)
+
+
+def people_in(team):
+    """A team with members in each role, an open invitation and a history; the on-call
+    person (signed in) with a live and a revoked token."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from instances.models import ApiToken
+    from instances.people import invitations, roles
+    from instances.people.models import Role
+    from tests.factories import UserFactory
+
+    oncall = UserFactory._meta.model.objects.get(username="oncall")
+    for name, role in (("mei", Role.ADMIN), ("陈静", Role.OPERATOR), ("ravi", Role.VIEWER)):
+        roles.place(UserFactory(username=name), team, role, by=oncall)
+    invitations.invite(team, "new@example.com", Role.VIEWER, oncall, lambda key: key)
+    mail.outbox.clear()
+    ApiToken.issue(oncall, "grafana")
+    ApiToken.issue(oncall, "old laptop")
+    ApiToken.objects.filter(name="old laptop").update(revoked_at=timezone.now())
+    return oncall
 
 
 def given_up_and_gone(backend) -> None:

@@ -105,3 +105,11 @@ def local(url: str) -> str:
     """Runboard's address as Django's test client asks for it."""
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def sign_in_as(client, browser: httpx.Client, account: str):
+    """Runboard's answer at the end of the person's way through the provider."""
+    start = client.get("/login/company/")
+    assert start.status_code == 302, start
+    back = through_provider(browser, start["location"], account)
+    return client.get(local(back))

@@ -18,42 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ANA = {"email": "ana@example.com", "email_verified": True, "name": "Ana"}
 
 
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory):
-    yield from openid.start(tmp_path_factory.mktemp("openid"))
-
-
-@pytest.fixture
-def company(provider, settings):
-    settings.RUNBOARD_OIDC_ISSUER = provider.issuer
-    settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET = (
-        openid.CLIENT_ID,
-        openid.CLIENT_SECRET,
-    )
-    settings.RUNBOARD_OIDC_TEAMS = {
-        "data-ops": ("Data ops", "viewer"),
-        "data-ops-oncall": ("Data ops", "operator"),
-        "data-ops-leads": ("Data ops", "admin"),
-        "finance": ("Finance", "viewer"),
-    }
-    settings.AUTHENTICATION_BACKENDS = [
-        "axes.backends.AxesStandaloneBackend",
-        "django.contrib.auth.backends.ModelBackend",
-        "dashboard.sign_in.Provider",
-    ]
-    sign_in.provider.cache_clear()
-    yield provider
-    sign_in.provider.cache_clear()
-
-
-def sign_in_as(client, browser: httpx.Client, account: str):
-    """Runboard's answer at the end of the person's way through the provider."""
-    start = client.get("/login/company/")
-    assert start.status_code == 302, start
-    back = openid.through_provider(browser, start["location"], account)
-    return client.get(openid.local(back))
-
-
 def roles_of(email: str) -> dict[str, str]:
     return dict(Membership.objects.filter(user__email=email).values_list("team__name", "role"))
 
@@ -61,7 +25,7 @@ def roles_of(email: str) -> dict[str, str]:
 def test_a_first_sign_in_creates_the_person_in_their_mapped_team_and_role(client, company):
     company.claims(ana={**ANA, "groups": ["data-ops-oncall", "data-ops", "unmapped"]})
     with httpx.Client() as browser:
-        answer = sign_in_as(client, browser, "ana")
+        answer = openid.sign_in_as(client, browser, "ana")
     assert answer.status_code == 302 and answer["location"] == "/", answer
     assert client.get("/").status_code == 200
     ana = User.objects.get(email="ana@example.com")
@@ -80,14 +44,14 @@ def test_a_changed_groups_claim_changes_the_role_at_the_next_sign_in(client, com
         company.claims(ana={**ANA, "groups": groups})
         client.logout()
         with httpx.Client() as browser:  # a fresh provider session: the claims are read anew
-            assert sign_in_as(client, browser, "ana")["location"] == "/"
+            assert openid.sign_in_as(client, browser, "ana")["location"] == "/"
         assert roles_of("ana@example.com") == expected, groups
 
 
 def test_a_team_given_in_runboard_stays_when_the_provider_sends_no_groups(client, company):
     company.claims(ana=ANA)
     with httpx.Client() as browser:
-        sign_in_as(client, browser, "ana")
+        openid.sign_in_as(client, browser, "ana")
     ana = User.objects.get(email="ana@example.com")
     assert roles_of("ana@example.com") == {}
     from instances.people import roles
@@ -96,14 +60,14 @@ def test_a_team_given_in_runboard_stays_when_the_provider_sends_no_groups(client
     roles.place(ana, GroupFactory(name="Given here"), "operator")
     client.logout()
     with httpx.Client() as browser:
-        sign_in_as(client, browser, "ana")
+        openid.sign_in_as(client, browser, "ana")
     assert roles_of("ana@example.com") == {"Given here": "operator"}
 
 
 def test_an_unverified_email_is_refused(client, company):
     company.claims(ana={**ANA, "email_verified": False})
     with httpx.Client() as browser:
-        answer = sign_in_as(client, browser, "ana")
+        answer = openid.sign_in_as(client, browser, "ana")
     assert answer["location"] == "/login/"
     assert not User.objects.filter(email="ana@example.com").exists()
     assert client.get("/").status_code == 302
@@ -151,7 +115,7 @@ def test_an_id_token_wrong_in_any_one_way_is_refused(company):
 def test_logout_ends_the_runboard_session_and_the_providers(client, company):
     company.claims(ana={**ANA, "groups": ["data-ops"]})
     with httpx.Client() as browser:
-        sign_in_as(client, browser, "ana")
+        openid.sign_in_as(client, browser, "ana")
         out = client.post("/logout/")
         assert out.status_code == 302 and out["location"].startswith(company.issuer), out
         assert "id_token_hint=" in out["location"]
