@@ -50,7 +50,8 @@ def test_a_team_admin_invites_promotes_and_removes_a_member(page, live_server):
     expect(mei.locator("main")).to_contain_text("nightly ledger")
     mei.goto(f"{live_server.url}/backends/")
     expect(mei.locator("text=Poll now")).to_have_count(0)  # a viewer does not act
-    mei.click("header >> text=mei")
+    mei.click("header summary:has-text('mei')")  # her menu, on her phone
+    mei.click("text=Your teams and API tokens")
     mei.fill("input[name=name]", "laptop")
     mei.click("text=Make a token")
     key = mei.locator("code.token").inner_text()
