@@ -15,14 +15,14 @@ PROBE = (
 )
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess:
+def load_settings(code: str = PROBE, **env: str) -> subprocess.CompletedProcess:
     ours = {"DATABASE_URL", "REDIS_URL", "RUNBOARD_BROKER_PREFIX", "RUNBOARD_REDIS_PREFIX"}
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.pop("SECRET_KEY", None)
     clean.pop("DEBUG", None)
     clean.update(env, DJANGO_SETTINGS_MODULE="dashboard.settings")
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); " + PROBE],
+        [sys.executable, "-c", "import django; django.setup(); " + code],
         cwd=ROOT,
         env=clean,
         capture_output=True,

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from dashboard import sign_in
 from instances.people.models import Membership, MembershipChange
 from tests.people import openid
+from tests.test_settings import load_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ANA = {"email": "ana@example.com", "email_verified": True, "name": "Ana"}
@@ -125,3 +126,35 @@ def test_logout_ends_the_runboard_session_and_the_providers(client, company):
         # the provider's session is over: it asks who you are again
         again = browser.get(client.get("/login/company/")["location"], follow_redirects=True)
         assert 'name="login"' in again.text
+
+
+def test_password_login_switched_off_leaves_only_the_provider(client, company, settings):
+    """RUNBOARD_PASSWORD_LOGIN=false takes the password backend out (dashboard/settings.py)
+    and the form off the login page: a right password signs nobody in."""
+    settings.RUNBOARD_PASSWORD_LOGIN = False
+    settings.AUTHENTICATION_BACKENDS = [
+        backend
+        for backend in settings.AUTHENTICATION_BACKENDS
+        if backend != "django.contrib.auth.backends.ModelBackend"
+    ]
+    User.objects.create_user("root", password="a long passphrase 42", is_superuser=True)
+    page = client.get("/login/").text
+    assert 'name="password"' not in page and "Sign in with" in page
+    client.post("/login/", {"username": "root", "password": "a long passphrase 42"})
+    assert client.get("/").status_code == 302  # still signed out
+
+
+def test_the_environment_chooses_the_sign_in_backends():
+    probe = "from django.conf import settings as s; print(','.join(s.AUTHENTICATION_BACKENDS))"
+    both = load_settings(DEBUG="1", RUNBOARD_OIDC_ISSUER="https://id.example.com", code=probe)
+    provider_only = load_settings(
+        DEBUG="1",
+        RUNBOARD_OIDC_ISSUER="https://id.example.com",
+        RUNBOARD_PASSWORD_LOGIN="false",
+        code=probe,
+    )
+    assert both.stdout.split(",")[1:] == [
+        "django.contrib.auth.backends.ModelBackend",
+        "dashboard.sign_in.Provider\n",
+    ]
+    assert provider_only.stdout.split(",")[1:] == ["dashboard.sign_in.Provider\n"]
