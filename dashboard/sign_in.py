@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
-def provider() -> dict:
+def discovered() -> dict:
     """The provider's discovery document (a failure is not kept: the next sign-in asks)."""
     issuer = settings.RUNBOARD_OIDC_ISSUER.rstrip("/")
     found = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=10).raise_for_status()
@@ -52,7 +52,7 @@ class Provider(auth.OIDCAuthenticationBackend):
         if not settings.RUNBOARD_OIDC_ISSUER or request is None or "code" not in request.GET:
             return None
         try:
-            found = provider()
+            found = discovered()
             self.OIDC_OP_TOKEN_ENDPOINT = found["token_endpoint"]
             self.OIDC_OP_USER_ENDPOINT = found["userinfo_endpoint"]
             self.OIDC_OP_JWKS_ENDPOINT = found["jwks_uri"]
@@ -69,7 +69,7 @@ class Provider(auth.OIDCAuthenticationBackend):
                 key,
                 algorithms=[self.OIDC_RP_SIGN_ALGO],
                 audience=self.OIDC_RP_CLIENT_ID,
-                issuer=provider()["issuer"],
+                issuer=discovered()["issuer"],
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.InvalidTokenError as exc:
@@ -120,7 +120,7 @@ class SignIn(views.OIDCAuthenticationRequestView):
 
     def get(self, request):
         try:
-            self.OIDC_OP_AUTH_ENDPOINT = provider()["authorization_endpoint"]
+            self.OIDC_OP_AUTH_ENDPOINT = discovered()["authorization_endpoint"]
         except (httpx.HTTPError, KeyError, SuspiciousOperation) as exc:
             log.error("OpenID provider %s unreachable: %s", settings.RUNBOARD_OIDC_ISSUER, exc)
             messages.error(request, "Your company's sign-in cannot be reached. Try again soon.")
@@ -134,7 +134,7 @@ def end_session_url(request) -> str:
     back = request.build_absolute_uri(reverse("login"))
     id_token = request.session.get("oidc_id_token")
     try:
-        endpoint = provider().get("end_session_endpoint") if id_token else None
+        endpoint = discovered().get("end_session_endpoint") if id_token else None
     except (httpx.HTTPError, SuspiciousOperation):
         endpoint = None
     if not endpoint:

@@ -29,6 +29,6 @@ def company(provider, settings):
         "django.contrib.auth.backends.ModelBackend",
         "dashboard.sign_in.Provider",
     ]
-    sign_in.provider.cache_clear()
+    sign_in.discovered.cache_clear()
     yield provider
-    sign_in.provider.cache_clear()
+    sign_in.discovered.cache_clear()

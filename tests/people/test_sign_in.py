@@ -88,7 +88,7 @@ def test_a_replayed_callback_signs_nobody_in(client, company):
 
 def test_an_id_token_wrong_in_any_one_way_is_refused(company):
     backend = sign_in.Provider()
-    backend.OIDC_OP_JWKS_ENDPOINT = sign_in.provider()["jwks_uri"]  # the real provider's keys
+    backend.OIDC_OP_JWKS_ENDPOINT = sign_in.discovered()["jwks_uri"]  # the real provider's keys
     now = int(time.time())
     good = {
         "iss": company.issuer,
