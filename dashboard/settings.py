@@ -107,7 +107,7 @@ RUNBOARD_OIDC_ISSUER = env.str("RUNBOARD_OIDC_ISSUER", default="")
 RUNBOARD_OIDC_NAME = env.str("RUNBOARD_OIDC_NAME", default="your company's account")
 RUNBOARD_PASSWORD_LOGIN = env.bool("RUNBOARD_PASSWORD_LOGIN", default=True)
 OIDC_RP_CLIENT_ID = env.str("RUNBOARD_OIDC_CLIENT_ID", default="")
-OIDC_RP_CLIENT_SECRET = env.str("RUNBOARD_OIDC_CLIENT_SECRET", default="")
+OIDC_RP_CLIENT_SECRET = secret("RUNBOARD_OIDC_CLIENT_SECRET")
 OIDC_RP_SCOPES = env.str("RUNBOARD_OIDC_SCOPES", default="openid email profile groups")
 OIDC_RP_SIGN_ALGO = env.str("RUNBOARD_OIDC_SIGN_ALGO", default="RS256")
 OIDC_USE_PKCE = True

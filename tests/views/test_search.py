@@ -44,8 +44,11 @@ def every_page(user, query: str) -> list[Instance]:
 
 
 @pytest.mark.parametrize("sort", SORTS)
-@pytest.mark.parametrize("probe", [10, 110, 5000])  # walk too short, one page deep, all
-@pytest.mark.parametrize("few", [10, 1000], ids=["names many", "names few"])
+@pytest.mark.parametrize(
+    "few, probe",  # names with many runs: walk too short, one page deep, all; few: no walk
+    [(10, 10), (10, 110), (10, 5000), (1000, 5000)],
+    ids=["walk too short", "walk a page deep", "walk all", "names few"],
+)
 @pytest.mark.parametrize("steps", [False, True])
 def test_the_walk_and_the_plain_query_list_the_same_runs(
     runs, monkeypatch, sort, probe, few, steps
