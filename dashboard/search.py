@@ -1,18 +1,18 @@
 """A search's page: each part of the list (top-level runs, steps) searched on its own
-indexes, the newest runs walked first.
+indexes, every plan chosen by exact counts, never by the planner's row estimates.
 
-PostgreSQL plans `name ILIKE '%…%'` from a row estimate: a part of a name that many runs
-have (one in a hundred) can be planned as a trigram bitmap ANDed with a bitmap of every
-top-level run, then sorted: 60-80 ms at 10 M runs, where walking the newest runs in the
-list's order finds a page in a few thousand rows. The walk is made certain, and bounded, by
-reading the search from a subquery of the first PROBE runs in order: PostgreSQL runs it
-lazily and stops at a page. A rarer part of a name (fewer matches than a page in them) is
-looked up among the names runs have had (instances.models.RunName: thousands, where runs are
-millions; top-level runs' and steps' apart), and the runs of the names found are all read by
-their name index, then put in order. A trigram index of the runs themselves is no help
-there: the bitmap of a part of a name is as long as the runs holding its commonest trigram
-(150 ms at 10 M runs that share "nightly load"). The parts' finds are put in order by the
-database, as the list's keyset paging needs.
+First the names runs have had (instances.models.RunName: thousands, where runs are millions;
+top-level runs' and steps' apart) are looked up. When the names holding the search have few
+runs (counted up to FEW on the name index), those runs are all read and put in order. Else
+the newest runs are walked: PostgreSQL plans `name ILIKE '%…%'` from a row estimate, and may
+plan a part of a name that many runs have as a trigram bitmap ANDed with a bitmap of every
+top-level run, then sorted (60-80 ms at 10 M runs), where walking the list's order finds a
+page in a few thousand rows; reading from a subquery of the first PROBE runs in order makes
+the walk certain and bounded (PostgreSQL runs it lazily and stops at a page). Past that,
+every match of the names is read. The runs' own trigram index is asked only when too many
+names hold the search: its bitmap is as long as the runs holding the search's commonest
+trigram (150 ms at 10 M runs that share "nightly load"). The parts' finds are put in order
+by the database, as the list's keyset paging needs.
 """
 
 from django.core.exceptions import EmptyResultSet
@@ -44,8 +44,9 @@ def first(
             continue
         names = named(q, of_steps)
         by_name = None if names is None else Q(external_id=q) | Q(name__in=names)
-        # the runs of a few names, however old, are read at once; else the newest are walked
-        ids = among_all(part, by_name, wanted) if by_name and few(part, by_name) else None
+        ids = None
+        if by_name is not None and few(part, by_name):  # however old, read at once
+            ids = among_all(part, by_name, wanted)
         if ids is None:
             ids = among_first(part, matching(q), wanted)
         if ids is None:
@@ -55,12 +56,8 @@ def first(
                 else among_all(part, by_name, wanted)
             )
         found.update(ids)
-    model, order = Instance, parts[0][0].query.order_by
-    return list(
-        model.objects.filter(pk__in=found)
-        .order_by(*order)
-        .select_related("backend", "parent")[:wanted]
-    )
+    ordered = Instance.objects.filter(pk__in=found).order_by(*parts[0][0].query.order_by)
+    return list(ordered.select_related("backend", "parent")[:wanted])
 
 
 def named(q: str, of_steps: bool) -> list[str] | None:

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,7 +47,13 @@ def team_list(request: HttpRequest) -> HttpResponse:
             return redirect("team", pk=team.pk)
     teams = roles.teams_where(request.user, Role.VIEWER).order_by("name")
     held = dict(Membership.objects.filter(user=request.user.pk).values_list("team_id", "role"))
-    rows = [(team, Role(held[team.pk]).label if team.pk in held else None) for team in teams]
+    sizes = dict(
+        Membership.objects.filter(team__in=teams).values_list("team").annotate(n=Count("pk"))
+    )
+    rows = [
+        (team, Role(held[team.pk]).label if team.pk in held else None, sizes.get(team.pk, 0))
+        for team in teams
+    ]
     return render(request, "dashboard/teams.html", {"rows": rows})
 
 

@@ -188,3 +188,11 @@ def test_a_superuser_makes_a_team_and_a_member_only_sees_their_own(team):
     assert team.name in listed and "Finance ops" not in listed
     assert logged_in(lead).post("/teams/", {"name": "Sneaky"}).status_code == 200
     assert "Sneaky" not in logged_in(lead).get("/teams/").text
+
+
+def test_the_teams_page_counts_every_member(team):
+    team, lead = team
+    for name in ("mei", "ravi"):
+        roles.place(UserFactory(username=name), team, Role.VIEWER)
+    rows = logged_in(lead).get("/teams/").context["rows"]
+    assert [(listed, role, size) for listed, role, size in rows] == [(team, "Team admin", 3)]
