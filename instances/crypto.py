@@ -1,8 +1,10 @@
-"""Vendor credentials at rest: Fernet-encrypted JSON, shown back only masked."""
+"""Vendor credentials at rest: Fernet-encrypted JSON, shown back only masked; and the keys
+Runboard hands out (API tokens, invitations), of which only a hash is kept."""
 
 import base64
 import hashlib
 import json
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -31,3 +33,13 @@ def mask(value: str) -> str:
     if len(value) <= 8:
         return "•" * len(value)
     return f"{value[:2]}{'•' * 6}{value[-2:]}"
+
+
+def new_key() -> str:
+    """A key to hand out once: 32 random bytes, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def key_hash(key: str) -> str:
+    """What is kept of a key handed out, and looked up by."""
+    return hashlib.sha256(key.strip().encode()).hexdigest()

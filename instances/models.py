@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import secrets
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -506,16 +504,14 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"
 
-    @staticmethod
-    def hash(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()
-
     @classmethod
     def issue(cls, user, name: str, days: int = 90) -> str:
         """A new token's key, shown once."""
-        key = secrets.token_urlsafe(32)
+        key = crypto.new_key()
         expires_at = timezone.now() + timedelta(days=days)
-        cls.objects.create(user=user, name=name, key_hash=cls.hash(key), expires_at=expires_at)
+        cls.objects.create(
+            user=user, name=name, key_hash=crypto.key_hash(key), expires_at=expires_at
+        )
         return key
 
     @classmethod
@@ -524,7 +520,7 @@ class ApiToken(models.Model):
         now = timezone.now()
         token = (
             cls.objects.select_related("user")
-            .filter(key_hash=cls.hash(key.strip()), revoked_at__isnull=True)
+            .filter(key_hash=crypto.key_hash(key), revoked_at__isnull=True)
             .exclude(expires_at__lte=now)
             .first()
         )

@@ -1,7 +1,5 @@
 """Invitations into a team: made by a team admin, mailed, accepted once by their address."""
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,27 +7,25 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from instances import crypto
+
 from . import roles
 from .models import RANKS, Invitation
 
 VALID_FOR = timedelta(days=7)
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def invite(team, email: str, role: str, by, link_for) -> Invitation:
     """Invite `email` into `team` (an earlier open invitation of it is replaced) and mail the
     link, built by `link_for(key)`."""
-    key = secrets.token_urlsafe(32)
+    key = crypto.new_key()
     with transaction.atomic():
         Invitation.objects.filter(team=team, email__iexact=email, accepted_at=None).delete()
         invitation = Invitation.objects.create(
             team=team,
             email=email,
             role=role,
-            key_hash=key_hash(key),
+            key_hash=crypto.key_hash(key),
             invited_by=by,
             expires_at=timezone.now() + VALID_FOR,
         )
@@ -50,7 +46,7 @@ def open_invitation(key: str) -> Invitation | None:
     """The invitation this key opens, if it is still open."""
     return (
         Invitation.objects.select_related("team", "invited_by")
-        .filter(key_hash=key_hash(key), accepted_at=None, expires_at__gt=timezone.now())
+        .filter(key_hash=crypto.key_hash(key), accepted_at=None, expires_at__gt=timezone.now())
         .first()
     )
 
