@@ -2,6 +2,8 @@
 admins (a superuser manages every team and makes new ones); invitations by email; a
 person's page with their teams and API tokens."""
 
+import logging
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +24,7 @@ from instances.people import invitations, roles
 from instances.people.models import Membership, MembershipChange, Role
 
 CHANGES_SHOWN = 50
+log = logging.getLogger(__name__)
 
 
 class InviteForm(forms.Form):
@@ -91,14 +94,19 @@ def manage_team(request: HttpRequest, pk: int) -> HttpResponse:
         form = InviteForm(request.POST)
         if form.is_valid():
             email, role = form.cleaned_data["email"], form.cleaned_data["role"]
-            invitations.invite(
-                team,
-                email,
-                role,
-                request.user,
-                lambda key: request.build_absolute_uri(reverse("invitation", args=[key])),
-            )
-            messages.success(request, f"Invited {email} as {Role(role).label.lower()}.")
+            try:
+                invitations.invite(
+                    team,
+                    email,
+                    role,
+                    request.user,
+                    lambda key: request.build_absolute_uri(reverse("invitation", args=[key])),
+                )
+            except invitations.MailNotSent as exc:
+                log.error("Invitation of %s to team %s not mailed: %s", email, team.pk, exc)
+                messages.error(request, f"The invitation could not be mailed ({exc}): try again.")
+            else:
+                messages.success(request, f"Invited {email} as {Role(role).label.lower()}.")
         else:
             messages.error(request, "Give the address to invite, and a role.")
     elif action == "withdraw":

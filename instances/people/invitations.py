@@ -1,9 +1,10 @@
 """Invitations into a team: made by a team admin, mailed, accepted once by their address."""
 
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,11 +14,17 @@ from . import roles
 from .models import RANKS, Invitation
 
 VALID_FOR = timedelta(days=7)
+MAIL_TIMEOUT = 10  # seconds: the invitation is sent while its admin waits for the page
+
+
+class MailNotSent(Exception):
+    pass
 
 
 def invite(team, email: str, role: str, by, link_for) -> Invitation:
     """Invite `email` into `team` (an earlier open invitation of it is replaced) and mail the
-    link, built by `link_for(key)`."""
+    link, built by `link_for(key)`. A mail server that fails, or does not answer within
+    MAIL_TIMEOUT, raises MailNotSent and leaves no invitation behind."""
     key = crypto.new_key()
     with transaction.atomic():
         Invitation.objects.filter(team=team, email__iexact=email, accepted_at=None).delete()
@@ -32,13 +39,18 @@ def invite(team, email: str, role: str, by, link_for) -> Invitation:
     inviter = by.get_full_name() or by.get_username()
     # one line each: a team's name is anybody's text, and a header holds no line break
     team_name = " ".join(team.name.split())
-    send_mail(
-        f"Join {team_name} on Runboard",
-        f"{inviter} invites you into the team {team_name} on Runboard, as "
-        f"{invitation.get_role_display().lower()}.\n\nAccept within 7 days: {link_for(key)}\n",
-        settings.DEFAULT_FROM_EMAIL,
-        [email],
-    )
+    try:
+        send_mail(
+            f"Join {team_name} on Runboard",
+            f"{inviter} invites you into the team {team_name} on Runboard, as "
+            f"{invitation.get_role_display().lower()}.\n\nAccept within 7 days: {link_for(key)}\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [email],
+            connection=get_connection(timeout=MAIL_TIMEOUT),
+        )
+    except (OSError, smtplib.SMTPException) as exc:
+        invitation.delete()
+        raise MailNotSent(str(exc)) from exc
     return invitation
 
 

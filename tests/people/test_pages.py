@@ -196,3 +196,16 @@ def test_the_teams_page_counts_every_member(team):
         roles.place(UserFactory(username=name), team, Role.VIEWER)
     rows = logged_in(lead).get("/teams/").context["rows"]
     assert [(listed, role, size) for listed, role, size in rows] == [(team, "Team admin", 3)]
+
+
+def test_a_mail_server_that_fails_leaves_no_invitation_and_says_so(team, settings):
+    team, lead = team
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nobody listens
+    answer = logged_in(lead).post(
+        f"/teams/{team.pk}/manage",
+        {"action": "invite", "email": "mei@example.com", "role": "viewer"},
+        follow=True,
+    )
+    assert "could not be mailed" in answer.text
+    assert not team.invitations.exists()
