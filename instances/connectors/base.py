@@ -14,8 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+import httpx
+
 from instances import errors
 from instances.status import Kind, Status
+
+from .acting import ANSWER_KEPT, Move, Target, VendorAnswer, VendorCall
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +244,42 @@ class Connector(ABC):
     @abstractmethod
     def fetch_log(self, external_id: str, log_locator: str, max_bytes: int) -> LogChunk:
         """The tail of one run's log, at most max_bytes."""
+
+    # -- acting (instances/connectors/acting.py) ----------------------------------------------
+
+    # the actions the vendor documents, by name; none: its backends only read
+    moves: ClassVar[dict[str, Move]] = {}
+
+    def call_for(self, move: Move, target: Target) -> VendorCall:
+        """The one request that makes `move` on `target`."""
+        raise NotImplementedError(f"{self.kind} documents no {move.name}")
+
+    def dry_run(self, move: Move, target: Target) -> list[str] | None:
+        """The steps the vendor says the move would touch, where it has a dry run; None: the
+        preview is read from the run's DAG instead."""
+        return None
+
+    def send(self, call: VendorCall) -> VendorAnswer:
+        """Send it once and read the answer in the vendor's words."""
+        response = self.http_client().once(
+            call.method,
+            call.path,
+            params=call.params or None,
+            content=call.content,
+            headers={"Content-Type": "application/json", **call.headers}
+            if call.content
+            else call.headers or None,
+        )
+        return self.answer_of(response)
+
+    def http_client(self):
+        return self.http  # type: ignore[attr-defined]
+
+    def answer_of(self, response: httpx.Response) -> VendorAnswer:
+        """Accepted on a 2xx; the vendor's error words otherwise (each vendor says more)."""
+        text = response.text[:ANSWER_KEPT]
+        ok = response.is_success
+        return VendorAnswer(response.status_code, ok, "" if ok else text[:300], body=text)
 
 
 def in_parallel[T](

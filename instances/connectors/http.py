@@ -113,6 +113,14 @@ class VendorHTTP:
             return response
         raise AssertionError("unreachable")
 
+    def once(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """One request, never repeated, whatever it answers (an action: only a person retries
+        it); a timeout or a broken connection is a ConnectorError."""
+        try:
+            return self._send(method, path, **kwargs)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise ConnectorError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+
     def json(self, method: str, path: str, **kwargs) -> Any:
         response = self.request(method, path, **kwargs)
         try:

@@ -54,7 +54,9 @@ class Step:
         if run.forced:
             return run.forced if self.start <= now else CANCELED
         if run.retried_by(now):
-            return SUCCEEDED
+            return RUNNING if self.outcome != SUCCEEDED and run.rerunning(now) else SUCCEEDED
+        if run.stopped_at and run.stopped_before(self.end, now):
+            return run.stopped_as if self.start <= run.stopped_at else SKIPPED
         if now < self.start:
             return PENDING
         if now < self.end:
@@ -82,9 +84,32 @@ class Run:
     # or someone deletes a finished run, at these moments of the emulator's clock
     retried_at: datetime | None = None
     deleted_at: datetime | None = None
+    # a retry asked through a vendor's API: the steps that had not succeeded run again for
+    # this long, then succeed (the scenario's own retries succeed at once)
+    rerun_for: timedelta = timedelta()
+    # stopped through a vendor's API: steps running then end as `stopped_as`, later ones skip
+    stopped_at: datetime | None = None
+    stopped_as: str = CANCELED
 
     def retried_by(self, now: datetime) -> bool:
         return self.retried_at is not None and now >= self.retried_at
+
+    def rerunning(self, now: datetime) -> bool:
+        return (
+            self.retried_at is not None
+            and self.retried_at <= now < self.retried_at + self.rerun_for
+        )
+
+    def stopped_before(self, moment: datetime, now: datetime) -> bool:
+        """Stopped by now, before `moment` (a step's end, or the run's)."""
+        return self.stopped_at is not None and self.stopped_at <= now and self.stopped_at < moment
+
+    def retry(self, now: datetime, rerun_for: timedelta) -> None:
+        """Retried in place, from now: its steps that had not succeeded run again."""
+        self.retried_at, self.rerun_for, self.stopped_at = now, rerun_for, None
+
+    def stop(self, now: datetime, stopped_as: str = CANCELED) -> None:
+        self.stopped_at, self.stopped_as = now, stopped_as
 
     def exists(self, now: datetime) -> bool:
         return self.planned <= now and not (self.deleted_at and now >= self.deleted_at)
@@ -101,7 +126,9 @@ class Run:
         if self.forced:
             return self.forced
         if self.retried_by(now):
-            return SUCCEEDED
+            return RUNNING if self.rerunning(now) else SUCCEEDED
+        if self.stopped_before(self.end, now):
+            return self.stopped_as
         states = [step.status(now, self) for step in self.steps]
         for bad in (FAILED, TIMEOUT, CANCELED):
             if bad in states and now >= self.end:
@@ -116,7 +143,9 @@ class Run:
 
     def finished_at(self, now: datetime) -> datetime | None:
         if self.retried_at and self.retried_by(now) and not self.forced:
-            return self.retried_at
+            return None if self.rerunning(now) else self.retried_at + self.rerun_for
+        if self.stopped_at and self.stopped_before(self.end, now):
+            return self.stopped_at
         return self.end if self.forced or now >= self.end else None
 
 

@@ -61,6 +61,9 @@ class Scenario:
     by_seq: dict[str, dict[int, Run]] = field(default_factory=dict)  # vendor → seq → run
     built_until: datetime | None = None
     deleted: set[tuple[str, str]] = field(default_factory=set)  # (vendor, run id) removed
+    # how long the steps of a run retried through a vendor's API run again (emulator clock)
+    rerun_for: timedelta = timedelta(seconds=20)
+    triggered: int = 0  # runs started through a vendor's trigger
 
     def __post_init__(self) -> None:
         if not self.vendors:
@@ -215,6 +218,34 @@ class Scenario:
         if n > 3 and rng.random() < 0.3:
             picks.add(steps[rng.randrange(0, n - 1)].id)
         return sorted(picks)
+
+    def trigger(self, vendor: str, definition_id: str, from_step: int | None = None) -> Run | None:
+        """A new run of the definition, now, as a vendor's trigger starts one: every step (or
+        step number `from_step` and those downstream of it; the others skip) runs and
+        succeeds."""
+        definition = next(
+            (d for d in self.definitions if d.vendor == vendor and d.id == definition_id), None
+        )
+        if definition is None or not -1 < (from_step or 0) < definition.steps:
+            return None
+        now = self.now().replace(microsecond=0)
+        run = self._build(definition, now)
+        run.retried_at = run.deleted_at = None
+        # numbered after every scheduled run (those stay below 10**9), in trigger order
+        self.triggered += 1
+        run.seq = 10**9 + self.triggered
+        run.id = f"{definition.id}-{now:%Y%m%d%H%M%S}"
+        if run.id in self.runs[vendor]:  # a scheduled run of this very second
+            run.id += "-1"
+        renamed = {step.id: f"{run.seq}{n:03d}" for n, step in enumerate(run.steps)}
+        again = {renamed[run.steps[from_step].id]} if from_step is not None else set()
+        for step in run.steps:
+            step.id, step.upstream = renamed[step.id], [renamed[up] for up in step.upstream]
+            if from_step is None or again.intersection(step.upstream):
+                again.add(step.id)
+            step.outcome, step.attempts = (SUCCEEDED if step.id in again else SKIPPED), 1
+        self.add(run)
+        return run
 
     def visible(self, vendor: str) -> list[Run]:
         """Runs of one vendor that exist by now, newest first."""

@@ -14,6 +14,14 @@ from urllib.parse import quote
 import httpx
 
 from instances import errors
+from instances.connectors.acting import (
+    ANSWER_KEPT,
+    UNFINISHED,
+    Move,
+    Target,
+    VendorAnswer,
+    VendorCall,
+)
 from instances.connectors.base import (
     BadPayload,
     Connector,
@@ -55,6 +63,13 @@ class AirflowConnector(Connector):
         self.api = str(config.scope.get("api_version") or "")  # "v1", "v2", "": probe
         self.http: VendorHTTP | None = None
         self.dags: dict[str, tuple[dict, list[dict]]] = {}  # dag_id → (DAG, tasks), per poll
+
+    moves = {
+        "retry": Move("retry"),
+        "retry_step": Move("retry_step", on_step=True),
+        # a run set failed fails its running tasks (there is no kill)
+        "stop": Move("stop", when=UNFINISHED, careful=True),
+    }
 
     def client(self) -> VendorHTTP:
         with self.lock:
@@ -178,6 +193,66 @@ class AirflowConnector(Connector):
                 break
             params = {**params, "token": token}
         return "\n".join(lines) + "\n"
+
+    # -- acting: clear task instances (retry), set the run's state (stop) ----------------------
+
+    def http_client(self) -> VendorHTTP:
+        return self.client()
+
+    def call_for(self, move: Move, target: Target) -> VendorCall:
+        self.client()  # which major: the paths differ
+        dag_id, run_id = target.run_id.split("/", 1)
+        if move.name == "stop":
+            path = f"/api/{self.api}/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}"
+            return VendorCall("PATCH", path, body={"state": "failed"})
+        return self.clear(dag_id, run_id, target, dry_run=False)
+
+    def clear(self, dag_id: str, run_id: str, target: Target, dry_run: bool) -> VendorCall:
+        """Clear the run's failed task instances (or one task's), so the scheduler runs them
+        again in the same run. Every default is sent: dry_run's is true, and reset_dag_runs's
+        differs between the majors."""
+        body = {
+            "dry_run": dry_run,
+            "dag_run_id": run_id,
+            "only_failed": True,
+            "only_running": False,
+            "include_upstream": False,
+            "include_downstream": False,
+            "include_future": False,
+            "include_past": False,
+            "reset_dag_runs": True,
+        }
+        if target.step_id:
+            task_id = target.step_definition_id
+            map_index = (target.step_raw or {}).get("map_index")
+            mapped = self.api == "v2" and isinstance(map_index, int) and map_index >= 0
+            body["task_ids"] = [[task_id, map_index]] if mapped else [task_id]
+        return VendorCall(
+            "POST", f"/api/{self.api}/dags/{quote(dag_id)}/clearTaskInstances", body=body
+        )
+
+    def dry_run(self, move: Move, target: Target) -> list[str] | None:
+        if move.name == "stop":
+            return None
+        self.client()
+        dag_id, run_id = target.run_id.split("/", 1)
+        call = self.clear(dag_id, run_id, target, dry_run=True)
+        body = answer(self.client().once(call.method, call.path, json=call.body), call.path)
+        touched = []
+        for item in body.get("task_instances") or []:
+            if isinstance(item, dict) and item.get("task_id"):
+                index = item.get("map_index")
+                suffix = f"[{index}]" if isinstance(index, int) and index >= 0 else ""
+                touched.append(f"{item['task_id']}{suffix}")
+        return touched
+
+    def answer_of(self, response: httpx.Response) -> VendorAnswer:
+        text = response.text[:ANSWER_KEPT]
+        try:
+            message = "" if response.is_success else said(response.json())
+        except ValueError:
+            message = text[:300]
+        return VendorAnswer(response.status_code, response.is_success, message, body=text)
 
     def error_in_log(self, text: str) -> str:
         """A Python task's error is its traceback's exception line; the ERROR and INFO lines

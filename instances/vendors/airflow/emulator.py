@@ -14,6 +14,7 @@ from starlette.routing import Route
 from instances.emulator import scenario as sc
 from instances.emulator.common import RunsById, json_response, world
 
+from .emulator_actions import clear_task_instances, set_run_state
 from .emulator_logs import log_messages, log_text
 from .emulator_majors import AIRFLOW3_PATH, AIRFLOW_2, AIRFLOW_3, Major, endpoint, issue_token
 from .emulator_records import (
@@ -131,6 +132,8 @@ def run_not_found(request: Request, major: Major) -> Response:
 async def get_dag_run(request: Request, major: Major):
     if (run := find(request)) is None:
         return run_not_found(request, major)
+    if request.method == "PATCH":
+        return await set_run_state(request, major, run)
     return json_response(major.dag_run(run, world(request).scenario.now()))
 
 
@@ -242,7 +245,12 @@ def api_routes(major: Major) -> list[Route]:
         Route(f"{major.prefix}/dags/{{dag_id}}", endpoint(get_dag, major)),
         Route(f"{major.prefix}/dags/{{dag_id}}/tasks", endpoint(dag_tasks, major)),
         Route(runs, endpoint(list_dag_runs, major)),
-        Route(f"{runs}/{{dag_run_id}}", endpoint(get_dag_run, major)),
+        Route(f"{runs}/{{dag_run_id}}", endpoint(get_dag_run, major), methods=["GET", "PATCH"]),
+        Route(
+            f"{major.prefix}/dags/{{dag_id}}/clearTaskInstances",
+            endpoint(clear_task_instances, major),
+            methods=["POST"],
+        ),
         Route(f"{runs}/{{dag_run_id}}/taskInstances", endpoint(task_instances, major)),
         Route(
             f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/tries", endpoint(task_tries, major)

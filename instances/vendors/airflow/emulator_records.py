@@ -56,9 +56,12 @@ def stamp(moment: datetime | None) -> str | None:
 
 def updated_at(run: sc.Run, now: datetime) -> datetime:
     """The last moment anything in the run changed: its creation, a step starting or ending,
-    or its retry."""
+    its retry (and the retry's end), or its stop."""
     moments = [run.planned] + [t for s in run.steps for t in (s.start, s.end) if t <= now]
-    return max(moments + ([run.retried_at] if run.retried_at and run.retried_by(now) else []))
+    afterlife = [run.stopped_at]
+    if run.retried_at:
+        afterlife += [run.retried_at, run.retried_at + run.rerun_for]
+    return max(moments + [t for t in afterlife if t and t <= now])
 
 
 def dag_run(run: sc.Run, now: datetime) -> dict:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 
 from instances.connectors import base
+from instances.connectors.acting import ANSWER_KEPT, Move, Target, VendorAnswer, VendorCall
 from instances.connectors.base import Connector, LogChunk, RunRecord
 from instances.connectors.http import CachedTokenAuth, VendorHTTP
 from instances.connectors.normalize import epoch_ms, status_from
@@ -187,6 +188,10 @@ class DataArtsFactory(DataArts):
     kind = "dataarts_factory"
     label = "Huawei DataArts Factory"
     scope_header = "workspace"
+    moves = {
+        "retry": Move("retry", when=frozenset({Status.FAILED, Status.CANCELED})),
+        "stop": Move("stop", when=frozenset({Status.RUNNING})),  # "only when running"
+    }
 
     def __init__(self, config):
         super().__init__(config)
@@ -224,6 +229,28 @@ class DataArtsFactory(DataArts):
         )
         root = self.job_record(job, edges=edges, has_children=True)
         return [root, *self.each(lambda node: self.node_record(node, external_id), nodes)]
+
+    # -- acting: rerun from the failed node, stop (DLF v1) -------------------------------------
+
+    def call_for(self, move: Move, target: Target) -> VendorCall:
+        job, _, instance_id = target.run_id.rpartition("/")
+        path = f"/v1/{self.project}/jobs/{quote(job, safe='')}/instances/{instance_id}"
+        # restart's body is in the 2025 docs only (the 3.1.219 SDK cannot send it)
+        body = {"retry_location": "error_node"} if move.name == "retry" else None
+        verb = "restart" if move.name == "retry" else "stop"
+        return VendorCall("POST", f"{path}/{verb}", body=body, headers=self.headers)
+
+    def answer_of(self, response: httpx.Response) -> VendorAnswer:
+        text = response.text[:ANSWER_KEPT]
+        request_id = response.headers.get("X-request-id", "")
+        try:
+            said = _error(response.json()) if text else None
+        except (ValueError, AttributeError):
+            said = None
+        message = f"{said[0]}: {said[1]}" if said else ("" if response.is_success else text[:300])
+        return VendorAnswer(
+            response.status_code, response.is_success, message, request_id, body=text
+        )
 
     def graph(self, job_name: str) -> dict[str, list[str]]:
         """node name → upstream node names, from the job definition (cached per job)."""

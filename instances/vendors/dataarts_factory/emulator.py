@@ -7,8 +7,10 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
+from instances.emulator import scenario as sc
 from instances.emulator.auth import in_time
 from instances.emulator.common import by_seq, epoch_ms, json_response, utc, world
 
@@ -228,6 +230,28 @@ async def show_job_instance(request: Request):
     return json_response(job_instance(run, scenario.now(), True))
 
 
+async def act_on_instance(request: Request):
+    """stop (only a running instance) and restart (a finished one; retry_location error_node:
+    from the failed node; the emulator keeps the instance id, which the docs leave open):
+    204 with no body. What a refusal's code is the docs do not say: DLF.0815 here."""
+    if denied := await gate(request):
+        return denied
+    scenario = world(request).scenario
+    wanted = request.path_params["instance_id"]
+    run = scenario.find_seq(FACTORY, int(wanted)) if wanted.isdigit() else None
+    if run is None or job_name(run.definition_id) != request.path_params["job_name"]:
+        return error(400, "DLF.0137", "The job instance does not exist.")
+    now, verb = scenario.now(), request.path_params["verb"]
+    status = run.status(now)
+    if verb == "stop" and status == sc.RUNNING:
+        run.stop(now, sc.CANCELED)
+    elif verb == "restart" and status in (sc.SUCCEEDED, sc.FAILED, sc.CANCELED, sc.TIMEOUT):
+        run.retry(now, scenario.rerun_for)
+    else:
+        return error(400, "DLF.0815", f"The job instance cannot {verb} in its current state.")
+    return Response(status_code=204)
+
+
 async def show_job(request: Request):
     if denied := await gate(request):
         return denied
@@ -256,4 +280,9 @@ routes = [
     Route("/v2/{project_id}/factory/jobs/{job_name}/instances/detail", list_job_instances_by_name),
     Route("/v1/{project_id}/jobs/{job_name}/instances/{instance_id}", show_job_instance),
     Route("/v1/{project_id}/jobs/{job_name}", show_job),
+    Route(
+        "/v1/{project_id}/jobs/{job_name}/instances/{instance_id}/{verb:str}",
+        act_on_instance,
+        methods=["POST"],
+    ),
 ]

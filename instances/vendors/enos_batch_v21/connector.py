@@ -6,10 +6,22 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
+import httpx
+
+from instances.connectors.acting import (
+    ANSWER_KEPT,
+    ENDED,
+    UNFINISHED,
+    Move,
+    Target,
+    VendorAnswer,
+    VendorCall,
+)
 from instances.connectors.base import (
     BadPayload,
     Connector,
@@ -94,8 +106,13 @@ class EnosBatchV21(Connector):
     gone_codes = frozenset({62102})  # for get calls: invalid flowInstId / taskInstId
     label = "EnOS Batch Processing v2.1"
     prefix = "/batch-processing-service/v2.1"
-    result_key = "code"
     task_detail = True
+    moves = {
+        "stop": Move("stop", when=UNFINISHED),
+        "rerun": Move("rerun", when=ENDED, new_run=True),
+        # v2.1 only: a new instance from this task down; refused twice within a minute
+        "retry_step": Move("retry_step", on_step=True, new_run=True),
+    }
 
     def __init__(self, config):
         super().__init__(config)
@@ -175,6 +192,37 @@ class EnosBatchV21(Connector):
         log = data.get("log") if isinstance(data, dict) else None
         text = log if isinstance(log, str) else ""  # none, or not text: nothing to show
         return LogChunk(text=text, truncated=len(text.encode()) >= max_bytes)
+
+    # -- acting: cancel a flow instance, trigger the flow (again, or from a task) ------------
+
+    def call_for(self, move: Move, target: Target) -> VendorCall:
+        body: dict[str, str | int]
+        if move.name == "stop":
+            resource, action, body = "flowInstances", "cancel", {"flowInstId": target.run_id}
+        else:  # a new instance of the flow, now: all of it, or from the failed task down
+            resource, action = "flows", "triggerFromTask" if move.on_step else "trigger"
+            body = {"flowId": int(target.definition_id), "triggerTime": int(time.time() * 1000)}
+            if move.on_step:
+                body["taskId"] = target.step_definition_id
+        params = {"action": action, **self.who}
+        return VendorCall("POST", f"{self.prefix}/{resource}", params=params, body=body)
+
+    def answer_of(self, response: httpx.Response) -> VendorAnswer:
+        text = response.text[:ANSWER_KEPT]
+        reply = parse_json(text) if response.content else None
+        if not isinstance(reply, dict):
+            return VendorAnswer(response.status_code, False, text[:300], body=text)
+        code = reply.get("code", reply.get("status"))
+        data = reply.get("data")
+        new_run = data.get("flowInstanceId") if isinstance(data, dict) else None
+        return VendorAnswer(
+            response.status_code,
+            response.is_success and code == 0,
+            f"{code}: {reply.get('msg', '')}".strip(),
+            request_id=str(reply.get("requestId") or ""),
+            new_run_id=str(new_run or ""),
+            body=text,
+        )
 
     # -- parsing ------------------------------------------------------------------------------
 

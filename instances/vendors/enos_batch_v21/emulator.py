@@ -142,7 +142,7 @@ async def batch(request: Request):
     if action == "get" and (seed := seed_samples(version).get((resource, wanted))):
         return seed_reply(version, *seed)
     handler = HANDLERS.get((resource, action))
-    if handler is None or (handler is get_task and not VERSIONS[version].task_detail):
+    if handler is None or (handler in V21_ONLY and not VERSIONS[version].task_detail):
         return envelope(version, code=62102, msg=f"Invalid parameter: action {action}")
     return handler(version, state.scenario, query, body)
 
@@ -217,8 +217,40 @@ def cancel(version, scenario, query, body):
     if run is None:
         return envelope(version, code=62102, msg="Invalid flowInstId")
     if run.status(scenario.now()) in (sc.PENDING, sc.RUNNING):
-        run.forced = sc.CANCELED
+        run.stop(scenario.now(), sc.CANCELED)
     return envelope(version, "")
+
+
+def trigger(version, scenario, query, body, from_task: bool = False):
+    """A new flow instance now (all of it, or from one task down); triggerFromTask refuses
+    the same flow twice within a minute."""
+    try:
+        given = json.loads(body)
+        flow_id, task = str(int(given["flowId"])), given.get("taskId") if from_task else None
+    except (ValueError, KeyError, TypeError):
+        return envelope(version, code=62102, msg="Invalid parameter")
+    api, now = VERSIONS[version].api, scenario.now()
+    latest = max(
+        (r.planned for r in scenario.visible(api) if r.definition_id == flow_id and r.seq > 10**9),
+        default=None,
+    )
+    if from_task and latest and now - latest < timedelta(minutes=1):
+        return envelope(
+            version,
+            code=62102,
+            msg="Please do not trigger the same workflow repeatedly in 1 minute",
+        )
+    step = None
+    if task is not None:
+        step = int(str(task)[-3:]) if str(task).isdigit() and str(task).startswith(flow_id) else -1
+    run = scenario.trigger(api, flow_id, step) if step != -1 else None
+    if run is None:
+        return envelope(version, code=62102, msg="Invalid flowId or taskId")
+    return envelope(version, {"flowInstanceId": run.id})
+
+
+def trigger_from_task(version, scenario, query, body):
+    return trigger(version, scenario, query, body, from_task=True)
 
 
 def locate_task(version, scenario, query):
@@ -255,10 +287,13 @@ def get_log(version, scenario, query, body):
     return envelope(version, {"log": text[-limit:]})
 
 
+V21_ONLY = (get_task, trigger_from_task)
 HANDLERS = {
     ("flowInstances", "search"): search,
     ("flowInstances", "get"): get_flow,
     ("flowInstances", "cancel"): cancel,
+    ("flows", "trigger"): trigger,
+    ("flows", "triggerFromTask"): trigger_from_task,
     ("taskInstances", "get"): get_task,
     ("taskInstances", "getLog"): get_log,
 }

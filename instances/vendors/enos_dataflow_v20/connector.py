@@ -11,6 +11,7 @@ class EnosDataflowV20(EnosBatchV21):
     label = "EnOS Dataflow Batch v2.0"
     prefix = "/dataflow-batch-service/v2.0"
     task_detail = False
+    moves = {name: move for name, move in EnosBatchV21.moves.items() if not move.on_step}
 
 
 CONNECTORS = (EnosDataflowV20,)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
+from instances.connectors.acting import ANSWER_KEPT, Move, Target, VendorAnswer, VendorCall
 from instances.connectors.base import BadPayload, Connector, LogChunk, RunRecord, VendorError
 from instances.connectors.http import VendorHTTP
 from instances.connectors.normalize import iso, status_from
@@ -65,6 +66,13 @@ class OcpConnector(Connector):
     kind = "ocp"
     gone_codes = frozenset({20000, 10002})  # task not exists, subtask instance not found
     label = "OceanBase OCP"
+    moves = {
+        "retry": Move("retry"),  # the task's failed subtasks, same task id
+        "rollback": Move("rollback", careful=True),  # undoes cluster operations
+        "retry_step": Move("retry_step", on_step=True),
+        "skip_step": Move("skip_step", on_step=True, careful=True),  # marked successful
+        "cancel_step": Move("cancel_step", on_step=True, when=frozenset({Status.RUNNING})),
+    }
 
     def __init__(self, config):
         super().__init__(config)
@@ -112,6 +120,33 @@ class OcpConnector(Connector):
             edges |= {(str(sub["id"]), str(down)) for down in sub.get("downstreams") or []}
         children = self.each(lambda sub: subtask_record(sub, str(data["id"])), subtasks)
         return [task_record(data, edges=tuple(sorted(edges)), has_children=True), *children]
+
+    # -- acting: retry or roll back a task, retry, skip or cancel a subtask (TASK_MANAGER) -----
+
+    def call_for(self, move: Move, target: Target) -> VendorCall:
+        task = f"/api/v2/tasks/instances/{quote(target.run_id, safe='')}"
+        if move.on_step:
+            verb = move.name.removesuffix("_step")  # retry, skip, cancel
+            return VendorCall("POST", f"{task}/subtasks/{quote(target.step_id, safe='')}/{verb}")
+        return VendorCall("POST", f"{task}/{move.name}")
+
+    def answer_of(self, response: httpx.Response) -> VendorAnswer:
+        text = response.text[:ANSWER_KEPT]
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return VendorAnswer(response.status_code, False, text[:300], body=text)
+        error = found if isinstance(found := body.get("error"), dict) else {}
+        message = " ".join(str(error.get(k, "")) for k in ("code", "message")).strip()
+        return VendorAnswer(
+            response.status_code,
+            response.is_success and body.get("successful") is True,
+            message,
+            request_id=str(body.get("traceId") or ""),
+            body=text,
+        )
 
     def fetch_log(self, external_id, log_locator, max_bytes):
         text = self.data(f"/api/v2/tasks/instances/{log_locator}/log")["log"] or ""

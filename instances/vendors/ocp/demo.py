@@ -2,6 +2,8 @@
 
 USER = "admin"
 PASSWORD = "runboard-demo-pw"  # noqa: S105
+# a user with TASK_VIEWER only: reads, and is refused every action (TASK_MANAGER)
+VIEWER = "task-viewer"
 ACCESS_KEY_ID = "runboard-demo-ocp-ak"
 ACCESS_KEY_SECRET = "runboard-demo-ocp-sk"  # noqa: S105
 CREDENTIALS = (
