@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "instances",
     "instances.alerts",
     "instances.people",
+    "instances.acting",
     "dashboard",
 ]
 
@@ -283,6 +284,10 @@ CELERY_TASK_ROUTES = {
     # worker down (or busy), "Runboard is not polling" is still found and told
     "instances.check_alerts": {"queue": "deliveries"},
 }
+# An accepted action on a vendor is read again this often until the vendor's state confirms
+# it, for two poll intervals of its backend and at least this long (then: unconfirmed).
+RUNBOARD_ACTION_FOLLOW_SECONDS = env.float("RUNBOARD_ACTION_FOLLOW_SECONDS", default=2.0)
+RUNBOARD_ACTION_DEADLINE_SECONDS = env.float("RUNBOARD_ACTION_DEADLINE_SECONDS", default=120.0)
 # How long a poll's claim on its backend lasts without a heartbeat (a live poll renews it every
 # third of that): past it, the poll is presumed dead and its backend free for the next one.
 RUNBOARD_CLAIM_SECONDS = env.int("RUNBOARD_CLAIM_SECONDS", default=30)
@@ -326,6 +331,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RUNBOARD_ALERT_CHECK_SECONDS,
         "options": {"expires": RUNBOARD_ALERT_CHECK_SECONDS},
     },
+    "sweep-actions": {"task": "instances.sweep_actions", "schedule": 60.0},
     "poll-due-backends": {
         "task": "instances.poll_due_backends",
         "schedule": RUNBOARD_BEAT_SECONDS,

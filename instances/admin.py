@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
+from . import crypto
 from .models import ApiToken, Backend, Edge, Instance, Poll, StatusChange, team_scope
 from .people import roles
 from .people.models import Role
@@ -48,6 +49,12 @@ class BackendForm(forms.ModelForm):
         help_text='JSON, e.g. {"app_key": "…", "app_secret": "…"}. Leave empty to keep the '
         "stored credentials; they are never shown back.",
     )
+    new_acting_credentials = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="A more privileged credential for actions (retry, stop…), same shape. Empty "
+        "keeps the stored one; {} removes it (actions then use the polls' credential).",
+    )
 
     class Meta:
         model = Backend
@@ -60,11 +67,14 @@ class BackendForm(forms.ModelForm):
             "poll_interval",
             "enabled",
             "team",
+            "may_act",
         )
 
     def save(self, commit=True):
         if self.cleaned_data.get("new_credentials"):
             self.instance.credentials = self.cleaned_data["new_credentials"]
+        if (acting := self.cleaned_data.get("new_acting_credentials")) is not None:
+            self.instance.acting_credentials = acting
         return super().save(commit)
 
 
@@ -85,6 +95,7 @@ class BackendAdmin(TeamScopedAdmin):
     search_fields = ("name", "base_url")
     readonly_fields = (
         "credentials_masked",
+        "acting_credentials_masked",
         "last_poll_at",
         "last_success_at",
         "last_error",
@@ -99,6 +110,11 @@ class BackendAdmin(TeamScopedAdmin):
     @admin.display(description="credentials")
     def credentials_masked(self, obj: Backend) -> str:
         return json.dumps(obj.masked_credentials, ensure_ascii=False) if obj.pk else "—"
+
+    @admin.display(description="acting credentials")
+    def acting_credentials_masked(self, obj: Backend) -> str:
+        masked = {k: crypto.mask(str(v)) for k, v in obj.acting_credentials.items()}
+        return json.dumps(masked, ensure_ascii=False) if masked else "— (the polls' credential)"
 
 
 @admin.register(Instance)

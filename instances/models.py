@@ -51,6 +51,12 @@ class Backend(models.Model):
     base_url = models.URLField(max_length=500)
     scope = models.JSONField(default=dict, blank=True, help_text="orgId/userId, project_id, …")
     credentials_encrypted = models.TextField(blank=True, editable=False)
+    # acting on the vendor (retry, stop…) is off unless turned on; it may use a credential of
+    # its own, more privileged than the polls' (blank: the polls' credential)
+    may_act = models.BooleanField(
+        default=False, help_text="Operators may retry, stop and rerun its runs from Runboard."
+    )
+    acting_credentials_encrypted = models.TextField(blank=True, editable=False)
     timezone = models.CharField(
         max_length=64,
         blank=True,
@@ -99,6 +105,14 @@ class Backend(models.Model):
         self.credentials_encrypted = crypto.encrypt(secrets)
 
     @property
+    def acting_credentials(self) -> dict[str, str]:
+        return crypto.decrypt(self.acting_credentials_encrypted)
+
+    @acting_credentials.setter
+    def acting_credentials(self, secrets: dict[str, str]) -> None:
+        self.acting_credentials_encrypted = crypto.encrypt(secrets) if secrets else ""
+
+    @property
     def data_age(self) -> float | None:
         """Seconds since the last successful poll; None before the first."""
         success = self.last_success_at
@@ -124,11 +138,12 @@ class Backend(models.Model):
             "{definition_id}", quote(run.definition_id, safe="")
         )
 
-    def connector_config(self) -> BackendConfig:
+    def connector_config(self, acting: bool = False) -> BackendConfig:
+        """What a connector sees; `acting`: with the acting credential, where there is one."""
         return BackendConfig(
             base_url=self.base_url,
             scope=self.scope,
-            credentials=self.credentials,
+            credentials=(acting and self.acting_credentials) or self.credentials,
             timezone=self.timezone,
             name=self.name,
         )

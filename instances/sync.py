@@ -62,6 +62,30 @@ def poll_backend(backend_id: int) -> Poll | None:
         scheduling.release(backend_id)
 
 
+def reread(backend_id: int, external_ids: list[str]) -> bool:
+    """Read these top-level runs again by id, now, between polls (an action's run, and the run
+    it started): stored as a poll stores them, without moving the backend's watermark or
+    schedule. False when a poll holds the backend; the caller asks again."""
+    started = timezone.now()
+    if not scheduling.claim(backend_id, started, scheduling.MIN_CLAIM):
+        return False
+    try:
+        backend = Backend.objects.get(pk=backend_id)
+        poll = Poll.objects.create(backend=backend, started_at=started)
+        connector = connector_for(backend)
+        try:
+            store_page(backend, connector, connector.refresh(external_ids), poll)
+            poll.outcome = Poll.Outcome.OK
+        except ConnectorError as exc:
+            log.warning("reread on backend %s failed: %s", backend_id, exc)
+            poll.outcome, poll.error = Poll.Outcome.ERROR, str(exc)[:2000]
+        poll.finished_at = timezone.now()
+        poll.save()
+        return True
+    finally:
+        scheduling.release(backend_id)
+
+
 def run_poll(backend: Backend, connector: Connector, poll: Poll) -> None:
     since = backend.watermark - WATERMARK_OVERLAP if backend.watermark else None
     for page in connector.iter_pages(since):
