@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from dashboard import api, preferences, sign_in
-from dashboard.views import alerts, exports, health, overview, people, runs, triage
+from dashboard.views import acting, alerts, exports, health, overview, people, runs, triage
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("metrics", exports.metrics, name="metrics"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("runs/<int:pk>/log/", runs.run_log, name="run_log"),
+    path("runs/<int:pk>/act/<str:move>/", acting.act, name="act"),
     path("runs/<int:pk>/log.txt", runs.run_log_download, name="run_log_download"),
     path("backends/", runs.backends, name="backends"),
     path("backends/<int:pk>/poll/", runs.poll_now, name="poll_now"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("teams/", people.team_list, name="teams"),
     path("teams/<int:pk>/", people.team, name="team"),
     path("teams/<int:pk>/manage", people.manage_team, name="manage_team"),
+    path("teams/<int:pk>/actions/", acting.team_actions, name="team_actions"),
     path("invitations/<str:key>/", people.invitation, name="invitation"),
     path("people/<int:pk>/", people.person, name="person"),
     path("login/", sign_in.login, name="login"),

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 
 from . import crypto
+from .acting.models import Action
 from .models import ApiToken, Backend, Edge, Instance, Poll, StatusChange, team_scope
 from .people import roles
 from .people.models import Role
@@ -160,3 +161,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         tokens = super().get_queryset(request)
         return tokens if request.user.is_superuser else tokens.filter(user=request.user)
+
+
+@admin.register(Action)
+class ActionAdmin(TeamScopedAdmin):
+    """The audit log of actions on vendors, read only: nobody adds, changes or deletes one."""
+
+    team_path = "team"
+    list_display = ("requested_at", "person_name", "move", "run_external_id", "state")
+    list_filter = ("state", "move")
+    search_fields = ("run_external_id", "person_name", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

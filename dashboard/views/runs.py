@@ -22,6 +22,7 @@ from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
 from dashboard.scope import ReadScope
 from instances import errors, tasks
+from instances.acting import perform
 from instances.alerts.models import Alert, Channel
 from instances.connectors.base import ConnectorError
 from instances.models import Backend, Edge, Instance, Kind, Poll, Status
@@ -36,6 +37,7 @@ LOG_DOWNLOAD_BYTES = 10 * 1024 * 1024  # offered as a file
 AROUND = timedelta(minutes=30)  # "at the same time", for failures on other backends
 # filters the form has no field for (they come from overview links), kept when it changes
 KEPT = ("team", "definition", "signature", "since", "until")
+ACTIONS_SHOWN = 20  # on the run page; the team's audit page has them all
 STEPS_SHOWN = 200  # steps in the table and the Gantt, unless all are asked for (?steps=all)
 # what the DAG, the Gantt and the steps table read of each step: a 2,000-step run reads no
 # payloads and no bookkeeping times
@@ -137,7 +139,9 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     # Live refresh of an unfinished run: no step written, added or removed since last time
     # answers 304, told by one aggregate instead of reading thousands of steps
     written = steps.aggregate(count=Count("id"), last=Max("updated_at"))
-    etag = etag_of(request, [run], list(written.values()))
+    actions = list(perform.actions_on(run)[:ACTIONS_SHOWN])
+    acted = [(a.pk, a.state) for a in actions]
+    etag = etag_of(request, [run], [*written.values(), *acted])
     if not_modified(request, etag):
         return HttpResponseNotModified()
     children = list(steps.only(*STEP_FIELDS))
@@ -153,7 +157,11 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         "shown": shown,
         "error_line": errors.telling_line(error),
         "error_kind": errors.kind(error),
-        "live": any(not Status(r.status).is_terminal for r in [run, *children]),
+        "live": any(not Status(r.status).is_terminal for r in [run, *children])
+        or any(a.in_flight for a in actions),
+        "actions": actions,
+        "offers": perform.offers(request.user, run),
+        "culprit_offers": perform.offers(request.user, failing[0]) if failing else [],
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,
         "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed, layout)

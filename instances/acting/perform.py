@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -93,6 +94,14 @@ def offers(user, run: Instance) -> list[Offer]:
             why_not = f"Only when {allowed}; this is {run.get_status_display().lower()}."
         found.append(Offer(move, label, explains, why_not))
     return found
+
+
+def actions_on(run: Instance):
+    """The actions on this run (and its steps), newest first."""
+    root = root_of(run)
+    return Action.objects.filter(
+        backend=root.backend_id, run_external_id=root.external_id
+    ).order_by("-requested_at")
 
 
 def in_flight(root: Instance) -> Action | None:
@@ -272,11 +281,12 @@ def send(action: Action, acting: Connector, call: VendorCall, follow_for: float)
     follow_soon(action)
 
 
-def follow_soon(action: Action, countdown: float = 0) -> None:
-    from instances.acting import tasks  # the task module imports this one
+FOLLOW_TASK = "instances.follow_action"  # instances/acting/tasks.py
 
+
+def follow_soon(action: Action) -> None:
     try:
-        tasks.follow_action.apply_async((action.pk,), countdown=countdown)
+        current_app.send_task(FOLLOW_TASK, (action.pk,))
     except Exception as exc:
         log.error("action %s not followed now: %s", action.pk, exc)
 

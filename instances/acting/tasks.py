@@ -8,7 +8,7 @@ from . import perform
 from .models import Action
 
 
-@shared_task(name="instances.follow_action", ignore_result=True)
+@shared_task(name=perform.FOLLOW_TASK, ignore_result=True)
 def follow_action(action_id: int) -> None:
     if (again := perform.follow(action_id)) is not None:
         follow_action.apply_async((action_id,), countdown=again)

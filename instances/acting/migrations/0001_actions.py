@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('instances', '0027_backend_acting_credentials_encrypted_backend_may_act'),
+        ('instances', '0027_backend_may_act'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -65,6 +65,7 @@ class Command(BaseCommand):
             # a demo backend's base_url, if any, is its path on the emulator
             stored.base_url, stored.team = emulator_url.rstrip("/") + backend.base_url, team
             stored.credentials = secrets
+            stored.may_act = True  # the emulator answers every documented action
             stored.save()
         alert_rules(team)
         self.stdout.write(f"Demo login {DEMO_USERNAME} / {DEMO_PASSWORD}")
