@@ -222,7 +222,16 @@ def request(user, run: Instance, move_name: str, reason: str, key: str, typed: s
         deny(action, why_not)
         raise Refused(why_not, 403 if forbidden else 409)
     acting = connector(run)
-    call = acting.call_for(move, target_of(run))
+    try:
+        call = acting.call_for(move, target_of(run))
+    except ConnectorError as exc:  # e.g. which Airflow it is could not be told
+        action.state, action.vendor_message = Action.State.FAILED, str(exc)[:2000]
+        action.outcome, action.ended_at = (
+            "Not sent: the vendor could not be reached.",
+            timezone.now(),
+        )
+        action.save()
+        return action
     action.method, action.url = call.method, call.url(run.backend.base_url)
     action.body = call.content or ""
     action.credential = credential_of(run)
