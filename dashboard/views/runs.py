@@ -160,7 +160,9 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         "live": any(not Status(r.status).is_terminal for r in [run, *children])
         or any(a.in_flight for a in actions),
         "actions": actions,
-        "offers": perform.offers(request.user, run),
+        # a step's page offers its own moves and its run's: on-call arrives at the culprit
+        "offers": perform.offers(request.user, run)
+        + (perform.offers(request.user, run.parent) if run.parent else []),
         "culprit_offers": perform.offers(request.user, failing[0]) if failing else [],
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,

@@ -52,6 +52,7 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Offer:
     move: Move
+    target_pk: int  # the run or step it acts on
     label: str
     explains: str
     why_not: str = ""  # empty: it may be done now
@@ -92,7 +93,7 @@ def offers(user, run: Instance) -> list[Offer]:
         elif run.status not in move.when:
             allowed = " or ".join(sorted(s.label.lower() for s in move.when))
             why_not = f"Only when {allowed}; this is {run.get_status_display().lower()}."
-        found.append(Offer(move, label, explains, why_not))
+        found.append(Offer(move, run.pk, label, explains, why_not))
     return found
 
 

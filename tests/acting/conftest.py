@@ -17,32 +17,36 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def team(db):
+def ops_team(db):
     return Group.objects.create(name="Data ops")
 
 
 @pytest.fixture
-def people(team):
+def people(ops_team):
     found = {}
     for role in Role:
         person = UserFactory(username=f"{role.value}-person")
-        roles.place(person, team, role)
+        roles.place(person, ops_team, role)
         found[role.value] = person
     return found
 
 
+@pytest.fixture(autouse=True)
+def _followed_by_the_test(monkeypatch):
+    """Here the tests follow actions themselves (follow()); tests/browser has a worker."""
+    monkeypatch.setattr(perform, "follow_soon", lambda action: None)
+
+
 @pytest.fixture
-def on_emulator(emulator, team, monkeypatch):
+def on_emulator(emulator, ops_team):
     """backend(kind, name=None) → a saved backend of that API on the emulator, polled once."""
-    followed: list[int] = []
-    monkeypatch.setattr(perform, "follow_soon", lambda action: followed.append(action.pk))
 
     def backend(kind: str, name: str = "") -> Backend:
         found, secrets = next(
             (b, s) for b, s in demo_backends() if b.kind == kind and name in b.name
         )
         found.base_url = emulator.base_url + found.base_url
-        found.team, found.may_act = team, True
+        found.team, found.may_act = ops_team, True
         found.credentials = secrets
         found.save()
         poll(found)

@@ -15,6 +15,7 @@ from instances.alerts import evaluate
 from instances.alerts.models import Alert, AlertRule, Channel
 from instances.models import Backend, Instance, Status
 from instances.vendors.ocp import demo as ocp_demo
+from tests.acting.conftest import on_emulator, ops_team, people  # noqa: F401 (fixtures)
 from tests.factories import GroupFactory, UserFactory
 
 # RUNBOARD_SCREENSHOTS=1 refreshes the README's screenshots in docs/; otherwise they go to a
