@@ -1,9 +1,11 @@
-"""The read-only JSON API, /api/v1/…, by django-ninja: its OpenAPI schema (/api/v1/schema) is
-generated from the signatures and schemas below, so it cannot drift from the code. Session or
-`Authorization: Bearer <token>`; every answer is scoped by visible_to() like the pages."""
+"""The JSON API, /api/v1/…, by django-ninja: reads, and actions on runs (checked and audited
+as on the pages). Its OpenAPI schema (/api/v1/schema) is generated from the signatures and
+schemas below, so it cannot drift from the code. Session or `Authorization: Bearer <token>`;
+every answer is scoped by visible_to() like the pages."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ from ninja.security import HttpBearer, django_auth
 from dashboard import summaries
 from dashboard.filters import SORTS, is_id
 from dashboard.scope import ReadScope
+from instances.acting import perform
 from instances.models import ApiToken, Backend, Edge, Instance, Kind, Status
 from instances.status import culprits
 
@@ -136,6 +139,77 @@ def run(request: HttpRequest, pk: str):
         "edges": [list(edge) for edge in edges],
         "raw": found.raw,
     }
+
+
+class ActionOut(Schema):
+    id: int
+    move: str
+    state: str
+    person_name: str
+    role: str
+    reason: str
+    run_external_id: str
+    step_external_id: str
+    method: str
+    url: str
+    preview: list[str]
+    vendor_status: int | None
+    vendor_message: str
+    request_id: str
+    new_run_id: str
+    requested_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str
+
+
+class ActionIn(Schema):
+    move: str = Field(
+        description="retry, retry_step, stop, cancel_step, skip_step, rollback, rerun"
+    )
+    reason: str = Field(description="why: kept in the audit log")
+    key: str = Field("", description="your idempotency key: the same key is the same action")
+    confirm: str = Field("", description="careful moves, unless a team admin: the run's name")
+
+
+class ActionList(Schema):
+    actions: list[ActionOut]
+
+
+@api.get(
+    "/runs/{pk}/actions",
+    response={200: ActionList, 401: Error, 404: Error},
+    url_name="run_actions",
+    summary="The actions asked on a run and its steps, newest first",
+)
+def run_actions(request: HttpRequest, pk: str):
+    if (found := visible_run(request, pk)) is None:
+        return Answer(404, {"detail": "not found"})
+    return {"actions": list(perform.actions_on(found)[:100])}
+
+
+@api.post(
+    "/runs/{pk}/actions",
+    response={202: ActionOut, 401: Error, 403: Error, 404: Error, 409: Error},
+    url_name="act",
+    summary="Act on a run or step on its vendor: checked, audited, sent once, then followed",
+)
+def act(request: HttpRequest, pk: str, body: ActionIn):
+    if (found := visible_run(request, pk)) is None:
+        return Answer(404, {"detail": "not found"})
+    key = body.key[:40] or secrets.token_hex(16)
+    try:
+        action = perform.request(
+            request.user, found, body.move, body.reason[:2000], f"api-{key}", body.confirm
+        )
+    except perform.Refused as refused:
+        return Answer(refused.status, {"detail": str(refused)})
+    return Answer(202, action)
+
+
+def visible_run(request: HttpRequest, pk: str) -> Instance | None:
+    visible = Instance.objects.visible_to(request.user).select_related("backend", "parent")
+    return visible.filter(pk=int(pk)).first() if is_id(pk) else None
 
 
 class SummaryOut(Schema):

@@ -4,11 +4,12 @@ complete; and what is refused (role, team, state, a second click) or fails at th
 
 import httpx
 import pytest
+from django.test import Client
 
 from instances.acting import perform
 from instances.acting.models import Action
 from instances.connectors import http
-from instances.models import Instance, Status
+from instances.models import ApiToken, Instance, Status
 from tests.factories import GroupFactory, UserFactory
 
 from .conftest import follow, poll
@@ -224,3 +225,21 @@ def test_the_team_audit_log_lists_actions_and_exports_them_inert(client, on_emul
     exported = client.get(f"/teams/{backend.team_id}/actions/?format=csv").content.decode()
     assert "'=HYPERLINK" in exported and "POST" in exported
     assert client.get("/admin/acting/action/").status_code in (200, 302, 403)
+
+
+def test_the_api_acts_as_the_pages_do(on_emulator, people):
+    backend = on_emulator("ocp")
+    run = failed_run(backend)
+    viewer = Client(headers={"Authorization": f"Bearer {ApiToken.issue(people['viewer'], 'v')}"})
+    operator = Client(
+        headers={"Authorization": f"Bearer {ApiToken.issue(people['operator'], 'o')}"}
+    )
+    url = f"/api/v1/runs/{run.pk}/actions"
+    asked = {"move": "retry", "reason": "INC-9", "key": "once"}
+    assert viewer.post(url, asked, content_type="application/json").status_code == 403
+    first = operator.post(url, asked, content_type="application/json")
+    again = operator.post(url, asked, content_type="application/json")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"] and first.json()["state"] == "accepted"
+    listed = operator.get(url).json()["actions"]
+    assert [(a["move"], a["state"]) for a in listed] == [("retry", "accepted"), ("retry", "denied")]

@@ -2,13 +2,20 @@
 their own REST APIs report, field by field, with 0 mismatches, also after a failed run is
 cleared (it turns green) and a finished run is deleted (it is marked gone)."""
 
+from unittest.mock import patch
+
 import httpx
 import pytest
+from django.contrib.auth.models import Group
 
 from instances import sync
+from instances.acting import perform
+from instances.acting.models import Action
 from instances.models import Backend, Instance, Status
+from instances.people import roles
+from instances.people.models import Role
 from instances.vendors.airflow import demo as airflow_demo
-from tests.factories import BackendFactory
+from tests.factories import BackendFactory, UserFactory
 from tests.processes import wait_for
 
 from .judge import Judge, field_sets
@@ -23,6 +30,23 @@ def poll(backend: Backend) -> None:
     outcome = sync.poll_backend(backend.pk)
     backend.refresh_from_db()
     assert outcome.outcome == "ok", backend.last_error
+
+
+def retry_from_runboard(backend: Backend, step: Instance) -> Action:
+    """An operator's retry of the failed task, sent as the run page sends it, then followed
+    as the worker follows it until Airflow's state confirms it."""
+    team = Group.objects.create(name=f"airflow-{backend.pk}")
+    Backend.objects.filter(pk=backend.pk).update(team=team, may_act=True)
+    operator = UserFactory()
+    roles.place(operator, team, Role.OPERATOR)
+    step = Instance.objects.select_related("backend", "parent").get(pk=step.pk)
+    preview = perform.preview(step, perform.moves_of(step)["retry_step"])
+    assert preview.source == "the vendor's dry run" and preview.steps == ["gate"]
+    with patch.object(perform, "follow_soon"):
+        action = perform.request(operator, step, "retry_step", "gate opened", f"k{backend.pk}")
+    assert action.state == "accepted", action.vendor_message
+    wait_for(lambda: perform.follow(action.pk) is None, 120, "the retry confirmed", every=1)
+    return action
 
 
 def runs(client, dag_id: str = "~") -> list[dict]:
@@ -48,24 +72,30 @@ def test_runboard_agrees_with_a_real_airflow(major, airflows):
         poll(backend)
         assert judge.mismatches() == []
 
-        # on-call opens the gate and clears the failed run: it must turn green in Runboard
+        # on-call opens the gate and, from Runboard, clears the failed task: Airflow reruns it
+        # (try 2) to success, and Runboard shows it green
         client.post("variables", json={"key": "rb_gate", "value": "open"}).raise_for_status()
         (cleared,) = runs(client, "rb_clearable")
         path = run_path("rb_clearable", cleared["dag_run_id"])
-        client.post(f"{path}/clear", json={"dry_run": False}).raise_for_status()
+        stored = Instance.objects.get(
+            backend=backend, external_id=f"rb_clearable/{cleared['dag_run_id']}"
+        )
+        action = retry_from_runboard(backend, stored.children.get(status=Status.FAILED))
         wait_for(
             lambda: client.get(path).json()["state"] == "success",
             180,
             "the cleared run succeeding",
             every=1,
         )
+        assert client.get(f"{path}/taskInstances/gate").json()["try_number"] == 2
         for _ in range(2):
             poll(backend)
         assert judge.mismatches() == []
-        stored = Instance.objects.get(
-            backend=backend, external_id=f"rb_clearable/{cleared['dag_run_id']}"
-        )
+        stored.refresh_from_db()
         assert stored.status == Status.SUCCEEDED and stored.failure_signature is None
+        action.refresh_from_db()
+        assert action.state == "confirmed", action.outcome
+        assert stored.children.get(definition_id="gate").attempts == 2
 
         # a finished run deleted in Airflow is marked gone, the others stay as they are
         deleted = runs(client, "rb_mapped")[-1]
