@@ -141,6 +141,10 @@ def run(request: HttpRequest, pk: str):
     }
 
 
+class Invalid(Schema):
+    detail: list[dict[str, Any]]  # what django-ninja says of a body it cannot read
+
+
 class ActionOut(Schema):
     id: int
     move: str
@@ -190,7 +194,15 @@ def run_actions(request: HttpRequest, pk: str):
 
 @api.post(
     "/runs/{pk}/actions",
-    response={202: ActionOut, 401: Error, 403: Error, 404: Error, 409: Error},
+    response={
+        202: ActionOut,
+        400: Error,
+        401: Error,
+        403: Error,
+        404: Error,
+        409: Error,
+        422: Invalid,
+    },
     url_name="act",
     summary="Act on a run or step on its vendor: checked, audited, sent once, then followed",
 )

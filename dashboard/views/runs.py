@@ -163,7 +163,7 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         # a step's page offers its own moves and its run's: on-call arrives at the culprit
         "offers": perform.offers(request.user, run)
         + (perform.offers(request.user, run.parent) if run.parent else []),
-        "culprit_offers": perform.offers(request.user, failing[0]) if failing else [],
+        "culprit_offers": perform.offers(request.user, step_of(run, failing[0])) if failing else [],
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "failed_child": failing[0] if failing else None,
         "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed, layout)
@@ -194,6 +194,12 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     response = render(request, template, context)
     response["ETag"] = etag
     return response
+
+
+def step_of(run: Instance, step: Instance) -> Instance:
+    """A step read with STEP_FIELDS, told its run and backend (not read again for each)."""
+    step.parent, step.backend = run, run.backend
+    return step
 
 
 def failed_elsewhere(request: HttpRequest, run: Instance) -> list[Instance]:

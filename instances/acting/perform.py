@@ -79,11 +79,12 @@ def moves_of(run: Instance) -> dict[str, Move]:
 def offers(user, run: Instance) -> list[Offer]:
     """What this run (or step) offers the user: each documented move, with the reason it
     cannot be done now. None to a viewer, or on a read-only backend."""
-    if not roles.may(user, Role.OPERATOR, run.backend.team_id or 0):  # no team: nobody
-        return []
+    moves = moves_of(run)
+    if not moves or not roles.may(user, Role.OPERATOR, run.backend.team_id or 0):
+        return []  # a read-only backend, a viewer, or a backend of no team
     busy = in_flight(root_of(run))
     found = []
-    for move in moves_of(run).values():
+    for move in moves.values():
         if move.on_step != bool(run.parent_id):
             continue
         label, explains = LABELS[move.name]
