@@ -13,6 +13,7 @@ from dashboard import summaries
 from dashboard.filters import WINDOWS, moment, text
 from dashboard.scope import ReadScope
 from instances import errors, failures
+from instances.acting import perform
 from instances.alerts.models import Alert, AlertRule
 from instances.models import Backend, Instance, Status
 from instances.status import CULPRITS
@@ -58,7 +59,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     keys = [(g["backend_id"], g["definition_id"], g["failure_signature"]) for g in summary]
     # the newest run of each group: its time is the group's last; a run of another group at
     # one of those times is read too, and dropped below
-    fields = (*failures.FIELDS, "backend", "failure_signature")
+    fields = (*failures.FIELDS, "backend", "failure_signature", "status", "external_id", "parent")
     shown = (
         failed.filter(
             run_at__in={g["last"] for g in summary},
@@ -94,8 +95,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "streak": streaks[run.pk],
         }
     alerting = alerts_for(request.user, groups)
+    acting = perform.offers_of_runs(request.user, list(latest.values()))
     for key, group in groups.items():
         group["alert"] = alerting.get(key)
+        # the run's own moves, where they may be done now (the run's page says why not)
+        group["offers"] = [o for o in acting.get(group["latest"].pk, []) if not o.why_not]
     return render(
         request,
         "dashboard/inbox.html",

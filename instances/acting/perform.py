@@ -79,12 +79,36 @@ def moves_of(run: Instance) -> dict[str, Move]:
 def offers(user, run: Instance) -> list[Offer]:
     """What this run (or step) offers the user: each documented move, with the reason it
     cannot be done now. None to a viewer, or on a read-only backend."""
-    moves = moves_of(run)
-    if not moves or not roles.may(user, Role.OPERATOR, run.backend.team_id or 0):
+    if not moves_of(run) or not roles.may(user, Role.OPERATOR, run.backend.team_id or 0):
         return []  # a read-only backend, a viewer, or a backend of no team
-    busy = in_flight(root_of(run))
+    return offered(run, in_flight(root_of(run)))
+
+
+def offers_of_runs(user, runs: list[Instance]) -> dict[int, list[Offer]]:
+    """offers() of many top-level runs (the inbox's), in two queries whatever their number."""
+    acting = [run for run in runs if moves_of(run)]
+    if not acting:
+        return {}
+    teams = set(roles.teams_where(user, Role.OPERATOR).values_list("pk", flat=True))
+    mine = [run for run in acting if run.backend.team_id in teams]
+    busy = (
+        {
+            (action.backend_id, action.run_external_id): action
+            for action in Action.objects.filter(
+                backend__in={run.backend_id for run in mine},
+                run_external_id__in={run.external_id for run in mine},
+                state__in=Action.IN_FLIGHT,
+            )
+        }
+        if mine
+        else {}
+    )
+    return {run.pk: offered(run, busy.get((run.backend_id, run.external_id))) for run in mine}
+
+
+def offered(run: Instance, busy: Action | None) -> list[Offer]:
     found = []
-    for move in moves.values():
+    for move in moves_of(run).values():
         if move.on_step != bool(run.parent_id):
             continue
         label, explains = LABELS[move.name]

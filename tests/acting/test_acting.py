@@ -243,3 +243,18 @@ def test_the_api_acts_as_the_pages_do(on_emulator, people):
     assert first.json()["id"] == again.json()["id"] and first.json()["state"] == "accepted"
     listed = operator.get(url).json()["actions"]
     assert [(a["move"], a["state"]) for a in listed] == [("retry", "accepted"), ("retry", "denied")]
+
+
+def test_the_inbox_offers_each_failures_retry_to_operators_only(
+    client, on_emulator, people, django_assert_max_num_queries
+):
+    backend = on_emulator("ocp")
+    failed = Instance.objects.filter(backend=backend, parent__isnull=True, status="FAILED")
+    client.force_login(people["operator"])
+    page = client.get("/failures/").content.decode()
+    offered = {pk for pk in failed.values_list("pk", flat=True) if f"/runs/{pk}/act/retry/" in page}
+    assert offered, "each group's newest failure offers its retry"
+    with django_assert_max_num_queries(30):  # however many groups (two for the offers)
+        client.get("/failures/")
+    client.force_login(people["viewer"])
+    assert "/act/" not in client.get("/failures/").content.decode()
