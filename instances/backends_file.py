@@ -15,7 +15,16 @@ from .registry import CONNECTORS
 
 REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 REQUIRED = {"name", "kind", "base_url"}
-ALLOWED = REQUIRED | {"team", "poll_interval", "timezone", "enabled", "scope", "credentials"}
+ALLOWED = REQUIRED | {
+    "team",
+    "poll_interval",
+    "timezone",
+    "enabled",
+    "scope",
+    "credentials",
+    "may_act",
+    "acting_credentials",
+}
 
 
 class BackendsFileError(ValueError):
@@ -34,6 +43,8 @@ class BackendSpec:
     enabled: bool
     scope: dict
     credentials: dict[str, str]
+    may_act: bool
+    acting_credentials: dict[str, str]  # empty: actions use the polls' credential
 
 
 def parse(text: str, environ=os.environ) -> list[BackendSpec]:
@@ -83,10 +94,13 @@ def spec(table: dict, line: int, environ) -> BackendSpec:
         )
     if not str(table["base_url"]).startswith(("http://", "https://")):
         raise BackendsFileError(line, "base_url must start with http:// or https://")
-    credentials = {
-        key: secret(value, line, f"credentials.{key}", environ)
-        for key, value in (table.get("credentials") or {}).items()
-    }
+    credentials, acting = (
+        {
+            key: secret(value, line, f"{part}.{key}", environ)
+            for key, value in (table.get(part) or {}).items()
+        }
+        for part in ("credentials", "acting_credentials")
+    )
     zone = table.get("timezone", "")  # blank: the vendor's own
     if zone and zone not in zones.known():
         raise BackendsFileError(
@@ -105,4 +119,6 @@ def spec(table: dict, line: int, environ) -> BackendSpec:
         enabled=bool(table.get("enabled", True)),
         scope=dict(table.get("scope") or {}),
         credentials=credentials,
+        may_act=bool(table.get("may_act", False)),
+        acting_credentials=acting,
     )

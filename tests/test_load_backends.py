@@ -81,3 +81,24 @@ def test_bad_files_are_rejected_whole_with_line_and_reason(secrets, tmp_path, mu
     with pytest.raises(CommandError, match=message):
         load(bad)
     assert not Backend.objects.exists()  # not even the valid backends before the bad one
+
+
+def test_acting_is_off_unless_asked_and_may_have_a_credential_of_its_own(
+    secrets, monkeypatch, tmp_path
+):
+    load(EXAMPLE)
+    assert Backend.objects.get(name="Apache Airflow").may_act
+    assert not Backend.objects.get(name="OceanBase OCP").may_act  # read-only by default
+    monkeypatch.setenv("OCP_OPS", "ops-secret")
+    monkeypatch.setenv("OCP_OPS_USER", "ops")
+    path = tmp_path / "ops.toml"
+    path.write_text(
+        '[[backend]]\nname = "ocp"\nkind = "ocp"\nbase_url = "http://ocp.example"\n'
+        "may_act = true\n"
+        'acting_credentials = { username = "${OCP_OPS_USER}", password = "${OCP_OPS}" }\n'
+    )
+    assert "create ocp" in load(path)
+    ocp = Backend.objects.get(name="ocp")
+    assert ocp.may_act and ocp.acting_credentials == {"username": "ops", "password": "ops-secret"}
+    assert ocp.connector_config(acting=True).credentials["username"] == "ops"
+    assert ocp.connector_config().credentials == {}

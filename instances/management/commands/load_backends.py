@@ -7,7 +7,7 @@ from django.db import transaction
 from instances.backends_file import BackendsFileError, parse
 from instances.models import Backend
 
-FIELDS = ("kind", "base_url", "poll_interval", "timezone", "enabled", "scope")
+FIELDS = ("kind", "base_url", "poll_interval", "timezone", "enabled", "scope", "may_act")
 
 
 class Command(BaseCommand):
@@ -55,5 +55,8 @@ class Command(BaseCommand):
         if backend.pk is None or backend.credentials != spec.credentials:
             changes.append("credentials changed")
             backend.credentials = spec.credentials
+        if backend.acting_credentials != spec.acting_credentials:
+            changes.append("acting credentials changed")
+            backend.acting_credentials = spec.acting_credentials
         backend.save()
         return changes
