@@ -16,13 +16,21 @@ import pytest
 from airflow_client.client.api.dag_api import DAGApi
 from airflow_client.client.api.dag_run_api import DAGRunApi
 from airflow_client.client.api.task_instance_api import TaskInstanceApi
+from airflow_client.client.model.clear_task_instances import ClearTaskInstances
+from airflow_client.client.model.update_dag_run_state import UpdateDagRunState
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkdataartsstudio.v1 import (
     DataArtsStudioClient,
     ListFactoryJobInstancesByNameRequest,
 )
-from huaweicloudsdkdlf.v1 import DlfClient, ListJobInstancesRequest, ShowJobInstanceRequest
+from huaweicloudsdkdlf.v1 import (
+    DlfClient,
+    ListJobInstancesRequest,
+    RestoreJobInstanceRequest,
+    ShowJobInstanceRequest,
+    StopJobInstanceRequest,
+)
 from poseidon import poseidon
 
 from instances.vendors.airflow import demo as airflow_demo
@@ -188,3 +196,49 @@ def test_the_airflow_client_with_a_wrong_password_is_refused(emulator):
         DAGRunApi(api).get_dag_runs("~")
     assert refused.value.status == 401
     assert json.loads(refused.value.body)["title"] == "Unauthorized"
+
+
+def test_the_dlf_sdk_stops_a_running_instance_and_restarts_a_failed_one(emulator):
+    dlf = client(DlfClient, emulator)
+    now = emulator.scenario.now()
+    runs = emulator.scenario.visible("dataarts_factory")
+    running = next(r for r in runs if r.status(now) == "running")
+    failed = next(r for r in runs if r.status(now) == "failed")
+    for run, request in (
+        (running, StopJobInstanceRequest),
+        (failed, RestoreJobInstanceRequest),  # the SDK's model sends no body: the default
+    ):
+        ask = request(job_name=job_name(run.definition_id), instance_id=run.seq)
+        call = dlf.stop_job_instance if request is StopJobInstanceRequest else None
+        assert (call or dlf.restore_job_instance)(ask).status_code == 204
+    now = emulator.scenario.now()
+    assert running.status(now) == "canceled" and failed.status(now) == "running"
+    with pytest.raises(ClientRequestException) as refused:  # not running any more
+        dlf.stop_job_instance(
+            StopJobInstanceRequest(
+                job_name=job_name(running.definition_id), instance_id=running.seq
+            )
+        )
+    assert refused.value.status_code == 400
+
+
+def test_the_airflow_client_previews_clears_and_fails_runs(emulator):
+    truth = httpx.get(f"{emulator.base_url}/_emulator/truth/airflow").json()
+    failed = next(run for run, status in truth.items() if status == "failed")
+    running = next(run for run, status in truth.items() if status == "running")
+    dag_id, run_id = failed.split("/", 1)
+    with airflow_client(emulator) as api:
+        body = {"dag_run_id": run_id, "only_failed": True, "reset_dag_runs": True}
+        preview = DAGApi(api).post_clear_task_instances(
+            dag_id,
+            ClearTaskInstances(**body),  # dry_run unsaid: the server's default, true
+        )
+        assert preview.task_instances and all(
+            t.dag_run_id == run_id for t in preview.task_instances
+        )
+        assert DAGRunApi(api).get_dag_run(dag_id, run_id).state.value == "failed"
+        DAGApi(api).post_clear_task_instances(dag_id, ClearTaskInstances(dry_run=False, **body))
+        assert DAGRunApi(api).get_dag_run(dag_id, run_id).state.value == "running"
+        other_dag, other_run = running.split("/", 1)
+        DAGRunApi(api).update_dag_run_state(other_dag, other_run, UpdateDagRunState(state="failed"))
+        assert DAGRunApi(api).get_dag_run(other_dag, other_run).state.value == "failed"
