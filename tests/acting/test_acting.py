@@ -258,3 +258,16 @@ def test_the_inbox_offers_each_failures_retry_to_operators_only(
         client.get("/failures/")
     client.force_login(people["viewer"])
     assert "/act/" not in client.get("/failures/").content.decode()
+
+
+def test_ocp_refuses_to_roll_back_a_task_that_prohibits_it(client, on_emulator, people, emulator):
+    backend = on_emulator("ocp")
+    run = failed_run(backend)
+    patch = {"record": {"prohibitRollback": True}}
+    url = f"{emulator.base_url}/_emulator/runs/ocp/{run.external_id}/patch"
+    httpx.post(url, json=patch).raise_for_status()
+    client.force_login(people["admin"])  # a team admin needs no typed name
+    assert ask(client, run, "rollback").status_code == 302
+    action = Action.objects.get()
+    assert action.state == "failed" and "prohibit rollback" in action.vendor_message
+    assert action.role == "admin"

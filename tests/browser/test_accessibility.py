@@ -56,6 +56,7 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
     )
     given_up_and_gone(polled_ocp)
     oncall = people_in(alerting)
+    acted_on(failed, oncall)
     pages = {
         "overview": "/",
         "runs": "/runs/",
@@ -71,6 +72,8 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         "teams": "/teams/",
         "team": f"/teams/{alerting.pk}/",
         "person": f"/people/{oncall.pk}/",
+        "act": f"/runs/{failed.pk}/act/retry/",
+        "team-actions": f"/teams/{alerting.pk}/actions/",
     }
     for name, path in pages.items():
         page.goto(f"{live_server.url}{path}")
@@ -84,6 +87,47 @@ def test_every_page_passes_axe(page, live_server, polled_ocp, alerting, shots, t
         page.screenshot(path=str(folder / f"{name}-{theme}-{width}.png"))
     report = [f"{name}: {line}" for name, found in problems.items() for line in found]
     assert report == [], "\n".join(report)
+
+
+def acted_on(run, person):
+    """The run's backend may act, and on-call retried the run once before (confirmed), and
+    was refused once."""
+    from instances.acting.models import Action
+    from instances.models import Backend
+
+    Backend.objects.filter(pk=run.backend_id).update(may_act=True)
+    common = {
+        "person": person,
+        "person_name": person.username,
+        "role": "admin",
+        "team_id": run.backend.team_id,
+        "team_name": "data",
+        "backend_id": run.backend_id,
+        "backend_name": run.backend.name,
+        "run": run,
+        "run_external_id": run.external_id,
+        "move": "retry",
+        "before": {"status": "FAILED"},
+    }
+    Action.objects.create(
+        key="a1",
+        reason="INC-1042: the warehouse is back",
+        state="confirmed",
+        credential="acting credential (ops)",
+        method="POST",
+        url=f"{run.backend.base_url}/api/v2/tasks/instances/{run.external_id}/retry",
+        vendor_status=200,
+        request_id="7f3a9c2e41d05b18",
+        outcome="It went failed → running.",
+        **common,
+    )
+    Action.objects.create(
+        key="a2",
+        reason="again",
+        state="denied",
+        outcome="Another action on this run is in flight.",
+        **common,
+    )
 
 
 def people_in(team):
