@@ -98,8 +98,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     acting = perform.offers_of_runs(request.user, list(latest.values()))
     for key, group in groups.items():
         group["alert"] = alerting.get(key)
-        # the run's own moves, where they may be done now (the run's page says why not)
-        group["offers"] = [o for o in acting.get(group["latest"].pk, []) if not o.why_not]
+        # the run's plain moves that may be done now; careful ones (and why not) on its page
+        group["offers"] = [
+            o for o in acting.get(group["latest"].pk, []) if not o.why_not and not o.move.careful
+        ]
     return render(
         request,
         "dashboard/inbox.html",
