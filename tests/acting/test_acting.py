@@ -271,3 +271,23 @@ def test_ocp_refuses_to_roll_back_a_task_that_prohibits_it(client, on_emulator, 
     action = Action.objects.get()
     assert action.state == "failed" and "prohibit rollback" in action.vendor_message
     assert action.role == "admin"
+
+
+def test_beats_sweep_ends_an_action_whose_following_was_lost(client, on_emulator, people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from instances.acting.tasks import sweep_actions
+
+    backend = on_emulator("ocp")
+    run = failed_run(backend)
+    client.force_login(people["operator"])
+    ask(client, run, "retry")  # accepted; its follow-up never ran (a worker died)
+    Action.objects.update(deadline=timezone.now() - timedelta(seconds=1))
+    emulator_moved = Action.objects.get()
+    assert emulator_moved.state == "accepted"
+    assert sweep_actions() == 1
+    ended = Action.objects.get()
+    assert ended.state in ("confirmed", "unconfirmed") and ended.ended_at
+    assert not Action.objects.filter(state="accepted").exists()

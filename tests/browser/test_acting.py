@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from instances import tasks
 from instances.acting.models import Action
 from instances.models import Backend, Instance, Status
+from instances.registry import CONNECTORS
 from tests.acting.test_acting import NEAREST_RETRY
 from tests.processes import database_env, wait_for, worker
 
@@ -50,6 +51,8 @@ def test_from_the_inbox_to_the_culprit_to_a_confirmed_retry(
             "confirmed", timeout=2 * 5_000 + 5_000
         )
         assert time.monotonic() - asked < 2 * 5 + 5
+        if not CONNECTORS[kind].moves[move].new_run:  # retried in place: the same run runs
+            expect(page.locator("h1 .badge")).to_contain_text("Running")
         action = Action.objects.get(run=target)
         assert action.state == "confirmed" and action.person_name == "operator-person"
         assert action.url and action.reason and action.vendor_status and action.preview
