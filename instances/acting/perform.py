@@ -37,6 +37,12 @@ LABELS = {
     "skip_step": ("Skip this step", "Marks this failed step successful and goes on."),
     "rollback": ("Roll back", "Undoes what the failed steps changed."),
     "rerun": ("Run again", "Starts a new run of this definition, now."),
+    "succeed_step": (
+        "Mark this step successful",
+        "Sets this failed step successful, though it did not succeed: what waits on it may run.",
+    ),
+    "pause": ("Pause the schedule", "No new run of this definition starts until it resumes."),
+    "resume": ("Resume the schedule", "New runs of this definition start on schedule again."),
 }
 CREDENTIAL_NAMES = ("username", "access_key_id", "ak", "app_key", "user")
 
@@ -160,22 +166,24 @@ class Preview:
     call: VendorCall
     url: str
     problem: str = ""  # the dry run failed: said, and the action may still be sent
+    paused: bool | None = None  # a schedule move: whether the schedule is paused now
 
 
 def preview(run: Instance, move: Move) -> Preview:
     """What the move would do: the vendor's dry run where it has one, else the steps it
-    touches by the run's graph as Runboard stored it."""
+    touches by the run's graph as Runboard stored it; a schedule's state as it is now."""
     acting = connector(run)
     target = target_of(run)
     call = acting.call_for(move, target)
     url = call.url(run.backend.base_url)
     try:
         said = acting.dry_run(move, target)
+        paused = acting.schedule_paused(target) if move.on_schedule else None
     except ConnectorError as exc:
         return Preview(touched(run, move), "the run's graph", call, url, str(exc))
     if said is not None:
         return Preview(said, "the vendor's dry run", call, url)
-    return Preview(touched(run, move), "the run's graph", call, url)
+    return Preview(touched(run, move), "the run's graph", call, url, paused=paused)
 
 
 def touched(run: Instance, move: Move) -> list[str]:
@@ -183,6 +191,8 @@ def touched(run: Instance, move: Move) -> list[str]:
     run from it, what is downstream); a run move, its steps in the move's statuses and what
     is downstream of them."""
     root = root_of(run)
+    if move.on_schedule:
+        return [f"the schedule of {root.definition_name or root.definition_id}: its next runs"]
     steps = {s.pk: s for s in Instance.objects.filter(parent=root).only("name", "status")}
     start = {run.pk} if move.on_step else {pk for pk, s in steps.items() if s.status in move.when}
     if move.new_run or not move.on_step:
@@ -337,17 +347,39 @@ def credential_of(run: Instance) -> str:
 def follow(action_id: int) -> float | None:
     """Read the action's runs again and judge it: confirmed when the vendor's state shows it,
     unconfirmed at its deadline. The seconds until the next look, or None when it ended."""
-    action = Action.objects.select_related("run").filter(pk=action_id).first()
-    if action is None or action.state != Action.State.ACCEPTED or action.backend_id is None:
+    action = Action.objects.filter(pk=action_id).first()
+    if action is None or action.state != Action.State.ACCEPTED or action.backend is None:
         return None
-    ids = [action.run_external_id, *([action.new_run_id] if action.new_run_id else [])]
-    if sync.reread(action.backend_id, ids) and (outcome := confirmed(action)):
+    move = CONNECTORS[action.backend.kind].moves.get(action.move)
+    if move and move.on_schedule:
+        outcome = schedule_shows(action, move)
+    else:
+        ids = [action.run_external_id, *([action.new_run_id] if action.new_run_id else [])]
+        outcome = confirmed(action) if sync.reread(action.backend.pk, ids) else ""
+    if outcome:
         end(action, Action.State.CONFIRMED, outcome)
         return None
     if action.deadline is None or timezone.now() >= action.deadline:
         end(action, Action.State.UNCONFIRMED, "The vendor's state did not show it by the deadline.")
         return None
     return settings.RUNBOARD_ACTION_FOLLOW_SECONDS
+
+
+def schedule_shows(action: Action, move: Move) -> str:
+    """The definition's schedule as the vendor tells it now, if it is what the move asked."""
+    root = Instance.objects.filter(
+        backend=action.backend_id, external_id=action.run_external_id
+    ).first()
+    if root is None or action.backend is None:
+        return ""
+    acting = CONNECTORS[action.backend.kind](action.backend.connector_config(acting=True))
+    try:
+        paused = acting.schedule_paused(target_of(root))
+    except ConnectorError as exc:
+        log.info("action %s: schedule not read: %s", action.pk, exc)
+        return ""
+    wanted = move.name == "pause"
+    return f"Its schedule is {'paused' if wanted else 'running'}." if paused is wanted else ""
 
 
 def confirmed(action: Action) -> str:

@@ -15,6 +15,7 @@ from instances.status import Status
 FAILED = frozenset({Status.FAILED})
 UNFINISHED = frozenset({Status.PENDING, Status.RUNNING})
 ENDED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.SKIPPED})
+ANY = frozenset(Status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Move:
     # the run's name to confirm
     careful: bool = False
     new_run: bool = False  # the vendor starts a new run and answers with its id
+    on_schedule: bool = False  # acts on the run's definition: its future runs
 
 
 @dataclass(frozen=True, slots=True)

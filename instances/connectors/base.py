@@ -259,6 +259,10 @@ class Connector(ABC):
         preview is read from the run's DAG instead."""
         return None
 
+    def schedule_paused(self, target: Target) -> bool | None:
+        """Whether the target's definition is paused now, where the vendor tells."""
+        return None
+
     def send(self, call: VendorCall) -> VendorAnswer:
         """Send it once and read the answer in the vendor's words."""
         response = self.http_client().once(

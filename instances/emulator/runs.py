@@ -43,6 +43,7 @@ class Step:
     end: datetime
     outcome: str
     attempts: int = 1
+    marked: str = ""  # a state set through a vendor's API (Airflow's "mark success")
 
     def tries(self, now: datetime, run: Run) -> int:
         """Tries so far: a step that had not succeeded ran once more when its run was retried
@@ -51,6 +52,8 @@ class Step:
         return self.attempts + again
 
     def status(self, now: datetime, run: Run) -> str:
+        if self.marked:
+            return self.marked
         if run.forced:
             return run.forced if self.start <= now else CANCELED
         if run.retried_by(now):
@@ -90,6 +93,13 @@ class Run:
     # stopped through a vendor's API: steps running then end as `stopped_as`, later ones skip
     stopped_at: datetime | None = None
     stopped_as: str = CANCELED
+    # started by a vendor's trigger (its seq past every scheduled run's), maybe with an id
+    # the caller chose
+    given_id: str = ""
+
+    @property
+    def triggered(self) -> bool:
+        return self.seq > 10**9
 
     def retried_by(self, now: datetime) -> bool:
         return self.retried_at is not None and now >= self.retried_at

@@ -64,6 +64,7 @@ class Scenario:
     # how long the steps of a run retried through a vendor's API run again (emulator clock)
     rerun_for: timedelta = timedelta(seconds=20)
     triggered: int = 0  # runs started through a vendor's trigger
+    paused: set[tuple[str, str]] = field(default_factory=set)  # (vendor, definition id)
 
     def __post_init__(self) -> None:
         if not self.vendors:
@@ -112,6 +113,8 @@ class Scenario:
         now = self.now()
         since = self.built_until or self.epoch - self.history
         for definition in self.definitions:
+            if (definition.vendor, definition.id) in self.paused:
+                continue  # its schedule is paused: its ticks pass without a run
             tick = self._first_tick(definition, since)
             while tick <= now:
                 run_id = f"{definition.id}-{tick:%Y%m%d%H%M%S}"
@@ -219,10 +222,12 @@ class Scenario:
             picks.add(steps[rng.randrange(0, n - 1)].id)
         return sorted(picks)
 
-    def trigger(self, vendor: str, definition_id: str, from_step: int | None = None) -> Run | None:
-        """A new run of the definition, now, as a vendor's trigger starts one: every step (or
-        step number `from_step` and those downstream of it; the others skip) runs and
-        succeeds."""
+    def trigger(
+        self, vendor: str, definition_id: str, from_step: int | None = None, name: str = ""
+    ) -> Run | None:
+        """A new run of the definition, now, as a vendor's trigger starts one (`name`: the id
+        the caller gave it): every step (or step number `from_step` and those downstream of
+        it; the others skip) runs and succeeds."""
         definition = next(
             (d for d in self.definitions if d.vendor == vendor and d.id == definition_id), None
         )
@@ -231,6 +236,7 @@ class Scenario:
         now = self.now().replace(microsecond=0)
         run = self._build(definition, now)
         run.retried_at = run.deleted_at = None
+        run.given_id = name
         # numbered after every scheduled run (those stay below 10**9), in trigger order
         self.triggered += 1
         run.seq = 10**9 + self.triggered

@@ -291,3 +291,48 @@ def test_beats_sweep_ends_an_action_whose_following_was_lost(client, on_emulator
     ended = Action.objects.get()
     assert ended.state in ("confirmed", "unconfirmed") and ended.ended_at
     assert not Action.objects.filter(state="accepted").exists()
+
+
+@pytest.mark.parametrize(("kind", "name"), [("airflow", "Airflow 3"), ("dataarts_factory", "")])
+def test_run_again_starts_a_new_run_and_follows_it(client, on_emulator, people, kind, name):
+    backend = on_emulator(kind, name)
+    run = failed_run(backend)
+    client.force_login(people["operator"])
+    assert ask(client, run, "rerun").status_code == 302
+    action = follow(Action.objects.get())
+    assert action.state == "confirmed" and action.new_run_id, action.outcome
+    new = Instance.objects.get(backend=backend, external_id=action.new_run_id)
+    assert new.parent_id is None and new.definition_id == run.definition_id
+
+
+def test_marking_an_airflow_step_successful_is_careful_and_previewed_by_airflow(
+    client, on_emulator, people
+):
+    backend = on_emulator("airflow", "Airflow 3")
+    step = target_of(failed_run(backend), on_step=True)
+    client.force_login(people["operator"])
+    preview = client.get(f"/runs/{step.pk}/act/succeed_step/").content.decode()
+    assert "the vendor&#x27;s dry run" in preview and step.definition_id in preview
+    assert ask(client, step, "succeed_step").status_code == 403  # no name typed
+    typed = ask(client, step, "succeed_step", key="typed", typed=step.parent.name)
+    assert typed.status_code == 302
+    action = follow(Action.objects.get(key="typed"))
+    assert action.state == "confirmed" and "succeeded" in action.outcome
+
+
+@pytest.mark.parametrize("name", ["Airflow (", "Airflow 3"])
+def test_an_admin_pauses_and_resumes_a_dags_schedule_read_back_from_airflow(
+    client, on_emulator, people, emulator, name
+):
+    backend = on_emulator("airflow", name)
+    run = failed_run(backend)
+    client.force_login(people["admin"])
+    preview = client.get(f"/runs/{run.pk}/act/pause/").content.decode()
+    assert "The schedule is <strong>running</strong> now" in preview
+    assert ask(client, run, "pause").status_code == 302
+    paused = follow(Action.objects.get())
+    assert paused.state == "confirmed" and paused.outcome == "Its schedule is paused."
+    assert ("airflow", run.definition_id.removeprefix("etl_")) in emulator.scenario.paused
+    assert ask(client, run, "resume", key="resume").status_code == 302
+    resumed = follow(Action.objects.get(key="resume"))
+    assert resumed.outcome == "Its schedule is running." and not emulator.scenario.paused

@@ -17,7 +17,11 @@ from airflow_client.client.api.dag_api import DAGApi
 from airflow_client.client.api.dag_run_api import DAGRunApi
 from airflow_client.client.api.task_instance_api import TaskInstanceApi
 from airflow_client.client.model.clear_task_instances import ClearTaskInstances
+from airflow_client.client.model.dag import DAG
+from airflow_client.client.model.dag_run import DAGRun
 from airflow_client.client.model.update_dag_run_state import UpdateDagRunState
+from airflow_client.client.model.update_task_instance import UpdateTaskInstance
+from airflow_client.client.model.update_task_state import UpdateTaskState
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkdataartsstudio.v1 import (
@@ -242,3 +246,30 @@ def test_the_airflow_client_previews_clears_and_fails_runs(emulator):
         other_dag, other_run = running.split("/", 1)
         DAGRunApi(api).update_dag_run_state(other_dag, other_run, UpdateDagRunState(state="failed"))
         assert DAGRunApi(api).get_dag_run(other_dag, other_run).state.value == "failed"
+
+
+def test_the_airflow_client_triggers_marks_and_pauses(emulator):
+    truth = httpx.get(f"{emulator.base_url}/_emulator/truth/airflow").json()
+    failed = next(run for run, status in truth.items() if status == "failed")
+    dag_id, run_id = failed.split("/", 1)
+    with airflow_client(emulator) as api:
+        started = DAGRunApi(api).post_dag_run(dag_id, DAGRun(dag_run_id="by-hand-1"))
+        assert started.dag_run_id == "by-hand-1" and started.run_type == "manual"
+        with pytest.raises(airflow.ApiException) as taken:
+            DAGRunApi(api).post_dag_run(dag_id, DAGRun(dag_run_id="by-hand-1"))
+        assert taken.value.status == 409
+        instances = TaskInstanceApi(api).get_task_instances(dag_id, run_id).task_instances
+        culprit = next(ti for ti in instances if ti.state and ti.state.value == "failed")
+        ask = {"new_state": UpdateTaskState("success")}  # dry_run unsaid: true, by default
+        TaskInstanceApi(api).patch_task_instance(
+            dag_id, run_id, culprit.task_id, UpdateTaskInstance(**ask)
+        )
+        again = TaskInstanceApi(api).get_task_instance(dag_id, run_id, culprit.task_id)
+        assert again.state.value == "failed"
+        TaskInstanceApi(api).patch_task_instance(
+            dag_id, run_id, culprit.task_id, UpdateTaskInstance(dry_run=False, **ask)
+        )
+        marked = TaskInstanceApi(api).get_task_instance(dag_id, run_id, culprit.task_id)
+        assert marked.state.value == "success"
+        DAGApi(api).patch_dag(dag_id, DAG(is_paused=True), update_mask=["is_paused"])
+        assert DAGApi(api).get_dag(dag_id).is_paused is True

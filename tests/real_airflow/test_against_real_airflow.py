@@ -33,19 +33,26 @@ def poll(backend: Backend) -> None:
 
 
 def retry_from_runboard(backend: Backend, step: Instance) -> Action:
-    """An operator's retry of the failed task, sent as the run page sends it, then followed
-    as the worker follows it until Airflow's state confirms it."""
-    team = Group.objects.create(name=f"airflow-{backend.pk}")
+    """An operator's retry of the failed task, previewed by Airflow's dry run."""
+    team, _ = Group.objects.get_or_create(name=f"airflow-{backend.pk}")
     Backend.objects.filter(pk=backend.pk).update(team=team, may_act=True)
-    operator = UserFactory()
-    roles.place(operator, team, Role.OPERATOR)
     step = Instance.objects.select_related("backend", "parent").get(pk=step.pk)
     preview = perform.preview(step, perform.moves_of(step)["retry_step"])
     assert preview.source == "the vendor's dry run" and preview.steps == ["gate"]
+    return act_from_runboard(step, "retry_step", Role.OPERATOR)
+
+
+def act_from_runboard(target: Instance, move: str, role: str) -> Action:
+    """A move sent as the run page sends it, by a person of that role in the backend's team,
+    then followed as the worker follows it until Airflow's state confirms it."""
+    target = Instance.objects.select_related("backend", "parent").get(pk=target.pk)
+    person = UserFactory()
+    roles.place(person, target.backend.team, role)
     with patch.object(perform, "follow_soon"):
-        action = perform.request(operator, step, "retry_step", "gate opened", f"k{backend.pk}")
+        action = perform.request(person, target, move, "from the judge", f"{move}{target.pk}")
     assert action.state == "accepted", action.vendor_message
-    wait_for(lambda: perform.follow(action.pk) is None, 120, "the retry confirmed", every=1)
+    wait_for(lambda: perform.follow(action.pk) is None, 120, f"the {move} confirmed", every=1)
+    action.refresh_from_db()
     return action
 
 
@@ -96,6 +103,11 @@ def test_runboard_agrees_with_a_real_airflow(major, airflows):
         action.refresh_from_db()
         assert action.state == "confirmed", action.outcome
         assert stored.children.get(definition_id="gate").attempts == 2
+        # a team admin pauses the DAG's schedule from Runboard, then resumes it
+        for move, paused in (("pause", True), ("resume", False)):
+            done = act_from_runboard(stored, move, Role.ADMIN)
+            assert done.outcome == f"Its schedule is {'paused' if paused else 'running'}."
+            assert client.get("dags/rb_clearable").json()["is_paused"] is paused
 
         # a finished run deleted in Airflow is marked gone, the others stay as they are
         deleted = runs(client, "rb_mapped")[-1]

@@ -16,6 +16,8 @@ import httpx
 from instances import errors
 from instances.connectors.acting import (
     ANSWER_KEPT,
+    ANY,
+    ENDED,
     UNFINISHED,
     Move,
     Target,
@@ -69,6 +71,10 @@ class AirflowConnector(Connector):
         "retry_step": Move("retry_step", on_step=True),
         # a run set failed fails its running tasks (there is no kill)
         "stop": Move("stop", when=UNFINISHED, careful=True),
+        "rerun": Move("rerun", when=ENDED, new_run=True),  # a manual run of the DAG, now
+        "succeed_step": Move("succeed_step", on_step=True, careful=True),  # hides a gap
+        "pause": Move("pause", when=ANY, careful=True, on_schedule=True),
+        "resume": Move("resume", when=ANY, on_schedule=True),
     }
 
     def client(self) -> VendorHTTP:
@@ -202,10 +208,34 @@ class AirflowConnector(Connector):
     def call_for(self, move: Move, target: Target) -> VendorCall:
         self.client()  # which major: the paths differ
         dag_id, run_id = target.run_id.split("/", 1)
+        dag = f"/api/{self.api}/dags/{quote(dag_id)}"
+        run = f"{dag}/dagRuns/{quote(run_id, safe='')}"
         if move.name == "stop":
-            path = f"/api/{self.api}/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}"
-            return VendorCall("PATCH", path, body={"state": "failed"})
+            return VendorCall("PATCH", run, body={"state": "failed"})
+        if move.name == "rerun":
+            body: dict = {"dag_run_id": f"runboard__{datetime.now(UTC).isoformat()}"}
+            return VendorCall("POST", f"{dag}/dagRuns", body=body | self.logical_now())
+        if move.on_schedule:
+            paused = {"is_paused": move.name == "pause"}
+            return VendorCall("PATCH", dag, params={"update_mask": "is_paused"}, body=paused)
+        if move.name == "succeed_step":
+            return self.set_state(run, target, dry_run=False)
         return self.clear(dag_id, run_id, target, dry_run=False)
+
+    def logical_now(self) -> dict:
+        """Airflow 3 asks for the logical date of a triggered run (None: now); 2 takes none."""
+        return {"logical_date": None} if self.api == "v2" else {}
+
+    def set_state(self, run_path: str, target: Target, dry_run: bool) -> VendorCall:
+        """A task instance set successful. Airflow 2 takes dry_run (true unless said); Airflow
+        3 commits at once, its preview is a path of its own."""
+        map_index = (target.step_raw or {}).get("map_index")
+        mapped = f"/{map_index}" if isinstance(map_index, int) and map_index >= 0 else ""
+        path = f"{run_path}/taskInstances/{quote(target.step_definition_id)}{mapped}"
+        if self.api == "v2":
+            path += "/dry_run" if dry_run else ""
+            return VendorCall("PATCH", path, body={"new_state": "success"})
+        return VendorCall("PATCH", path, body={"dry_run": dry_run, "new_state": "success"})
 
     def clear(self, dag_id: str, run_id: str, target: Target, dry_run: bool) -> VendorCall:
         """Clear the run's failed task instances (or one task's), so the scheduler runs them
@@ -232,27 +262,47 @@ class AirflowConnector(Connector):
         )
 
     def dry_run(self, move: Move, target: Target) -> list[str] | None:
-        if move.name == "stop":
+        """What Airflow itself says a clear or a state change would touch."""
+        if move.name not in ("retry", "retry_step", "succeed_step"):
             return None
         self.client()
         dag_id, run_id = target.run_id.split("/", 1)
-        call = self.clear(dag_id, run_id, target, dry_run=True)
-        body = answer(self.client().once(call.method, call.path, json=call.body), call.path)
+        if move.name == "succeed_step":
+            run = f"/api/{self.api}/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}"
+            call = self.set_state(run, target, dry_run=True)
+        else:
+            call = self.clear(dag_id, run_id, target, dry_run=True)
+        response = self.client().once(call.method, call.path, json=call.body)
+        body = answer(response, call.path)
         touched = []
-        for item in body.get("task_instances") or []:
+        for item in body.get("task_instances", [body]) or []:
             if isinstance(item, dict) and item.get("task_id"):
                 index = item.get("map_index")
                 suffix = f"[{index}]" if isinstance(index, int) and index >= 0 else ""
                 touched.append(f"{item['task_id']}{suffix}")
         return touched
 
+    def schedule_paused(self, target: Target) -> bool | None:
+        paused = self.get(f"dags/{quote(target.run_id.split('/', 1)[0])}").get("is_paused")
+        return paused if isinstance(paused, bool) else None
+
     def answer_of(self, response: httpx.Response) -> VendorAnswer:
+        """Airflow's words on an error; a triggered run's id on a new DAG run."""
         text = response.text[:ANSWER_KEPT]
         try:
-            message = "" if response.is_success else said(response.json())
+            body = response.json()
         except ValueError:
-            message = text[:300]
-        return VendorAnswer(response.status_code, response.is_success, message, body=text)
+            body = None
+        if not response.is_success:
+            message = said(body) if body is not None else text[:300]
+            return VendorAnswer(response.status_code, False, message, body=text)
+        triggered = response.request.method == "POST" and response.request.url.path.endswith(
+            "/dagRuns"
+        )
+        new_run = ""
+        if triggered and isinstance(body, dict) and body.get("dag_id") and body.get("dag_run_id"):
+            new_run = f"{body['dag_id']}/{body['dag_run_id']}"
+        return VendorAnswer(response.status_code, True, new_run_id=new_run, body=text)
 
     def error_in_log(self, text: str) -> str:
         """A Python task's error is its traceback's exception line; the ERROR and INFO lines

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from instances.emulator import scenario as sc
 from instances.emulator.common import RunsById, json_response, world
 
-from .emulator_actions import clear_task_instances, set_run_state
+from .emulator_actions import clear_task_instances, pause, set_run_state, set_task_state, trigger
 from .emulator_logs import log_messages, log_text
 from .emulator_majors import AIRFLOW3_PATH, AIRFLOW_2, AIRFLOW_3, Major, endpoint, issue_token
 from .emulator_records import (
@@ -73,6 +73,8 @@ def parse_time(text: str) -> datetime | None:
 
 
 async def list_dag_runs(request: Request, major: Major):
+    if request.method == "POST":
+        return await trigger(request, major)
     if isinstance(paged := page(request, major), Response):
         return paged
     limit, offset = paged
@@ -174,6 +176,19 @@ async def task_tries(request: Request, major: Major):
     return json_response({"task_instances": tries, "total_entries": len(tries)})  # no cursors
 
 
+async def one_task_instance(request: Request, major: Major):
+    """GET one task instance; PATCH sets its state (…/dry_run: Airflow 3's preview)."""
+    run = find(request)
+    found = TASK_ID.fullmatch(request.path_params["task_id"])
+    n = int(found.group(1)) if found else -1
+    if run is None or not 0 <= n < len(run.steps):
+        return major.refuse(404, "TaskInstance not found", "TaskInstance not found")
+    if request.method == "PATCH":
+        return await set_task_state(request, major, run, n)
+    now = world(request).scenario.now()
+    return json_response(major.task_instance(run, n, run.steps[n], now))
+
+
 def dag_of(request: Request) -> sc.Run | None:
     """The newest run of the DAG the path names: the emulator's DAGs are known by their runs."""
     wanted = request.path_params["dag_id"]
@@ -186,8 +201,12 @@ def dag_not_found(request: Request, major: Major) -> Response:
 
 
 async def get_dag(request: Request, major: Major):
-    run = dag_of(request)
-    return dag_not_found(request, major) if run is None else json_response(major.dag(run))
+    if (run := dag_of(request)) is None:
+        return dag_not_found(request, major)
+    if request.method == "PATCH":
+        return await pause(request, major, run)
+    paused = (API, run.definition_id) in world(request).scenario.paused
+    return json_response(major.dag(run) | {"is_paused": paused})
 
 
 async def dag_tasks(request: Request, major: Major):
@@ -242,9 +261,11 @@ def api_routes(major: Major) -> list[Route]:
     runs = f"{major.prefix}/dags/{{dag_id}}/dagRuns"
     return [
         Route(f"{major.prefix}/version", endpoint(version, major, public=True)),
-        Route(f"{major.prefix}/dags/{{dag_id}}", endpoint(get_dag, major)),
+        Route(
+            f"{major.prefix}/dags/{{dag_id}}", endpoint(get_dag, major), methods=["GET", "PATCH"]
+        ),
         Route(f"{major.prefix}/dags/{{dag_id}}/tasks", endpoint(dag_tasks, major)),
-        Route(runs, endpoint(list_dag_runs, major)),
+        Route(runs, endpoint(list_dag_runs, major), methods=["GET", "POST"]),
         Route(f"{runs}/{{dag_run_id}}", endpoint(get_dag_run, major), methods=["GET", "PATCH"]),
         Route(
             f"{major.prefix}/dags/{{dag_id}}/clearTaskInstances",
@@ -254,6 +275,14 @@ def api_routes(major: Major) -> list[Route]:
         Route(f"{runs}/{{dag_run_id}}/taskInstances", endpoint(task_instances, major)),
         Route(
             f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/tries", endpoint(task_tries, major)
+        ),
+        *(
+            Route(
+                f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}{tail}",
+                endpoint(one_task_instance, major),
+                methods=["GET", "PATCH"],
+            )
+            for tail in ("", "/dry_run")
         ),
         Route(
             f"{runs}/{{dag_run_id}}/taskInstances/{{task_id}}/logs/{{try_number:int}}",

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
 from instances.connectors import base
-from instances.connectors.acting import ANSWER_KEPT, Move, Target, VendorAnswer, VendorCall
+from instances.connectors.acting import ANSWER_KEPT, ENDED, Move, Target, VendorAnswer, VendorCall
 from instances.connectors.base import Connector, LogChunk, RunRecord
 from instances.connectors.http import CachedTokenAuth, VendorHTTP
 from instances.connectors.normalize import epoch_ms, status_from
@@ -191,6 +191,7 @@ class DataArtsFactory(DataArts):
     moves = {
         "retry": Move("retry", when=frozenset({Status.FAILED, Status.CANCELED})),
         "stop": Move("stop", when=frozenset({Status.RUNNING})),  # "only when running"
+        "rerun": Move("rerun", when=ENDED, new_run=True),  # run-immediate: a new instance
     }
 
     def __init__(self, config):
@@ -234,6 +235,9 @@ class DataArtsFactory(DataArts):
 
     def call_for(self, move: Move, target: Target) -> VendorCall:
         job, _, instance_id = target.run_id.rpartition("/")
+        if move.name == "rerun":
+            path = f"/v1/{self.project}/jobs/{quote(job, safe='')}/run-immediate"
+            return VendorCall("POST", path, body={"jobParams": []}, headers=self.headers)
         path = f"/v1/{self.project}/jobs/{quote(job, safe='')}/instances/{instance_id}"
         # restart's body is in the 2025 docs only (the 3.1.219 SDK cannot send it)
         body = {"retry_location": "error_node"} if move.name == "retry" else None
@@ -241,15 +245,20 @@ class DataArtsFactory(DataArts):
         return VendorCall("POST", f"{path}/{verb}", body=body, headers=self.headers)
 
     def answer_of(self, response: httpx.Response) -> VendorAnswer:
+        """204 for stop and restart; run-immediate's new instanceId; else DLF's error."""
         text = response.text[:ANSWER_KEPT]
         request_id = response.headers.get("X-request-id", "")
         try:
-            said = _error(response.json()) if text else None
-        except (ValueError, AttributeError):
-            said = None
+            body = response.json() if text else None
+        except ValueError:
+            body = None
+        said = _error(body) if isinstance(body, dict) else None
         message = f"{said[0]}: {said[1]}" if said else ("" if response.is_success else text[:300])
+        started = body.get("instanceId") if isinstance(body, dict) else None
+        job = response.request.url.path.rsplit("/", 2)[-2]  # …/jobs/{job}/run-immediate
+        new_run = f"{unquote(job)}/{started}" if started is not None else ""
         return VendorAnswer(
-            response.status_code, response.is_success, message, request_id, body=text
+            response.status_code, response.is_success, message, request_id, new_run, text
         )
 
     def graph(self, job_name: str) -> dict[str, list[str]]:

@@ -252,6 +252,19 @@ async def act_on_instance(request: Request):
     return Response(status_code=204)
 
 
+async def run_immediate(request: Request):
+    """A new instance of the job, now: {"instanceId": …}."""
+    if denied := await gate(request):
+        return denied
+    scenario = world(request).scenario
+    name = request.path_params["job_name"]
+    known = next((r for r in scenario.visible(FACTORY) if job_name(r.definition_id) == name), None)
+    run = scenario.trigger(FACTORY, known.definition_id) if known else None
+    if run is None:
+        return error(400, "DLF.0100", "The job does not exist.")
+    return json_response({"instanceId": run.seq})
+
+
 async def show_job(request: Request):
     if denied := await gate(request):
         return denied
@@ -280,6 +293,7 @@ routes = [
     Route("/v2/{project_id}/factory/jobs/{job_name}/instances/detail", list_job_instances_by_name),
     Route("/v1/{project_id}/jobs/{job_name}/instances/{instance_id}", show_job_instance),
     Route("/v1/{project_id}/jobs/{job_name}", show_job),
+    Route("/v1/{project_id}/jobs/{job_name}/run-immediate", run_immediate, methods=["POST"]),
     Route(
         "/v1/{project_id}/jobs/{job_name}/instances/{instance_id}/{verb:str}",
         act_on_instance,
