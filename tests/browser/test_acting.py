@@ -50,7 +50,9 @@ def test_from_the_inbox_to_the_culprit_to_a_confirmed_retry(
         expect(actions.locator(".action-state")).to_have_text(
             "confirmed", timeout=2 * 5_000 + 5_000
         )
-        assert time.monotonic() - asked < 2 * 5 + 5
+        took = time.monotonic() - asked
+        print(f"{kind} {name} {move}: confirmed on the page {took:.1f} s after the click")
+        assert took < 2 * 5 + 5
         if not CONNECTORS[kind].moves[move].new_run:  # retried in place: the same run runs
             expect(page.locator("h1 .badge")).to_contain_text("Running")
         action = Action.objects.get(run=target)
