@@ -14,6 +14,7 @@ from dashboard.views.exports import inert
 from dashboard.views.runs import visible_run
 from instances.acting import perform
 from instances.acting.models import Action
+from instances.connectors.base import ConnectorError
 from instances.people import roles
 from instances.people.models import Role
 
@@ -72,11 +73,16 @@ def act(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     if offer is None:
         raise Http404("No such action here.")
     team = run.backend.team_id or 0
+    try:
+        preview = perform.preview(run, offer.move) if not offer.why_not else None
+    except ConnectorError as exc:  # the request itself could not be made (which Airflow?)
+        why = f"{run.backend.name} could not be reached to prepare it: {exc}"
+        return render(request, "dashboard/act_refused.html", {"run": run, "why": why}, status=502)
     context = {
         "run": run,
         "root": perform.root_of(run),
         "offer": offer,
-        "preview": perform.preview(run, offer.move) if not offer.why_not else None,
+        "preview": preview,
         "key": secrets.token_hex(16),
         "must_type": offer.move.careful and not roles.may(request.user, Role.ADMIN, team),
     }

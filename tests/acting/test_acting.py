@@ -336,3 +336,13 @@ def test_an_admin_pauses_and_resumes_a_dags_schedule_read_back_from_airflow(
     assert ask(client, run, "resume", key="resume").status_code == 302
     resumed = follow(Action.objects.get(key="resume"))
     assert resumed.outcome == "Its schedule is running." and not emulator.scenario.paused
+
+
+def test_a_preview_the_vendor_cannot_prepare_says_so(client, on_emulator, people):
+    backend = on_emulator("airflow", "Airflow (")
+    run = failed_run(backend)
+    client.force_login(people["operator"])
+    refusing = httpx.MockTransport(lambda request: httpx.Response(401, json={"detail": "no"}))
+    with http.use_transport(refusing):  # which Airflow it is cannot be told
+        answered = client.get(f"/runs/{run.pk}/act/retry/")
+    assert answered.status_code == 502 and "could not be reached" in answered.content.decode()

@@ -200,6 +200,8 @@ class EnosBatchV21(Connector):
         if move.name == "stop":
             resource, action, body = "flowInstances", "cancel", {"flowInstId": target.run_id}
         else:  # a new instance of the flow, now: all of it, or from the failed task down
+            if not target.definition_id.isdigit():
+                raise BadPayload(f"flowId {target.definition_id[:50]!r} is not a number")
             resource, action = "flows", "triggerFromTask" if move.on_step else "trigger"
             body = {"flowId": int(target.definition_id), "triggerTime": int(time.time() * 1000)}
             if move.on_step:

@@ -231,7 +231,7 @@ def trigger(version, scenario, query, body, from_task: bool = False):
         return envelope(version, code=62102, msg="Invalid parameter")
     api, now = VERSIONS[version].api, scenario.now()
     latest = max(
-        (r.planned for r in scenario.visible(api) if r.definition_id == flow_id and r.seq > 10**9),
+        (r.planned for r in scenario.visible(api) if r.definition_id == flow_id and r.triggered),
         default=None,
     )
     if from_task and latest and now - latest < timedelta(minutes=1):
