@@ -125,9 +125,7 @@ def runs(request: HttpRequest, filters: Query[RunQuery]):
     summary="One run with its children, edges and failing step",
 )
 def run(request: HttpRequest, pk: str):
-    visible = Instance.objects.visible_to(request.user)
-    found = visible.filter(pk=int(pk)).first() if is_id(pk) else None
-    if found is None:
+    if (found := visible_run(request, pk)) is None:
         return Answer(404, {"detail": "not found"})
     edges = list(Edge.objects.filter(parent=found).values_list("upstream_id", "downstream_id"))
     children = list(found.children.only("status", "started_at").order_by("started_at", "id"))
@@ -169,7 +167,8 @@ class ActionOut(Schema):
 
 class ActionIn(Schema):
     move: str = Field(
-        description="retry, retry_step, stop, cancel_step, skip_step, rollback, rerun"
+        description="what the run's page offers: retry, retry_step, stop, cancel_step, "
+        "skip_step, succeed_step, rollback, rerun, pause, resume (as its backend documents)"
     )
     reason: str = Field(description="why: kept in the audit log")
     key: str = Field("", description="your idempotency key: the same key is the same action")

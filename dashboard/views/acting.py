@@ -38,6 +38,7 @@ CSV_FIELDS = (
     "state",
     "vendor_status",
     "vendor_message",
+    "vendor_answer",
     "request_id",
     "new_run_id",
     "answered_at",
