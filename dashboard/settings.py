@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "instances.alerts",
     "instances.people",
     "instances.acting",
+    "instances.lineage",
     "dashboard",
 ]
 
@@ -288,6 +289,10 @@ CELERY_TASK_ROUTES = {
 # it, for two poll intervals of its backend and at least this long (then: unconfirmed).
 RUNBOARD_ACTION_FOLLOW_SECONDS = env.float("RUNBOARD_ACTION_FOLLOW_SECONDS", default=2.0)
 RUNBOARD_ACTION_DEADLINE_SECONDS = env.float("RUNBOARD_ACTION_DEADLINE_SECONDS", default=120.0)
+# OpenLineage intake (POST /api/v1/lineage): the largest request, and requests a minute, per
+# push backend's token
+RUNBOARD_LINEAGE_MAX_BYTES = env.int("RUNBOARD_LINEAGE_MAX_BYTES", default=2 * 1024 * 1024)
+RUNBOARD_LINEAGE_REQUESTS_PER_MINUTE = env.int("RUNBOARD_LINEAGE_REQUESTS_PER_MINUTE", default=6000)
 # How long a poll's claim on its backend lasts without a heartbeat (a live poll renews it every
 # third of that): past it, the poll is presumed dead and its backend free for the next one.
 RUNBOARD_CLAIM_SECONDS = env.int("RUNBOARD_CLAIM_SECONDS", default=30)

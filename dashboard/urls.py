@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from dashboard import api, preferences, sign_in
-from dashboard.views import acting, alerts, exports, health, overview, people, runs, triage
+from dashboard.views import acting, alerts, exports, health, lineage, overview, people, runs, triage
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
@@ -20,6 +20,9 @@ urlpatterns = [
     path("alerts/rules/<int:pk>/", alerts.edit_rule, name="alert_rule_edit"),
     path("runs/", runs.runs_list, name="runs"),
     path("runs.csv", exports.runs_csv, name="runs_csv"),
+    # OpenLineage's intake, where its HTTP transport posts (Marquez's path)
+    path("api/v1/lineage", lineage.intake, name="lineage"),
+    path("api/v1/lineage/batch", lineage.intake, name="lineage_batch"),
     path("api/v1/", api.urls()),  # its OpenAPI schema at api/v1/schema
     path("metrics", exports.metrics, name="metrics"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),

@@ -57,6 +57,8 @@ class Backend(models.Model):
         default=False, help_text="Operators may retry, stop and rerun its runs from Runboard."
     )
     acting_credentials_encrypted = models.TextField(blank=True, editable=False)
+    # a push (OpenLineage) backend's bearer token, hashed (manage.py create_push_token)
+    push_token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     timezone = models.CharField(
         max_length=64,
         blank=True,

@@ -16,6 +16,9 @@ VENDORS = (
     "airflow",
 )
 
+# APIs that push their runs to Runboard: a connector, no emulator, no demo, never polled
+PUSHED = ("openlineage",)
+
 
 def parts(name: str) -> dict[str, ModuleType]:
     """Each API's `name` module (connector, emulator, demo), by API."""
@@ -23,8 +26,14 @@ def parts(name: str) -> dict[str, ModuleType]:
 
 
 CONNECTORS: dict[str, type[Connector]] = {
-    cls.kind: cls for module in parts("connector").values() for cls in module.CONNECTORS
+    cls.kind: cls
+    for module in [
+        *parts("connector").values(),
+        *(import_module(f"instances.vendors.{api}.connector") for api in PUSHED),
+    ]
+    for cls in module.CONNECTORS
 }
+PUSHED_KINDS = frozenset(kind for kind, cls in CONNECTORS.items() if cls.pushed)
 
 
 def kind_choices() -> list[tuple[str, str]]:

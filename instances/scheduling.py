@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from .connectors.base import ConnectorError, RateLimited
 from .models import Backend, Poll
+from .registry import PUSHED_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,10 @@ def with_jitter(interval: timedelta) -> timedelta:
 def reserve_due_backends(now: datetime) -> list[int]:
     """Backends whose next poll is due, each reserved (next_poll_at moved on) with a
     conditional update, so two beats never enqueue the same poll twice."""
-    due = Backend.objects.filter(enabled=True).filter(
-        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
+    due = (
+        Backend.objects.filter(enabled=True)
+        .exclude(kind__in=PUSHED_KINDS)  # they tell Runboard themselves
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
     )
     reserved = []
     for backend_id, next_poll_at, interval in due.values_list(

@@ -86,6 +86,19 @@ def reread(backend_id: int, external_ids: list[str]) -> bool:
         scheduling.release(backend_id)
 
 
+def store_pushed(backend: Backend, records: list[RunRecord]) -> Poll:
+    """Runs a scheduler pushed (OpenLineage), stored as a poll stores a page, observers and
+    all; the backend's health is when it last heard."""
+    poll = Poll.objects.create(backend=backend, started_at=timezone.now())
+    store_page(backend, connector_for(backend), records, poll)
+    poll.outcome, poll.finished_at = Poll.Outcome.OK, timezone.now()
+    poll.save()
+    Backend.objects.filter(pk=backend.pk).update(
+        last_poll_at=poll.finished_at, last_success_at=poll.finished_at, consecutive_failures=0
+    )
+    return poll
+
+
 def run_poll(backend: Backend, connector: Connector, poll: Poll) -> None:
     since = backend.watermark - WATERMARK_OVERLAP if backend.watermark else None
     for page in connector.iter_pages(since):

@@ -28,7 +28,7 @@ from instances.connectors.base import ConnectorError
 from instances.models import Backend, Edge, Instance, Kind, Poll, Status
 from instances.people import roles
 from instances.people.models import Role
-from instances.registry import CONNECTORS
+from instances.registry import CONNECTORS, PUSHED_KINDS
 from instances.status import culprits, victims
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,7 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         else [],
         "raw": json.dumps(run.raw, indent=2, ensure_ascii=False),
         "console_url": run.backend.console_url(run),
+        "pushed": run.backend.kind in PUSHED_KINDS,
         "elsewhere": failed_elsewhere(request, run) if run.status == Status.FAILED else [],
     }
     template = "dashboard/run_detail.html#live" if request.htmx else "dashboard/run_detail.html"
@@ -299,6 +300,7 @@ def backends(request: HttpRequest) -> HttpResponse:
                 "failing": backend.consecutive_failures > 0,
                 "partial": latest if latest and latest.skipped else None,
                 "operates": backend.team_id in operated,
+                "pushed": backend.kind in PUSHED_KINDS,
             }
         )
     return render(request, "dashboard/backends.html", {"rows": rows})
@@ -309,6 +311,8 @@ def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
     backend = get_object_or_404(Backend.objects.visible_to(request.user), pk=pk)
     if not roles.may(request.user, Role.OPERATOR, backend.team_id):
         raise Http404
+    if backend.kind in PUSHED_KINDS:
+        return HttpResponse(f"{backend.name} is not polled: its scheduler pushes.", status=409)
     try:
         tasks.poll_backend.delay(backend.pk)
     except OperationalError as exc:  # the broker is down: say so, beat will poll when it is back

@@ -128,6 +128,8 @@ class Connector(ABC):
     label: ClassVar[str]
     # vendor error codes that mean "no run with that id" (deleted on the vendor side)
     gone_codes: ClassVar[frozenset] = frozenset()
+    # its runs are pushed to Runboard (OpenLineage), never polled
+    pushed: ClassVar[bool] = False
     # finished runs read again a poll (a run that ended is not final): one detail call each,
     # unless the vendor's refresh reads a whole window whatever it is asked for
     finished_rereads: ClassVar[int] = 20
