@@ -12,3 +12,4 @@ $py -m bench.pages --instances 5000 --requests 2
 $py -m bench.retention --days 1
 $py -m bench.emulator --seconds 0.5 --clients 2
 $py -m bench.rereads --runs-per-day 200 --polls 3
+$py -m bench.lineage --dags 5 --batch 20
