@@ -1,7 +1,9 @@
 """One run's OpenLineage events, in any order and repeated, folded into the RunRecord a polled
 vendor would have given: the spec's run cycle (website/docs/spec/run-cycle.md), where an end
 (COMPLETE, FAIL, ABORT) is final whatever arrives after it, and the facets Runboard reads:
-parent, errorMessage, nominalTime, jobDependencies."""
+parent, errorMessage, nominalTime, jobDependencies, and Airflow's own (its DAG's tasks and
+their downstream ids in the job facet `airflow`, their states in the run facet
+`airflowState`: a task that never ran, upstream failed, sends no event of its own)."""
 
 from __future__ import annotations
 
@@ -68,13 +70,73 @@ def fold(events: Iterable[dict], edges: tuple[tuple[str, str], ...] = ()) -> Run
     )
 
 
-def edges_between(children: dict[str, list[dict]]) -> tuple[tuple[str, str], ...]:
-    """(upstream, downstream) run ids among one parent's children, from their jobDependencies
-    facets: by run id where given, else by job name."""
+# Airflow's task states → ours, for tasks known only from their DAG run's airflowState facet
+AIRFLOW_STATES = {
+    "success": Status.SUCCEEDED,
+    "failed": Status.FAILED,
+    "upstream_failed": Status.SKIPPED,
+    "skipped": Status.SKIPPED,
+    "removed": Status.CANCELED,
+    "running": Status.RUNNING,
+}
+
+
+def airflow_tasks(parent_events: list[dict]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """An Airflow DAG run's tasks → their downstream task ids, and → their states, from the
+    newest of its events that carry them."""
+    downstream: dict[str, list[str]] = {}
+    states: dict[str, str] = {}
+    for event in sorted(parent_events, key=lambda e: iso(e.get("eventTime")) or datetime.min):
+        airflow = ((event.get("job") or {}).get("facets") or {}).get("airflow")
+        tasks = airflow.get("tasks") if isinstance(airflow, dict) else None
+        if isinstance(tasks, dict):
+            downstream = {
+                str(task): [str(d) for d in info.get("downstream_task_ids") or []]
+                for task, info in tasks.items()
+                if isinstance(info, dict)
+            }
+        told = facet(event, "airflowState").get("tasksState")
+        if isinstance(told, dict):
+            states = {str(task): str(state) for task, state in told.items()}
+    return downstream, states
+
+
+def unseen_tasks(parent: RunRecord, seen: set[str], states: dict[str, str]) -> list[RunRecord]:
+    """The DAG run's tasks it says the states of but that sent no event (upstream failed,
+    skipped): steps of their own, named as Airflow names their jobs."""
+    return [
+        RunRecord(
+            external_id=f"{parent.external_id}/{task}",
+            kind=Kind.TASK,
+            name=task,
+            status=AIRFLOW_STATES.get(state, Status.UNKNOWN),
+            vendor_status=state,
+            parent_id=parent.external_id,
+            definition_id=f"{parent.definition_id}.{task}",
+            definition_name=f"{parent.definition_id}.{task}",
+            flags=("upstream_failed",) if state == "upstream_failed" else (),
+            planned_at=parent.planned_at,
+        )
+        for task, state in states.items()
+        if f"{parent.definition_id}.{task}" not in seen
+    ]
+
+
+def edges_between(
+    children: dict[str, list[dict]], downstream: dict[str, list[str]] | None = None, dag: str = ""
+) -> tuple[tuple[str, str], ...]:
+    """(upstream, downstream) run ids among one parent's children: from their jobDependencies
+    facets (by run id where given, else by job name), and from an Airflow DAG's tasks'
+    downstream ids (`dag`.task_id is the task's job name)."""
     by_job = {
         str((events[-1].get("job") or {}).get("name")): run for run, events in children.items()
     }
     found: set[tuple[str, str]] = set()
+    for task, below in (downstream or {}).items():
+        for down in below:
+            up_run, down_run = by_job.get(f"{dag}.{task}"), by_job.get(f"{dag}.{down}")
+            if up_run and down_run:
+                found.add((up_run, down_run))
     for run, events in children.items():
         for event in events:
             dependencies = facet(event, "jobDependencies")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 
@@ -17,7 +17,7 @@ from instances.connectors.normalize import iso
 from instances.models import Backend
 
 from . import schema
-from .fold import edges_between, fold, parent_of
+from .fold import airflow_tasks, edges_between, fold, parent_of, unseen_tasks
 from .models import LineageEvent
 
 KIND = "openlineage"
@@ -82,6 +82,19 @@ def accept(backend: Backend, events: list) -> Accepted:
     return Accepted(len(new), len(events) - len(new), len(records))
 
 
+def family(parent_events: list[dict], runs: dict[str, list[dict]]) -> list[RunRecord]:
+    """A parent run and its steps: those that sent events, and those only its Airflow facets
+    tell of, with the edges between them all."""
+    downstream, states = airflow_tasks(parent_events)
+    parent = fold(parent_events)
+    steps = [fold(run_events) for run_events in runs.values()]
+    unseen = unseen_tasks(parent, {s.definition_id for s in steps}, states)
+    # the unseen ones are known by their job's name, as the others' events name theirs
+    named = runs | {u.external_id: [{"job": {"name": u.definition_id}}] for u in unseen}
+    edges = edges_between(named, downstream, parent.definition_id)
+    return [replace(parent, edges=edges), *steps, *unseen]
+
+
 def as_row(backend: Backend, event: dict) -> LineageEvent:
     """The event as kept (its time was checked before)."""
     moment = iso(event["eventTime"])
@@ -113,8 +126,9 @@ def refold(backend: Backend, run_ids: set[str]) -> list[RunRecord]:
     records = []
     for parent, runs in children.items():
         if parent in events:
-            records.append(fold(events.pop(parent), edges_between(runs)))
-        records += [fold(run_events) for run_events in runs.values()]
+            records += family(events.pop(parent), runs)
+        else:  # its own events are still to come: its steps wait under no parent
+            records += [fold(run_events) for run_events in runs.values()]
         for run_id in runs:
             events.pop(run_id, None)
     return records + [fold(run_events) for run_events in events.values()]

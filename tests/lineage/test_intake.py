@@ -210,7 +210,7 @@ def test_a_push_backend_is_never_polled_and_says_so(client, pushed):
     from instances.people import roles
     from tests.factories import UserFactory
 
-    backend, token = pushed
+    backend, _ = pushed
     assert backend.pk not in scheduling.reserve_due_backends(timezone.now())
     operator = UserFactory()
     roles.place(operator, backend.team, "operator")

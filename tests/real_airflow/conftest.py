@@ -7,12 +7,14 @@ from .server import JUDGED_DAGS, prepare, running
 
 
 @pytest.fixture(scope="module")
-def airflows(tmp_path_factory):
+def airflows(tmp_path_factory, live_server):
     """A real Airflow 2 and 3, started side by side, each given one run of every judged DAG
-    (and a second rb_mapped run, to delete) as soon as it is up."""
+    (and a second rb_mapped run, to delete) as soon as it is up; their OpenLineage events go
+    to this Runboard."""
     homes = {major: tmp_path_factory.mktemp(f"airflow{major}") for major in (2, 3)}
     with ThreadPoolExecutor(2) as pool:
-        prepared = dict(zip(homes, pool.map(prepare, homes, homes.values()), strict=True))
+        runboard = [live_server.url] * len(homes)
+        prepared = dict(zip(homes, pool.map(prepare, homes, homes.values(), runboard), strict=True))
     with ExitStack() as stack:
         started = {m: stack.enter_context(running(m, homes[m], prepared[m])) for m in homes}
         for airflow in started.values():

@@ -1,4 +1,5 @@
-"""A real Apache Airflow from PyPI, with SQLite on free ports, for tests to judge Runboard by.
+"""A real Apache Airflow from PyPI, with SQLite on free ports, for tests to judge Runboard by;
+its OpenLineage provider reports every run to Runboard (LINEAGE_TOKEN, NAMESPACE).
 
 Each major lives in its own virtualenv under a cache directory outside the repository
 (RUNBOARD_CACHE_DIR, else ~/.cache/runboard), installed once and reused. Versions and the
@@ -30,6 +31,15 @@ JUDGED_DAGS = ("rb_always", "rb_clearable", "rb_fails", "rb_flaky", "rb_mapped")
 USER = "admin"
 PASSWORD = "judge-pw"
 INSTALL_SECONDS = 900
+LINEAGE_TOKEN = "judge-lineage-token-1b4e28ba2fa1"  # a push backend's, in the tests
+PROVIDER = "apache-airflow-providers-openlineage"
+
+
+def namespace(major: int) -> str:
+    """The OpenLineage namespace each major's events carry."""
+    return f"judge-airflow{major}"
+
+
 START_SECONDS = 180
 
 
@@ -42,20 +52,22 @@ def installed(major: int) -> Path:
     version, newest = RELEASES[major]
     venv = cache_dir() / f"airflow-{version}"
     done = venv / ".installed"
-    if done.exists():
+    wanted = f"{version} {PROVIDER}"
+    if done.exists() and done.read_text() == wanted:
         return venv
-    shutil.rmtree(venv, ignore_errors=True)  # a half-made one from an interrupted install
     uv = Path(sys.executable).parent / "uv"
-    base = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([uv, "venv", "--quiet", "--python", base, venv], check=True)
+    if not done.exists():
+        shutil.rmtree(venv, ignore_errors=True)  # a half-made one from an interrupted install
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([uv, "venv", "--quiet", "--python", base, venv], check=True)
     python = venv / "bin" / "python"
-    pinned = ["--exclude-newer", newest, f"apache-airflow=={version}"]
+    pinned = ["--exclude-newer", newest, f"apache-airflow=={version}", PROVIDER]
     subprocess.run(
         [uv, "pip", "install", "--quiet", "--python", python, *pinned],
         check=True,
         timeout=INSTALL_SECONDS,
     )
-    done.write_text(version)
+    done.write_text(wanted)
     return venv
 
 
@@ -90,8 +102,14 @@ def run_path(dag_id: str, run_id: str) -> str:
     return f"dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}"
 
 
-def environment(major: int, venv: Path, home: Path, port: int) -> dict[str, str]:
+def environment(major: int, venv: Path, home: Path, port: int, runboard: str) -> dict[str, str]:
     base_url = f"http://127.0.0.1:{port}"
+    transport = {
+        "type": "http",
+        "url": runboard,
+        "endpoint": "api/v1/lineage",
+        "auth": {"type": "api_key", "apiKey": LINEAGE_TOKEN},
+    }
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DJANGO", "VIRTUAL"))
     }
@@ -106,6 +124,8 @@ def environment(major: int, venv: Path, home: Path, port: int) -> dict[str, str]
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
         "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": namespace(major),
     }
     if major == 2:
         return env | {
@@ -155,13 +175,13 @@ def daemon(venv: Path, home: Path, env: dict[str, str], *args: str) -> Iterator[
         proc.wait()
 
 
-def prepare(major: int, home: Path) -> tuple[Path, dict[str, str], int]:
+def prepare(major: int, home: Path, runboard: str) -> tuple[Path, dict[str, str], int]:
     """Installs (or reuses) this major and migrates its database: the slow part, which two
-    majors can do side by side."""
+    majors can do side by side. Its OpenLineage events go to `runboard`."""
     venv = installed(major)
     home.mkdir(parents=True, exist_ok=True)
     port = free_ports(3)
-    env = environment(major, venv, home, port)
+    env = environment(major, venv, home, port, runboard)
     airflow = [venv / "bin" / "airflow"]
     quiet = {"cwd": home, "env": env, "check": True, "capture_output": True, "timeout": 300}
     subprocess.run([*airflow, "db", "migrate"], **quiet)

@@ -8,18 +8,19 @@ import httpx
 import pytest
 from django.contrib.auth.models import Group
 
-from instances import sync
+from instances import crypto, sync
 from instances.acting import perform
 from instances.acting.models import Action
-from instances.models import Backend, Instance, Status
+from instances.models import Backend, Edge, Instance, Poll, Status
 from instances.people import roles
 from instances.people.models import Role
+from instances.status import culprits
 from instances.vendors.airflow import demo as airflow_demo
 from tests.factories import BackendFactory, UserFactory
 from tests.processes import wait_for
 
 from .judge import Judge, field_sets
-from .server import PASSWORD, USER, run_path
+from .server import LINEAGE_TOKEN, PASSWORD, USER, namespace, run_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.real_airflow]
 FINISHED = ("success", "failed")
@@ -153,3 +154,36 @@ def test_the_emulator_answers_with_the_real_servers_fields(major, airflows, emul
         if truth[kind] != ours[kind]
     }
     assert differences == {}
+
+
+@pytest.mark.django_db(transaction=True)  # the live server Airflow reports to reads it
+@pytest.mark.parametrize("major", [2, 3])
+def test_a_failing_dag_is_pushed_by_airflows_openlineage_provider_before_any_poll(major, airflows):
+    airflow = airflows[major]
+    team = Group.objects.create(name=f"pushed-{major}")
+    pushed = Backend.objects.create(
+        name=f"Airflow {major} (pushed)",
+        kind="openlineage",
+        base_url=airflow.base_url,
+        team=team,
+        scope={"namespaces": [namespace(major)]},
+        push_token_hash=crypto.key_hash(LINEAGE_TOKEN),
+    )
+    with airflow.client() as client:
+        body = {"logical_date": None} if major == 3 else {}
+        started = client.post("dags/rb_fails/dagRuns", json=body)
+        started.raise_for_status()
+    stored = Instance.objects.filter(backend=pushed, parent__isnull=True, name="rb_fails")
+    wait_for(
+        lambda: stored.filter(status=Status.FAILED).exists(),
+        240,
+        f"Airflow {major}'s failed rb_fails pushed to Runboard",
+        every=1,
+    )
+    run = stored.get(status=Status.FAILED)
+    steps = list(run.children.all())
+    edges = list(Edge.objects.filter(parent=run).values_list("upstream_id", "downstream_id"))
+    found = culprits(run.status, steps, edges)
+    assert [step.name for step in found] == ["reconcile"], [(s.name, s.status) for s in steps]
+    assert {s.name for s in steps} >= {"prepare", "reconcile"}
+    assert not Poll.objects.exclude(backend=pushed).exists()  # Runboard polled nothing
