@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from . import crypto, jsontext
 from .connectors.base import BackendConfig
-from .registry import kind_choices
+from .registry import PUSHED_KINDS, kind_choices
 from .status import UNFINISHED, Kind, Status
 from .zones import validate_zone
 
@@ -122,7 +122,10 @@ class Backend(models.Model):
 
     @property
     def is_stale(self) -> bool:
-        """No successful poll yet, or none for STALE_AFTER poll intervals."""
+        """No successful poll yet, or none for STALE_AFTER poll intervals (never, for a backend
+        its scheduler pushes to: its silence may be a quiet night)."""
+        if self.kind in PUSHED_KINDS:
+            return False
         age = self.data_age
         return age is None or age > self.poll_interval * STALE_AFTER
 

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from instances import rollups, scheduling
 from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
+from instances.registry import PUSHED_KINDS
 
 from . import reminders
 from .lifecycle import HISTORY, Kind, fire, matches, resolve, rules_for
@@ -34,7 +35,8 @@ def check(now: datetime) -> None:
     While Runboard itself is not polling, it says so once and blames no vendor; while a
     backend is stale, what its runs did is unknown, so its stuck and missing checks wait."""
     guarded(reminders.tell_later, now)
-    backends = list(Backend.objects.filter(enabled=True))
+    enabled = Backend.objects.filter(enabled=True)
+    backends = list(enabled.exclude(kind__in=PUSHED_KINDS))
     if backends and not polling(backends, now):
         guarded(runboard_not_polling, backends, now)
         return
@@ -44,6 +46,12 @@ def check(now: datetime) -> None:
         if not is_stale(backend, now):
             guarded(check_stuck, backend, now)
             guarded(check_missing, backend, now)
+    # a push backend is never stale: a scheduler with nothing to run sends nothing. What its
+    # silence can hide, a run started and never ended, or one that never started, the stuck
+    # and missing checks tell.
+    for backend in enabled.filter(kind__in=PUSHED_KINDS):
+        guarded(check_stuck, backend, now)
+        guarded(check_missing, backend, now)
 
 
 def guarded(each, *args) -> None:

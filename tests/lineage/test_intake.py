@@ -230,3 +230,33 @@ def test_a_push_backend_is_never_polled_and_says_so(client, pushed):
         updated_at=START,
     )
     assert "pushed to Runboard by its scheduler" in client.get(f"/runs/{run.pk}/").content.decode()
+
+
+def test_a_quiet_push_backend_is_never_stale_but_a_silent_run_is_stuck(pushed):
+    from django.utils import timezone
+
+    from instances.alerts import checks
+
+    backend, _ = pushed
+    AlertRule.objects.create(team=backend.team, name="stale", kind="stale")
+    stuck = AlertRule.objects.create(
+        team=backend.team, name="stuck", kind="stuck", silent_minutes=30
+    )
+    started = timezone.now() - timedelta(hours=2)
+    Instance.objects.create(
+        backend=backend,
+        external_id=str(uuid.uuid4()),
+        kind="FLOW",
+        name="etl_orders",
+        status=Status.RUNNING,
+        started_at=started,
+        run_at=started,
+        first_seen=started,
+        last_seen=started,
+        status_changed_at=started,
+        updated_at=started,
+    )
+    assert not backend.is_stale  # it never heard a thing: a quiet night, not a fault
+    checks.check(timezone.now())
+    assert list(Alert.objects.values_list("rule__kind", flat=True)) == ["stuck"]
+    assert Alert.objects.get().rule == stuck
