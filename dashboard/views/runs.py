@@ -25,7 +25,7 @@ from instances import errors, tasks
 from instances.acting import perform
 from instances.alerts.models import Alert, Channel
 from instances.connectors.base import ConnectorError
-from instances.models import Backend, Edge, Instance, Kind, Poll, Status
+from instances.models import STALE_AFTER, Backend, Edge, Instance, Kind, Poll, Status
 from instances.people import roles
 from instances.people.models import Role
 from instances.registry import CONNECTORS, PUSHED_KINDS
@@ -301,6 +301,13 @@ def backends(request: HttpRequest) -> HttpResponse:
                 "partial": latest if latest and latest.skipped else None,
                 "operates": backend.team_id in operated,
                 "pushed": backend.kind in PUSHED_KINDS,
+                # a push backend heard nothing for as long as a polled one goes stale: quiet
+                # (its scheduler may have nothing to run), never called stale nor healthy
+                "quiet": backend.kind in PUSHED_KINDS
+                and (
+                    backend.data_age is None
+                    or backend.data_age > backend.poll_interval * STALE_AFTER
+                ),
             }
         )
     return render(request, "dashboard/backends.html", {"rows": rows})

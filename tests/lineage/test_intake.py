@@ -25,7 +25,9 @@ from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, H
 from instances.alerts.models import Alert, AlertRule
 from instances.lineage.models import LineageEvent
 from instances.models import Backend, Edge, Instance, Status
+from instances.people import roles
 from instances.status import culprits
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NAMESPACE = "airflow-prod"
@@ -187,7 +189,7 @@ def test_hostile_requests_are_refused_and_keep_nothing(live_server, pushed, sett
     assert post(live_server, "wrong", as_json).status_code == 401
     theirs = dict(as_json, job={"namespace": "finance", "name": "payroll"})
     assert post(live_server, token, theirs).status_code == 403
-    big = b"[" + b" " * (settings.RUNBOARD_LINEAGE_MAX_BYTES + 10) + b"]"
+    big = b"[" + b" " * 10 * 1024 * 1024 + b"]"  # 10 MB
     assert post(live_server, token, big).status_code == 413
     assert post(live_server, token, b"{not json").status_code == 400
     invalid = dict(as_json, eventType="EXPLODED")
@@ -200,7 +202,19 @@ def test_hostile_requests_are_refused_and_keep_nothing(live_server, pushed, sett
     hostile = dict(as_json, job={"namespace": NAMESPACE, "name": "<script>alert(1)</script>"})
     assert post(live_server, token, hostile).status_code == 201
     stored = Instance.objects.get(backend=backend)
-    assert stored.name == "<script>alert(1)</script>"
+    assert stored.name == "<script>alert(1)</script>"  # kept as sent, shown as text
+    viewer = UserFactory(password="pw")
+    roles.place(viewer, backend.team, "viewer")
+    with httpx.Client(base_url=live_server.url) as browser:
+        page = browser.get("/login/")
+        csrf = browser.cookies["csrftoken"]
+        browser.post(
+            "/login/",
+            data={"username": viewer.username, "password": "pw", "csrfmiddlewaretoken": csrf},
+            headers={"Referer": f"{live_server.url}/login/"},
+        )
+        page = browser.get(f"/runs/{stored.pk}/").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
 
 
 def test_a_push_backend_is_never_polled_and_says_so(client, pushed):
@@ -216,7 +230,9 @@ def test_a_push_backend_is_never_polled_and_says_so(client, pushed):
     roles.place(operator, backend.team, "operator")
     client.force_login(operator)
     assert client.post(f"/backends/{backend.pk}/poll/").status_code == 409
-    assert "pushed: nothing to poll" in client.get("/backends/").content.decode()
+    listed = client.get("/backends/").content.decode()
+    assert "pushed: nothing to poll" in listed and ">quiet</span>" in listed
+    assert ">stale</span>" not in listed
     run = Instance.objects.create(
         backend=backend,
         external_id=str(uuid.uuid4()),
