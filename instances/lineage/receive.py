@@ -14,7 +14,7 @@ from django.db import transaction
 from instances import crypto, sync
 from instances.connectors.base import RunRecord
 from instances.connectors.normalize import iso
-from instances.models import Backend
+from instances.models import Backend, storable
 
 from . import schema
 from .fold import airflow_tasks, edges_between, fold, parent_of, unseen_tasks
@@ -65,7 +65,7 @@ def accept(backend: Backend, events: list) -> Accepted:
             raise Rejected(403, f"event {n}: namespace {namespace[:100]!r} is not this backend's")
         if iso(event.get("eventTime")) is None:
             raise Rejected(400, f"event {n}: eventTime is not an ISO 8601 time with its zone")
-    rows = {row.digest: row for row in map(lambda e: as_row(backend, e), events)}
+    rows = {row.digest: row for row in (as_row(backend, event) for event in events)}
     with transaction.atomic():
         # one writer a backend at a time: a fold sees every event kept before it
         Backend.objects.select_for_update().filter(pk=backend.pk).first()
@@ -96,18 +96,19 @@ def family(parent_events: list[dict], runs: dict[str, list[dict]]) -> list[RunRe
 
 
 def as_row(backend: Backend, event: dict) -> LineageEvent:
-    """The event as kept (its time was checked before)."""
+    """The event as kept (its time was checked before), with what PostgreSQL cannot hold in
+    its text (NUL, lone surrogates) replaced; its digest is of the event as sent."""
     moment = iso(event["eventTime"])
     assert moment is not None
     canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return LineageEvent(
         backend=backend,
-        run_id=str(event["run"]["runId"])[:200],
-        parent_run_id=parent_of(event)[:200],
+        run_id=storable(str(event["run"]["runId"])[:200]),
+        parent_run_id=storable(parent_of(event)[:200]),
         event_type=str(event.get("eventType") or "")[:10],
         event_time=moment,
-        digest=hashlib.sha256(canonical.encode()).hexdigest(),
-        payload=event,
+        digest=hashlib.sha256(canonical.encode(errors="replace")).hexdigest(),
+        payload=storable(event),
     )
 
 

@@ -200,7 +200,13 @@ def test_hostile_requests_are_refused_and_keep_nothing(live_server, pushed, sett
     assert not LineageEvent.objects.exists() and not Instance.objects.exists()
     assert other.pk  # its namespace stayed its own
     hostile = dict(as_json, job={"namespace": NAMESPACE, "name": "<script>alert(1)</script>"})
-    assert post(live_server, token, hostile).status_code == 201
+    odd = {
+        "_producer": "https://example.com/p",
+        "_schemaURL": "https://example.com/odd.json",
+        "note": "a\u0000b",
+    }
+    hostile["run"] = {**as_json["run"], "facets": {**as_json["run"]["facets"], "odd": odd}}
+    assert post(live_server, token, hostile).status_code == 201  # a NUL is kept as U+FFFD
     stored = Instance.objects.get(backend=backend)
     assert stored.name == "<script>alert(1)</script>"  # kept as sent, shown as text
     viewer = UserFactory(password="pw")
