@@ -9,6 +9,8 @@ from django.db.models import Q
 
 from instances.models import Backend, Instance
 
+from .labels import LABELS
+
 
 class Action(models.Model):
     class State(models.TextChoices):
@@ -79,3 +81,7 @@ class Action(models.Model):
     @property
     def in_flight(self) -> bool:
         return self.state in self.IN_FLIGHT
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.move, (self.move, ""))[0]
