@@ -2,7 +2,7 @@
 POST /api/v1/lineage (checked against the spec, kept, folded into runs, stored with alert
 rules on), one event a request and in batches.
 
-    .venv/bin/python -m bench.lineage [--dags 200] [--batch 500]
+    .venv/bin/python -m bench.lineage [--dags 2000] [--batch 500]
 
 Each DAG run is 12 events: its START and FAIL, and five tasks' START and end (one FAIL with
 its error, downstream ones ABORT), with parent, nominalTime and jobDependencies facets, as
@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from bench.setup import django_on_postgres, verdict
 
 TARGET = 2000
+SINGLE_DAGS = 200  # one event a request is a latency figure: this many DAG runs tell it
 NAMESPACE = "bench-airflow"
 TASKS = ("extract", "transform", "load", "report", "archive")
 UPSTREAM = {
@@ -81,6 +82,15 @@ def dag_run(n: int) -> list[dict]:
     return [*events, event("FAIL", dag, dag_id, 9, {})]
 
 
+def analyze() -> None:
+    """Fresh planner statistics, as autovacuum keeps them: the bench deletes and inserts
+    tens of thousands of rows at once, faster than autovacuum notices."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def measure(client, token: str, events: list[dict], batch: int) -> float:
     """Events a second through the intake, `batch` events a request."""
     began = time.perf_counter()
@@ -99,7 +109,7 @@ def measure(client, token: str, events: list[dict], batch: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dags", type=int, default=200, help="DAG runs sent each way")
+    parser.add_argument("--dags", type=int, default=2000, help="DAG runs sent in batches")
     parser.add_argument("--batch", type=int, default=500)
     given = parser.parse_args()
     django_on_postgres()
@@ -129,19 +139,25 @@ def main() -> None:
     LineageEvent.objects.filter(backend=backend).delete()
     backend.instances.all().delete()
     client = Client()
+    alone = min(given.dags, SINGLE_DAGS)
     with override_settings(ALLOWED_HOSTS=["*"], RUNBOARD_LINEAGE_REQUESTS_PER_MINUTE=10**9):
-        single = measure(client, token, [e for n in range(given.dags) for e in dag_run(n)], 1)
+        analyze()
+        single = measure(client, token, [e for n in range(alone) for e in dag_run(n)], 1)
+        analyze()
         batched = measure(
             client,
             token,
-            [e for n in range(given.dags, 2 * given.dags) for e in dag_run(n)],
+            [e for n in range(alone, alone + given.dags) for e in dag_run(n)],
             given.batch,
         )
     stored = backend.instances.count()
-    print(f"OpenLineage intake, {given.dags * 12:,} events each way ({stored:,} runs stored):")
-    print(f"  INFO one event a request: {single:,.0f} events/s")
+    print(f"OpenLineage intake ({stored:,} runs stored):")
+    print(f"  INFO one event a request ({alone * 12:,} events): {single:,.0f} events/s")
     mark = verdict(batched, TARGET)
-    print(f"  {mark} {given.batch} events a request: {batched:,.0f} events/s (target ≥ {TARGET:,})")
+    print(
+        f"  {mark} {given.batch} events a request ({given.dags * 12:,} events): "
+        f"{batched:,.0f} events/s (target ≥ {TARGET:,})"
+    )
 
 
 if __name__ == "__main__":
