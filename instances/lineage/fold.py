@@ -8,14 +8,15 @@ their downstream ids in the job facet `airflow`, their states in the run facet
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from instances.connectors.base import RunRecord
 from instances.connectors.normalize import iso
 from instances.status import Kind, Status
 
 ENDS = {"COMPLETE": Status.SUCCEEDED, "FAIL": Status.FAILED, "ABORT": Status.CANCELED}
-GOING = {"START": Status.RUNNING, "RUNNING": Status.RUNNING}
+GOING = {"START", "RUNNING"}
+EARLIEST = datetime.min.replace(tzinfo=UTC)  # an event without a time sorts first
 RAW_KEPT = ("eventType", "eventTime", "producer", "schemaURL", "job", "run")
 
 
@@ -31,7 +32,7 @@ def parent_of(event: dict) -> str:
 
 def fold(events: Iterable[dict], edges: tuple[tuple[str, str], ...] = ()) -> RunRecord:
     """The run as its events tell it. `edges`: between its children's run ids, for a parent."""
-    ordered = sorted(events, key=lambda e: iso(e.get("eventTime")) or datetime.min)
+    ordered = sorted(events, key=lambda e: iso(e.get("eventTime")) or EARLIEST)
     last = ordered[-1]
     ended = [e for e in ordered if e.get("eventType") in ENDS]
     final = ended[-1] if ended else None
@@ -86,7 +87,7 @@ def airflow_tasks(parent_events: list[dict]) -> tuple[dict[str, list[str]], dict
     newest of its events that carry them."""
     downstream: dict[str, list[str]] = {}
     states: dict[str, str] = {}
-    for event in sorted(parent_events, key=lambda e: iso(e.get("eventTime")) or datetime.min):
+    for event in sorted(parent_events, key=lambda e: iso(e.get("eventTime")) or EARLIEST):
         airflow = ((event.get("job") or {}).get("facets") or {}).get("airflow")
         tasks = airflow.get("tasks") if isinstance(airflow, dict) else None
         if isinstance(tasks, dict):
