@@ -19,7 +19,7 @@ from django.utils import timezone
 from instances import sync
 from instances.connectors.acting import Move, Target, VendorCall
 from instances.connectors.base import Connector, ConnectorError
-from instances.models import Edge, Instance, Status
+from instances.models import Backend, Edge, Instance, Status
 from instances.people import roles
 from instances.people.models import RANKS, Role
 from instances.registry import CONNECTORS
@@ -141,7 +141,12 @@ def target_of(run: Instance) -> Target:
 
 
 def connector(run: Instance) -> Connector:
-    return CONNECTORS[run.backend.kind](run.backend.connector_config(acting=True))
+    return acting_connector(run.backend)
+
+
+def acting_connector(backend: Backend) -> Connector:
+    """The backend's connector with its acting credential (the polls' where it has none)."""
+    return CONNECTORS[backend.kind](backend.connector_config(acting=True))
 
 
 @dataclass(frozen=True)
@@ -357,7 +362,7 @@ def schedule_shows(action: Action, move: Move) -> str:
     ).first()
     if root is None or action.backend is None:
         return ""
-    acting = CONNECTORS[action.backend.kind](action.backend.connector_config(acting=True))
+    acting = acting_connector(action.backend)
     try:
         paused = acting.schedule_paused(target_of(root))
     except ConnectorError as exc:

@@ -166,6 +166,23 @@ def test_a_dag_run_pushed_by_openlineage_python_is_stored_as_polled_runs_are(liv
     assert Alert.objects.filter(rule=rule).count() == 1
 
 
+def running(backend, started: datetime) -> Instance:
+    """A pushed run that started at `started` and has not ended (stored as sync stores one)."""
+    return Instance.objects.create(
+        backend=backend,
+        external_id=str(uuid.uuid4()),
+        kind="FLOW",
+        name="etl_orders",
+        status=Status.RUNNING,
+        started_at=started,
+        run_at=started,
+        first_seen=started,
+        last_seen=started,
+        status_changed_at=started,
+        updated_at=started,
+    )
+
+
 def post(live_server, token: str, body, **headers):
     return httpx.post(
         f"{live_server.url}/api/v1/lineage",
@@ -239,18 +256,7 @@ def test_a_push_backend_is_never_polled_and_says_so(client, pushed):
     listed = client.get("/backends/").content.decode()
     assert "pushed: nothing to poll" in listed and ">quiet</span>" in listed
     assert ">stale</span>" not in listed
-    run = Instance.objects.create(
-        backend=backend,
-        external_id=str(uuid.uuid4()),
-        kind="FLOW",
-        name="etl_orders",
-        status=Status.RUNNING,
-        run_at=START,
-        first_seen=START,
-        last_seen=START,
-        status_changed_at=START,
-        updated_at=START,
-    )
+    run = running(backend, START)
     assert "pushed to Runboard by its scheduler" in client.get(f"/runs/{run.pk}/").content.decode()
 
 
@@ -264,20 +270,7 @@ def test_a_quiet_push_backend_is_never_stale_but_a_silent_run_is_stuck(pushed):
     stuck = AlertRule.objects.create(
         team=backend.team, name="stuck", kind="stuck", silent_minutes=30
     )
-    started = timezone.now() - timedelta(hours=2)
-    Instance.objects.create(
-        backend=backend,
-        external_id=str(uuid.uuid4()),
-        kind="FLOW",
-        name="etl_orders",
-        status=Status.RUNNING,
-        started_at=started,
-        run_at=started,
-        first_seen=started,
-        last_seen=started,
-        status_changed_at=started,
-        updated_at=started,
-    )
+    running(backend, timezone.now() - timedelta(hours=2))
     assert not backend.is_stale  # it never heard a thing: a quiet night, not a fault
     checks.check(timezone.now())
     assert list(Alert.objects.values_list("rule__kind", flat=True)) == ["stuck"]
