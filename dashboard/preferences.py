@@ -1,18 +1,21 @@
-"""Per-user display preferences kept in cookies: time zone (the browser's by default) and
-theme (light, dark or the system's)."""
+"""Per-user display preferences kept in cookies: time zone (the browser's by default), theme
+(light, dark or the system's) and language (Django's cookie, which LocaleMiddleware reads;
+the browser's Accept-Language until one is chosen)."""
 
 import zoneinfo
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from instances import zones
 
-THEMES = ("system", "light", "dark")
+THEMES = {"system": _("system theme"), "light": _("light"), "dark": _("dark")}
 ZONES = (
     "UTC",
     "Asia/Shanghai",
@@ -65,9 +68,35 @@ def save(request: HttpRequest) -> HttpResponse:
         response.set_cookie("tz", zone, max_age=YEAR, samesite="Lax")
     if request.POST.get("theme") in THEMES:
         response.set_cookie("theme", request.POST["theme"], max_age=YEAR, samesite="Lax")
+    if request.POST.get("language") in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            request.POST["language"],
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
     return response
 
 
 def context(request: ReaderRequest) -> dict:
     zones = ZONES if request.display_zone in ZONES else (request.display_zone, *ZONES)
-    return {"zones": zones, "themes": THEMES}
+    return {
+        "zones": zones,
+        "themes": THEMES.items(),
+        "languages": settings.LANGUAGES,
+        "script_words": script_words(),
+    }
+
+
+def script_words() -> dict[str, str]:
+    """What static/js/runboard.js writes, in the reader's language; {n} stands for a number."""
+    return {
+        "pause": _("Pause"),
+        "resume": _("Resume"),
+        "updated": _("Updated {n} s ago"),
+        "paused": _("Paused; updated {n} s ago"),
+        "any": _("any"),
+        "line": _("{n} line"),
+        "lines": _("{n} lines"),
+        "found": _("{n} found"),
+    }

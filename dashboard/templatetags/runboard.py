@@ -4,19 +4,23 @@ from functools import cache
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from dashboard.words import EVENTS, FLAGS, WINDOWS
 from instances import zones
 from instances.status import Status
 
 register = template.Library()
-FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @register.filter
 def span(duration: timedelta | float | None) -> str:
-    """A duration (or seconds) as people say it: 2 d 3 h, 2 h 10 min, 12 min, 45 s."""
+    """A duration (or seconds) as people say it: 2 d 3 h, 2 h 10 min, 12 min, 45 s (2 天 3 小时,
+    …, 45 秒)."""
     if duration is None:
         return "—"
     if isinstance(duration, int | float):
@@ -24,10 +28,12 @@ def span(duration: timedelta | float | None) -> str:
     seconds = int(duration.total_seconds())
     days, hours, minutes = seconds // 86400, seconds // 3600 % 24, seconds // 60 % 60
     if days:
-        return f"{days} d {hours} h"
+        return _("{days} d {hours} h").format(days=days, hours=hours)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min" if minutes else f"{seconds} s"
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    if minutes:
+        return _("{minutes} min").format(minutes=minutes)
+    return _("{seconds} s").format(seconds=seconds)
 
 
 @register.simple_tag
@@ -38,17 +44,21 @@ def when(moment, vendor_zone: str = "", short: bool = False):
     if moment is None:
         return "—"
     local = timezone.localtime(moment)
-    hover = f"{moment.astimezone(UTC).strftime(FORMAT)} UTC"
+    hover = f"{full(moment.astimezone(UTC))} UTC"
     if vendor_zone and (zone := zones.zone(vendor_zone)):
-        hover += f" · {moment.astimezone(zone).strftime(FORMAT)} {vendor_zone}"
+        hover += f" · {full(moment.astimezone(zone))} {vendor_zone}"
     if short:
-        shown = local.strftime(
-            "%H:%M:%S" if local.date() == timezone.localdate() else "%m-%d %H:%M"
-        )
-        hover = f"{local.strftime(FORMAT)} {timezone.get_current_timezone_name()} · {hover}"
+        today = local.date() == timezone.localdate()
+        shown = date_format(local, "TIME_FORMAT" if today else "SHORT_DATETIME_FORMAT")
+        hover = f"{full(local)} {timezone.get_current_timezone_name()} · {hover}"
     else:
-        shown = f"{local.strftime(FORMAT)} {timezone.get_current_timezone_name()}"
+        shown = f"{full(local)} {timezone.get_current_timezone_name()}"
     return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), hover, shown)
+
+
+def full(moment) -> str:
+    """A moment to the second in the reader's language's format (dashboard/formats)."""
+    return date_format(moment, "DATETIME_FORMAT")
 
 
 @register.simple_tag(takes_context=True)
@@ -81,14 +91,14 @@ def choices(name: str, label: str, options, chosen) -> dict:
     return {
         "name": name,
         "label": label,
-        "summary": ", ".join(names) or "any",
+        "summary": ", ".join(names) or _("any"),
         "options": [(value, text, value in picked) for value, text in pairs],
     }
 
 
 def option(item) -> tuple[str, str]:
     if isinstance(item, Status):
-        return item.value, item.label
+        return item.value, str(item.label)
     if isinstance(item, tuple | list):
         return str(item[0]), str(item[1])
     return str(item.pk), item.name  # a backend
@@ -98,15 +108,45 @@ def option(item) -> tuple[str, str]:
 def badge(status: str) -> str:
     """A status as a badge: icon, name and colour (never colour alone); a filter rather than
     an include, as a 2,000-step run shows hundreds."""
-    return BADGES.get(status, BADGES[Status.UNKNOWN.value])
+    shown = badges(get_language())
+    return shown.get(status, shown[Status.UNKNOWN.value])
 
 
-BADGES = {
-    s.value: format_html(
-        '<span class="badge {}" title="{}">{} {}</span>', s.value, s.label, s.icon, s.label
-    )
-    for s in Status
-}
+@cache
+def badges(language: str) -> dict[str, str]:
+    """Every status's badge in one language: built once, as pages show hundreds."""
+    return {
+        s.value: format_html(
+            '<span class="badge {}" title="{}">{} {}</span>', s.value, s.label, s.icon, s.label
+        )
+        for s in Status
+    }
+
+
+@register.filter
+def status_name(status: str) -> str:
+    """A status code (FAILED) as the reader's language names it."""
+    return str(Status(status).label) if status in Status.values else status
+
+
+@register.filter
+def flag_name(flag: str) -> str:
+    """One of a run's flags (manual, forced, …) in the reader's words; an unknown one as it
+    came, isolated as vendor text."""
+    return str(FLAGS[flag]) if flag in FLAGS else bdi(flag)
+
+
+@register.filter
+def window_name(window: str) -> str:
+    """A time window's key (24h, 7d, custom) as the reader's language says it."""
+    return str(WINDOWS.get(window, window))
+
+
+@register.filter
+def event_name(event: str) -> str:
+    """What a message told (fired, resolved, reminder 2, digest) in the reader's words."""
+    name, _space, number = event.partition(" ")
+    return str(EVENTS.get(name, name)).format(number=number)
 
 
 @register.simple_tag
@@ -121,14 +161,17 @@ def grid_cells(cells):
             html.append('<td class="sq"></td>')
             continue
         pk, status = cell
-        opening, icon = GRID_CELLS[status]
+        opening, icon = grid_cell_openings(get_language())[status]
         if status in LINKED:
             icon = f'<a href="{run_url(pk)}">{icon}</a>'
         html.append(f"{opening}{icon}</td>")
     return mark_safe("".join(html))  # noqa: S308
 
 
-GRID_CELLS = {s.value: (f'<td class="sq {s.value}" title="{s.label}">', s.icon) for s in Status}
+@cache
+def grid_cell_openings(language: str) -> dict[str, tuple[str, str]]:
+    return {s.value: (f'<td class="sq {s.value}" title="{s.label}">', s.icon) for s in Status}
+
 LINKED = {Status.FAILED.value, Status.CANCELED.value}
 
 

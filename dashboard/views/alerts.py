@@ -10,6 +10,9 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.alert_forms import ChannelForm, RuleForm, can_operate, operated_teams
@@ -19,22 +22,22 @@ from instances.alerts.models import Alert, AlertEvent, AlertRule, Channel
 SHOWN = 100
 DELIVERY_LOG = 20  # a channel's latest deliveries shown
 STATES = {  # tab → (label, alerts in it)
-    "attention": ("Needs attention", lambda alerts, now: alerts.needing_attention()),
+    "attention": (gettext_lazy("Needs attention"), lambda alerts, now: alerts.needing_attention()),
     "acknowledged": (
-        "Acknowledged",
+        gettext_lazy("Acknowledged"),
         lambda alerts, now: alerts.filter(state=Alert.State.FIRING, acknowledged_at__isnull=False),
     ),
     "silenced": (
-        "Silenced",
+        gettext_lazy("Silenced"),
         lambda alerts, now: alerts.filter(state=Alert.State.FIRING, silenced_until__gt=now),
     ),
-    "resolved": ("Resolved", lambda alerts, now: alerts.filter(state=Alert.State.RESOLVED)),
+    "resolved": (gettext_lazy("Resolved"), lambda alerts, now: alerts.filter(state=Alert.State.RESOLVED)),
 }
-SILENCES = {
-    "1h": timedelta(hours=1),
-    "4h": timedelta(hours=4),
-    "24h": timedelta(days=1),
-    "7d": timedelta(days=7),
+SILENCES = {  # key → (how long, as the form says it)
+    "1h": (timedelta(hours=1), gettext_lazy("1 hour")),
+    "4h": (timedelta(hours=4), gettext_lazy("4 hours")),
+    "24h": (timedelta(days=1), gettext_lazy("24 hours")),
+    "7d": (timedelta(days=7), gettext_lazy("7 days")),
 }
 
 
@@ -68,7 +71,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "alert": alert,
             "now": timezone.now(),
-            "silences": SILENCES,
+            "silences": [(key, label) for key, (_length, label) in SILENCES.items()],
             "scopes": silences.scopes_for(alert),
             "events": alert.events.select_related("by"),
             "deliveries": alert.deliveries.select_related("channel").order_by("created_at", "id"),
@@ -96,14 +99,21 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
         elif action == "silence" and request.POST.get("for") in SILENCES:
             reason = request.POST.get("reason", "").strip()[:300]
             if not reason:
-                messages.error(request, "Say why it is silenced: the next person on call will ask.")
+                messages.error(request, _("Say why it is silenced: the next person on call will ask."))
             elif scope not in dict(silences.scopes_for(alert)):
-                messages.error(request, "Choose what to silence from the list.")
+                messages.error(request, _("Choose what to silence from the list."))
             else:
-                until = now + SILENCES[request.POST["for"]]
+                until = now + SILENCES[request.POST["for"]][0]
                 count = silences.silence(alert, scope, until, request.user, reason, now)
                 if count > 1:
-                    messages.success(request, f"Silenced {count} alerts firing now, this one too.")
+                    messages.success(
+                        request,
+                        ngettext(
+                            "Silenced {count} alert firing now, this one too.",
+                            "Silenced {count} alerts firing now, this one too.",
+                            count,
+                        ).format(count=count),
+                    )
         elif action == "unsilence" and alert.is_silenced(now):
             reminders.tell_unsilenced(silences.lift(alert, request.user, now), now)
     return redirect("alert_detail", pk=alert.pk)
@@ -142,7 +152,7 @@ def channels(request: HttpRequest) -> HttpResponse:
     )
 
 
-def edit_view(model, form_class, title: str):
+def edit_view(model, form_class, title, new_title):
     """Create (pk None) or edit one of the user's teams' channels or rules."""
 
     @require_http_methods(["GET", "POST"])
@@ -154,16 +164,18 @@ def edit_view(model, form_class, title: str):
         form = form_class(request.POST or None, instance=instance, user=request.user)
         if request.method == "POST" and form.is_valid():
             form.save()
-            messages.success(request, f"{title} {form.instance.name} saved.")
+            messages.success(request, _("{name} saved.").format(name=form.instance.name))
             return redirect("alert_channels")
         return render(
             request,
             "dashboard/alert_form.html",
-            {"form": form, "title": title, "instance": instance},
+            {"form": form, "title": title, "new_title": new_title, "instance": instance},
         )
 
     return view
 
 
-edit_channel = edit_view(Channel, ChannelForm, "Channel")
-edit_rule = edit_view(AlertRule, RuleForm, "Rule")
+edit_channel = edit_view(
+    Channel, ChannelForm, gettext_lazy("Channel"), gettext_lazy("New channel")
+)
+edit_rule = edit_view(AlertRule, RuleForm, gettext_lazy("Rule"), gettext_lazy("New rule"))

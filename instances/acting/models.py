@@ -9,6 +9,8 @@ from django.db.models import Q
 
 from instances.models import Backend, Instance
 
+from instances.people.models import Role
+
 from .labels import LABELS
 
 
@@ -85,3 +87,7 @@ class Action(models.Model):
     @property
     def label(self) -> str:
         return LABELS.get(self.move, (self.move, ""))[0]
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role in Role.values else self.role

@@ -1,3 +1,10 @@
+// The page's language's words for what this script writes (base.html's #words), each with
+// {n} where a number goes.
+const WORDS = JSON.parse(document.getElementById("words")?.textContent || "{}");
+function say(key, n) {
+  return (WORDS[key] || key).replace("{n}", n);
+}
+
 // Live refresh asks for whatever the address bar shows now (filters change it through
 // hx-push-url), and pauses while the tab is hidden (nobody reads it, the server need not
 // answer) and while a button is held down (a drag across the graph is not cut short).
@@ -56,14 +63,14 @@ document.addEventListener("click", (event) => {
   if (!button) return;
   livePaused = !livePaused;
   button.setAttribute("aria-pressed", String(livePaused));
-  button.textContent = livePaused ? "Resume" : "Pause";
+  button.textContent = say(livePaused ? "resume" : "pause");
   showLiveAge();
 });
 function showLiveAge() {
   const age = document.querySelector("[data-live-age]");
   if (!age) return;
   const seconds = Math.round((Date.now() - liveAt) / 1000);
-  age.textContent = `${livePaused ? "Paused; updated" : "Updated"} ${seconds} s ago`;
+  age.textContent = say(livePaused ? "paused" : "updated", seconds);
 }
 setInterval(showLiveAge, 1000);
 
@@ -108,7 +115,7 @@ document.addEventListener("change", (event) => {
   const menu = event.target.closest("details.choices");
   if (!menu) return;
   const ticked = [...menu.querySelectorAll("input:checked")].map((box) => box.parentElement.textContent.trim());
-  menu.querySelector(".picked").textContent = ticked.join(", ") || "any";
+  menu.querySelector(".picked").textContent = ticked.join(", ") || say("any");
 });
 
 // Buttons marked data-show-errors show the server's explanation of a failure (say, the task
@@ -151,7 +158,7 @@ document.addEventListener("input", (event) => {
       first = first || line;
     }
   });
-  document.querySelector("[data-log-count]").textContent = wanted ? `${count} line${count === 1 ? "" : "s"}` : "";
+  document.querySelector("[data-log-count]").textContent = wanted ? say(count === 1 ? "line" : "lines", count) : "";
   if (first) first.scrollIntoView({ block: "center" });
 });
 
@@ -276,7 +283,7 @@ function markFound() {
     if (hit) found.push(node);
   });
   const count = document.querySelector("[data-dag-count]");
-  if (count) count.textContent = wanted ? `${found.length} found` : "";
+  if (count) count.textContent = wanted ? say("found", found.length) : "";
   return found;
 }
 document.addEventListener("input", (event) => {

@@ -96,7 +96,7 @@ def test_the_inbox_says_who_acknowledged_a_failure(client, team):
         acknowledged_by=operator, acknowledged_at=timezone.now()
     )
     client.force_login(operator)
-    assert "acknowledged by mei" in client.get("/failures/").content.decode()
+    assert "acknowledged by <bdi>mei</bdi>" in client.get("/failures/").content.decode()
 
 
 def test_channels_are_validated_by_kind_and_never_shown_back(client, team):

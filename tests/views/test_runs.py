@@ -501,7 +501,7 @@ def test_backends_page_says_when_an_error_is_over(client, member):
     backend.consecutive_failures = 2
     backend.save()
     body = client.get("/backends/").content.decode()
-    assert "503: vendor down <small><time" in body
+    assert "503: vendor down</bdi> <small><time" in body
     backend.consecutive_failures = 0
     backend.save()
     body = client.get("/backends/").content.decode()

@@ -1,0 +1,4 @@
+DATETIME_FORMAT = "Y-m-d H:i:s"  # 2026-12-06 07:03:05
+SHORT_DATETIME_FORMAT = "m-d H:i"  # 12-06 07:03
+TIME_FORMAT = "H:i:s"  # 07:03:05
+FIRST_DAY_OF_WEEK = 1  # Monday
