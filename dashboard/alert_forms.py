@@ -9,6 +9,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from instances.alerts.channels import target_error
 from instances.alerts.models import AlertRule, Channel
@@ -41,8 +42,11 @@ def can_operate(user, team_id: int) -> bool:
 class ChannelForm(forms.ModelForm):
     target = forms.CharField(
         max_length=1000,
-        help_text="Webhook: its URL. Email: addresses, comma-separated. Slack, WeCom, Feishu, "
-        "DingTalk: the bot's webhook URL; Teams (and others): an Apprise URL.",
+        label=_("Target"),
+        help_text=_(
+            "Webhook: its URL. Email: addresses, comma-separated. Slack, WeCom, Feishu, "
+            "DingTalk: the bot's webhook URL; Teams (and others): an Apprise URL."
+        ),
     )
 
     class Meta:
@@ -52,12 +56,24 @@ class ChannelForm(forms.ModelForm):
             "name",
             "kind",
             "target",
+            "language",
             "max_per_minute",
             "group_seconds",
             "give_up_after_hours",
             "give_up_after_attempts",
             "enabled",
         ]
+        labels = {
+            "team": _("Team"),
+            "name": _("Name"),
+            "kind": _("Kind"),
+            "language": _("Language"),
+            "max_per_minute": _("At most a minute"),
+            "group_seconds": _("Group for (seconds)"),
+            "give_up_after_hours": _("Give up after (hours)"),
+            "give_up_after_attempts": _("Give up after (attempts)"),
+            "enabled": _("Enabled"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,8 +81,10 @@ class ChannelForm(forms.ModelForm):
         if self.instance.pk:  # a stored target is a secret: typed again to change, never shown
             self.fields["target"].required = False
             target = self.fields["target"]
-            target.help_text = f"Now {self.instance.masked_target}; blank keeps it. " + str(
-                target.help_text
+            target.help_text = (
+                _("Now {target}; blank keeps it.").format(target=self.instance.masked_target)
+                + " "
+                + str(target.help_text)
             )
 
     def clean(self):
@@ -104,6 +122,22 @@ class RuleForm(forms.ModelForm):
             "channels",
         ]
         widgets = {"channels": forms.CheckboxSelectMultiple}
+        labels = {
+            "team": _("Team"),
+            "name": _("Name"),
+            "kind": _("Kind"),
+            "enabled": _("Enabled"),
+            "backend": _("Backend"),
+            "definition_id": _("Definition"),
+            "owner": _("Owner"),
+            "name_pattern": _("Name pattern"),
+            "after_failures": _("After failures"),
+            "stuck_factor": _("Stuck factor"),
+            "silent_minutes": _("Silent for (minutes)"),
+            "grace_minutes": _("Grace (minutes)"),
+            "repeat_minutes": _("Repeat every (minutes)"),
+            "channels": _("Channels"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,7 +149,7 @@ class RuleForm(forms.ModelForm):
         choose(self, "channels", channels)
         if not channels.exists():
             self.fields["channels"].help_text = format_html(
-                'No channel yet: <a href="{}">add one</a> first, then choose it here.',
+                _('No channel yet: <a href="{}">add one</a> first, then choose it here.'),
                 reverse("alert_channel_new"),
             )
         self.fields["definition_id"].widget.attrs["list"] = "definitions"
@@ -127,10 +161,10 @@ class RuleForm(forms.ModelForm):
         cleaned = defaulted(super().clean() or {}, AlertRule, "repeat_minutes")
         team = cleaned.get("team")
         if team and any(c.team_id != team.pk for c in cleaned.get("channels") or []):
-            self.add_error("channels", "Choose channels of the rule's own team.")
+            self.add_error("channels", _("Choose channels of the rule's own team."))
         backend = cleaned.get("backend")
         if team and backend and backend.team_id != team.pk:
-            self.add_error("backend", "Choose one of the team's own backends.")
+            self.add_error("backend", _("Choose one of the team's own backends."))
         return cleaned
 
 

@@ -5,6 +5,7 @@ import re
 
 import pygal
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from pygal.style import Style
 
 from instances.models import Status
@@ -83,11 +84,11 @@ def duration_trend(buckets, p50: list, p95: list, daily: bool, theme: str) -> st
         legend_at_bottom=True,
         show_minor_x_labels=False,
         allow_interruptions=True,
-        y_title="minutes",
+        y_title=str(_("minutes")),
         truncate_legend=-1,
     )
     labels(chart, buckets, daily)
     minutes = [[None if v is None else round(v / 60, 1) for v in line] for line in (p50, p95)]
-    chart.add("p50 (solid)", minutes[0])
-    chart.add("p95 (dashed)", minutes[1], stroke_style={"dasharray": "6, 4"})
+    chart.add(str(_("p50 (solid)")), minutes[0])
+    chart.add(str(_("p95 (dashed)")), minutes[1], stroke_style={"dasharray": "6, 4"})
     return finished(chart.render(is_unicode=True), theme)

@@ -10,6 +10,7 @@ from collections.abc import Set as AbstractSet
 
 import graphviz
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from dashboard.templatetags.runboard import run_url
 from instances.models import Instance, Status
@@ -75,7 +76,7 @@ def collapsed(shown: set[int], edges: list[tuple[int, int]]) -> list[tuple[str, 
     return stubs
 
 
-LAYOUTS = {"LR": "left to right", "TB": "top to bottom"}  # graphviz rankdir → its name
+LAYOUTS = {"LR": _("left to right"), "TB": _("top to bottom")}  # graphviz rankdir → its name
 
 
 def dot_source(

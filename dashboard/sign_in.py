@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import SuspiciousOperation
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from mozilla_django_oidc import auth, views
 from requests import RequestException
 
@@ -59,7 +60,7 @@ class Provider(auth.OIDCAuthenticationBackend):
             return super().authenticate(request, **kwargs)
         except (SuspiciousOperation, RequestException, httpx.HTTPError, KeyError) as exc:
             log.warning("Sign-in through %s refused: %s", settings.RUNBOARD_OIDC_ISSUER, exc)
-            messages.error(request, "Sign-in through your company's account was refused.")
+            messages.error(request, _("Sign-in through your company's account was refused."))
             return None
 
     def get_payload_data(self, token, key):
@@ -123,7 +124,7 @@ class SignIn(views.OIDCAuthenticationRequestView):
             self.OIDC_OP_AUTH_ENDPOINT = discovered()["authorization_endpoint"]
         except (httpx.HTTPError, KeyError, SuspiciousOperation) as exc:
             log.error("OpenID provider %s unreachable: %s", settings.RUNBOARD_OIDC_ISSUER, exc)
-            messages.error(request, "Your company's sign-in cannot be reached. Try again soon.")
+            messages.error(request, _("Your company's sign-in cannot be reached. Try again soon."))
             return views.HttpResponseRedirect(reverse("login"))
         return super().get(request)
 

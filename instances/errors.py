@@ -4,6 +4,8 @@ and different ones apart) and what kind of failure it is, in words."""
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 # a line that reports a problem, in the logs and messages of Java, Python, Spark, SQL engines
 ERROR_LINE = re.compile(
     r"\b(?:error|exception|fatal|failed|failure|caused by|traceback|timed? ?out|killed|denied"
@@ -37,38 +39,38 @@ MASKS = [  # in order: the wider patterns first, so numbers inside them go with 
 SIGNATURE_LENGTH = 160
 KINDS = [  # what kind of failure a signature is, in words; the first that matches
     (
-        "partition missing",
+        _("partition missing"),
         r"partition.{0,80}(?:not found|does not exist|missing)"
         r"|missing partition",
     ),
     (
-        "table not found",
+        _("table not found"),
         r"(?:table|view|relation).{0,80}(?:not found|does ?n[o']t exist)"
         r"|ORA-00942|no such table|TableNotFound|NoSuchTable",
     ),
     (
-        "out of memory",
+        _("out of memory"),
         r"out ?of ?memory|OutOfMemoryError|\bOOM\b|heap space|GC overhead"
         r"|memory limit|exit code 137",
     ),
-    ("timeout", r"time(?:d)? ?out|TimeoutException|deadline exceeded"),
+    (_("timeout"), r"time(?:d)? ?out|TimeoutException|deadline exceeded"),
     (
-        "permission denied",
+        _("permission denied"),
         r"permission denied|access denied|AccessDenied|not authori[sz]ed"
         r"|forbidden|ORA-01031|insufficient privileges",
     ),
     (
-        "SQL error",
+        _("SQL error"),
         r"syntax error|ParseException|SQLSyntaxError|AnalysisException|ORA-009\d\d"
         r"|SQLSTATE|SQLException",
     ),
     (
-        "connection failed",
+        _("connection failed"),
         r"connection (?:refused|reset|closed|timed)|UnknownHost"
         r"|could not connect|Communications link failure|ConnectException",
     ),
-    ("disk full", r"no space left|disk (?:full|quota)|quota exceeded"),
-    ("file not found", r"FileNotFound|no such file|path does not exist"),
+    (_("disk full"), r"no space left|disk (?:full|quota)|quota exceeded"),
+    (_("file not found"), r"FileNotFound|no such file|path does not exist"),
 ]
 KIND_PATTERNS = [(words, re.compile(pattern, re.IGNORECASE)) for words, pattern in KINDS]
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import crypto, jsontext
 from .connectors.base import BackendConfig
@@ -401,11 +402,11 @@ class Poll(models.Model):
     """One poll of one backend: what it fetched, what it changed, how it ended."""
 
     class Outcome(models.TextChoices):
-        RUNNING = "running", "Running"
-        OK = "ok", "OK"
-        PARTIAL = "partial", "Partial"
-        ERROR = "error", "Error"
-        ABANDONED = "abandoned", "Abandoned"  # its worker died mid-poll
+        RUNNING = "running", _("Running")
+        OK = "ok", _("OK")
+        PARTIAL = "partial", _("Partial")
+        ERROR = "error", _("Error")
+        ABANDONED = "abandoned", _("Abandoned")  # its worker died mid-poll
 
     backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="polls")
     started_at = models.DateTimeField()

@@ -4,16 +4,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Status(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    RUNNING = "RUNNING", "Running"
-    SUCCEEDED = "SUCCEEDED", "Succeeded"
-    FAILED = "FAILED", "Failed"
-    CANCELED = "CANCELED", "Canceled"
-    SKIPPED = "SKIPPED", "Skipped"
-    UNKNOWN = "UNKNOWN", "Unknown"
+    PENDING = "PENDING", _("Pending")
+    RUNNING = "RUNNING", _("Running")
+    SUCCEEDED = "SUCCEEDED", _("Succeeded")
+    FAILED = "FAILED", _("Failed")
+    CANCELED = "CANCELED", _("Canceled")
+    SKIPPED = "SKIPPED", _("Skipped")
+    UNKNOWN = "UNKNOWN", _("Unknown")
 
     @property
     def is_terminal(self) -> bool:
@@ -121,7 +122,7 @@ def downstream(starts: set[int], edges: Iterable[tuple[int, int]]) -> set[int]:
 
 
 class Kind(models.TextChoices):
-    FLOW = "flow", "Flow"
-    JOB = "job", "Job"
-    TASK = "task", "Task"
-    SUBTASK = "subtask", "Subtask"
+    FLOW = "flow", _("Flow")
+    JOB = "job", _("Job")
+    TASK = "task", _("Task")
+    SUBTASK = "subtask", _("Subtask")

@@ -172,6 +172,7 @@ def grid_cells(cells):
 def grid_cell_openings(language: str) -> dict[str, tuple[str, str]]:
     return {s.value: (f'<td class="sq {s.value}" title="{s.label}">', s.icon) for s in Status}
 
+
 LINKED = {Status.FAILED.value, Status.CANCELED.value}
 
 

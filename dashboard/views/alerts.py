@@ -11,8 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.alert_forms import ChannelForm, RuleForm, can_operate, operated_teams
@@ -31,7 +30,10 @@ STATES = {  # tab → (label, alerts in it)
         gettext_lazy("Silenced"),
         lambda alerts, now: alerts.filter(state=Alert.State.FIRING, silenced_until__gt=now),
     ),
-    "resolved": (gettext_lazy("Resolved"), lambda alerts, now: alerts.filter(state=Alert.State.RESOLVED)),
+    "resolved": (
+        gettext_lazy("Resolved"),
+        lambda alerts, now: alerts.filter(state=Alert.State.RESOLVED),
+    ),
 }
 SILENCES = {  # key → (how long, as the form says it)
     "1h": (timedelta(hours=1), gettext_lazy("1 hour")),
@@ -99,7 +101,9 @@ def alert_action(request: HttpRequest, pk: int) -> HttpResponse:
         elif action == "silence" and request.POST.get("for") in SILENCES:
             reason = request.POST.get("reason", "").strip()[:300]
             if not reason:
-                messages.error(request, _("Say why it is silenced: the next person on call will ask."))
+                messages.error(
+                    request, _("Say why it is silenced: the next person on call will ask.")
+                )
             elif scope not in dict(silences.scopes_for(alert)):
                 messages.error(request, _("Choose what to silence from the list."))
             else:
@@ -175,7 +179,5 @@ def edit_view(model, form_class, title, new_title):
     return view
 
 
-edit_channel = edit_view(
-    Channel, ChannelForm, gettext_lazy("Channel"), gettext_lazy("New channel")
-)
+edit_channel = edit_view(Channel, ChannelForm, gettext_lazy("Channel"), gettext_lazy("New channel"))
 edit_rule = edit_view(AlertRule, RuleForm, gettext_lazy("Rule"), gettext_lazy("New rule"))

@@ -17,6 +17,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from instances.models import ApiToken
@@ -33,10 +36,10 @@ class InviteForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(label=_("Name"), max_length=100)
     days = forms.TypedChoiceField(
-        label="Expires after",
-        choices=[(days, f"{days} days") for days in ApiToken.EXPIRY_DAYS],
+        label=_("Expires after"),
+        choices=[(days, format_lazy(_("{days} days"), days=days)) for days in ApiToken.EXPIRY_DAYS],
         coerce=int,
         initial=90,
     )
@@ -104,20 +107,32 @@ def manage_team(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except invitations.MailNotSent as exc:
                 log.error("Invitation of %s to team %s not mailed: %s", email, team.pk, exc)
-                messages.error(request, f"The invitation could not be mailed ({exc}): try again.")
+                messages.error(
+                    request,
+                    gettext("The invitation could not be mailed ({error}): try again.").format(
+                        error=exc
+                    ),
+                )
             else:
-                messages.success(request, f"Invited {email} as {Role(role).label.lower()}.")
+                messages.success(
+                    request,
+                    gettext("Invited {email} as {role}.").format(
+                        email=email, role=Role(role).label.lower()
+                    ),
+                )
         else:
-            messages.error(request, "Give the address to invite, and a role.")
+            messages.error(request, gettext("Give the address to invite, and a role."))
     elif action == "withdraw":
         team.invitations.filter(pk=request.POST.get("invitation") or 0, accepted_at=None).delete()
     elif action in ("role", "remove"):
         held = get_object_or_404(team.memberships, user_id=request.POST.get("person"))
         role = request.POST.get("role") if action == "role" else None
         if role is not None and role not in Role.values:
-            messages.error(request, "Choose a role from the list.")
+            messages.error(request, gettext("Choose a role from the list."))
         elif held.role == Role.ADMIN and role != Role.ADMIN and last_admin(team):
-            messages.error(request, "A team keeps at least one team admin: make another first.")
+            messages.error(
+                request, gettext("A team keeps at least one team admin: make another first.")
+            )
         else:
             roles.place(held.user, team, role, by=request.user)
     return redirect("team", pk=team.pk)
@@ -137,7 +152,9 @@ def invitation(request: HttpRequest, key: str) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
         if user.email.lower() != invited.email.lower():
-            messages.error(request, f"This invitation is for {invited.email}.")
+            messages.error(
+                request, gettext("This invitation is for {email}.").format(email=invited.email)
+            )
         elif request.method == "POST":
             invitations.accept(invited, user)
             return redirect("team", pk=invited.team_id)

@@ -12,7 +12,9 @@ from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from kombu.exceptions import OperationalError
@@ -226,7 +228,7 @@ def run_log(request: HttpRequest, pk: int) -> HttpResponse:
     except ConnectorError as exc:
         chunk, error = None, str(exc)
     lines = errors.marked_lines(chunk.text) if chunk else []
-    bad = [number for number, _, is_bad in lines if is_bad]
+    bad = [number for number, _line, is_bad in lines if is_bad]
     return render(
         request,
         "dashboard/run_log.html",
@@ -260,7 +262,7 @@ def run_log_download(request: HttpRequest, pk: int) -> HttpResponse:
         chunk = fetch_log(run, LOG_DOWNLOAD_BYTES, request.GET.get("try"))
     except ConnectorError as exc:
         return HttpResponse(
-            f"The vendor did not return the log: {exc}\n",
+            _("The vendor did not return the log: {error}").format(error=exc) + "\n",
             status=502,
             content_type="text/plain; charset=utf-8",
         )
@@ -319,15 +321,23 @@ def poll_now(request: HttpRequest, pk: int) -> HttpResponse:
     if not roles.may(request.user, Role.OPERATOR, backend.team_id):
         raise Http404
     if backend.kind in PUSHED_KINDS:
-        return HttpResponse(f"{backend.name} is not polled: its scheduler pushes.", status=409)
+        return HttpResponse(
+            said(_("{name} is not polled: its scheduler pushes."), backend), status=409
+        )
     try:
         tasks.poll_backend.delay(backend.pk)
     except OperationalError as exc:  # the broker is down: say so, beat will poll when it is back
         log.error("Poll of backend %s not queued: %s", backend.pk, exc)
         return HttpResponse(
-            f"Poll of {backend.name} not queued: the task queue is unreachable.", status=503
+            said(_("Poll of {name} not queued: the task queue is unreachable."), backend),
+            status=503,
         )
-    return HttpResponse(f"Poll of {backend.name} queued.")
+    return HttpResponse(said(_("Poll of {name} queued."), backend))
+
+
+def said(sentence: str, backend: Backend) -> str:
+    """One of Poll now's answers, swapped into the page: the backend's name escaped."""
+    return format_html(sentence, name=backend.name)
 
 
 def counters(request: HttpRequest) -> dict:

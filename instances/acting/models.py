@@ -6,9 +6,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from instances.models import Backend, Instance
-
 from instances.people.models import Role
 
 from .labels import LABELS
@@ -16,12 +16,12 @@ from .labels import LABELS
 
 class Action(models.Model):
     class State(models.TextChoices):
-        DENIED = "denied", "denied"  # refused by Runboard: role, state, or another in flight
-        REQUESTED = "requested", "requested"  # written; the vendor is being called
-        ACCEPTED = "accepted", "accepted"  # the vendor said yes; its runs are followed
-        CONFIRMED = "confirmed", "confirmed"  # the vendor's state shows it happened
-        FAILED = "failed", "failed"  # the vendor said no
-        UNCONFIRMED = "unconfirmed", "unconfirmed"  # no answer, or no sign of it by the deadline
+        DENIED = "denied", _("denied")  # refused by Runboard: role, state, or another in flight
+        REQUESTED = "requested", _("requested")  # written; the vendor is being called
+        ACCEPTED = "accepted", _("accepted")  # the vendor said yes; its runs are followed
+        CONFIRMED = "confirmed", _("confirmed")  # the vendor's state shows it happened
+        FAILED = "failed", _("failed")  # the vendor said no
+        UNCONFIRMED = "unconfirmed", _("unconfirmed")  # no answer, or no sign of it by the deadline
 
     IN_FLIGHT = (State.REQUESTED, State.ACCEPTED)
 

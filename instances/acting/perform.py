@@ -15,6 +15,7 @@ from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from instances import sync
 from instances.connectors.acting import Move, Target, VendorCall
@@ -105,10 +106,14 @@ def offered(run: Instance, busy: Action | None) -> list[Offer]:
         label, explains = LABELS[move.name]
         why_not = ""
         if busy:
-            why_not = f"{LABELS[busy.move][0]} is in flight on this run ({busy.state})."
+            why_not = _("{action} is in flight on this run ({state}).").format(
+                action=LABELS[busy.move][0], state=busy.get_state_display()
+            )
         elif run.status not in move.when:
-            allowed = " or ".join(sorted(s.label.lower() for s in move.when))
-            why_not = f"Only when {allowed}; this is {run.get_status_display().lower()}."
+            allowed = _(" or ").join(sorted(str(s.label).lower() for s in move.when))
+            why_not = _("Only when {allowed}; this is {status}.").format(
+                allowed=allowed, status=run.get_status_display().lower()
+            )
         found.append(Offer(move, run.pk, label, explains, why_not))
     return found
 
@@ -170,10 +175,10 @@ def preview(run: Instance, move: Move) -> Preview:
         said = acting.dry_run(move, target)
         paused = acting.schedule_paused(target) if move.on_schedule else None
     except ConnectorError as exc:
-        return Preview(touched(run, move), "the run's graph", call, url, str(exc))
+        return Preview(touched(run, move), _("the run's graph"), call, url, str(exc))
     if said is not None:
-        return Preview(said, "the vendor's dry run", call, url)
-    return Preview(touched(run, move), "the run's graph", call, url, paused=paused)
+        return Preview(said, _("the vendor's dry run"), call, url)
+    return Preview(touched(run, move), _("the run's graph"), call, url, paused=paused)
 
 
 def touched(run: Instance, move: Move) -> list[str]:
@@ -182,7 +187,11 @@ def touched(run: Instance, move: Move) -> list[str]:
     is downstream of them."""
     root = root_of(run)
     if move.on_schedule:
-        return [f"the schedule of {root.definition_name or root.definition_id}: its next runs"]
+        return [
+            _("the schedule of {definition}: its next runs").format(
+                definition=root.definition_name or root.definition_id
+            )
+        ]
     steps = {s.pk: s for s in Instance.objects.filter(parent=root).only("name", "status")}
     start = {run.pk} if move.on_step else {pk for pk, s in steps.items() if s.status in move.when}
     if move.new_run or not move.on_step:
@@ -207,9 +216,9 @@ def may_send(user, run: Instance, move: Move | None, typed: str) -> tuple[str, s
         (r for r in (Role.ADMIN, Role.OPERATOR, Role.VIEWER) if roles.may(user, r, team)), ""
     )
     if RANKS.get(role, -1) < RANKS[Role.OPERATOR]:
-        return role, "Only an operator or a team admin of this run's team may act on it."
+        return role, _("Only an operator or a team admin of this run's team may act on it.")
     if move and move.careful and role != Role.ADMIN and typed.strip() != root_of(run).name.strip():
-        return role, "This action needs a team admin, or the run's name typed to confirm it."
+        return role, _("This action needs a team admin, or the run's name typed to confirm it.")
     return role, ""
 
 
@@ -239,11 +248,11 @@ def request(user, run: Instance, move_name: str, reason: str, key: str, typed: s
     action.role, forbidden = may_send(user, run, move, typed)
     why_not = forbidden
     if not why_not and move is None:
-        why_not = f"This backend offers no {move_name} here."
+        why_not = _("This backend offers no {action} here.").format(action=move_name)
     elif not why_not and move and run.status not in move.when:
-        why_not = f"Not while this is {run.get_status_display().lower()}."
+        why_not = _("Not while this is {status}.").format(status=run.get_status_display().lower())
     elif not why_not and not action.reason:
-        why_not = "Say why (a sentence, or an incident link)."
+        why_not = _("Say why (a sentence, or an incident link).")
     if why_not or move is None:
         deny(action, why_not)
         raise Refused(why_not, 403 if forbidden else 409)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
+from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from . import egress
@@ -111,7 +112,7 @@ def redact(text: str, target: str) -> str:
 def secrets_of(target: str) -> set[str]:
     parts = urlsplit(target.strip())
     found = {target.strip(), parts.password or ""}
-    found |= {value for _, value in parse_qsl(parts.query)}
+    found |= {value for _name, value in parse_qsl(parts.query)}
     found |= {segment for segment in parts.path.split("/") if len(segment) >= 8}
     if parts.scheme not in ("http", "https"):  # an Apprise URL: its host part is a token
         found.add(parts.hostname or "")
@@ -232,11 +233,13 @@ def chat_target_error(kind: str, target: str) -> str:
     """Why this URL is no chat bot of this kind ("" when it is one)."""
     plugin = apprise.Apprise.instantiate(apprise_url(target))
     if plugin is None:
-        return "not a webhook or Apprise URL this kind of channel can send to"
+        return _("not a webhook or Apprise URL this kind of channel can send to")
     named = plugin.secure_protocol or ()
     protocols: set[str] = {named} if isinstance(named, str) else set(named)
     if not protocols & CHAT_SERVICES[kind]:
-        return f"this URL is for {sorted(protocols)[0]}, not {Channel.Kind(kind).label}"
+        return _("this URL is for {protocol}, not {kind}").format(
+            protocol=sorted(protocols)[0], kind=Channel.Kind(kind).label
+        )
     try:
         check_chat_host(kind, target)
     except egress.Refused as exc:

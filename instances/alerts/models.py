@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from instances import crypto
 from instances.models import Backend, Instance, team_scope
@@ -35,8 +36,8 @@ class ChannelQuerySet(models.QuerySet):
 
 class Channel(models.Model):
     class Kind(models.TextChoices):
-        WEBHOOK = "webhook", "Webhook (JSON, signed)"
-        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", _("Webhook (JSON, signed)")
+        EMAIL = "email", _("Email")
         SLACK = "slack", "Slack"
         TEAMS = "teams", "Microsoft Teams"
         FEISHU = "feishu", "Feishu / Lark"
@@ -51,20 +52,26 @@ class Channel(models.Model):
     target_encrypted = models.TextField(editable=False)
     secret_encrypted = models.TextField(editable=False, blank=True)  # webhook signing secret
     max_per_minute = models.PositiveIntegerField(
-        default=20, help_text="messages a minute at most; the rest wait, none is dropped"
+        default=20, help_text=_("messages a minute at most; the rest wait, none is dropped")
     )
     give_up_after_hours = models.PositiveIntegerField(
         default=24,
         blank=True,  # left out of a form: the default
-        help_text="a message not taken within this many hours is given up (dead)",
+        help_text=_("a message not taken within this many hours is given up (dead)"),
     )
     give_up_after_attempts = models.PositiveIntegerField(
-        null=True, blank=True, help_text="or after this many attempts (blank: by age only)"
+        null=True, blank=True, help_text=_("or after this many attempts (blank: by age only)")
     )
     group_seconds = models.PositiveIntegerField(
         default=60,
         blank=True,  # left out of a form: the default
-        help_text="later alerts within this many seconds go as one digest (0: each alone)",
+        help_text=_("later alerts within this many seconds go as one digest (0: each alone)"),
+    )
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("the language its messages are written in"),
     )
     enabled = models.BooleanField(default=True)
     # one message in flight per channel: a slow channel holds one sender, never many
@@ -111,10 +118,10 @@ class AlertRuleQuerySet(models.QuerySet):
 
 class AlertRule(models.Model):
     class Kind(models.TextChoices):
-        FAILED = "failed", "A run failed"
-        STUCK = "stuck", "A run is stuck"
-        MISSING = "missing", "A scheduled run is missing"
-        STALE = "stale", "A backend is stale or unreachable"
+        FAILED = "failed", _("A run failed")
+        STUCK = "stuck", _("A run is stuck")
+        MISSING = "missing", _("A scheduled run is missing")
+        STALE = "stale", _("A backend is stale or unreachable")
 
     team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="alert_rules")
     name = models.CharField(max_length=100)
@@ -127,24 +134,24 @@ class AlertRule(models.Model):
     definition_id = models.CharField(max_length=200, blank=True)
     owner = models.CharField(max_length=200, blank=True)
     name_pattern = models.CharField(
-        max_length=200, blank=True, help_text="shell-style, case-insensitive: nightly_*"
+        max_length=200, blank=True, help_text=_("shell-style, case-insensitive: nightly_*")
     )
     after_failures = models.PositiveSmallIntegerField(
-        default=1, help_text="fire on the Nth failure in a row"
+        default=1, help_text=_("fire on the Nth failure in a row")
     )
     stuck_factor = models.FloatField(
-        default=3.0, help_text="stuck when running this many times its usual duration"
+        default=3.0, help_text=_("stuck when running this many times its usual duration")
     )
     silent_minutes = models.PositiveIntegerField(
-        default=0, help_text="or when nothing has changed in it for this long (0: never)"
+        default=0, help_text=_("or when nothing has changed in it for this long (0: never)")
     )
     grace_minutes = models.PositiveIntegerField(
-        default=30, help_text="missing when not started this long after its usual time"
+        default=30, help_text=_("missing when not started this long after its usual time")
     )
     repeat_minutes = models.PositiveIntegerField(
         default=0,
         blank=True,  # left out of a form: the default
-        help_text="tell again this often while it fires unacknowledged (0: once)",
+        help_text=_("tell again this often while it fires unacknowledged (0: once)"),
     )
     channels = models.ManyToManyField(
         Channel, blank=True, related_name="rules", db_table="instances_alertrule_channels"
@@ -179,13 +186,13 @@ class Alert(models.Model):
     stuck, a schedule missed, a backend stale. Repeats fold into it."""
 
     class State(models.TextChoices):
-        FIRING = "firing", "Firing"
-        RESOLVED = "resolved", "Resolved"
+        FIRING = "firing", _("Firing")
+        RESOLVED = "resolved", _("Resolved")
 
     class SilenceScope(models.TextChoices):
-        SIGNATURE = "signature", "this error of this definition"
-        DEFINITION = "definition", "this definition, whatever the error"
-        BACKEND = "backend", "everything from this backend"
+        SIGNATURE = "signature", _("this error of this definition")
+        DEFINITION = "definition", _("this definition, whatever the error")
+        BACKEND = "backend", _("everything from this backend")
 
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
     key = models.CharField(max_length=400)
@@ -246,14 +253,14 @@ class Alert(models.Model):
 
 class AlertEvent(models.Model):
     class What(models.TextChoices):
-        FIRED = "fired", "Fired"
-        REPEATED = "repeated", "Repeated"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        SILENCED = "silenced", "Silenced"
-        UNSILENCED = "unsilenced", "Silence lifted"
-        TOLD = "told", "Told after its silence"
-        REMINDED = "reminded", "Told again"
-        RESOLVED = "resolved", "Resolved"
+        FIRED = "fired", _("Fired")
+        REPEATED = "repeated", _("Repeated")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        SILENCED = "silenced", _("Silenced")
+        UNSILENCED = "unsilenced", _("Silence lifted")
+        TOLD = "told", _("Told after its silence")
+        REMINDED = "reminded", _("Told again")
+        RESOLVED = "resolved", _("Resolved")
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
@@ -275,9 +282,9 @@ class Delivery(models.Model):
     """One message to one channel, kept pending until the channel took it."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        DEAD = "dead", "Given up"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        DEAD = "dead", _("Given up")
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")

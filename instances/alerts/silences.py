@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from instances.models import Backend
 
@@ -19,7 +20,7 @@ Scope = Alert.SilenceScope
 def scopes_for(alert: Alert) -> list[tuple[str, str]]:
     """The scopes that mean something for this alert (a stale backend has no definition)."""
     offered: list[tuple[str, str]] = [
-        (Scope.SIGNATURE, Scope.SIGNATURE.label if alert.signature else "this alert")
+        (Scope.SIGNATURE, Scope.SIGNATURE.label if alert.signature else _("this alert"))
     ]
     if alert.backend_id and alert.definition_id:
         offered.append((Scope.DEFINITION, Scope.DEFINITION.label))

@@ -4,15 +4,16 @@ and every change to one is kept (who, when, what)."""
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
     # reads the team's runs, alerts and backends
-    VIEWER = "viewer", "Viewer"
+    VIEWER = "viewer", _("Viewer")
     # also acknowledges and silences alerts, edits alerting, polls and acts on runs
-    OPERATOR = "operator", "Operator"
+    OPERATOR = "operator", _("Operator")
     # also manages the team's members
-    ADMIN = "admin", "Team admin"
+    ADMIN = "admin", _("Team admin")
 
 
 RANKS: dict[str, int] = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
@@ -41,9 +42,9 @@ class MembershipChange(models.Model):
     """The audit of memberships: who changed whose place in which team, and how."""
 
     class What(models.TextChoices):
-        JOINED = "joined", "joined"
-        ROLE = "role", "role changed"
-        LEFT = "left", "removed"
+        JOINED = "joined", _("joined")
+        ROLE = "role", _("role changed")
+        LEFT = "left", _("removed")
 
     at = models.DateTimeField(auto_now_add=True)
     # blank: the identity provider, at the person's sign-in
