@@ -9,6 +9,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from instances.alerts.channels import target_error
@@ -78,6 +79,10 @@ class ChannelForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         choose_team(self, operated_teams(user))
+        language = self.fields["language"]
+        language.required = False  # left out: the model's default
+        if not self.instance.pk:  # a new channel speaks as whoever makes it, until changed
+            language.initial = get_language()
         if self.instance.pk:  # a stored target is a secret: typed again to change, never shown
             self.fields["target"].required = False
             target = self.fields["target"]
@@ -88,7 +93,9 @@ class ChannelForm(forms.ModelForm):
             )
 
     def clean(self):
-        cleaned = defaulted(super().clean() or {}, Channel, "give_up_after_hours", "group_seconds")
+        cleaned = defaulted(
+            super().clean() or {}, Channel, "give_up_after_hours", "group_seconds", "language"
+        )
         kind, target = cleaned.get("kind"), (cleaned.get("target") or "").strip()
         if not target and self.instance.pk:
             return cleaned
@@ -190,7 +197,7 @@ def recent_definitions(backends) -> list[str]:
 def defaulted(cleaned: dict, model, *names: str) -> dict:
     """Numbers left out of a form take the model's default."""
     for name in names:
-        if cleaned.get(name) is None:
+        if cleaned.get(name) in (None, ""):
             cleaned[name] = model._meta.get_field(name).default
     return cleaned
 

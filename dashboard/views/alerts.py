@@ -52,7 +52,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     tabs = [(key, label, pick(visible, now).count()) for key, (label, pick) in STATES.items()]
     alerts = (
         STATES[tab][1](visible, now)
-        .select_related("rule", "backend", "acknowledged_by")
+        .select_related("rule", "backend", "run", "acknowledged_by")
+        .defer("run__raw")
         .order_by("-updated_at")[:SHOWN]
     )
     return render(
@@ -133,9 +134,9 @@ def channels(request: HttpRequest) -> HttpResponse:
         (
             channel,
             channel.pk in failing,
-            channel.deliveries.select_related("alert").order_by("-created_at", "-id")[
-                :DELIVERY_LOG
-            ],
+            channel.deliveries.select_related("alert__rule", "alert__backend", "alert__run")
+            .defer("alert__run__raw")
+            .order_by("-created_at", "-id")[:DELIVERY_LOG],
         )
         for channel in mine
     ]

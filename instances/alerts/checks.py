@@ -16,6 +16,7 @@ from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
 from instances.registry import PUSHED_KINDS
 
 from . import reminders
+from .headlines import NOT_POLLING
 from .lifecycle import HISTORY, Kind, fire, matches, resolve, rules_for
 from .models import Alert, AlertRule
 
@@ -24,7 +25,6 @@ MISSING_DEFINITIONS = 200  # definitions one unscoped "missing" rule watches per
 # A backend is called stale after STALE_AFTER intervals without a successful poll, and not
 # before this; no poll of any backend ending for as long is Runboard's own fault.
 STALE_PENDING = timedelta(seconds=settings.RUNBOARD_STALE_PENDING_SECONDS)
-NOT_POLLING = "runboard:not-polling"  # the key of that alert
 log = logging.getLogger(__name__)
 
 

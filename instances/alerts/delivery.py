@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .channels import send
 from .models import Alert, Channel, Delivery
@@ -32,34 +34,40 @@ SWEEP_BUDGET = timedelta(seconds=60)  # one task sends for about this long, then
 
 
 def message(alert: Alert, event: str) -> dict:
-    """What every channel says of the alert, fixed when queued."""
+    """What a channel says of the alert, in the active language, fixed when queued. "state"
+    and the other keys stay as they are in every language: receivers read them."""
     link = ""
     if alert.run_id:
         link = f"{settings.RUNBOARD_BASE_URL}{reverse('run_detail', args=[alert.run_id])}#failing"
     state = "RESOLVED" if event == "resolved" else "FIRING"
-    told = "STILL FIRING" if event.startswith("reminder") else state
+    told = {"RESOLVED": _("RESOLVED"), "FIRING": _("FIRING")}[state]
+    if event.startswith("reminder"):
+        told = _("STILL FIRING")
     alert_link = f"{settings.RUNBOARD_BASE_URL}{reverse('alert_detail', args=[alert.pk])}"
     facts = [
-        ("Rule", alert.rule.name),
-        ("Backend", alert.backend.name if alert.backend else ""),
-        ("Definition", alert.definition_id),
-        ("Failing step", alert.culprit),
-        ("Error", alert.error_line),
-        ("Signature", alert.signature),
+        (_("Rule"), alert.rule.name),
+        (_("Backend"), alert.backend.name if alert.backend else ""),
+        (_("Definition"), alert.definition_id),
+        (_("Failing step"), alert.culprit),
+        (_("Error"), alert.error_line),
+        (_("Signature"), alert.signature),
         (
-            "Streak",
-            f"{alert.streak} failure{'s' if alert.streak != 1 else ''} in a row"
+            _("Streak"),
+            ngettext(
+                "{count} failure in a row", "{count} failures in a row", alert.streak
+            ).format(count=alert.streak)
             if alert.rule.kind == "failed"
             else "",
         ),
-        ("Run", link),
-        ("Acknowledge or silence", alert_link),
+        (_("Run"), link),
+        (_("Acknowledge or silence"), alert_link),
     ]
     return {
         "event": event,
         "alert_id": alert.pk,
         "state": state,
-        "title": f"[{told}] {alert.title}",
+        "language": translation.get_language(),
+        "title": f"[{told}] {alert.headline}",
         "facts": [[name, value] for name, value in facts if value],
         "url": link,
         "alert_url": alert_link,
@@ -76,11 +84,15 @@ def digest(messages: list[dict]) -> dict:
     """Messages due together on one channel, sent as one that names every alert, each with
     its own link; a webhook receiver gets each message whole under "messages"."""
     counts = Counter(message["state"] for message in messages)
-    states = ", ".join(f"{count} {state}" for state, count in counts.items())
+    said = {"RESOLVED": _("RESOLVED"), "FIRING": _("FIRING")}
+    states = ", ".join(f"{count} {said[state]}" for state, count in counts.items())
+    alerts = ngettext("{count} alert", "{count} alerts", len(messages)).format(
+        count=len(messages)
+    )
     return {
         "event": "digest",
         "state": "FIRING" if counts["FIRING"] else "RESOLVED",
-        "title": f"[{states}] {len(messages)} alerts",
+        "title": f"[{states}] {alerts}",
         "facts": [
             [message["title"], message["url"] or message.get("alert_url", "")]
             for message in messages
@@ -91,18 +103,23 @@ def digest(messages: list[dict]) -> dict:
 
 
 def queue(alert: Alert, event: str, now: datetime) -> None:
-    """One Delivery per enabled channel of the alert's rule; sent once the caller commits."""
-    body = message(alert, event)
+    """One Delivery per enabled channel of the alert's rule, in the channel's language; sent
+    once the caller commits."""
+    channels = list(alert.rule.channels.filter(enabled=True))
+    bodies = {}
+    for language in {channel.language for channel in channels}:
+        with translation.override(language):
+            bodies[language] = message(alert, event)
     rows = [
         Delivery(
             alert=alert,
             channel=channel,
             event=event,
-            message=body,
+            message=bodies[channel.language],
             next_attempt_at=now,
             created_at=now,
         )
-        for channel in alert.rule.channels.filter(enabled=True)
+        for channel in channels
     ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)  # one message per event
     if rows:
@@ -239,7 +256,8 @@ def attempt(group: list[Delivery]) -> int:
         outcome = send(channel, lead.message, f"runboard-{lead.pk}")
     else:  # the id names the group, so a receiver's de-duplication never drops a larger one
         message_id = f"runboard-{lead.pk}-{group[-1].pk}-{len(group)}"
-        outcome = send(channel, digest([d.message for d in group]), message_id)
+        with translation.override(channel.language):
+            outcome = send(channel, digest([d.message for d in group]), message_id)
     sent_at = timezone.now()
     for delivery in group:
         delivery.attempts += 1

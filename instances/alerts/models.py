@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from instances import crypto
 from instances.models import Backend, Instance, team_scope
 
+from .headlines import headline
+
 
 class ChannelQuerySet(models.QuerySet):
     def visible_to(self, user) -> ChannelQuerySet:
@@ -249,6 +251,11 @@ class Alert(models.Model):
 
     def is_silenced(self, now) -> bool:
         return self.silenced_until is not None and self.silenced_until > now
+
+    @property
+    def headline(self) -> str:
+        """Its title in the active language (instances/alerts/headlines.py)."""
+        return headline(self)
 
 
 class AlertEvent(models.Model):
