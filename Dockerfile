@@ -3,7 +3,7 @@
 # (a volume: beat's schedule).
 FROM python:3.12-slim AS base
 RUN apt-get update \
- && apt-get install -y --no-install-recommends graphviz \
+ && apt-get install -y --no-install-recommends graphviz gettext \
  && rm -rf /var/lib/apt/lists/* \
  && pip install --no-cache-dir uv==0.13.9 \
  && useradd --create-home --uid 1000 runboard
@@ -14,6 +14,7 @@ ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     LOG_FORMAT=json STATIC_ROOT=/app/staticfiles RUNBOARD_VAR_DIR=/app/var
 COPY . .
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0 \
+ && SECRET_KEY=compilemessages-only python manage.py compilemessages --ignore=.venv -v0 \
  && chown runboard:runboard /app/var
 EXPOSE 8000
 

@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 apt_packages=()
 command -v dot >/dev/null || apt_packages+=(graphviz)
+# the Chinese catalogue is compiled here (compilemessages runs gettext's msgfmt)
+command -v msgfmt >/dev/null || apt_packages+=(gettext)
 if [ "${RUNBOARD_WITH_BROWSER:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
   # the Redis-outage test starts and stops a Redis of its own
@@ -39,3 +41,5 @@ if [ "${RUNBOARD_WITH_BROWSER:-0}" = 1 ] && [ ! -d tests/oidc/node_modules/oidc-
 fi
 
 mkdir -p var
+SECRET_KEY="${SECRET_KEY:-compilemessages-only}" .venv/bin/python manage.py compilemessages \
+  --ignore=.venv --ignore=tests -v0
