@@ -10,6 +10,7 @@ from collections.abc import Set as AbstractSet
 
 import graphviz
 from django.core.cache import cache
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.templatetags.runboard import run_url
@@ -35,7 +36,7 @@ def dot_text(*lines: str) -> graphviz.quoting.NoHtml:
 def label(run: Instance) -> graphviz.quoting.NoHtml:
     lines = [run.name[:60]]
     if run.duration:
-        lines.append(f"{int(run.duration.total_seconds())} s")
+        lines.append(gettext("{seconds} s").format(seconds=int(run.duration.total_seconds())))
     return dot_text(*lines)
 
 
@@ -94,8 +95,7 @@ def dot_source(
     shown = {c.pk for c in children}
     stubs = collapsed(shown, edges) if focused else []
     edges = [(u, d) for u, d in edges if u in shown and d in shown]
-    graph = graphviz.Digraph(
-        "run",
+    graph = graphviz.Digraph(  # unnamed: a name would be the drawing's <title>, in English
         graph_attr={"rankdir": layout, "bgcolor": "transparent"},
         node_attr={"style": "filled", "fontname": "Helvetica", "fontsize": "10"},
     )
@@ -107,19 +107,25 @@ def dot_source(
             "id": f"run{child.pk}",
             "URL": run_url(child.pk),
             "target": "_top",
-            "tooltip": f"{child.status}",
+            "tooltip": str(status.label),
         }
         if child.pk in marked:
             attrs |= {"penwidth": "3", "color": "#cf222e"}
         elif child.pk in victims:
-            attrs |= {"style": "filled,dashed", "tooltip": f"{child.status} (upstream failed)"}
+            tooltip = gettext("{status} (upstream failed)").format(status=status.label)
+            attrs |= {"style": "filled,dashed", "tooltip": tooltip}
         graph.node(str(child.pk), label(child), **attrs)
     for upstream, downstream in edges:
         graph.edge(str(upstream), str(downstream))
     for direction, pk, count, beyond in stubs:
         name = f"{direction}{pk}"
-        words = f"{count}{'+' if beyond else ''} more step{'s' if count > 1 or beyond else ''}"
-        hint = f"{words} {direction}stream, not drawn: the table lists them all"
+        words = ngettext("{count} more step", "{count} more steps", 2 if beyond else count)
+        words = words.format(count=f"{count}{'+' if beyond else ''}")
+        hint = (
+            gettext("{steps} upstream, not drawn: the table lists them all")
+            if direction == "up"
+            else gettext("{steps} downstream, not drawn: the table lists them all")
+        ).format(steps=words)
         graph.node(
             name,
             words,

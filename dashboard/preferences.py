@@ -99,4 +99,5 @@ def script_words() -> dict[str, str]:
         "line": _("{n} line"),
         "lines": _("{n} lines"),
         "found": _("{n} found"),
+        "minimap": _("the whole graph: click to go there"),
     }

@@ -18,13 +18,15 @@ def headline(alert) -> str:
         return alert.title
     if kind == "stale":
         return _("{backend} is stale").format(backend=backend.name)
-    if run is None:
+    name = (run.definition_name or run.name) if run else alert.definition_id
+    if not name:
         return alert.title
-    name = run.definition_name or run.name
     if kind == "failed":
         return _("{name} failed on {backend}").format(name=name, backend=backend.name)
     if kind == "stuck":
-        return _("{name} is stuck on {backend}").format(name=run.name, backend=backend.name)
+        return _("{name} is stuck on {backend}").format(
+            name=run.name if run else name, backend=backend.name
+        )
     if kind == "missing":
         return _("{name} did not start on {backend}").format(name=name, backend=backend.name)
     return alert.title

@@ -204,7 +204,7 @@ function startMinimap(svg) {
   copy.appendChild(seen);
   const box = document.createElement("div");
   box.className = "dag-minimap";
-  box.title = "the whole graph: click to go there";
+  box.title = say("minimap");
   box.appendChild(copy);
   svg.closest("[data-dag-view]").appendChild(box);
   copy.addEventListener("click", (event) => {

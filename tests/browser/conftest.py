@@ -44,8 +44,11 @@ def page(live_server, monkeypatch, request):
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
         zone = request.node.get_closest_marker("browser_zone")  # the OS zone, UTC unless said
+        locale = request.node.get_closest_marker("browser_locale")  # en-US unless said
         tab = browser.new_page(
-            viewport={"width": 1280, "height": 900}, timezone_id=zone.args[0] if zone else None
+            viewport={"width": 1280, "height": 900},
+            timezone_id=zone.args[0] if zone else None,
+            locale=locale.args[0] if locale else None,
         )
         tab.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
         tab.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -109,13 +112,13 @@ def alerting(polled_ocp):
     return team
 
 
-def log_in(page, live_server):
+def log_in(page, live_server, heading: str = "Overview"):
     UserFactory(username="oncall", password="pw", is_superuser=True, is_staff=True)
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "oncall")
     page.fill("#id_password", "pw")
     page.click("button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Overview")
+    expect(page.locator("h1")).to_have_text(heading)
 
 
 def choose(page, name: str, value: str) -> None:

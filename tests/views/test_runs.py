@@ -436,7 +436,7 @@ def test_only_the_culprit_is_outlined_and_steps_after_it_say_upstream_failed(cli
     assert f'Failing step: <a href="/runs/{kids["b"].pk}/">' in body
     node = {n: body.split(f'id="run{kids[n].pk}"')[1].split("</g>")[0] for n in "bc"}
     assert 'stroke="#cf222e"' in node["b"] and 'stroke="#cf222e"' not in node["c"]
-    assert "stroke-dasharray" in node["c"] and "FAILED (upstream failed)" in node["c"]
+    assert "stroke-dasharray" in node["c"] and "Failed (upstream failed)" in node["c"]
     row = body.split(f'<tr id="child-{kids["c"].pk}">')[1].split("</tr>")[0]
     assert "upstream failed</span>" in row
     assert (
