@@ -53,9 +53,9 @@ def message(alert: Alert, event: str) -> dict:
         (_("Signature"), alert.signature),
         (
             _("Streak"),
-            ngettext(
-                "{count} failure in a row", "{count} failures in a row", alert.streak
-            ).format(count=alert.streak)
+            ngettext("{count} failure in a row", "{count} failures in a row", alert.streak).format(
+                count=alert.streak
+            )
             if alert.rule.kind == "failed"
             else "",
         ),
@@ -86,9 +86,7 @@ def digest(messages: list[dict]) -> dict:
     counts = Counter(message["state"] for message in messages)
     said = {"RESOLVED": _("RESOLVED"), "FIRING": _("FIRING")}
     states = ", ".join(f"{count} {said[state]}" for state, count in counts.items())
-    alerts = ngettext("{count} alert", "{count} alerts", len(messages)).format(
-        count=len(messages)
-    )
+    alerts = ngettext("{count} alert", "{count} alerts", len(messages)).format(count=len(messages))
     return {
         "event": "digest",
         "state": "FIRING" if counts["FIRING"] else "RESOLVED",

@@ -9,7 +9,7 @@ NOT_POLLING = "runboard:not-polling"  # the key of Runboard's own "not polling" 
 
 
 def headline(alert) -> str:
-    """"nightly load failed on OCP prod", or in Chinese, from the alert's run and backend;
+    """ "nightly load failed on OCP prod", or in Chinese, from the alert's run and backend;
     its stored title when what named it is gone."""
     run, backend, kind = alert.run, alert.backend, alert.rule.kind
     if alert.key == NOT_POLLING:
@@ -18,15 +18,13 @@ def headline(alert) -> str:
         return alert.title
     if kind == "stale":
         return _("{backend} is stale").format(backend=backend.name)
-    name = (run.definition_name or run.name) if run else alert.definition_id
-    if not name:
+    if run is None:
         return alert.title
+    name = run.definition_name or run.name
     if kind == "failed":
         return _("{name} failed on {backend}").format(name=name, backend=backend.name)
     if kind == "stuck":
-        return _("{name} is stuck on {backend}").format(
-            name=run.name if run else name, backend=backend.name
-        )
+        return _("{name} is stuck on {backend}").format(name=run.name, backend=backend.name)
     if kind == "missing":
         return _("{name} did not start on {backend}").format(name=name, backend=backend.name)
     return alert.title

@@ -97,3 +97,38 @@ def test_every_page_is_chinese(page, live_server, polled_ocp, alerting, shots, t
     assert english == {}, english
     report = [f"{name}: {line}" for name, lines in problems.items() for line in lines]
     assert report == [], "\n".join(report)
+
+
+def test_on_call_goes_from_the_inbox_to_the_culprits_log_and_acknowledges_in_chinese(
+    page, live_server, alerting
+):
+    """The on-call journey, as a Chinese-speaking operator of the team reads it."""
+    from instances.alerts.models import Alert
+    from tests.factories import UserFactory
+
+    UserFactory(username="陈静", password="pw", is_staff=True, teams=[alerting])
+    page.goto(f"{live_server.url}/login/")
+    expect(page.locator("h1")).to_have_text("登录")
+    page.fill("#id_username", "陈静")
+    page.fill("#id_password", "pw")
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("总览")
+    page.click("#counters a:has-text('失败')")
+    expect(page.locator("h1")).to_have_text("失败")
+    row = page.locator("table.runs tbody tr", has=page.locator("a.failing")).first
+    row.locator("a.failing").click()  # the failing step of the latest failure
+    expect(page.locator("dt", has_text="厂商状态")).to_be_visible()
+    page.click("button:has-text('加载日志')")
+    expect(page.locator("pre.log")).to_be_visible()
+    expect(page.locator(".log-tools")).to_contain_text("在日志中查找")
+    assert english_in(page) == set()
+    page.goto(f"{live_server.url}/failures/")
+    page.locator("a.alert-state").first.click()
+    expect(page.locator("h1 .badge")).to_have_text("告警中")
+    page.click("button:has-text('确认')")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("已确认")
+    expect(facts).to_contain_text("由 陈静")
+    expect(page.locator("h2:has-text('历史') + table")).to_contain_text("已确认")
+    assert english_in(page) == set()
+    assert Alert.objects.filter(acknowledged_by__username="陈静").count() == 1
