@@ -221,7 +221,7 @@ def deliver_due(sweeps: int = 20) -> int:
     not in this call), for at most SWEEP_BUDGET; returns how many alerts' messages went
     through (a digest counts each alert it names)."""
     sent, started, clock = 0, timezone.now(), time.monotonic()
-    for _ in range(sweeps):
+    for _sweep in range(sweeps):
         due = take_due(started)
         if not due:
             break

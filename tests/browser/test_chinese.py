@@ -18,13 +18,14 @@ pytestmark = [
 # Words that stay as they are in a Chinese page: names of products, vendors, protocols and
 # formats, units and zones. Anything else in Latin letters outside vendor data is English
 # Runboard forgot to translate.
-ALLOWED = {
-    *"Runboard EnOS DataArts Studio OceanBase OCP Airflow Apache Huawei OpenLineage".split(),
-    *"Apprise Slack Microsoft Teams Feishu Lark DingTalk WeCom Webhook Webhooks".split(),
-    *"Standard webhook id timestamp signature JSON CSV API ID URL HTTP SQL DAG".split(),
-    *"UTC GMT p50 p95 MB English Axes shell metrics".split(),
-    *"Asia Shanghai Singapore Europe Berlin London America New York Chicago Los Angeles".split(),
-}
+ALLOWED_WORDS = """
+Runboard EnOS DataArts Studio OceanBase OCP Airflow Apache Huawei OpenLineage
+Apprise Slack Microsoft Teams Feishu Lark DingTalk WeCom Webhook Webhooks
+Standard webhook id timestamp signature JSON CSV API ID URL HTTP SQL DAG
+UTC GMT p50 p95 MB English Axes shell metrics
+Asia Shanghai Singapore Europe Berlin London America New York Chicago Los Angeles
+"""
+ALLOWED = set(ALLOWED_WORDS.split())
 # Text and labels a reader meets, skipping what is the vendors' (bdi, code, pre: names, ids,
 # errors, payloads; translate="no": drawings of vendor names) and what is not shown.
 SHOWN_WORDS = """
