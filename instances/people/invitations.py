@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from instances import crypto
 
@@ -40,10 +41,17 @@ def invite(team, email: str, role: str, by, link_for) -> Invitation:
     # one line each: a team's name is anybody's text, and a header holds no line break
     team_name = " ".join(team.name.split())
     try:
-        send_mail(
-            f"Join {team_name} on Runboard",
-            f"{inviter} invites you into the team {team_name} on Runboard, as "
-            f"{invitation.get_role_display().lower()}.\n\nAccept within 7 days: {link_for(key)}\n",
+        send_mail(  # in the inviter's language: the one they read the team's page in
+            _("Join {team} on Runboard").format(team=team_name),
+            _(
+                "{inviter} invites you into the team {team} on Runboard, as {role}.\n\n"
+                "Accept within 7 days: {link}\n"
+            ).format(
+                inviter=inviter,
+                team=team_name,
+                role=invitation.get_role_display().lower(),
+                link=link_for(key),
+            ),
             settings.DEFAULT_FROM_EMAIL,
             [email],
             connection=get_connection(timeout=MAIL_TIMEOUT),
