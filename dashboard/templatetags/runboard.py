@@ -4,7 +4,7 @@ from functools import cache
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import get_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -49,7 +49,8 @@ def when(moment, vendor_zone: str = "", short: bool = False):
         hover += f" · {full(moment.astimezone(zone))} {vendor_zone}"
     if short:
         today = local.date() == timezone.localdate()
-        shown = date_format(local, "TIME_FORMAT" if today else "SHORT_DATETIME_FORMAT")
+        name = "TIME_FORMAT" if today else "SHORT_DATETIME_FORMAT"
+        shown = local.strftime(strftime_of(name, get_language()))
         hover = f"{full(local)} {timezone.get_current_timezone_name()} · {hover}"
     else:
         shown = f"{full(local)} {timezone.get_current_timezone_name()}"
@@ -58,7 +59,17 @@ def when(moment, vendor_zone: str = "", short: bool = False):
 
 def full(moment) -> str:
     """A moment to the second in the reader's language's format (dashboard/formats)."""
-    return date_format(moment, "DATETIME_FORMAT")
+    return moment.strftime(strftime_of("DATETIME_FORMAT", get_language()))
+
+
+@cache
+def strftime_of(name: str, language: str) -> str:
+    """The language's Django date format `name` as a strftime pattern: a page shows hundreds
+    of times, and Django's formatter reads its format letter by letter each time."""
+    return "".join(STRFTIME.get(letter, letter) for letter in get_format(name, language))
+
+
+STRFTIME = {"Y": "%Y", "m": "%m", "n": "%-m", "d": "%d", "j": "%-d", "H": "%H", "i": "%M", "s": "%S"}
 
 
 @register.simple_tag(takes_context=True)
