@@ -9,7 +9,7 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from instances.alerts.channels import target_error
@@ -156,7 +156,7 @@ class RuleForm(forms.ModelForm):
         choose(self, "channels", channels)
         if not channels.exists():
             self.fields["channels"].help_text = format_html(
-                _('No channel yet: <a href="{}">add one</a> first, then choose it here.'),
+                gettext('No channel yet: <a href="{}">add one</a> first, then choose it here.'),
                 reverse("alert_channel_new"),
             )
         self.fields["definition_id"].widget.attrs["list"] = "definitions"

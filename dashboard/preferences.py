@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
@@ -73,7 +74,7 @@ def save(request: HttpRequest) -> HttpResponse:
             settings.LANGUAGE_COOKIE_NAME,
             request.POST["language"],
             max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            samesite="Lax",
         )
     return response
 
@@ -91,13 +92,13 @@ def context(request: ReaderRequest) -> dict:
 def script_words() -> dict[str, str]:
     """What static/js/runboard.js writes, in the reader's language; {n} stands for a number."""
     return {
-        "pause": _("Pause"),
-        "resume": _("Resume"),
-        "updated": _("Updated {n} s ago"),
-        "paused": _("Paused; updated {n} s ago"),
-        "any": _("any"),
-        "line": _("{n} line"),
-        "lines": _("{n} lines"),
-        "found": _("{n} found"),
-        "minimap": _("the whole graph: click to go there"),
+        "pause": gettext("Pause"),
+        "resume": gettext("Resume"),
+        "updated": gettext("Updated {n} s ago"),
+        "paused": gettext("Paused; updated {n} s ago"),
+        "any": gettext("any"),
+        "line": gettext("{n} line"),
+        "lines": gettext("{n} lines"),
+        "found": gettext("{n} found"),
+        "minimap": gettext("the whole graph: click to go there"),
     }

@@ -120,4 +120,4 @@ def signature(text: str) -> str:
 
 def kind(text: str) -> str:
     """What kind of failure this is, in words ("" when none is recognised)."""
-    return next((words for words, pattern in KIND_PATTERNS if pattern.search(text or "")), "")
+    return str(next((words for words, pattern in KIND_PATTERNS if pattern.search(text or "")), ""))

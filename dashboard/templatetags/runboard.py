@@ -69,7 +69,9 @@ def strftime_of(name: str, language: str) -> str:
     return "".join(STRFTIME.get(letter, letter) for letter in get_format(name, language))
 
 
-STRFTIME = {"Y": "%Y", "m": "%m", "n": "%-m", "d": "%d", "j": "%-d", "H": "%H", "i": "%M", "s": "%S"}
+# Django's format letters dashboard/formats uses → strftime's (%-m, %-d: glibc's, no zero)
+STRFTIME = {"Y": "%Y", "m": "%m", "n": "%-m", "d": "%d", "j": "%-d"}
+STRFTIME |= {"H": "%H", "i": "%M", "s": "%S"}
 
 
 @register.simple_tag(takes_context=True)

@@ -86,8 +86,8 @@ class Action(models.Model):
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.move, (self.move, ""))[0]
+        return str(LABELS.get(self.move, (self.move, ""))[0])
 
     @property
     def role_label(self) -> str:
-        return Role(self.role).label if self.role in Role.values else self.role
+        return str(Role(self.role).label) if self.role in Role.values else self.role

@@ -114,7 +114,7 @@ def offered(run: Instance, busy: Action | None) -> list[Offer]:
             why_not = _("Only when {allowed}; this is {status}.").format(
                 allowed=allowed, status=run.get_status_display().lower()
             )
-        found.append(Offer(move, run.pk, label, explains, why_not))
+        found.append(Offer(move, run.pk, str(label), str(explains), why_not))
     return found
 
 

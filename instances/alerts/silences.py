@@ -20,12 +20,12 @@ Scope = Alert.SilenceScope
 def scopes_for(alert: Alert) -> list[tuple[str, str]]:
     """The scopes that mean something for this alert (a stale backend has no definition)."""
     offered: list[tuple[str, str]] = [
-        (Scope.SIGNATURE, Scope.SIGNATURE.label if alert.signature else _("this alert"))
+        (Scope.SIGNATURE, str(Scope.SIGNATURE.label if alert.signature else _("this alert")))
     ]
     if alert.backend_id and alert.definition_id:
-        offered.append((Scope.DEFINITION, Scope.DEFINITION.label))
+        offered.append((Scope.DEFINITION, str(Scope.DEFINITION.label)))
     if alert.backend_id:
-        offered.append((Scope.BACKEND, Scope.BACKEND.label))
+        offered.append((Scope.BACKEND, str(Scope.BACKEND.label)))
     return offered
 
 
