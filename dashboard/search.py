@@ -3,11 +3,11 @@ indexes, every plan chosen by exact counts, never by the planner's row estimates
 
 First the names runs have had (instances.models.RunName: thousands, where runs are millions;
 top-level runs' and steps' apart) are looked up. When the names holding the search have few
-runs (counted up to FEW on the name index), those runs are all read and put in order. Else
-the newest runs are walked: PostgreSQL plans `name ILIKE '%…%'` from a row estimate, and may
-plan a part of a name that many runs have as a trigram bitmap ANDed with a bitmap of every
-top-level run, then sorted (60-80 ms at 10 M runs), where walking the list's order finds a
-page in a few thousand rows; reading from a subquery of the first PROBE runs in order makes
+runs (counted up to FEW on the name index, in the same query), those runs are all read and
+put in order. Else the newest runs are walked: PostgreSQL plans `name ILIKE '%…%'` from a row
+estimate, and may plan a part of a name that many runs have as a trigram bitmap ANDed with a
+bitmap of every top-level run, then sorted (60-80 ms at 10 M runs), where walking the list's
+order finds a page in a few thousand rows; reading from a subquery of the first PROBE runs in order makes
 the walk certain and bounded (PostgreSQL runs it lazily and stops at a page). Past that,
 every match of the names is read. The runs' own trigram index is asked only when too many
 names hold the search: its bitmap is as long as the runs holding the search's commonest
@@ -45,8 +45,8 @@ def first(
         names = named(q, of_steps)
         by_name = None if names is None else Q(external_id=q) | Q(name__in=names)
         ids = None
-        if by_name is not None and few(part, by_name):  # however old, read at once
-            ids = among_all(part, by_name, wanted)
+        if by_name is not None:  # however old, read at once when they are few
+            ids = among_few(part, by_name, wanted)
         if ids is None:
             ids = among_first(part, matching(q), wanted)
         if ids is None:
@@ -73,12 +73,6 @@ def named(q: str, of_steps: bool) -> list[str] | None:
     return names if len(names) <= NAMES else None
 
 
-def few(part: QuerySet[Instance], matching: Q) -> bool:
-    """Whether fewer than FEW runs of `part` match (counted up to FEW, on the name index:
-    an exact answer, where an estimate may be off by orders of magnitude)."""
-    return part.filter(matching).order_by().values("pk")[:FEW].count() < FEW
-
-
 def among_first(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int] | None:
     """The ids of the first `wanted` runs of the ordered `part` that match, if its first
     PROBE runs hold that many; else None."""
@@ -92,21 +86,28 @@ def among_all(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int]:
     return ordered_ids(part, matching, wanted, walked=False) or []
 
 
+def among_few(part: QuerySet[Instance], matching: Q, wanted: int) -> list[int] | None:
+    """As among_all, when fewer than FEW runs of `part` match (counted in the same query, up
+    to FEW, on the name index: an exact answer, where an estimate may be off by orders of
+    magnitude); else None."""
+    return ordered_ids(part, matching, wanted, walked=False, cap=FEW)
+
+
 def ordered_ids(
-    part: QuerySet[Instance], matching: Q, wanted: int, walked: bool
+    part: QuerySet[Instance], matching: Q, wanted: int, walked: bool, cap: int | None = None
 ) -> list[int] | None:
     """The first `wanted` ids of `part` matching, in its order: among its first PROBE runs
     (`walked`: PostgreSQL walks the order's index lazily and stops at a page), or among all
     the matches, which a materialized subquery makes PostgreSQL read apart from the order
     (else, from an estimate, it may walk the order's index through millions of runs that
-    never match). None when nothing is visible."""
+    never match). None when nothing is visible, or when `cap` or more match."""
     quote = connection.ops.quote_name
     table = quote(Instance._meta.db_table)
     ordering = [str(name).lstrip("-") for name in part.query.order_by]
     # the subquery carries only what the search reads and the order needs: a run's whole
     # row is some kilobytes (its raw payload), and a probe carries thousands
     narrow = part.only("external_id", "name", *ordering)
-    inner = narrow[:PROBE] if walked else narrow.filter(matching).order_by()
+    inner = narrow[:PROBE] if walked else narrow.filter(matching).order_by()[:cap]
     try:
         sql, params = inner.query.sql_with_params()
     except EmptyResultSet:  # nothing visible: the plain query answers without SQL
@@ -125,8 +126,11 @@ def ordered_ids(
     fence = "" if walked else f"WITH {table} AS MATERIALIZED ({sql}) "  # PostgreSQL's
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{fence}SELECT {table}.{quote('id')} FROM {source} "
+            f"{fence}SELECT {table}.{quote('id')}, COUNT(*) OVER () FROM {source} "
             f"WHERE {condition} ORDER BY {order} LIMIT {int(wanted)}",
             (*params, *condition_params),
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    if cap is not None and rows and rows[0][1] >= cap:
+        return None
+    return [row[0] for row in rows]

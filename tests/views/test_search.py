@@ -84,3 +84,18 @@ def test_a_search_no_run_can_match_answers_an_empty_page(runs):
 
     # no visible run at all: Django knows the query is empty before any SQL is written
     assert ReadScope.of(AnonymousUser(), QueryDict("window=all&q=load")).page() == ([], None)
+
+
+@pytest.mark.parametrize("q", ["同步", "维表 #7", "清洗"])
+def test_two_chinese_characters_find_the_names_that_hold_them(q):
+    """No trigram holds two characters; the names runs have had are read instead."""
+    backend = BackendFactory()
+    user = UserFactory(teams=[backend.team])
+    wanted = {
+        InstanceFactory(backend=backend, name=name).pk
+        for name in ("同步维表 #7", "清洗订单数据", "nightly 清洗")
+        if q in name
+    }
+    InstanceFactory(backend=backend, name="同 步")  # the characters apart: no match
+    rows, _cursor = ReadScope.of(user, QueryDict(f"window=all&q={q}")).page()
+    assert {run.pk for run in rows} == wanted and wanted
