@@ -7,12 +7,12 @@ runs (counted up to FEW on the name index, in the same query), those runs are al
 put in order. Else the newest runs are walked: PostgreSQL plans `name ILIKE '%…%'` from a row
 estimate, and may plan a part of a name that many runs have as a trigram bitmap ANDed with a
 bitmap of every top-level run, then sorted (60-80 ms at 10 M runs), where walking the list's
-order finds a page in a few thousand rows; reading from a subquery of the first PROBE runs in order makes
-the walk certain and bounded (PostgreSQL runs it lazily and stops at a page). Past that,
-every match of the names is read. The runs' own trigram index is asked only when too many
-names hold the search: its bitmap is as long as the runs holding the search's commonest
-trigram (150 ms at 10 M runs that share "nightly load"). The parts' finds are put in order
-by the database, as the list's keyset paging needs.
+order finds a page in a few thousand rows; reading from a subquery of the first PROBE runs in
+order makes the walk certain and bounded (PostgreSQL runs it lazily and stops at a page). Past
+that, every match of the names is read. The runs' own trigram index is asked only when too
+many names hold the search: its bitmap is as long as the runs holding the search's commonest
+trigram (150 ms at 10 M runs that share "nightly load"). The parts' finds are put in order by
+the database, as the list's keyset paging needs.
 """
 
 from django.core.exceptions import EmptyResultSet
