@@ -27,6 +27,7 @@ KIND_FIELDS = {
     "stuck_factor": ("stuck",),
     "silent_minutes": ("stuck",),
     "grace_minutes": ("missing",),
+    "calendar": ("missing",),
 }
 DEFINITIONS_OFFERED = 500  # definition ids the rule form suggests
 
@@ -125,6 +126,7 @@ class RuleForm(forms.ModelForm):
             "stuck_factor",
             "silent_minutes",
             "grace_minutes",
+            "calendar",
             "repeat_minutes",
             "channels",
         ]
@@ -142,6 +144,7 @@ class RuleForm(forms.ModelForm):
             "stuck_factor": _("Stuck factor"),
             "silent_minutes": _("Silent for (minutes)"),
             "grace_minutes": _("Grace (minutes)"),
+            "calendar": _("Calendar"),
             "repeat_minutes": _("Repeat every (minutes)"),
             "channels": _("Channels"),
         }

@@ -11,7 +11,7 @@ from itertools import pairwise
 from django.conf import settings
 from django.db import transaction
 
-from instances import rollups, scheduling
+from instances import calendars, rollups, scheduling
 from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
 from instances.registry import PUSHED_KINDS
 
@@ -218,6 +218,10 @@ def check_missing(backend: Backend, now: datetime) -> None:
                 .order_by("-run_at")[:HISTORY]
             )
             expected = next_expected([run.run_at for run in recent])
+            if expected is not None:  # past the days its calendar has no run on
+                zone = calendars.zone_of(rule.calendar, backend.timezone)
+                usual = expected - recent[0].run_at
+                expected = calendars.next_working(expected, usual, rule.calendar, zone)
             if expected is None:
                 continue
             late, last = now - expected, recent[0]

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from instances import crypto
+from instances import calendars, crypto
 from instances.models import Backend, Instance, team_scope
 
 from .headlines import headline
@@ -28,8 +29,6 @@ class ChannelQuerySet(models.QuerySet):
     def failing(self) -> ChannelQuerySet:
         """Channels whose messages are not getting through: one waits for a retry, or one
         was given up within the last day."""
-        from django.utils import timezone
-
         since = timezone.now() - timedelta(days=1)
         retrying = Q(deliveries__state="pending", deliveries__attempts__gt=0)
         dead = Q(deliveries__state="dead", deliveries__created_at__gte=since)
@@ -150,6 +149,17 @@ class AlertRule(models.Model):
     grace_minutes = models.PositiveIntegerField(
         default=30, help_text=_("missing when not started this long after its usual time")
     )
+    calendar = models.CharField(
+        max_length=10,
+        blank=True,
+        default=calendars.EVERY_DAY,
+        choices=[
+            (calendars.EVERY_DAY, _("every day")),
+            (calendars.WEEKDAYS, _("Monday to Friday")),
+            (calendars.CHINA, _("China's working days (holidays and make-up days)")),
+        ],
+        help_text=_("missing: runs are expected on its working days only"),
+    )
     repeat_minutes = models.PositiveIntegerField(
         default=0,
         blank=True,  # left out of a form: the default
@@ -168,6 +178,11 @@ class AlertRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def calendar_warning(self) -> str:
+        """Said where the rule is shown: its calendar does not know this year yet."""
+        return calendars.warning(self.calendar, timezone.now().year)
+
 
 class AlertQuerySet(models.QuerySet):
     def visible_to(self, user) -> AlertQuerySet:
@@ -176,8 +191,6 @@ class AlertQuerySet(models.QuerySet):
 
     def needing_attention(self) -> AlertQuerySet:
         """Firing, and neither acknowledged nor silenced: what the top bar counts."""
-        from django.utils import timezone
-
         return self.filter(state=Alert.State.FIRING, acknowledged_at__isnull=True).exclude(
             silenced_until__gt=timezone.now()
         )
