@@ -1,8 +1,9 @@
 """Working days of the calendars a missing rule can follow: every day, Monday to Friday, or
-China's statutory calendar — public holidays and the make-up working days (调休) — from the
-maintained `chinesecalendar` package. A year the package does not cover yet is read as
-Monday to Friday, and said so (calendar_warning), never an error."""
+China's statutory calendar (public holidays off, make-up working days, 调休, on) from the
+maintained `chinesecalendar` package; a team's own closed days are off in each. A year the
+package does not cover yet is read as Monday to Friday, and said so, never an error."""
 
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,10 @@ def covers(calendar: str, year: int) -> bool:
     return calendar != CHINA or year in CHINA_YEARS
 
 
-def is_working_day(day: date, calendar: str) -> bool:
+def is_working_day(day: date, calendar: str, closed: AbstractSet[date] = frozenset()) -> bool:
+    """Whether runs are expected on `day`: a team's own closed days are off in every calendar."""
+    if day in closed:
+        return False
     if calendar == CHINA and covers(CHINA, day.year):
         return chinese_calendar.is_workday(day)
     if calendar in (WEEKDAYS, CHINA):  # China's year not published yet: weekends only
@@ -42,12 +46,16 @@ def zone_of(calendar: str, backend_zone: str) -> ZoneInfo:
 
 
 def next_working(
-    moment: datetime, interval: timedelta, calendar: str, zone: ZoneInfo
+    moment: datetime,
+    interval: timedelta,
+    calendar: str,
+    zone: ZoneInfo,
+    closed: AbstractSet[date] = frozenset(),
 ) -> datetime | None:
     """The first of moment, moment + interval, … that falls on a working day in `zone`; None
     past STEPS intervals."""
     for _step in range(STEPS):
-        if is_working_day(moment.astimezone(zone).date(), calendar):
+        if is_working_day(moment.astimezone(zone).date(), calendar, closed):
             return moment
         moment += interval
     return None

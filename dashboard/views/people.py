@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from instances.models import ApiToken
 from instances.people import invitations, roles
-from instances.people.models import Membership, MembershipChange, Role
+from instances.people.models import ClosedDay, Membership, MembershipChange, Role
 
 CHANGES_SHOWN = 50
 log = logging.getLogger(__name__)
@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+
+
+class ClosedDayForm(forms.Form):
+    day = forms.DateField()
+    note = forms.CharField(max_length=200, required=False)
 
 
 class TokenForm(forms.Form):
@@ -81,6 +86,7 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
             ).order_by("email")
             if manages
             else (),
+            "closed_days": team.closed_days.filter(day__gte=timezone.localdate()).order_by("day"),
             "changes": MembershipChange.objects.filter(team=team)
             .select_related("by", "person")
             .order_by("-at")[:CHANGES_SHOWN],
@@ -90,7 +96,8 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def manage_team(request: HttpRequest, pk: int) -> HttpResponse:
-    """A team admin's change: a member's role, a member out, an invitation in or withdrawn."""
+    """A team admin's change: a member's role, a member out, an invitation in or withdrawn,
+    a day closed or open again."""
     team = get_object_or_404(roles.teams_where(request.user, Role.ADMIN), pk=pk)
     action = request.POST.get("action")
     if action == "invite":
@@ -122,6 +129,18 @@ def manage_team(request: HttpRequest, pk: int) -> HttpResponse:
                 )
         else:
             messages.error(request, gettext("Give the address to invite, and a role."))
+    elif action == "close":
+        closing = ClosedDayForm(request.POST)
+        if closing.is_valid():
+            ClosedDay.objects.update_or_create(
+                team=team,
+                day=closing.cleaned_data["day"],
+                defaults={"note": closing.cleaned_data["note"]},
+            )
+        else:
+            messages.error(request, gettext("Give the day to close, as a date."))
+    elif action == "reopen":
+        team.closed_days.filter(pk=request.POST.get("closed_day") or 0).delete()
     elif action == "withdraw":
         team.invitations.filter(pk=request.POST.get("invitation") or 0, accepted_at=None).delete()
     elif action in ("role", "remove"):

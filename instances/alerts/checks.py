@@ -13,6 +13,7 @@ from django.db import transaction
 
 from instances import calendars, rollups, scheduling
 from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
+from instances.people.models import ClosedDay
 from instances.registry import PUSHED_KINDS
 
 from . import reminders
@@ -197,6 +198,9 @@ def check_missing(backend: Backend, now: datetime) -> None:
     """A definition that runs on a schedule (learned from its last runs' start times) that
     did not start within the grace period after its next expected time."""
     for rule in rules_for(backend, Kind.MISSING):
+        closed = frozenset(
+            ClosedDay.objects.filter(team_id=rule.team_id).values_list("day", flat=True)
+        )
         # the definitions that ran lately, from the hourly rollups (not a scan of the runs)
         definitions = (
             [rule.definition_id]
@@ -221,7 +225,7 @@ def check_missing(backend: Backend, now: datetime) -> None:
             if expected is not None:  # past the days its calendar has no run on
                 zone = calendars.zone_of(rule.calendar, backend.timezone)
                 usual = expected - recent[0].run_at
-                expected = calendars.next_working(expected, usual, rule.calendar, zone)
+                expected = calendars.next_working(expected, usual, rule.calendar, zone, closed)
             if expected is None:
                 continue
             late, last = now - expected, recent[0]

@@ -83,3 +83,18 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.team} ({self.get_role_display()})"
+
+
+class ClosedDay(models.Model):
+    """A day the team's calendar is closed besides its holidays (a company day off, a
+    migration freeze): the runs of rules that follow a calendar are not expected on it."""
+
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="closed_days")
+    day = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "day"], name="closed_once")]
+
+    def __str__(self) -> str:
+        return f"{self.team} closed on {self.day}"

@@ -95,3 +95,21 @@ def test_a_year_the_package_does_not_cover_is_read_as_weekdays_and_said(
     page = client.get("/alerts/channels/").content.decode()
     assert "China&#x27;s working days of 2027 are not known yet: weekends only" in page
     assert "China&#x27;s working days (holidays and make-up days)" in page
+
+
+def test_a_day_the_team_closes_expects_no_run_until_opened_again(backend, client):
+    daily_on_working_days(backend, date(2026, 2, 24), date(2026, 2, 27), calendars.CHINA)
+    missing_rule(backend, calendars.CHINA)
+    viewer = UserFactory(teams=[backend.team])
+    client.force_login(viewer)
+    closing = {"action": "close", "day": "2026-02-28", "note": "机房搬迁 <b>"}
+    assert client.post(f"/teams/{backend.team.pk}/manage", closing).status_code == 404
+    client.force_login(UserFactory(is_staff=True, teams=[backend.team]))  # a team admin
+    client.post(f"/teams/{backend.team.pk}/manage", closing)
+    closed = backend.team.closed_days.get()
+    assert str(closed.day) == "2026-02-28" and closed.note == "机房搬迁 <b>"
+    checks.check_missing(backend, at(date(2026, 2, 28), 7))  # a make-up Saturday, closed
+    assert not Alert.objects.exists()
+    client.post(f"/teams/{backend.team.pk}/manage", {"action": "reopen", "closed_day": closed.pk})
+    checks.check_missing(backend, at(date(2026, 2, 28), 7))
+    assert Alert.objects.filter(state="firing").count() == 1

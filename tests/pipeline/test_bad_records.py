@@ -96,7 +96,9 @@ def test_bad_records_cost_only_themselves(backend, client):
     assert Backend.objects.get(pk=backend.pk).consecutive_failures == 0
     client.force_login(UserFactory(is_superuser=True))
     health = client.get("/backends/").content.decode()
-    assert "The last poll skipped 1 unreadable record: 3: ValueError: Invalid isoformat" in health
+    assert "The last poll skipped 1 unreadable record: <bdi>3: ValueError: Invalid isoformat" in (
+        health
+    )
     assert (
         "The vendor no longer knows this run"
         in client.get(f"/runs/{stored['4'].pk}/").content.decode()

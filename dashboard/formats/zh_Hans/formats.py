@@ -1,3 +1,4 @@
+DATE_FORMAT = "Y年n月j日"  # 2026年12月6日
 DATETIME_FORMAT = "Y年n月j日 H:i:s"  # 2026年12月6日 07:03:05
 SHORT_DATETIME_FORMAT = "n月j日 H:i"  # 12月6日 07:03
 TIME_FORMAT = "H:i:s"  # 07:03:05
