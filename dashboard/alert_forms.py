@@ -20,14 +20,16 @@ from instances.people.models import Role
 
 # which of a rule's fields mean something for each kind (the form shows only those)
 KIND_FIELDS = {
-    "definition_id": ("failed", "stuck", "missing"),
-    "owner": ("failed", "stuck", "missing"),
-    "name_pattern": ("failed", "stuck", "missing"),
+    "definition_id": ("failed", "stuck", "missing", "late"),
+    "owner": ("failed", "stuck", "missing", "late"),
+    "name_pattern": ("failed", "stuck", "missing", "late"),
     "after_failures": ("failed",),
     "stuck_factor": ("stuck",),
     "silent_minutes": ("stuck",),
     "grace_minutes": ("missing",),
-    "calendar": ("missing",),
+    "deadline": ("late",),
+    "deadline_zone": ("late",),
+    "calendar": ("missing", "late"),
 }
 DEFINITIONS_OFFERED = 500  # definition ids the rule form suggests
 
@@ -126,6 +128,8 @@ class RuleForm(forms.ModelForm):
             "stuck_factor",
             "silent_minutes",
             "grace_minutes",
+            "deadline",
+            "deadline_zone",
             "calendar",
             "repeat_minutes",
             "channels",
@@ -144,6 +148,8 @@ class RuleForm(forms.ModelForm):
             "stuck_factor": _("Stuck factor"),
             "silent_minutes": _("Silent for (minutes)"),
             "grace_minutes": _("Grace (minutes)"),
+            "deadline": _("Deadline"),
+            "deadline_zone": _("Deadline's time zone"),
             "calendar": _("Calendar"),
             "repeat_minutes": _("Repeat every (minutes)"),
             "channels": _("Channels"),

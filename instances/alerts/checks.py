@@ -12,17 +12,15 @@ from django.conf import settings
 from django.db import transaction
 
 from instances import calendars, rollups, scheduling
-from instances.models import STALE_AFTER, Backend, Instance, Rollup, Status
+from instances.models import STALE_AFTER, Backend, Instance, Status
 from instances.people.models import ClosedDay
 from instances.registry import PUSHED_KINDS
 
-from . import reminders
+from . import deadlines, reminders
 from .headlines import NOT_POLLING
-from .lifecycle import HISTORY, Kind, fire, matches, resolve, rules_for
+from .lifecycle import HISTORY, Kind, fire, matches, resolve, rules_for, watched_definitions
 from .models import Alert, AlertRule
 
-SCHEDULE_HISTORY = timedelta(days=35)  # a monthly definition has run within it
-MISSING_DEFINITIONS = 200  # definitions one unscoped "missing" rule watches per backend
 # A backend is called stale after STALE_AFTER intervals without a successful poll, and not
 # before this; no poll of any backend ending for as long is Runboard's own fault.
 STALE_PENDING = timedelta(seconds=settings.RUNBOARD_STALE_PENDING_SECONDS)
@@ -47,12 +45,14 @@ def check(now: datetime) -> None:
         if not is_stale(backend, now):
             guarded(check_stuck, backend, now)
             guarded(check_missing, backend, now)
+            guarded(deadlines.check_late, backend, now)
     # a push backend is never stale: a scheduler with nothing to run sends nothing. What its
     # silence can hide, a run started and never ended, or one that never started, the stuck
     # and missing checks tell.
     for backend in enabled.filter(kind__in=PUSHED_KINDS):
         guarded(check_stuck, backend, now)
         guarded(check_missing, backend, now)
+        guarded(deadlines.check_late, backend, now)
 
 
 def guarded(each, *args) -> None:
@@ -201,19 +201,7 @@ def check_missing(backend: Backend, now: datetime) -> None:
         closed = frozenset(
             ClosedDay.objects.filter(team_id=rule.team_id).values_list("day", flat=True)
         )
-        # the definitions that ran lately, from the hourly rollups (not a scan of the runs)
-        definitions = (
-            [rule.definition_id]
-            if rule.definition_id
-            else list(
-                Rollup.objects.filter(
-                    backend=backend, top_level=True, hour__gte=now - SCHEDULE_HISTORY
-                )
-                .values_list("definition_id", flat=True)
-                .distinct()[:MISSING_DEFINITIONS]
-            )
-        )
-        for definition in definitions:
+        for definition in watched_definitions(rule, backend, now):
             recent = list(
                 Instance.objects.filter(
                     backend=backend, parent__isnull=True, definition_id=definition

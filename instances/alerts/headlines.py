@@ -25,6 +25,8 @@ def headline(alert) -> str:
         return _("{name} failed on {backend}").format(name=name, backend=backend.name)
     if kind == "stuck":
         return _("{name} is stuck on {backend}").format(name=run.name, backend=backend.name)
+    if kind == "late":
+        return _("{name} missed its deadline on {backend}").format(name=name, backend=backend.name)
     if kind == "missing":
         return _("{name} did not start on {backend}").format(name=name, backend=backend.name)
     return alert.title

@@ -5,11 +5,11 @@ its channels are told."""
 from __future__ import annotations
 
 import fnmatch
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
-from instances.models import Backend, Instance
+from instances.models import Backend, Instance, Rollup
 
 from . import delivery
 from .models import Alert, AlertEvent, AlertRule
@@ -17,6 +17,8 @@ from .silences import silence_over
 
 Kind = AlertRule.Kind
 HISTORY = 12  # runs of a definition read for a streak or a schedule
+SCHEDULE_HISTORY = timedelta(days=35)  # a monthly definition has run within it
+WATCHED_DEFINITIONS = 200  # definitions one unscoped missing or late rule watches a backend
 
 
 def covering_rules(backend: Backend):
@@ -27,6 +29,18 @@ def covering_rules(backend: Backend):
 
 def rules_for(backend: Backend, kind: str) -> list[AlertRule]:
     return list(covering_rules(backend).filter(kind=kind))
+
+
+def watched_definitions(rule: AlertRule, backend: Backend, now: datetime) -> list[str]:
+    """The rule's definition, or the backend's that ran lately, from the hourly rollups (not
+    a scan of the runs)."""
+    if rule.definition_id:
+        return [rule.definition_id]
+    return list(
+        Rollup.objects.filter(backend=backend, top_level=True, hour__gte=now - SCHEDULE_HISTORY)
+        .values_list("definition_id", flat=True)
+        .distinct()[:WATCHED_DEFINITIONS]
+    )
 
 
 def matches(rule: AlertRule, run: Instance) -> bool:

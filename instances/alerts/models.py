@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from instances import calendars, crypto
+from instances import calendars, crypto, zones
 from instances.models import Backend, Instance, team_scope
 
 from .headlines import headline
@@ -123,6 +123,7 @@ class AlertRule(models.Model):
         STUCK = "stuck", _("A run is stuck")
         MISSING = "missing", _("A scheduled run is missing")
         STALE = "stale", _("A backend is stale or unreachable")
+        LATE = "late", _("A deadline passed without success")
 
     team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="alert_rules")
     name = models.CharField(max_length=100)
@@ -149,6 +150,15 @@ class AlertRule(models.Model):
     grace_minutes = models.PositiveIntegerField(
         default=30, help_text=_("missing when not started this long after its usual time")
     )
+    deadline = models.TimeField(
+        null=True, blank=True, help_text=_("late: the time of day it must have succeeded by")
+    )
+    deadline_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[zones.validate_zone],
+        help_text=_("the deadline's time zone (blank: the backend's)"),
+    )
     calendar = models.CharField(
         max_length=10,
         blank=True,
@@ -158,7 +168,7 @@ class AlertRule(models.Model):
             (calendars.WEEKDAYS, _("Monday to Friday")),
             (calendars.CHINA, _("China's working days (holidays and make-up days)")),
         ],
-        help_text=_("missing: runs are expected on its working days only"),
+        help_text=_("missing and late: runs are expected on its working days only"),
     )
     repeat_minutes = models.PositiveIntegerField(
         default=0,

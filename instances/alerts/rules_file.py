@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 
+from instances import zones
 from instances.backends_file import BackendsFileError, secret, table_line
 
 from .channels import target_error
@@ -21,9 +23,11 @@ RULE_NUMBERS = {
     "grace_minutes": int,
     "repeat_minutes": int,
 }
-RULE_TEXTS = {"definition_id", "owner", "name_pattern"}
+RULE_TEXTS = {"definition_id", "owner", "name_pattern", "deadline_zone", "calendar"}
 RULE_KEYS = (
-    {"team", "name", "kind", "enabled", "backend", "channels"} | RULE_TEXTS | set(RULE_NUMBERS)
+    {"team", "name", "kind", "enabled", "backend", "channels", "deadline"}
+    | RULE_TEXTS
+    | set(RULE_NUMBERS)
 )
 
 
@@ -119,7 +123,16 @@ def rule(table: dict, line: int) -> RuleSpec:
         raise BackendsFileError(
             line, f"kind {table['kind']!r} is not one of {', '.join(AlertRule.Kind.values)}"
         )
-    fields = {key: str(table[key]) for key in RULE_TEXTS if key in table}
+    fields: dict = {key: str(table[key]) for key in RULE_TEXTS if key in table}
+    if "deadline" in table:
+        if not isinstance(table["deadline"], time):
+            raise BackendsFileError(line, "deadline must be a time of day, like 06:30:00")
+        fields["deadline"] = table["deadline"]
+    calendar_field = AlertRule._meta.get_field("calendar")
+    if fields.get("calendar", "") not in dict(calendar_field.choices or ()):
+        raise BackendsFileError(line, f"calendar {fields['calendar']!r} is not one we know")
+    if fields.get("deadline_zone") and not zones.zone(fields["deadline_zone"]):
+        raise BackendsFileError(line, f"{fields['deadline_zone']!r} is not an IANA time zone")
     for key, kind in RULE_NUMBERS.items():
         if key in table:
             if not isinstance(table[key], int | float) or table[key] < 0:

@@ -71,12 +71,20 @@ def test_a_dry_run_writes_nothing():
             "line 2: channel 'nowhere' is not a channel of team 'ops'",
         ),
         (
-            '[[rule]]\nteam = "ops"\nname = "r"\nkind = "late"\n',
-            "line 1: kind 'late' is not one of",
+            '[[rule]]\nteam = "ops"\nname = "r"\nkind = "sometimes"\n',
+            "line 1: kind 'sometimes' is not one of",
         ),
         (
             '[[rule]]\nteam = "ops"\nname = "r"\nkind = "failed"\nbackend = "nope"\n',
             "backend 'nope' is not a backend of team 'ops'",
+        ),
+        (
+            '[[rule]]\nteam = "ops"\nname = "r"\nkind = "late"\ndeadline = "6:30"\n',
+            "line 1: deadline must be a time of day, like 06:30:00",
+        ),
+        (
+            '[[rule]]\nteam = "ops"\nname = "r"\nkind = "late"\ncalendar = "mars"\n',
+            "line 1: calendar 'mars' is not one we know",
         ),
     ],
 )
@@ -89,3 +97,20 @@ def test_a_bad_file_is_refused_whole_with_its_line(tmp_path, text, said):
         load_alerts(path)
     assert said.replace("line 1", "line 7").replace("line 2", "line 8") in str(refused.value)
     assert not Channel.objects.exists()
+
+
+def test_a_deadline_rule_loads_with_its_time_zone_and_calendar(tmp_path):
+    path = tmp_path / "alerts.toml"
+    path.write_text(
+        '[[rule]]\nteam = "ops"\nname = "orders by 06:30"\nkind = "late"\n'
+        'definition_id = "orders"\ndeadline = 06:30:00\ndeadline_zone = "Asia/Shanghai"\n'
+        'calendar = "cn"\n'
+    )
+    load_alerts(path)
+    rule = AlertRule.objects.get()
+    assert (rule.kind, str(rule.deadline), rule.deadline_zone, rule.calendar) == (
+        "late",
+        "06:30:00",
+        "Asia/Shanghai",
+        "cn",
+    )

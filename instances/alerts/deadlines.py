@@ -1,0 +1,72 @@
+"""Deadlines: a definition that must succeed by a time of day, in a zone, on its calendar's
+working days. The *late* rule fires once the deadline has passed without a success that
+day, and resolves when the success comes, saying how late it was."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from instances import calendars, zones
+from instances.models import Backend, Instance, Status
+from instances.people.models import ClosedDay
+
+from .lifecycle import Kind, fire, matches, resolve, rules_for, watched_definitions
+from .models import Alert, AlertRule
+
+
+def check_late(backend: Backend, now: datetime) -> None:
+    for rule in rules_for(backend, Kind.LATE):
+        if rule.deadline is None:
+            continue
+        zone = zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
+        today = now.astimezone(zone).date()
+        closed = ClosedDay.objects.filter(team_id=rule.team_id).values_list("day", flat=True)
+        if not calendars.is_working_day(today, rule.calendar, frozenset(closed)):
+            continue
+        for definition in watched_definitions(rule, backend, now):
+            judge(rule, backend, definition, today, zone, now)
+
+
+def judge(
+    rule: AlertRule, backend: Backend, definition: str, day: date, zone: ZoneInfo, now: datetime
+) -> None:
+    """Late, on time, or not due yet, for `definition` on `day`."""
+    due = datetime.combine(day, rule.deadline or time(), zone)
+    start = datetime.combine(day, time(), zone)
+    runs = Instance.objects.filter(backend=backend, parent__isnull=True, definition_id=definition)
+    success = (
+        runs.filter(status=Status.SUCCEEDED, finished_at__gte=start)
+        .order_by("finished_at")
+        .only("finished_at")
+        .first()
+    )
+    key = f"late:{definition}:{day.isoformat()}"
+    if success and success.finished_at <= due:
+        return
+    if success:
+        late = success.finished_at - due
+        why = _("it succeeded {minutes} min after its deadline").format(
+            minutes=int(late.total_seconds() // 60)
+        )
+        resolve(Alert.objects.filter(rule=rule, key=key), now, why)
+        return
+    last = runs.only("name", "definition_name", "owner", "run_at").order_by("-run_at").first()
+    if now < due or last is None or not matches(rule, last):
+        return
+    deadline = f"{rule.deadline:%H:%M} {zone.key}"
+    fire(
+        rule,
+        backend,
+        key,
+        definition,
+        {
+            "title": f"{last.definition_name or last.name} missed its {deadline} deadline on "
+            f"{backend.name}",
+            "run": last,
+            "error_line": f"no success by {deadline} on {day.isoformat()}",
+        },
+        now,
+    )
