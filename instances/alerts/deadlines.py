@@ -37,17 +37,17 @@ def judge(
     due = datetime.combine(day, rule.deadline or time(), zone)
     start = datetime.combine(day, time(), zone)
     runs = Instance.objects.filter(backend=backend, parent__isnull=True, definition_id=definition)
-    success = (
+    succeeded: datetime | None = (
         runs.filter(status=Status.SUCCEEDED, finished_at__gte=start)
         .order_by("finished_at")
-        .only("finished_at")
+        .values_list("finished_at", flat=True)
         .first()
     )
     key = f"late:{definition}:{day.isoformat()}"
-    if success and success.finished_at <= due:
+    if succeeded is not None and succeeded <= due:
         return
-    if success:
-        late = success.finished_at - due
+    if succeeded is not None:
+        late = succeeded - due
         why = _("it succeeded {minutes} min after its deadline").format(
             minutes=int(late.total_seconds() // 60)
         )
