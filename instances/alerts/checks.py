@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 
 
 def check(now: datetime) -> None:
-    """Alerts due to be told (after a silence, or again), stale backends, stuck runs and
-    missed schedules, a backend and a check at a time, each in its own savepoint: one that
-    fails is logged and every other is made all the same.
+    """Alerts due to be told (after a silence, or again), stale backends, stuck runs, missed
+    schedules and deadlines, a backend and a check at a time, each in its own savepoint: one
+    that fails is logged and every other is made all the same.
     While Runboard itself is not polling, it says so once and blames no vendor; while a
-    backend is stale, what its runs did is unknown, so its stuck and missing checks wait."""
+    backend is stale, what its runs did is unknown, so its stuck, missing and late checks
+    wait."""
     guarded(reminders.tell_later, now)
     enabled = Backend.objects.filter(enabled=True)
     backends = list(enabled.exclude(kind__in=PUSHED_KINDS))
