@@ -124,9 +124,12 @@ def ordered_ids(
     )
     source = f"({sql}) AS {table}" if walked else table
     fence = "" if walked else f"WITH {table} AS MATERIALIZED ({sql}) "  # PostgreSQL's
+    # the count reads every row before the first: only where the matches are capped, never
+    # on a walk, which must stop at a page
+    counted = ", COUNT(*) OVER ()" if cap is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{fence}SELECT {table}.{quote('id')}, COUNT(*) OVER () FROM {source} "
+            f"{fence}SELECT {table}.{quote('id')}{counted} FROM {source} "
             f"WHERE {condition} ORDER BY {order} LIMIT {int(wanted)}",
             (*params, *condition_params),
         )
