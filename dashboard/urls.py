@@ -2,12 +2,24 @@ from django.contrib import admin
 from django.urls import path
 
 from dashboard import api, preferences, sign_in
-from dashboard.views import acting, alerts, exports, health, lineage, overview, people, runs, triage
+from dashboard.views import (
+    acting,
+    alerts,
+    exports,
+    health,
+    lineage,
+    overview,
+    people,
+    runs,
+    today,
+    triage,
+)
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
     path("charts/runs.svg", overview.runs_chart, name="runs_chart"),
     path("charts/durations.svg", overview.duration_chart, name="duration_chart"),
+    path("today/", today.today, name="today"),
     path("failures/", triage.inbox, name="failures"),
     path("definitions/<int:backend_id>/", triage.definition, name="definition"),
     path("alerts/", alerts.alert_list, name="alerts"),

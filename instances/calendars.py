@@ -3,8 +3,10 @@ China's statutory calendar (public holidays off, make-up working days, 调休, o
 maintained `chinesecalendar` package; a team's own closed days are off in each. A year the
 package does not cover yet is read as Monday to Friday, and said so, never an error."""
 
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -46,16 +48,14 @@ def zone_of(calendar: str, backend_zone: str) -> ZoneInfo:
 
 
 def next_working(
-    moment: datetime,
-    interval: timedelta,
+    moments: Iterable[datetime],
     calendar: str,
     zone: ZoneInfo,
     closed: AbstractSet[date] = frozenset(),
 ) -> datetime | None:
-    """The first of moment, moment + interval, … that falls on a working day in `zone`; None
-    past STEPS intervals."""
-    for _step in range(STEPS):
+    """The first of a schedule's moments that falls on a working day in `zone`; None past
+    STEPS of them."""
+    for moment in islice(moments, STEPS):
         if is_working_day(moment.astimezone(zone).date(), calendar, closed):
             return moment
-        moment += interval
     return None

@@ -338,6 +338,25 @@ class RunName(models.Model):
         return self.name
 
 
+class Schedule(models.Model):
+    """A definition's schedule as its vendor last gave it with a run (a cron expression), read
+    by the expected-run ledger; a definition without one has its schedule learned instead."""
+
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
+    definition_id = models.CharField(max_length=200)
+    definition_name = models.CharField(max_length=500, blank=True)  # named where none ran
+    cron = models.CharField(max_length=200)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["backend", "definition_id"], name="schedule_of")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition_id}: {self.cron}"
+
+
 class Edge(models.Model):
     """upstream → downstream between two children of one parent run."""
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import cleaning, known, observers, scheduling, writing
+from . import cleaning, known, observers, schedules, scheduling, writing
 from .connectors.base import Connector, ConnectorError, RunRecord
 from .models import Backend, Instance, Poll, Status
 from .registry import CONNECTORS
@@ -133,6 +133,7 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
         unchanged = [stored[r.external_id].pk for r in valid if r.external_id not in changed_ids]
         Instance.objects.filter(pk__in=unchanged).update(last_seen=now, gone_at=None)
         writing.take_notes(backend, connector, poll, now)
+        schedules.note(backend, records, now)
         if transitions:
             observers.tell(backend, transitions, now)
     writing.count_on_poll(poll)

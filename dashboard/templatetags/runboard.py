@@ -136,6 +136,23 @@ def badges(language: str) -> dict[str, str]:
     }
 
 
+# an expected run's state in a status's colours (with its name, never colour alone)
+LEDGER_STYLES = {
+    "on_time": Status.SUCCEEDED,
+    "late": Status.PENDING,
+    "running": Status.RUNNING,
+    "running_late": Status.PENDING,
+    "failed": Status.FAILED,
+    "missed": Status.FAILED,
+    "not_expected": Status.SKIPPED,
+}
+
+
+@register.filter
+def ledger_style(state: str) -> str:
+    return LEDGER_STYLES.get(state, "none")
+
+
 @register.filter
 def status_name(status: str) -> str:
     """A status code (FAILED) as the reader's language names it."""

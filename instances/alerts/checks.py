@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import statistics
-from datetime import datetime, timedelta
-from itertools import pairwise
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import count, pairwise
 
 from django.conf import settings
 from django.db import transaction
 
-from instances import calendars, rollups, scheduling
+from instances import calendars, rollups, schedules, scheduling
 from instances.models import STALE_AFTER, Backend, Instance, Status
 from instances.people.models import ClosedDay
 from instances.registry import PUSHED_KINDS
@@ -196,8 +197,10 @@ def check_stuck(backend: Backend, now: datetime) -> None:
 
 
 def check_missing(backend: Backend, now: datetime) -> None:
-    """A definition that runs on a schedule (learned from its last runs' start times) that
-    did not start within the grace period after its next expected time."""
+    """A definition that runs on a schedule (its vendor's cron, else learned from its last
+    runs' start times) that did not start within the grace period after its next expected
+    time on its calendar's working days."""
+    crons = {s.definition_id: s.cron for s in schedules.of([backend.pk])}
     for rule in rules_for(backend, Kind.MISSING):
         closed = frozenset(
             ClosedDay.objects.filter(team_id=rule.team_id).values_list("day", flat=True)
@@ -210,11 +213,10 @@ def check_missing(backend: Backend, now: datetime) -> None:
                 .only("name", "definition_id", "definition_name", "owner", "run_at")
                 .order_by("-run_at")[:HISTORY]
             )
-            expected = next_expected([run.run_at for run in recent])
-            if expected is not None:  # past the days its calendar has no run on
-                zone = calendars.zone_of(rule.calendar, backend.timezone)
-                usual = expected - recent[0].run_at
-                expected = calendars.next_working(expected, usual, rule.calendar, zone, closed)
+            zone = calendars.zone_of(rule.calendar, backend.timezone)
+            moments = expected_after([run.run_at for run in recent], crons.get(definition), zone)
+            # past the days its calendar has no run on
+            expected = calendars.next_working(moments, rule.calendar, zone, closed)
             if expected is None:
                 continue
             late, last = now - expected, recent[0]
@@ -231,11 +233,23 @@ def check_missing(backend: Backend, now: datetime) -> None:
                         "title": f"{last.definition_name or last.name} did not start on "
                         f"{backend.name}",
                         "run": last,
-                        "error_line": f"expected at {expected:%Y-%m-%d %H:%M} UTC, "
+                        "error_line": f"expected at {expected.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
                         f"{format_span(late)} ago",
                     },
                     now,
                 )
+
+
+def expected_after(starts: list[datetime], cron: str | None, zone) -> Iterator[datetime]:
+    """When the definition's next runs should start, after its last start (newest first):
+    as its vendor's cron fires, else every usual interval; none when neither is known."""
+    if not starts:
+        return iter(())
+    if cron:
+        return schedules.after(cron, starts[0], zone)
+    if (expected := next_expected(starts)) is None:
+        return iter(())
+    return (expected + n * (expected - starts[0]) for n in count())
 
 
 def next_expected(starts: list[datetime]) -> datetime | None:

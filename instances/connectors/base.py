@@ -68,6 +68,7 @@ class RunRecord:
     owner: str = ""
     executor: str = ""
     cycle: str = ""
+    schedule: str = ""  # the definition's cron, as the vendor writes it (Quartz or Unix)
     business_date: date | None = None
     log_locator: str = ""
     error_message: str = ""

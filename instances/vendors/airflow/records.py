@@ -115,6 +115,7 @@ def dag_run_record(item: dict, dag: dict | None = None, edges=(), has_children=F
         finished_at=iso(item.get("end_date")),
         owner=owners_of(dag.get("owners")),
         cycle=str(schedule)[:20],
+        schedule=str(schedule),
         edges=edges,
         has_children=has_children,
         raw=item,

@@ -277,6 +277,7 @@ class EnosBatchV21(Connector):
             finished_at=self.local(flow.get("endTime")),
             owner=flow.get("owner") or flow.get("doAs") or "",
             cycle=flow.get("cycle") or "",
+            schedule=str(flow.get("freq") or ""),
             business_date=date_of(flow.get("calDt")),
             error_message="; ".join(problems),
             edges=edges,

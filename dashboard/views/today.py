@@ -1,0 +1,61 @@
+"""Today: what each scheduled definition of the reader's teams was expected to run today
+(in the reader's zone), and how each expected run stands. Every number lists exactly its
+expected runs, each linked to the run that came for it."""
+
+from collections import Counter
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.models import Group
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dashboard.scope import ReadScope
+from instances import ledger
+from instances.ledger import State
+from instances.models import Backend
+
+EXPECTED = "expected"  # every expected run but those of a day off
+TILES = (
+    State.ON_TIME,
+    State.LATE,
+    State.RUNNING,
+    State.RUNNING_LATE,
+    State.FAILED,
+    State.MISSED,
+    State.DUE,
+    State.UPCOMING,
+    State.NOT_EXPECTED,
+)
+
+
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    start = datetime.combine(timezone.localdate(now), time(), timezone.get_current_timezone())
+    scope = ReadScope.of(request.user, request.GET)
+    expected = ledger.day(list(scope.backends()), start, start + timedelta(days=1), now)
+    counts = Counter(item.state for item in expected)
+    chosen = request.GET.get("state", "")
+    shown = [item for item in expected if keeps(chosen, item.state)]
+    visible = Backend.objects.visible_to(request.user)
+    return render(
+        request,
+        "dashboard/today.html",
+        {
+            "day": start,
+            "expected": len(expected) - counts[State.NOT_EXPECTED],
+            "tiles": [(state, counts[state]) for state in TILES],
+            "chosen": chosen if chosen in (EXPECTED, *State.values) else "",
+            "shown": shown,
+            "teams": Group.objects.filter(pk__in=visible.values("team")).order_by("name"),
+            "chosen_team": request.GET.get("team", ""),
+        },
+    )
+
+
+def keeps(chosen: str, state: State) -> bool:
+    if chosen == EXPECTED:
+        return state != State.NOT_EXPECTED
+    return not chosen or chosen not in State.values or state == chosen

@@ -1,0 +1,179 @@
+"""The expected-run ledger: the runs each scheduled definition was expected to start in a
+window (from its vendor's cron, in its backend's zone), each matched to the run that came for
+it and judged against its team's calendar, grace and deadline: on time, late, running,
+running late, failed, missed, due, upcoming, or not expected (a day its calendar is off)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import calendars, schedules, zones
+from .alerts.models import AlertRule
+from .models import Backend, Instance, Schedule, Status
+from .people.models import ClosedDay
+
+DEFAULT_GRACE = timedelta(minutes=30)  # a missing rule's default too
+MOST_RUNS = 20_000  # runs of a window matched at most: one team's day is a few thousand
+
+
+class State(models.TextChoices):
+    ON_TIME = "on_time", _("on time")
+    LATE = "late", _("late")
+    RUNNING = "running", _("running")
+    RUNNING_LATE = "running_late", _("running late")
+    FAILED = "failed", _("failed")
+    MISSED = "missed", _("missed")
+    DUE = "due", _("due")
+    UPCOMING = "upcoming", _("upcoming")
+    NOT_EXPECTED = "not_expected", _("not expected")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a definition is held to: its rules' calendar, grace and deadline."""
+
+    calendar: str = calendars.EVERY_DAY
+    grace: timedelta = DEFAULT_GRACE
+    deadline: time | None = None
+    deadline_zone: str = ""
+    closed: frozenset[date] = frozenset()
+
+
+@dataclass
+class Expected:
+    backend: Backend
+    schedule: Schedule
+    at: datetime
+    state: State
+    run: Instance | None = None
+    deadline: datetime | None = None
+
+
+def day(backends: list[Backend], start: datetime, end: datetime, now: datetime) -> list[Expected]:
+    """Every expected run of these backends' scheduled definitions in [start, end), oldest
+    first."""
+    by_id = {b.pk: b for b in backends}
+    if not (scheduled := schedules.of(list(by_id))):
+        return []
+    runs = runs_by_definition(list(by_id), start, end)
+    rules = terms_of(backends)
+    ledger = []
+    for schedule in scheduled:
+        backend = by_id[schedule.backend_id]
+        terms = terms_for(rules, backend, schedule.definition_id)
+        zone = calendars.zone_of(terms.calendar, backend.timezone)
+        times = schedules.times(schedule.cron, start, end, zone)
+        came = runs[schedule.backend_id, schedule.definition_id]
+        ledger += judge(backend, schedule, times, came, terms, zone, now)
+    return sorted(ledger, key=lambda expected: (expected.at, expected.schedule.definition_id))
+
+
+def runs_by_definition(
+    backend_ids: list[int], start: datetime, end: datetime
+) -> dict[tuple[int, str], list[Instance]]:
+    """The window's top-level runs, by what started them (a rerun kept in place counts once)."""
+    runs = (
+        Instance.objects.filter(
+            backend__in=backend_ids, parent__isnull=True, run_at__gte=start, run_at__lt=end
+        )
+        .only(
+            "backend_id", "definition_id", "name", "status", "run_at", "started_at", "finished_at"
+        )
+        .order_by("run_at", "id")[:MOST_RUNS]
+    )
+    found: dict[tuple[int, str], list[Instance]] = defaultdict(list)
+    for run in runs:
+        found[run.backend_id, run.definition_id].append(run)
+    return found
+
+
+def terms_of(backends: list[Backend]) -> list[AlertRule]:
+    teams = {b.team_id for b in backends}
+    kinds = (AlertRule.Kind.MISSING, AlertRule.Kind.LATE)
+    return list(AlertRule.objects.filter(team__in=teams, kind__in=kinds, enabled=True))
+
+
+def terms_for(rules: list[AlertRule], backend: Backend, definition: str) -> Terms:
+    """The calendar, grace and deadline of the team's missing and late rules that cover the
+    definition (one naming it over one for the whole backend or team)."""
+    covering = sorted(
+        (
+            r
+            for r in rules
+            if r.team_id == backend.team_id
+            and r.backend_id in (None, backend.pk)
+            and r.definition_id in ("", definition)
+        ),
+        key=lambda r: (r.definition_id == "", r.backend_id is None),
+    )
+    missing = next((r for r in covering if r.kind == AlertRule.Kind.MISSING), None)
+    late = next((r for r in covering if r.kind == AlertRule.Kind.LATE and r.deadline), None)
+    first = missing or late
+    if first is None:
+        return Terms()
+    closed = ClosedDay.objects.filter(team_id=backend.team_id).values_list("day", flat=True)
+    return Terms(
+        calendar=first.calendar,
+        grace=timedelta(minutes=missing.grace_minutes) if missing else DEFAULT_GRACE,
+        deadline=late.deadline if late else None,
+        deadline_zone=late.deadline_zone if late else "",
+        closed=frozenset(closed),
+    )
+
+
+def judge(
+    backend: Backend,
+    schedule: Schedule,
+    times: list[datetime],
+    runs: list[Instance],
+    terms: Terms,
+    zone: ZoneInfo,
+    now: datetime,
+) -> list[Expected]:
+    """Each expected time matched to the first run that started at or after it and before
+    the next one."""
+    judged = []
+    for at, following in pairwise([*times, None]):
+        run = next(
+            (r for r in runs if at <= began(r) and (following is None or began(r) < following)),
+            None,
+        )
+        local_day = at.astimezone(zone).date()
+        due = deadline_on(local_day, terms, zone)
+        if not calendars.is_working_day(local_day, terms.calendar, terms.closed):
+            state = State.NOT_EXPECTED
+        elif run is not None:
+            state = state_of(run, due, now)
+        elif at > now:
+            state = State.UPCOMING
+        else:
+            state = State.DUE if now - at <= terms.grace else State.MISSED
+        judged.append(Expected(backend, schedule, at, state, run, due))
+    return judged
+
+
+def began(run: Instance) -> datetime:
+    return run.started_at or run.run_at
+
+
+def deadline_on(day: date, terms: Terms, zone: ZoneInfo) -> datetime | None:
+    if terms.deadline is None:
+        return None
+    return datetime.combine(day, terms.deadline, zones.zone(terms.deadline_zone) or zone)
+
+
+def state_of(run: Instance, due: datetime | None, now: datetime) -> State:
+    status = Status(run.status)
+    if status in (Status.SUCCEEDED, Status.SKIPPED):
+        late = due is not None and run.finished_at is not None and run.finished_at > due
+        return State.LATE if late else State.ON_TIME
+    if status.is_terminal:
+        return State.FAILED
+    return State.RUNNING_LATE if due is not None and now > due else State.RUNNING

@@ -1,0 +1,74 @@
+"""Definitions' schedules as their vendors give them: EnOS's `freq` (a 7-field Quartz cron),
+Airflow's cron or preset (@daily), DataArts' job cron (Quartz). Read with croniter in the
+backend's zone; anything it cannot read (an Airflow dataset or timedelta schedule) is no
+schedule, and the ledger learns one from the runs instead."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import takewhile
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from .connectors.base import RunRecord
+from .models import Backend, Schedule
+
+MOST_TIMES = 1500  # a window's expected runs at most (a minutely job over a day: 1,440)
+QUARTZ_WEEKDAY = re.compile(r"(?<![#/\d])\d+")  # a day of the week, not an nth (#3) or a step
+
+
+def cron_of(expression: str) -> str | None:
+    """The expression as croniter reads it, or None: Quartz's seconds and year fields are
+    kept, its days of the week (1 = Sunday) counted from 0 as Unix cron does."""
+    fields = expression.split()
+    if len(fields) in (6, 7):
+        fields[5] = QUARTZ_WEEKDAY.sub(lambda day: str(int(day.group()) - 1), fields[5])
+    cron = " ".join(fields)
+    try:
+        croniter(cron, second_at_beginning=True)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return cron
+
+
+def times(cron: str, start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
+    """When the schedule fires in [start, end), in `zone` (daylight saving as croniter has it)."""
+    fired = croniter(cron, start.astimezone(zone), second_at_beginning=True, ret_type=datetime)
+    # croniter's first is after its start: one second back makes `start` itself count
+    fired.set_current(start.astimezone(zone).timestamp() - 1, force=True)
+    upcoming = (fired.get_next(datetime) for _ in range(MOST_TIMES))
+    return list(takewhile(lambda at: at < end, upcoming))
+
+
+def after(cron: str, moment: datetime, zone: ZoneInfo) -> Iterator[datetime]:
+    """When the schedule fires after `moment`, one time after another."""
+    return croniter(cron, moment.astimezone(zone), second_at_beginning=True).all_next(datetime)
+
+
+def note(backend: Backend, records: list[RunRecord], now: datetime) -> None:
+    """Keep the schedule each top-level record gives, the newest seen per definition."""
+    kept = {
+        r.definition_id: Schedule(
+            backend=backend,
+            definition_id=r.definition_id,
+            definition_name=(r.definition_name or r.name)[:500],
+            cron=cron,
+            seen_at=now,
+        )
+        for r in records
+        if r.parent_id is None and r.schedule and (cron := cron_of(r.schedule))
+    }
+    if kept:
+        Schedule.objects.bulk_create(
+            list(kept.values()),
+            update_conflicts=True,
+            unique_fields=["backend", "definition_id"],
+            update_fields=["definition_name", "cron", "seen_at"],
+        )
+
+
+def of(backend_ids: list[int]) -> list[Schedule]:
+    return list(Schedule.objects.filter(backend__in=backend_ids).order_by("pk"))
