@@ -20,16 +20,16 @@ from instances.people.models import Role
 
 # which of a rule's fields mean something for each kind (the form shows only those)
 KIND_FIELDS = {
-    "definition_id": ("failed", "stuck", "missing", "late"),
-    "owner": ("failed", "stuck", "missing", "late"),
-    "name_pattern": ("failed", "stuck", "missing", "late"),
+    "definition_id": ("failed", "stuck", "missing", "late", "late_soon"),
+    "owner": ("failed", "stuck", "missing", "late", "late_soon"),
+    "name_pattern": ("failed", "stuck", "missing", "late", "late_soon"),
     "after_failures": ("failed",),
     "stuck_factor": ("stuck",),
     "silent_minutes": ("stuck",),
     "grace_minutes": ("missing",),
-    "deadline": ("late",),
-    "deadline_zone": ("late",),
-    "calendar": ("missing", "late"),
+    "deadline": ("late", "late_soon"),
+    "deadline_zone": ("late", "late_soon"),
+    "calendar": ("missing", "late", "late_soon"),
 }
 DEFINITIONS_OFFERED = 500  # definition ids the rule form suggests
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import calendars, schedules, zones
+from . import calendars, forecast, schedules, zones
 from .alerts.models import AlertRule
 from .models import Backend, Instance, Schedule, Status
 from .people.models import ClosedDay
 
 DEFAULT_GRACE = timedelta(minutes=30)  # a missing rule's default too
 MOST_RUNS = 20_000  # runs of a window matched at most: one team's day is a few thousand
+MOST_FORECASTS = 200  # running runs whose finish a day's ledger predicts (a few queries each)
 
 
 class State(models.TextChoices):
@@ -54,6 +54,7 @@ class Expected:
     state: State
     run: Instance | None = None
     deadline: datetime | None = None
+    predicted: datetime | None = None  # a running run's predicted finish
 
 
 def day(backends: list[Backend], start: datetime, end: datetime, now: datetime) -> list[Expected]:
@@ -72,6 +73,10 @@ def day(backends: list[Backend], start: datetime, end: datetime, now: datetime) 
         times = schedules.times(schedule.cron, start, end, zone)
         came = runs[schedule.backend_id, schedule.definition_id]
         ledger += judge(backend, schedule, times, came, terms, zone, now)
+    running = [e for e in ledger if e.state in (State.RUNNING, State.RUNNING_LATE)]
+    for expected in running[:MOST_FORECASTS]:
+        if expected.run is not None:
+            expected.predicted = forecast.finish(expected.run, now)
     return sorted(ledger, key=lambda expected: (expected.at, expected.schedule.definition_id))
 
 
@@ -140,7 +145,7 @@ def judge(
     """Each expected time matched to the first run that started at or after it and before
     the next one."""
     judged = []
-    for at, following in pairwise([*times, None]):
+    for at, following in zip(times, [*times[1:], None], strict=False):
         run = next(
             (r for r in runs if at <= began(r) and (following is None or began(r) < following)),
             None,

@@ -16,6 +16,7 @@ from instances import ledger
 from instances.ledger import State
 from instances.models import Backend
 
+MOST_SHOWN = 500  # rows a page lists; each number lists its own
 EXPECTED = "expected"  # every expected run but those of a day off
 TILES = (
     State.ON_TIME,
@@ -38,7 +39,7 @@ def today(request: HttpRequest) -> HttpResponse:
     expected = ledger.day(list(scope.backends()), start, start + timedelta(days=1), now)
     counts = Counter(item.state for item in expected)
     chosen = request.GET.get("state", "")
-    shown = [item for item in expected if keeps(chosen, item.state)]
+    kept = [item for item in expected if keeps(chosen, item.state)]
     visible = Backend.objects.visible_to(request.user)
     return render(
         request,
@@ -48,7 +49,8 @@ def today(request: HttpRequest) -> HttpResponse:
             "expected": len(expected) - counts[State.NOT_EXPECTED],
             "tiles": [(state, counts[state]) for state in TILES],
             "chosen": chosen if chosen in (EXPECTED, *State.values) else "",
-            "shown": shown,
+            "shown": kept[:MOST_SHOWN],
+            "more": max(0, len(kept) - MOST_SHOWN),
             "teams": Group.objects.filter(pk__in=visible.values("team")).order_by("name"),
             "chosen_team": request.GET.get("team", ""),
         },

@@ -1,6 +1,7 @@
 """Deadlines: a definition that must succeed by a time of day, in a zone, on its calendar's
 working days. The *late* rule fires once the deadline has passed without a success that
-day, and resolves when the success comes, saying how late it was."""
+day, and resolves when the success comes, saying how late it was. The *late soon* rule fires
+before it, while the day's run is predicted (instances/forecast.py) to finish after it."""
 
 from __future__ import annotations
 
@@ -9,16 +10,17 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-from instances import calendars, zones
+from instances import calendars, forecast, zones
 from instances.models import Backend, Instance, Status
 from instances.people.models import ClosedDay
+from instances.status import UNFINISHED
 
 from .lifecycle import Kind, fire, matches, resolve, rules_for, watched_definitions
 from .models import Alert, AlertRule
 
 
 def check_late(backend: Backend, now: datetime) -> None:
-    for rule in rules_for(backend, Kind.LATE):
+    for rule in [*rules_for(backend, Kind.LATE), *rules_for(backend, Kind.LATE_SOON)]:
         if rule.deadline is None:
             continue
         zone = zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
@@ -26,8 +28,9 @@ def check_late(backend: Backend, now: datetime) -> None:
         closed = ClosedDay.objects.filter(team_id=rule.team_id).values_list("day", flat=True)
         if not calendars.is_working_day(today, rule.calendar, frozenset(closed)):
             continue
+        judged = judge if rule.kind == Kind.LATE else foresee
         for definition in watched_definitions(rule, backend, now):
-            judge(rule, backend, definition, today, zone, now)
+            judged(rule, backend, definition, today, zone, now)
 
 
 def judge(
@@ -70,3 +73,42 @@ def judge(
         },
         now,
     )
+
+
+def foresee(
+    rule: AlertRule, backend: Backend, definition: str, day: date, zone: ZoneInfo, now: datetime
+) -> None:
+    """Will the day's running run of `definition` finish after its deadline? Said before the
+    deadline, with the predicted finish; resolved when it succeeds or is predicted in time."""
+    due = datetime.combine(day, rule.deadline or time(), zone)
+    start = datetime.combine(day, time(), zone)
+    runs = Instance.objects.filter(backend=backend, parent__isnull=True, definition_id=definition)
+    key = f"late_soon:{definition}:{day.isoformat()}"
+    firing = Alert.objects.filter(rule=rule, key=key)
+    done = runs.filter(status=Status.SUCCEEDED, finished_at__gte=start).order_by("finished_at")
+    if succeeded := done.values_list("finished_at", flat=True).first():
+        resolve(firing, now, f"it succeeded at {succeeded.astimezone(zone):%H:%M} {zone.key}")
+        return
+    running = runs.filter(status__in=UNFINISHED, run_at__gte=start).order_by("-run_at").first()
+    if running is None or not matches(rule, running):
+        return  # nothing to foresee: the missing and late rules tell the rest
+    if (predicted := forecast.finish(running, now)) is None:
+        return
+    finish = f"{predicted.astimezone(zone):%H:%M} {zone.key}"
+    if predicted <= due:
+        resolve(firing, now, f"now predicted to finish at {finish}, in time")
+    elif now < due:
+        deadline = f"{rule.deadline:%H:%M} {zone.key}"
+        fire(
+            rule,
+            backend,
+            key,
+            definition,
+            {
+                "title": f"{running.definition_name or running.name} will miss its {deadline} "
+                f"deadline on {backend.name}",
+                "run": running,
+                "error_line": f"predicted to finish at {finish}, after its {deadline} deadline",
+            },
+            now,
+        )

@@ -27,6 +27,10 @@ def headline(alert) -> str:
         return _("{name} is stuck on {backend}").format(name=run.name, backend=backend.name)
     if kind == "late":
         return _("{name} missed its deadline on {backend}").format(name=name, backend=backend.name)
+    if kind == "late_soon":
+        return _("{name} will miss its deadline on {backend}").format(
+            name=name, backend=backend.name
+        )
     if kind == "missing":
         return _("{name} did not start on {backend}").format(name=name, backend=backend.name)
     return alert.title

@@ -124,6 +124,7 @@ class AlertRule(models.Model):
         MISSING = "missing", _("A scheduled run is missing")
         STALE = "stale", _("A backend is stale or unreachable")
         LATE = "late", _("A deadline passed without success")
+        LATE_SOON = "late_soon", _("A run will miss its deadline")
 
     team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="alert_rules")
     name = models.CharField(max_length=100)

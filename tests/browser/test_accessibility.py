@@ -3,10 +3,11 @@ serious or critical violation. Each page's screenshot goes to docs/screens/ (to 
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from instances.alerts.models import Alert, Delivery
-from instances.models import Instance, Status
+from instances.models import Instance, Schedule, Status
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -77,10 +78,12 @@ def every_page(polled_ocp, alerting) -> dict[str, str]:
         log_locator=step.log_locator,
     )
     given_up_and_gone(polled_ocp)
+    scheduled(polled_ocp)
     oncall = people_in(alerting)
     acted_on(failed, oncall)
     return {
         "overview": "/",
+        "today": "/today/",
         "runs": "/runs/",
         "failures": "/failures/",
         "grid": f"/definitions/{polled_ocp.pk}/?id={failed.definition_id}",
@@ -172,3 +175,20 @@ def given_up_and_gone(backend) -> None:
     )
     newest = Instance.objects.filter(backend=backend, parent__isnull=True).order_by("-run_at")
     Instance.objects.filter(pk__in=newest.values("pk")[:2]).update(gone_at=timezone.now())
+
+
+def scheduled(backend) -> None:
+    """Its definitions on schedules (OCP gives none; EnOS and Airflow would): hourly, on the
+    minute its runs start, so today has expected runs in every state."""
+    definitions = Instance.objects.filter(backend=backend, parent__isnull=True)
+    minutes = dict(definitions.values_list("definition_id", "run_at__minute"))
+    Schedule.objects.bulk_create(
+        Schedule(
+            backend=backend,
+            definition_id=definition,
+            definition_name=f"{definition} hourly",
+            cron=f"0 {minute} * * * ?",
+            seen_at=timezone.now(),
+        )
+        for definition, minute in minutes.items()
+    )
