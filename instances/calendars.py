@@ -6,6 +6,7 @@ package does not cover yet is read as Monday to Friday, and said so, never an er
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
+from functools import lru_cache
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ def covers(calendar: str, year: int) -> bool:
     return calendar != CHINA or year in CHINA_YEARS
 
 
+@lru_cache(maxsize=10_000)
 def is_working_day(day: date, calendar: str, closed: AbstractSet[date] = frozenset()) -> bool:
     """Whether runs are expected on `day`: a team's own closed days are off in every calendar."""
     if day in closed:

@@ -15,12 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from . import calendars, forecast, schedules, zones
 from .alerts.models import AlertRule
-from .models import Backend, Instance, Schedule, Status
+from .models import Backend, Instance, Status
 from .people.models import ClosedDay
+from .schedules import Scheduled
 
 DEFAULT_GRACE = timedelta(minutes=30)  # a missing rule's default too
 MOST_RUNS = 20_000  # runs of a window matched at most: one team's day is a few thousand
-MOST_FORECASTS = 200  # running runs whose finish a day's ledger predicts (a few queries each)
 
 
 class State(models.TextChoices):
@@ -49,7 +49,7 @@ class Terms:
 @dataclass
 class Expected:
     backend: Backend
-    schedule: Schedule
+    schedule: Scheduled
     at: datetime
     state: State
     run: Instance | None = None
@@ -64,19 +64,19 @@ def day(backends: list[Backend], start: datetime, end: datetime, now: datetime) 
     if not (scheduled := schedules.of(list(by_id))):
         return []
     runs = runs_by_definition(list(by_id), start, end)
-    rules = terms_of(backends)
+    rules, closed = rules_of(backends), closed_days_of(backends)
+    named = {rule.definition_id for rule in rules}  # "" among them: rules for every one
+    held: dict[tuple[int, str], Terms] = {}
     ledger = []
     for schedule in scheduled:
         backend = by_id[schedule.backend_id]
-        terms = terms_for(rules, backend, schedule.definition_id)
+        key = (backend.pk, schedule.definition_id if schedule.definition_id in named else "")
+        if (terms := held.get(key)) is None:
+            terms = held[key] = terms_for(rules, closed, backend, key[1])
         zone = calendars.zone_of(terms.calendar, backend.timezone)
         times = schedules.times(schedule.cron, start, end, zone)
         came = runs[schedule.backend_id, schedule.definition_id]
         ledger += judge(backend, schedule, times, came, terms, zone, now)
-    running = [e for e in ledger if e.state in (State.RUNNING, State.RUNNING_LATE)]
-    for expected in running[:MOST_FORECASTS]:
-        if expected.run is not None:
-            expected.predicted = forecast.finish(expected.run, now)
     return sorted(ledger, key=lambda expected: (expected.at, expected.schedule.definition_id))
 
 
@@ -99,13 +99,26 @@ def runs_by_definition(
     return found
 
 
-def terms_of(backends: list[Backend]) -> list[AlertRule]:
+def rules_of(backends: list[Backend]) -> list[AlertRule]:
     teams = {b.team_id for b in backends}
-    kinds = (AlertRule.Kind.MISSING, AlertRule.Kind.LATE)
+    kinds = (AlertRule.Kind.MISSING, AlertRule.Kind.LATE, AlertRule.Kind.LATE_SOON)
     return list(AlertRule.objects.filter(team__in=teams, kind__in=kinds, enabled=True))
 
 
-def terms_for(rules: list[AlertRule], backend: Backend, definition: str) -> Terms:
+def closed_days_of(backends: list[Backend]) -> dict[int | None, frozenset[date]]:
+    days = ClosedDay.objects.filter(team__in={b.team_id for b in backends})
+    closed: dict[int | None, set[date]] = defaultdict(set)
+    for team, day in days.values_list("team_id", "day"):
+        closed[team].add(day)
+    return defaultdict(frozenset, {team: frozenset(d) for team, d in closed.items()})
+
+
+def terms_for(
+    rules: list[AlertRule],
+    closed: dict[int | None, frozenset[date]],
+    backend: Backend,
+    definition: str,
+) -> Terms:
     """The calendar, grace and deadline of the team's missing and late rules that cover the
     definition (one naming it over one for the whole backend or team)."""
     covering = sorted(
@@ -119,24 +132,23 @@ def terms_for(rules: list[AlertRule], backend: Backend, definition: str) -> Term
         key=lambda r: (r.definition_id == "", r.backend_id is None),
     )
     missing = next((r for r in covering if r.kind == AlertRule.Kind.MISSING), None)
-    late = next((r for r in covering if r.kind == AlertRule.Kind.LATE and r.deadline), None)
+    late = next((r for r in covering if r.kind != AlertRule.Kind.MISSING and r.deadline), None)
     first = missing or late
     if first is None:
         return Terms()
-    closed = ClosedDay.objects.filter(team_id=backend.team_id).values_list("day", flat=True)
     return Terms(
         calendar=first.calendar,
         grace=timedelta(minutes=missing.grace_minutes) if missing else DEFAULT_GRACE,
         deadline=late.deadline if late else None,
         deadline_zone=late.deadline_zone if late else "",
-        closed=frozenset(closed),
+        closed=closed[backend.team_id],
     )
 
 
 def judge(
     backend: Backend,
-    schedule: Schedule,
-    times: list[datetime],
+    schedule: Scheduled,
+    times: tuple[datetime, ...],
     runs: list[Instance],
     terms: Terms,
     zone: ZoneInfo,
@@ -182,3 +194,10 @@ def state_of(run: Instance, due: datetime | None, now: datetime) -> State:
     if status.is_terminal:
         return State.FAILED
     return State.RUNNING_LATE if due is not None and now > due else State.RUNNING
+
+
+def foresee(expected: list[Expected], now: datetime) -> None:
+    """The predicted finish of each running one (a few queries each: for the rows shown)."""
+    for item in expected:
+        if item.run is not None and item.state in (State.RUNNING, State.RUNNING_LATE):
+            item.predicted = forecast.finish(item.run, now)

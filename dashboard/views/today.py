@@ -16,7 +16,7 @@ from instances import ledger
 from instances.ledger import State
 from instances.models import Backend
 
-MOST_SHOWN = 500  # rows a page lists; each number lists its own
+MOST_SHOWN = 100  # rows a page lists; each number lists its own
 EXPECTED = "expected"  # every expected run but those of a day off
 TILES = (
     State.ON_TIME,
@@ -40,6 +40,7 @@ def today(request: HttpRequest) -> HttpResponse:
     counts = Counter(item.state for item in expected)
     chosen = request.GET.get("state", "")
     kept = [item for item in expected if keeps(chosen, item.state)]
+    ledger.foresee(kept[:MOST_SHOWN], now)
     visible = Backend.objects.visible_to(request.user)
     return render(
         request,
