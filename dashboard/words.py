@@ -27,6 +27,7 @@ FLAGS = {
 }
 WINDOWS = {
     "1h": _("1 hour"),
+    "6h": _("6 hours"),
     "24h": _("24 hours"),
     "7d": _("7 days"),
     "30d": _("30 days"),

@@ -84,6 +84,7 @@ def every_page(polled_ocp, alerting) -> dict[str, str]:
     return {
         "overview": "/",
         "today": "/today/",
+        "timeline": "/timeline/",
         "runs": "/runs/",
         "failures": "/failures/",
         "grid": f"/definitions/{polled_ocp.pk}/?id={failed.definition_id}",

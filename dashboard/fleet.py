@@ -1,0 +1,182 @@
+"""Every platform's top-level runs on one time axis: a Gantt of a window, one band per backend
+or team, each band's runs packed into as few lanes as they overlap, the teams' deadlines as
+markers. Past MOST_BARS runs in view it draws counts per hour instead (from the status
+rollups), and says to zoom in."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.html import escape
+
+from dashboard.timeline import ticks
+from instances import calendars, zones
+from instances.alerts.models import AlertRule
+from instances.models import Backend, Instance, Status, StatusRollup
+
+MOST_BARS = 5_000  # runs drawn one by one; past this, counts per hour
+MOST_LANES = 40  # lanes a band packs its runs into; runs past them are counted, not drawn
+LONGEST_RUN = timedelta(days=2)  # how long before the window a run still in it may have begun
+ROW = 16  # px a lane
+
+
+@dataclass
+class Band:
+    name: str
+    lanes: list[list[str]] = field(default_factory=list)  # each lane's bars, as SVG
+    ends: list[datetime] = field(default_factory=list)  # when each lane is free again
+    hidden: int = 0  # runs past MOST_LANES
+    hours: dict[datetime, dict[str, int]] = field(default_factory=dict)  # when aggregated
+
+    @property
+    def height(self) -> int:
+        return ROW * max(len(self.lanes), 1) + 4
+
+    @property
+    def svg(self) -> str:
+        return "".join(bar for lane in self.lanes for bar in lane)
+
+
+@dataclass
+class Fleet:
+    start: datetime
+    end: datetime
+    bands: list[Band]
+    runs: int  # runs in view
+    aggregated: bool
+    ticks: list[tuple[float, str, str]]
+    deadlines: list[tuple[float, str]]  # (percent, what)
+    now: float | None
+
+    @property
+    def span(self) -> timedelta:
+        return self.end - self.start
+
+
+def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Fleet:
+    span = (end - start).total_seconds()
+
+    def percent(moment: datetime) -> float:
+        return 100 * (moment - start).total_seconds() / span
+
+    names = {b.pk: group_of(b, by) for b in backends}
+    rows = list(in_view(backends, start, end)[: MOST_BARS + 1])
+    aggregated = len(rows) > MOST_BARS
+    bands: dict[str, Band] = {name: Band(name) for name in sorted(set(names.values()))}
+    if aggregated:
+        for backend, hour, status, runs in hourly(backends, start, end):
+            counts = bands[names[backend]].hours.setdefault(hour, defaultdict(int))
+            counts[status] += runs
+        for band in bands.values():
+            band.lanes = [[hour_bar(h, c, percent, span) for h, c in sorted(band.hours.items())]]
+    else:
+        said = {status.value: str(status.label) for status in Status}
+        for pk, name, status, backend, began, ended in rows:
+            bar = (pk, name, status, said.get(status, status), began, ended)
+            place(bands[names[backend]], bar, start, end, percent)
+    now = timezone.now()
+    return Fleet(
+        start,
+        end,
+        list(bands.values()),
+        len(rows) if not aggregated else sum(hourly_total(b) for b in bands.values()),
+        aggregated,
+        ticks(start, end),
+        deadlines(backends, start, end, percent),
+        percent(now) if start <= now <= end else None,
+    )
+
+
+def group_of(backend: Backend, by: str) -> str:
+    if by == "team":
+        return backend.team.name if backend.team else "—"
+    return backend.name
+
+
+def in_view(backends: list[Backend], start: datetime, end: datetime):
+    """(id, name, status, backend, began, ended) of the top-level runs the window shows,
+    by start: begun before its end, not ended before its start."""
+    runs = Instance.objects.filter(
+        backend__in=backends,
+        parent__isnull=True,
+        run_at__gte=start - LONGEST_RUN,
+        run_at__lt=end,
+    ).filter(Q(finished_at__isnull=True) | Q(finished_at__gt=start))
+    return runs.order_by("run_at", "id").values_list(
+        "pk", "name", "status", "backend_id", "started_at", "finished_at"
+    )
+
+
+def place(band: Band, bar: tuple, start: datetime, end: datetime, percent) -> None:
+    """Into the band's first lane free by the run's start; a new lane if none is."""
+    pk, name, status, label, began, ended = bar
+    if began is None:  # waiting to start: nothing to draw yet
+        return
+    finish = ended or min(end, timezone.now())
+    lane = next((n for n, free in enumerate(band.ends) if free <= began), None)
+    if lane is None:
+        if len(band.lanes) >= MOST_LANES:
+            band.hidden += 1
+            return
+        band.lanes.append([])
+        band.ends.append(finish)
+        lane = len(band.lanes) - 1
+    band.ends[lane] = finish
+    left = percent(max(began, start))
+    width = max(percent(min(finish, end)) - left, 0.15)
+    when = f"{timezone.localtime(began):%m-%d %H:%M}–{timezone.localtime(finish):%H:%M}"
+    band.lanes[lane].append(
+        f'<a href="/runs/{pk}/"><rect class="bar {status}" x="{left:.3f}%" y="{ROW * lane + 2}"'
+        f' width="{width:.3f}%" height="{ROW - 4}"><title>{escape(name)} · {label} · {when}'
+        "</title></rect></a>"
+    )
+
+
+def hourly(backends: list[Backend], start: datetime, end: datetime):
+    rows = StatusRollup.objects.filter(
+        backend__in=backends, top_level=True, hour__gte=start, hour__lt=end
+    )
+    return rows.values_list("backend", "hour", "status").annotate(n=Sum("runs"))
+
+
+def hour_bar(hour: datetime, counts: dict[str, int], percent, span: float) -> str:
+    """An hour's runs as one bar, in the colour of its worst status, its counts on hover."""
+    worst = next(
+        (s for s in ("FAILED", "RUNNING", "CANCELED", "SUCCEEDED") if counts.get(s)), "UNKNOWN"
+    )
+    width = max(100 * 3600 / span - 0.1, 0.15)
+    said = ", ".join(f"{Status(status).label} {n}" for status, n in sorted(counts.items()))
+    return (
+        f'<rect class="bar {worst}" x="{percent(hour):.3f}%" y="2" width="{width:.3f}%"'
+        f' height="{ROW - 4}"><title>{timezone.localtime(hour):%m-%d %H:00}: {said}</title></rect>'
+    )
+
+
+def hourly_total(band: Band) -> int:
+    return sum(sum(counts.values()) for counts in band.hours.values())
+
+
+def deadlines(backends: list[Backend], start: datetime, end: datetime, percent):
+    """The deadlines of the teams' late rules on each day of the window, each once."""
+    rules = AlertRule.objects.filter(
+        team__in={b.team_id for b in backends},
+        kind__in=(AlertRule.Kind.LATE, AlertRule.Kind.LATE_SOON),
+        enabled=True,
+        deadline__isnull=False,
+    )
+    zone_of = {b.team_id: b.timezone for b in backends}
+    marks: dict[datetime, str] = {}
+    for rule in rules:
+        zone = zones.zone(rule.deadline_zone) or calendars.zone_of(
+            rule.calendar, zone_of.get(rule.team_id, "")
+        )
+        day: date = start.astimezone(zone).date()
+        while (due := datetime.combine(day, rule.deadline, zone)) < end:
+            if due >= start:
+                marks[due] = f"{marks[due]}, {rule.name}" if due in marks else rule.name
+            day += timedelta(days=1)
+    return [(percent(due), what) for due, what in sorted(marks.items())]
