@@ -161,7 +161,7 @@ def hourly_total(band: Band) -> int:
 
 
 def deadlines(backends: list[Backend], start: datetime, end: datetime, percent):
-    """The deadlines of the teams' late rules on each day of the window, each once."""
+    """The deadlines of the teams' late rules on each working day of the window, each once."""
     rules = AlertRule.objects.filter(
         team__in={b.team_id for b in backends},
         kind__in=(AlertRule.Kind.LATE, AlertRule.Kind.LATE_SOON),
@@ -171,12 +171,14 @@ def deadlines(backends: list[Backend], start: datetime, end: datetime, percent):
     zone_of = {b.team_id: b.timezone for b in backends}
     marks: dict[datetime, str] = {}
     for rule in rules:
+        if rule.deadline is None:  # (none is: the query asks for one)
+            continue
         zone = zones.zone(rule.deadline_zone) or calendars.zone_of(
             rule.calendar, zone_of.get(rule.team_id, "")
         )
         day: date = start.astimezone(zone).date()
         while (due := datetime.combine(day, rule.deadline, zone)) < end:
-            if due >= start:
+            if due >= start and calendars.is_working_day(day, rule.calendar):
                 marks[due] = f"{marks[due]}, {rule.name}" if due in marks else rule.name
             day += timedelta(days=1)
     return [(percent(due), what) for due, what in sorted(marks.items())]
