@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import models
@@ -66,14 +67,15 @@ def day(backends: list[Backend], start: datetime, end: datetime, now: datetime) 
     runs = runs_by_definition(list(by_id), start, end)
     rules, closed = rules_of(backends), closed_days_of(backends)
     named = {rule.definition_id for rule in rules}  # "" among them: rules for every one
-    held: dict[tuple[int, str], Terms] = {}
+    held: dict[tuple[int, str], tuple[Terms, ZoneInfo]] = {}
     ledger = []
     for schedule in scheduled:
         backend = by_id[schedule.backend_id]
         key = (backend.pk, schedule.definition_id if schedule.definition_id in named else "")
-        if (terms := held.get(key)) is None:
-            terms = held[key] = terms_for(rules, closed, backend, key[1])
-        zone = calendars.zone_of(terms.calendar, backend.timezone)
+        if key not in held:
+            terms = terms_for(rules, closed, backend, key[1])
+            held[key] = terms, calendars.zone_of(terms.calendar, backend.timezone)
+        terms, zone = held[key]
         times = schedules.times(schedule.cron, start, end, zone)
         came = runs[schedule.backend_id, schedule.definition_id]
         ledger += judge(backend, schedule, times, came, terms, zone, now)
@@ -140,7 +142,7 @@ def terms_for(
         calendar=first.calendar,
         grace=timedelta(minutes=missing.grace_minutes) if missing else DEFAULT_GRACE,
         deadline=late.deadline if late else None,
-        deadline_zone=late.deadline_zone if late else "",
+        deadline_zone=late.deadline_zone if late and zones.zone(late.deadline_zone) else "",
         closed=closed[backend.team_id],
     )
 
@@ -148,7 +150,7 @@ def terms_for(
 def judge(
     backend: Backend,
     schedule: Scheduled,
-    times: tuple[datetime, ...],
+    times: tuple[schedules.Fired, ...],
     runs: list[Instance],
     terms: Terms,
     zone: ZoneInfo,
@@ -157,12 +159,9 @@ def judge(
     """Each expected time matched to the first run that started at or after it and before
     the next one."""
     judged = []
-    for at, following in zip(times, [*times[1:], None], strict=False):
-        run = next(
-            (r for r in runs if at <= began(r) and (following is None or began(r) < following)),
-            None,
-        )
-        local_day = at.astimezone(zone).date()
+    for (at, local_day), following in zip(times, [*times[1:], None], strict=False):
+        until = following.at if following else None
+        run = next((r for r in runs if at <= began(r) and (not until or began(r) < until)), None)
         due = deadline_on(local_day, terms, zone)
         if not calendars.is_working_day(local_day, terms.calendar, terms.closed):
             state = State.NOT_EXPECTED
@@ -183,7 +182,12 @@ def began(run: Instance) -> datetime:
 def deadline_on(day: date, terms: Terms, zone: ZoneInfo) -> datetime | None:
     if terms.deadline is None:
         return None
-    return datetime.combine(day, terms.deadline, zones.zone(terms.deadline_zone) or zone)
+    return deadline_at(day, terms.deadline, terms.deadline_zone or zone.key)
+
+
+@lru_cache(maxsize=10_000)
+def deadline_at(day: date, deadline: time, zone_name: str) -> datetime:
+    return datetime.combine(day, deadline, ZoneInfo(zone_name)).astimezone(UTC)
 
 
 def state_of(run: Instance, due: datetime | None, now: datetime) -> State:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import takewhile
 from typing import NamedTuple
@@ -36,15 +36,27 @@ def cron_of(expression: str) -> str | None:
     return cron
 
 
+class Fired(NamedTuple):
+    at: datetime  # in UTC: compared with now, and with runs' times, at full speed
+    day: date  # its day in the schedule's zone, as its calendar reads it
+
+
+def times(cron: str, start: datetime, end: datetime, zone: ZoneInfo) -> tuple[Fired, ...]:
+    """When the schedule fires in [start, end), in `zone` (daylight saving as croniter has it)."""
+    return fired_in(cron, start.timestamp(), end.timestamp(), zone.key)
+
+
 @lru_cache(maxsize=50_000)
-def times(cron: str, start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, ...]:
-    """When the schedule fires in [start, end), in `zone` (daylight saving as croniter has it).
-    Kept per process: croniter takes ~0.5 ms a schedule, and a day's times do not change."""
-    fired = croniter(cron, start.astimezone(zone), second_at_beginning=True, ret_type=datetime)
+def fired_in(cron: str, start: float, end: float, zone_name: str) -> tuple[Fired, ...]:
+    """Kept per process (by plain keys: an aware datetime hashes slowly): croniter takes
+    ~0.5 ms a schedule, and a day's times do not change."""
+    zone = ZoneInfo(zone_name)
+    fired = croniter(cron, datetime.fromtimestamp(start, zone), second_at_beginning=True)
     # croniter's first is after its start: one second back makes `start` itself count
-    fired.set_current(start.astimezone(zone).timestamp() - 1, force=True)
+    fired.set_current(start - 1, force=True)
     upcoming = (fired.get_next(datetime) for _ in range(MOST_TIMES))
-    return tuple(takewhile(lambda at: at < end, upcoming))
+    kept = takewhile(lambda at: at.timestamp() < end, upcoming)
+    return tuple(Fired(at.astimezone(UTC), at.date()) for at in kept)
 
 
 def after(cron: str, moment: datetime, zone: ZoneInfo) -> Iterator[datetime]:

@@ -40,7 +40,7 @@ def test_quartz_weekdays_count_from_sunday_as_one():
         at(date(2026, 3, 9), 0),
         SHANGHAI,
     )
-    assert [t.date().isoweekday() for t in week] == [1, 2, 3, 4, 5]
+    assert [fired.day.isoweekday() for fired in week] == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize("kind", ["enos_batch_v21", "airflow"])
