@@ -41,6 +41,7 @@ urlpatterns = [
     path("metrics", exports.metrics, name="metrics"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("runs/<int:pk>/log/", runs.run_log, name="run_log"),
+    path("runs/<int:pk>/compare/", runs.run_compare, name="run_compare"),
     path("runs/<int:pk>/act/<str:move>/", acting.act, name="act"),
     path("runs/<int:pk>/log.txt", runs.run_log_download, name="run_log_download"),
     path("backends/", runs.backends, name="backends"),

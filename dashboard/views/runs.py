@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from kombu.exceptions import OperationalError
 
-from dashboard import dag, summaries, timeline
+from dashboard import compare, dag, summaries, timeline
 from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
 from dashboard.scope import ReadScope
@@ -130,6 +130,20 @@ def visible_run(request: HttpRequest, pk: int) -> Instance:
     return get_object_or_404(
         Instance.objects.visible_to(request.user).select_related("backend", "parent"), pk=pk
     )
+
+
+@require_GET
+def run_compare(request: ReaderRequest, pk: int) -> HttpResponse:
+    """The run beside its definition's last good run."""
+    run = visible_run(request, pk)
+    good = compare.last_good(run)
+    context = {"run": run, "good": good}
+    if good is not None:
+        context |= {
+            "rows": compare.rows(run, good),
+            "parameters": compare.parameter_rows(run, good),
+        }
+    return render(request, "dashboard/run_compare.html", context)
 
 
 @require_GET

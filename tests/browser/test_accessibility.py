@@ -89,6 +89,7 @@ def every_page(polled_ocp, alerting) -> dict[str, str]:
         "failures": "/failures/",
         "grid": f"/definitions/{polled_ocp.pk}/?id={failed.definition_id}",
         "run": f"/runs/{failed.pk}/",
+        "compare": f"/runs/{failed.pk}/compare/",
         "step": f"/runs/{step.pk}/",
         "backends": "/backends/",
         "alerts": "/alerts/",
