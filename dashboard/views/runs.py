@@ -137,7 +137,7 @@ def run_compare(request: ReaderRequest, pk: int) -> HttpResponse:
     """The run beside its definition's last good run."""
     run = visible_run(request, pk)
     good = compare.last_good(run)
-    context = {"run": run, "good": good}
+    context: dict[str, object] = {"run": run, "good": good}
     if good is not None:
         context |= {
             "rows": compare.rows(run, good),
