@@ -301,12 +301,13 @@ def report(label: str, times: list[float], target: float) -> None:
     )
 
 
-def scheduled(team) -> None:
-    """Every definition on a daily cron as EnOS writes it (Quartz), spread over the day, and
-    the team's rules giving them China's calendar and a deadline: what Today reads."""
+def scheduled(team, days: int) -> None:
+    """Every definition on a daily cron as EnOS writes it (Quartz), spread over the day, the
+    team's rules giving them China's calendar and a deadline, and `days` of deadlines decided
+    (one missed in five): what Today reads."""
     from django.utils import timezone
 
-    from instances.alerts.models import AlertRule
+    from instances.alerts.models import AlertRule, DeadlineDay
     from instances.models import Backend, Schedule
 
     now = timezone.now()
@@ -325,11 +326,28 @@ def scheduled(team) -> None:
         ignore_conflicts=True,
     )
     for kind, deadline in (("missing", None), ("late", datetime.min.time().replace(hour=9))):
-        AlertRule.objects.get_or_create(
+        rule, _ = AlertRule.objects.get_or_create(
             team=team,
             name=f"bench {kind}",
             defaults={"kind": kind, "calendar": "cn", "deadline": deadline},
         )
+    today = now.date()
+    DeadlineDay.objects.bulk_create(
+        (
+            DeadlineDay(
+                rule=rule,
+                backend=backend,
+                definition_id=str(d),
+                day=today - timedelta(days=ago),
+                met=(d + ago) % 5 != 0,
+            )
+            for backend in Backend.objects.filter(team=team, name__startswith="bench-pages")
+            for d in range(DEFINITIONS)
+            for ago in range(days)
+        ),
+        batch_size=5_000,
+        ignore_conflicts=True,
+    )
 
 
 def main() -> None:
@@ -495,8 +513,8 @@ def main() -> None:
     report("overview, 30 days", timed(client, "/?window=30d", n)[0], 100)
     report("failure inbox, 7 days", timed(client, "/failures/", n)[0], 100)
     report("failure inbox, 30 days", timed(client, "/failures/?window=30d", n)[0], 100)
-    scheduled(Group.objects.get(name="bench-team-0"))
-    report("today, 2,800 definitions scheduled", timed(client, "/today/", n)[0], 100)
+    scheduled(Group.objects.get(name="bench-team-0"), 90 if args.instances >= 1_000_000 else 3)
+    report("today, 2,800 scheduled, 90 days of deadlines", timed(client, "/today/", n)[0], 100)
     report("today, one state (missed)", timed(client, "/today/?state=missed", n)[0], 100)
     newest = Instance.objects.visible_to(user).roots().order_by("-run_at", "-id")
     oldest_shown = newest[min(5_000, newest.count()) - 1].run_at  # a window of 5,000 runs

@@ -12,10 +12,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import models
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from . import calendars, forecast, schedules, zones
-from .alerts.models import AlertRule
+from .alerts.models import AlertRule, DeadlineDay
 from .models import Backend, Instance, Status
 from .people.models import ClosedDay
 from .schedules import Scheduled
@@ -205,3 +206,55 @@ def foresee(expected: list[Expected], now: datetime) -> None:
     for item in expected:
         if item.run is not None and item.state in (State.RUNNING, State.RUNNING_LATE):
             item.predicted = forecast.finish(item.run, now)
+
+
+RATE_DAYS = (7, 30, 90)
+WORST_SHOWN = 20  # definitions listed under the team's rates, the least often on time first
+
+
+@dataclass
+class Kept:
+    """How often deadlines were met over the last 7, 30 and 90 days: (met, decided days)."""
+
+    backend_id: int | None
+    definition_id: str
+    rates: dict[int, tuple[int, int]]
+
+    def rate(self, days: int) -> float | None:
+        met, decided = self.rates[days]
+        return met / decided if decided else None
+
+
+def deadlines_kept(backend_ids: list[int], today: date) -> tuple[Kept, list[Kept]]:
+    """The team's rates, and each definition's (the least often met first), from the days the
+    late rules decided."""
+    counts = {}
+    for days in RATE_DAYS:
+        since = Q(day__gt=today - timedelta(days=days))
+        counts[f"met{days}"] = Count("pk", filter=since & Q(met=True))
+        counts[f"days{days}"] = Count("pk", filter=since)
+    rows = (
+        DeadlineDay.objects.filter(
+            backend__in=backend_ids, day__gt=today - timedelta(days=max(RATE_DAYS))
+        )
+        .values("backend_id", "definition_id")
+        .annotate(**counts)
+    )
+    each = [
+        Kept(
+            row["backend_id"],
+            row["definition_id"],
+            {days: (row[f"met{days}"], row[f"days{days}"]) for days in RATE_DAYS},
+        )
+        for row in rows
+    ]
+    team = Kept(
+        None,
+        "",
+        {
+            d: (sum(k.rates[d][0] for k in each), sum(k.rates[d][1] for k in each))
+            for d in RATE_DAYS
+        },
+    )
+    worst = sorted(each, key=lambda kept: (kept.rate(30) is None, kept.rate(30) or 0))
+    return team, worst[:WORST_SHOWN]

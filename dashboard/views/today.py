@@ -4,6 +4,7 @@ expected runs, each linked to the run that came for it."""
 
 from collections import Counter
 from datetime import datetime, time, timedelta
+from urllib.parse import quote
 
 from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponse
@@ -36,11 +37,15 @@ def today(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     start = datetime.combine(timezone.localdate(now), time(), timezone.get_current_timezone())
     scope = ReadScope.of(request.user, request.GET)
-    expected = ledger.day(list(scope.backends()), start, start + timedelta(days=1), now)
+    backends = list(scope.backends())
+    expected = ledger.day(backends, start, start + timedelta(days=1), now)
     counts = Counter(item.state for item in expected)
     chosen = request.GET.get("state", "")
     kept = [item for item in expected if keeps(chosen, item.state)]
     ledger.foresee(kept[:MOST_SHOWN], now)
+    team_kept, worst = ledger.deadlines_kept([b.pk for b in backends], start.date())
+    named = {(i.backend.pk, i.schedule.definition_id): i.schedule.definition_name for i in expected}
+    by_id = {b.pk: b for b in backends}
     visible = Backend.objects.visible_to(request.user)
     return render(
         request,
@@ -54,6 +59,17 @@ def today(request: HttpRequest) -> HttpResponse:
             "more": max(0, len(kept) - MOST_SHOWN),
             "teams": Group.objects.filter(pk__in=visible.values("team")).order_by("name"),
             "chosen_team": request.GET.get("team", ""),
+            "team_kept": rates(team_kept, start, ""),
+            "kept": [
+                (
+                    by_id[k.backend_id],
+                    k.definition_id,
+                    named.get((k.backend_id, k.definition_id), ""),
+                    rates(k, start, f"backend={k.backend_id}&definition={quote(k.definition_id)}"),
+                )
+                for k in worst
+                if k.backend_id in by_id
+            ],
         },
     )
 
@@ -62,3 +78,16 @@ def keeps(chosen: str, state: State) -> bool:
     if chosen == EXPECTED:
         return state != State.NOT_EXPECTED
     return not chosen or chosen not in State.values or state == chosen
+
+
+def rates(kept: ledger.Kept, start: datetime, query: str) -> list[tuple[int, int, int, str]]:
+    """(days, met, decided, the runs of those days) for 7, 30 and 90 days."""
+    return [
+        (
+            days,
+            met,
+            decided,
+            f"?{query}&start={(start - timedelta(days=days - 1)).date()}&window=custom",
+        )
+        for days, (met, decided) in kept.rates.items()
+    ]

@@ -16,7 +16,7 @@ from instances.people.models import ClosedDay
 from instances.status import UNFINISHED
 
 from .lifecycle import Kind, fire, matches, resolve, rules_for, watched_definitions
-from .models import Alert, AlertRule
+from .models import Alert, AlertRule, DeadlineDay
 
 
 def check_late(backend: Backend, now: datetime) -> None:
@@ -47,6 +47,15 @@ def judge(
         .first()
     )
     key = f"late:{definition}:{day.isoformat()}"
+    if succeeded is not None or now >= due:
+        decided(
+            rule,
+            backend,
+            definition,
+            day,
+            succeeded,
+            met=succeeded is not None and succeeded <= due,
+        )
     if succeeded is not None and succeeded <= due:
         return
     if succeeded is not None:
@@ -72,6 +81,26 @@ def judge(
             "error_line": f"no success by {deadline} on {day.isoformat()}",
         },
         now,
+    )
+
+
+def decided(
+    rule: AlertRule,
+    backend: Backend,
+    definition: str,
+    day: date,
+    succeeded: datetime | None,
+    met: bool,
+) -> None:
+    """Keep how the day went, written only when it changes (checks run every minute)."""
+    kept = DeadlineDay.objects.filter(rule=rule, definition_id=definition, day=day)
+    if kept.filter(met=met, succeeded_at=succeeded).exists():
+        return
+    DeadlineDay.objects.update_or_create(
+        rule=rule,
+        definition_id=definition,
+        day=day,
+        defaults={"backend": backend, "met": met, "succeeded_at": succeeded},
     )
 
 

@@ -352,3 +352,25 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.channel.name}: {self.state}"
+
+
+class DeadlineDay(models.Model):
+    """How one working day went for a definition against a late rule's deadline, kept once
+    decided (met; or missed, and when it succeeded after all): rates over 7, 30 and 90 days
+    read these few rows, not the runs."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="days")
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
+    definition_id = models.CharField(max_length=200)
+    day = models.DateField()
+    met = models.BooleanField()
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "definition_id", "day"], name="deadline_day")
+        ]
+        indexes = [models.Index(fields=["backend", "day"], name="deadline_day_backend_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.definition_id} {self.day}: {'met' if self.met else 'missed'}"

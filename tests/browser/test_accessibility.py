@@ -1,12 +1,14 @@
 """axe-core on every page, in light and dark (the system's theme), at 1440 and 375 px: no
 serious or critical violation. Each page's screenshot goes to docs/screens/ (to look at)."""
 
+from datetime import timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from instances.alerts.models import Alert, Delivery
+from instances.alerts.models import Alert, AlertRule, DeadlineDay, Delivery
 from instances.models import Instance, Schedule, Status
 from tests.browser.conftest import log_in
 
@@ -194,3 +196,16 @@ def scheduled(backend) -> None:
         )
         for definition, minute in minutes.items()
     )
+    if backend.team is not None:  # and a month of their deadlines, one missed in four
+        rule = AlertRule.objects.create(team=backend.team, name="by 09:00", kind="late")
+        DeadlineDay.objects.bulk_create(
+            DeadlineDay(
+                rule=rule,
+                backend=backend,
+                definition_id=definition,
+                day=timezone.localdate() - timedelta(days=ago),
+                met=ago % 4 != 0,
+            )
+            for definition in minutes
+            for ago in range(30)
+        )

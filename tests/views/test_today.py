@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from instances.models import Schedule, Status
+from instances.models import Instance, Schedule, Status
 from tests.factories import BackendFactory, InstanceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +93,35 @@ def test_a_team_without_schedules_is_told_where_they_come_from(client):
     client.force_login(UserFactory(teams=[BackendFactory().team]))
     body = client.get("/today/").content.decode()
     assert "No scheduled definitions" in body
+
+
+def test_deadlines_met_over_7_30_and_90_days_link_to_those_days_runs(client, day):
+    from datetime import date
+
+    from instances.alerts.models import AlertRule, DeadlineDay
+
+    backend = day["on_time"][0].backend
+    rule = AlertRule.objects.create(team=backend.team, name="by 09:00", kind="late")
+    today = date(2026, 3, 3)
+    for ago in range(60):  # missed every 4th day
+        DeadlineDay.objects.create(
+            rule=rule,
+            backend=backend,
+            definition_id="orders",
+            day=today - timedelta(days=ago),
+            met=ago % 4 != 0,
+        )
+    page = client.get("/today/")
+    assert [(days, met, decided) for days, met, decided, _ in page.context["team_kept"]] == [
+        (7, 5, 7),  # missed today and 4 days ago
+        (30, 22, 30),
+        (90, 45, 60),
+    ]
+    ((shown, definition, name, rows),) = page.context["kept"]
+    assert (shown, definition, name) == (backend, "orders", "orders load")
+    runs = client.get(f"/runs/{rows[0][3]}").content.decode()
+    todays = {run.pk for runs in day.values() for run in runs}
+    orders = {r.pk for r in Instance.objects.filter(definition_id="orders", backend=backend)}
+    assert {int(pk) for pk in re.findall(r'href="/runs/(\d+)/', runs)} >= todays & orders
+    body = page.content.decode()
+    assert "71 %" in body and "5 of 7" in body
