@@ -237,17 +237,13 @@ def deadlines_kept(backend_ids: list[int], today: date) -> tuple[Kept, list[Kept
         DeadlineDay.objects.filter(
             backend__in=backend_ids, day__gt=today - timedelta(days=max(RATE_DAYS))
         )
-        .values("backend_id", "definition_id")
+        .values_list("backend_id", "definition_id")
         .annotate(**counts)
     )
-    each = [
-        Kept(
-            row["backend_id"],
-            row["definition_id"],
-            {days: (row[f"met{days}"], row[f"days{days}"]) for days in RATE_DAYS},
-        )
-        for row in rows
-    ]
+    each = []
+    for backend, definition, *counted in rows:  # met and decided, for each RATE_DAYS in turn
+        pairs = zip(counted[::2], counted[1::2], strict=True)
+        each.append(Kept(backend, definition, dict(zip(RATE_DAYS, pairs, strict=True))))
     team = Kept(
         None,
         "",
