@@ -344,6 +344,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": RUNBOARD_ALERT_CHECK_SECONDS},
     },
     "sweep-actions": {"task": "instances.sweep_actions", "schedule": 60.0},
+    "learn-schedules": {"task": "instances.learn_schedules", "schedule": 3600.0},
     "poll-due-backends": {
         "task": "instances.poll_due_backends",
         "schedule": RUNBOARD_BEAT_SECONDS,

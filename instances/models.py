@@ -339,13 +339,15 @@ class RunName(models.Model):
 
 
 class Schedule(models.Model):
-    """A definition's schedule as its vendor last gave it with a run (a cron expression), read
-    by the expected-run ledger; a definition without one has its schedule learned instead."""
+    """A definition's schedule as its vendor last gave it with a run (a cron expression), or
+    as learned from its runs' starts when no vendor gives one; the expected-run ledger and the
+    missing rule read it."""
 
     backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
     definition_id = models.CharField(max_length=200)
     definition_name = models.CharField(max_length=500, blank=True)  # named where none ran
     cron = models.CharField(max_length=200)
+    learned = models.BooleanField(default=False)  # from its runs' starts: no vendor gave one
     seen_at = models.DateTimeField()
 
     class Meta:

@@ -1,24 +1,29 @@
 """Definitions' schedules as their vendors give them: EnOS's `freq` (a 7-field Quartz cron),
-Airflow's cron or preset (@daily), DataArts' job cron (Quartz). Read with croniter in the
-backend's zone; anything it cannot read (an Airflow dataset or timedelta schedule) is no
-schedule, and the ledger learns one from the runs instead."""
+Airflow's cron or preset (@daily). Read with croniter in the backend's zone; anything it
+cannot read (an Airflow dataset or timedelta schedule) is no schedule. A definition without
+one has its schedule learned from its runs' starts, as a cron where one can say it."""
 
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from itertools import takewhile
+from itertools import pairwise, takewhile
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from . import zones
 from .connectors.base import RunRecord
-from .models import Backend, Schedule
+from .models import Backend, Instance, Rollup, Schedule
 
 MOST_TIMES = 1500  # a window's expected runs at most (a minutely job over a day: 1,440)
+HISTORY = 12  # a definition's last starts its schedule is learned from
+LEARN_FROM = timedelta(days=35)  # definitions that ran within it (a monthly one has)
+MOST_LEARNED = 2_000  # definitions a backend learns schedules for, a sweep
 QUARTZ_WEEKDAY = re.compile(r"(?<![#/\d])\d+")  # a day of the week, not an nth (#3) or a step
 
 
@@ -82,7 +87,7 @@ def note(backend: Backend, records: list[RunRecord], now: datetime) -> None:
             list(kept.values()),
             update_conflicts=True,
             unique_fields=["backend", "definition_id"],
-            update_fields=["definition_name", "cron", "seen_at"],
+            update_fields=["definition_name", "cron", "learned", "seen_at"],
         )
 
 
@@ -98,3 +103,74 @@ def of(backend_ids: list[int]) -> list[Scheduled]:
     rows = Schedule.objects.filter(backend__in=backend_ids).order_by("pk")
     fields = ("backend_id", "definition_id", "definition_name", "cron")
     return [Scheduled(*row) for row in rows.values_list(*fields)]
+
+
+def learn(backend: Backend, now: datetime) -> int:
+    """Schedules for the backend's definitions that ran lately and whose vendor gives none,
+    from their last starts, where the interval is one a cron can say (every 1-30 minutes or
+    1-12 hours dividing the hour or day, daily, weekly); how many it keeps. A definition that
+    keeps no schedule any more loses its learned one."""
+    given = Schedule.objects.filter(backend=backend, learned=False).values("definition_id")
+    recent = Rollup.objects.filter(backend=backend, top_level=True, hour__gte=now - LEARN_FROM)
+    definitions = recent.exclude(definition_id__in=given).exclude(definition_id="")
+    zone = zones.zone(backend.timezone) or ZoneInfo("UTC")
+    kept = []
+    for definition in definitions.values_list("definition_id", flat=True).distinct()[:MOST_LEARNED]:
+        runs = Instance.objects.filter(
+            backend=backend, parent__isnull=True, definition_id=definition
+        )
+        latest = list(
+            runs.order_by("-run_at").values_list("run_at", "definition_name", "name")[:HISTORY]
+        )
+        every = usual_interval([run_at for run_at, _, _ in latest])
+        if every and (cron := cron_for(every, latest[0][0].astimezone(zone))):
+            name = latest[0][1] or latest[0][2]
+            kept.append(
+                Schedule(
+                    backend=backend,
+                    definition_id=definition,
+                    definition_name=name[:500],
+                    cron=cron,
+                    learned=True,
+                    seen_at=now,
+                )
+            )
+    Schedule.objects.filter(backend=backend, learned=True).exclude(
+        definition_id__in=[s.definition_id for s in kept]
+    ).delete()
+    Schedule.objects.bulk_create(
+        kept,
+        update_conflicts=True,
+        unique_fields=["backend", "definition_id"],
+        update_fields=["definition_name", "cron", "learned", "seen_at"],
+    )
+    return len(kept)
+
+
+def usual_interval(starts: list[datetime]) -> timedelta | None:
+    """A definition's interval from its last starts (newest first): the median of the gaps,
+    if they keep it (at least 3 alike, within 10 %)."""
+    gaps = [later - earlier for later, earlier in pairwise(starts)]
+    if len(gaps) < 3:
+        return None
+    interval = timedelta(seconds=statistics.median(g.total_seconds() for g in gaps))
+    regular = [g for g in gaps if abs(g - interval) <= interval * 0.1]
+    return interval if interval and len(regular) >= 3 else None
+
+
+def cron_for(every: timedelta, last: datetime) -> str | None:
+    """The cron of a run every `every` whose last start was `last` (in its zone), if a cron
+    can say it: to the whole minute."""
+    minutes = round(every.total_seconds() / 60)
+    if 0 < minutes < 60 and 60 % minutes == 0:
+        return f"0 {last.minute % minutes}/{minutes} * * * *"
+    hours, rest = divmod(minutes, 60)
+    if rest or not hours:
+        return None
+    if hours < 24 and 24 % hours == 0:
+        return f"0 {last.minute} {last.hour % hours}/{hours} * * *"
+    if hours == 24:
+        return f"0 {last.minute} {last.hour} * * *"
+    if hours == 24 * 7:
+        return f"0 {last.minute} {last.hour} * * {last.isoweekday() % 7}"
+    return None

@@ -4,10 +4,9 @@ stale backends, stuck runs (running runs only) and missed schedules (ruled defin
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from itertools import count, pairwise
+from itertools import count
 
 from django.conf import settings
 from django.db import transaction
@@ -247,23 +246,9 @@ def expected_after(starts: list[datetime], cron: str | None, zone) -> Iterator[d
         return iter(())
     if cron:
         return schedules.after(cron, starts[0], zone)
-    if (expected := next_expected(starts)) is None:
+    if (every := schedules.usual_interval(starts)) is None:
         return iter(())
-    return (expected + n * (expected - starts[0]) for n in count())
-
-
-def next_expected(starts: list[datetime]) -> datetime | None:
-    """When a definition's next run should start, from its last starts (newest first): the
-    last plus its usual interval (the median of the gaps), if they keep a schedule (at least
-    3 alike gaps)."""
-    gaps = [later - earlier for later, earlier in pairwise(starts)]
-    if len(gaps) < 3:
-        return None
-    interval = timedelta(seconds=statistics.median(g.total_seconds() for g in gaps))
-    regular = [g for g in gaps if abs(g - interval) <= interval * 0.1]
-    if not interval or len(regular) < 3:
-        return None
-    return starts[0] + interval
+    return (starts[0] + n * every for n in count(1))
 
 
 def format_span(span: timedelta | None) -> str:

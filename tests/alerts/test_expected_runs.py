@@ -163,3 +163,40 @@ def test_each_expected_run_is_matched_and_judged_against_its_deadline(backend):
         (at(day, 18), State.UPCOMING),
     ]
     assert judged[1].run == running and judged[1].deadline == at(day, 13)
+
+
+def test_a_definition_no_vendor_schedules_has_its_schedule_learned_as_a_cron(backend):
+    from instances import rollups
+
+    def ran_every(definition: str, first: datetime, every: timedelta, times: int) -> None:
+        for n in range(times):
+            InstanceFactory(backend=backend, definition_id=definition, run_at=first + n * every)
+
+    ran_every("nightly", at(date(2026, 3, 2), 6), timedelta(days=1), 6)
+    ran_every("quarterly", at(date(2026, 3, 7), 0, 15), timedelta(minutes=15), 8)
+    ran_every("hourly", at(date(2026, 3, 7), 0, 5), timedelta(hours=1), 8)
+    ran_every("odd", at(date(2026, 3, 2), 6), timedelta(hours=7), 8)  # no cron says it
+    ran_every("daily", at(date(2026, 3, 2), 9), timedelta(hours=5), 8)  # its vendor's stays
+    rollups.rebuild()
+    now = at(date(2026, 3, 7), 12)
+    assert schedules.learn(backend, now) == 3
+    kept = dict(Schedule.objects.filter(backend=backend).values_list("definition_id", "cron"))
+    assert kept == {
+        "daily": EVERY_DAY_AT_SIX,
+        "nightly": "0 0 6 * * *",  # in the backend's zone, Shanghai
+        "quarterly": "0 0/15 * * * *",
+        "hourly": "0 5 0/1 * * *",
+    }
+    expected = day_of(backend, date(2026, 3, 8), at(date(2026, 3, 8), 7))
+    nightly = [e for e in expected if e.schedule.definition_id == "nightly"]
+    assert [(e.at, e.state) for e in nightly] == [(at(date(2026, 3, 8), 6), State.MISSED)]
+    later = at(date(2026, 3, 7), 7, 5)
+    for gap in (7, 13, 29, 3, 17, 41, 11, 23, 5, 37, 19):  # hourly no more: its schedule goes
+        later += timedelta(minutes=gap)
+        InstanceFactory(backend=backend, definition_id="hourly", run_at=later)
+    schedules.learn(backend, now)
+    assert set(Schedule.objects.values_list("definition_id", flat=True)) == {
+        "daily",
+        "nightly",
+        "quarterly",
+    }
