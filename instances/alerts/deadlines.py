@@ -93,14 +93,15 @@ def decided(
     met: bool,
 ) -> None:
     """Keep how the day went, written only when it changes (checks run every minute)."""
-    kept = DeadlineDay.objects.filter(rule=rule, definition_id=definition, day=day)
+    kept = DeadlineDay.objects.filter(rule=rule, backend=backend, definition_id=definition, day=day)
     if kept.filter(met=met, succeeded_at=succeeded).exists():
         return
     DeadlineDay.objects.update_or_create(
         rule=rule,
+        backend=backend,
         definition_id=definition,
         day=day,
-        defaults={"backend": backend, "met": met, "succeeded_at": succeeded},
+        defaults={"met": met, "succeeded_at": succeeded},
     )
 
 

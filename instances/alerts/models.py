@@ -368,7 +368,10 @@ class DeadlineDay(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["rule", "definition_id", "day"], name="deadline_day")
+            # a definition id is its backend's own: two backends may both have a "daily"
+            models.UniqueConstraint(
+                fields=["rule", "backend", "definition_id", "day"], name="deadline_day"
+            )
         ]
         indexes = [models.Index(fields=["backend", "day"], name="deadline_day_backend_idx")]
 
