@@ -1,5 +1,5 @@
 """The expected-run ledger: the runs each scheduled definition was expected to start in a
-window (from its vendor's cron, in its backend's zone), each matched to the run that came for
+window (its vendor's cron, or the one learned from its runs, in its backend's zone), each matched to the run that came for
 it and judged against its team's calendar, grace and deadline: on time, late, running,
 running late, failed, missed, due, upcoming, or not expected (a day its calendar is off)."""
 

@@ -92,7 +92,7 @@ def test_every_number_lists_exactly_its_expected_runs(client, day):
 def test_a_team_without_schedules_is_told_where_they_come_from(client):
     client.force_login(UserFactory(teams=[BackendFactory().team]))
     body = client.get("/today/").content.decode()
-    assert "No scheduled definitions" in body
+    assert "No scheduled definitions yet" in body
 
 
 def test_deadlines_met_over_7_30_and_90_days_link_to_those_days_runs(client, day):
