@@ -1,7 +1,8 @@
 """The expected-run ledger: the runs each scheduled definition was expected to start in a
-window (its vendor's cron, or the one learned from its runs, in its backend's zone), each matched to the run that came for
-it and judged against its team's calendar, grace and deadline: on time, late, running,
-running late, failed, missed, due, upcoming, or not expected (a day its calendar is off)."""
+window (its vendor's cron, or the one learned from its runs, in its backend's zone), each
+matched to the run that came for it and judged against its team's calendar, grace and
+deadline: on time, late, running, running late, failed, missed, due, upcoming, or not
+expected (a day its calendar is off)."""
 
 from __future__ import annotations
 
@@ -233,7 +234,11 @@ def deadlines_kept(backend_ids: list[int], today: date) -> tuple[Kept, list[Kept
     and a day is decided once)."""
     ids = sorted(backend_ids)
     key = f"deadlines-kept:{today}:{','.join(map(str, ids))}"
-    return cache.get_or_set(key, lambda: count_kept(ids, today), KEPT_FOR.total_seconds())
+    kept = cache.get(key)
+    if kept is None:
+        kept = count_kept(ids, today)
+        cache.set(key, kept, KEPT_FOR.total_seconds())
+    return kept
 
 
 def count_kept(backend_ids: list[int], today: date) -> tuple[Kept, list[Kept]]:

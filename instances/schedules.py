@@ -10,11 +10,11 @@ import statistics
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise, takewhile
+from itertools import islice, pairwise, takewhile
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from . import zones
 from .connectors.base import RunRecord
@@ -59,14 +59,23 @@ def fired_in(cron: str, start: float, end: float, zone_name: str) -> tuple[Fired
     fired = croniter(cron, datetime.fromtimestamp(start, zone), second_at_beginning=True)
     # croniter's first is after its start: one second back makes `start` itself count
     fired.set_current(start - 1, force=True)
-    upcoming = (fired.get_next(datetime) for _ in range(MOST_TIMES))
-    kept = takewhile(lambda at: at.timestamp() < end, upcoming)
+    kept = takewhile(lambda at: at.timestamp() < end, islice(firing(fired), MOST_TIMES))
     return tuple(Fired(at.astimezone(UTC), at.date()) for at in kept)
 
 
 def after(cron: str, moment: datetime, zone: ZoneInfo) -> Iterator[datetime]:
     """When the schedule fires after `moment`, one time after another."""
-    return croniter(cron, moment.astimezone(zone), second_at_beginning=True).all_next(datetime)
+    return firing(croniter(cron, moment.astimezone(zone), second_at_beginning=True))
+
+
+def firing(fired: croniter) -> Iterator[datetime]:
+    """Its times one after another, until it fires no more: a Quartz year gone by (a one-off
+    EnOS schedule), a 30 February."""
+    try:
+        while True:
+            yield fired.get_next(datetime)
+    except CroniterBadDateError:
+        return
 
 
 def note(backend: Backend, records: list[RunRecord], now: datetime) -> None:

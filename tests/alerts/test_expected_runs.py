@@ -200,3 +200,14 @@ def test_a_definition_no_vendor_schedules_has_its_schedule_learned_as_a_cron(bac
         "nightly",
         "quarterly",
     }
+
+
+def test_a_schedule_that_fires_no_more_expects_nothing_and_breaks_nothing(backend):
+    """A one-off EnOS schedule of a year gone by, a 30 February: no expected run, no error."""
+    rule = follows_china(backend)
+    InstanceFactory(backend=backend, definition_id="daily", run_at=at(date(2026, 3, 2), 6))
+    for gone in ("0 0 6 15 3 ? 2025", "0 0 6 30 2 ?"):
+        Schedule.objects.filter(backend=backend).update(cron=schedules.cron_of(gone))
+        assert day_of(backend, date(2026, 3, 3), at(date(2026, 3, 3), 12)) == []
+        checks.check_missing(backend, at(date(2026, 3, 9), 12))
+        assert not Alert.objects.filter(rule=rule).exists()
