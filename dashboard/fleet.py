@@ -1,6 +1,6 @@
 """Every platform's top-level runs on one time axis: a Gantt of a window, one band per backend
-or team, each band's runs packed into as few lanes as they overlap, the teams' deadlines as
-markers. Past MOST_BARS runs in view it draws counts per hour instead (from the status
+or team, each band's runs packed into as few lanes as they overlap, its backends' deadlines
+as markers. Past MOST_BARS runs in view it draws counts per hour instead (from the status
 rollups), and says to zoom in."""
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Band:
     ends: list[datetime] = field(default_factory=list)  # when each lane is free again
     hidden: int = 0  # runs past MOST_LANES
     hours: dict[datetime, dict[str, int]] = field(default_factory=dict)  # when aggregated
+    deadlines: list[tuple[float, str]] = field(default_factory=list)  # (percent, whose)
 
     @property
     def height(self) -> int:
@@ -49,7 +50,6 @@ class Fleet:
     runs: int  # runs in view
     aggregated: bool
     ticks: list[tuple[float, str, str]]
-    deadlines: list[tuple[float, str]]  # (percent, what)
     now: float | None
 
     @property
@@ -78,6 +78,14 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
         for pk, name, status, backend, began, ended in rows:
             bar = (pk, name, status, said.get(status, status), began, ended)
             place(bands[names[backend]], bar, start, end, percent)
+    marked: dict[str, dict[datetime, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for backend in backends:  # each band its own backends' deadlines, each moment once
+        for due, whose in deadlines(backend, start, end):
+            marked[names[backend.pk]][due].add(whose)
+    for name, marks in marked.items():
+        bands[name].deadlines = [
+            (percent(due), ", ".join(sorted(w))) for due, w in sorted(marks.items())
+        ]
     now = timezone.now()
     return Fleet(
         start,
@@ -86,7 +94,6 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
         len(rows) if not aggregated else sum(hourly_total(b) for b in bands.values()),
         aggregated,
         ticks(start, end),
-        deadlines(backends, start, end, percent),
         percent(now) if start <= now <= end else None,
     )
 
@@ -160,25 +167,23 @@ def hourly_total(band: Band) -> int:
     return sum(sum(counts.values()) for counts in band.hours.values())
 
 
-def deadlines(backends: list[Backend], start: datetime, end: datetime, percent):
-    """The deadlines of the teams' late rules on each working day of the window, each once."""
+def deadlines(backend: Backend, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """The deadlines of the late rules covering the backend (its team's, or naming it), on
+    each working day of their calendars in the window."""
     rules = AlertRule.objects.filter(
-        team__in={b.team_id for b in backends},
+        Q(backend=backend) | Q(backend__isnull=True, team_id=backend.team_id),
         kind__in=(AlertRule.Kind.LATE, AlertRule.Kind.LATE_SOON),
         enabled=True,
         deadline__isnull=False,
     )
-    zone_of = {b.team_id: b.timezone for b in backends}
-    marks: dict[datetime, str] = {}
+    dues = []
     for rule in rules:
         if rule.deadline is None:  # (none is: the query asks for one)
             continue
-        zone = zones.zone(rule.deadline_zone) or calendars.zone_of(
-            rule.calendar, zone_of.get(rule.team_id, "")
-        )
+        zone = zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
         day: date = start.astimezone(zone).date()
         while (due := datetime.combine(day, rule.deadline, zone)) < end:
             if due >= start and calendars.is_working_day(day, rule.calendar):
-                marks[due] = f"{marks[due]}, {rule.name}" if due in marks else rule.name
+                dues.append((due, rule.name))
             day += timedelta(days=1)
-    return [(percent(due), what) for due, what in sorted(marks.items())]
+    return dues

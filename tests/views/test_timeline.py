@@ -103,3 +103,12 @@ def test_by_team_one_band_a_team(client, fleet_of_two):
     assert [band.name for band in page.context["fleet"].bands] == [
         fleet_of_two["early"].backend.team.name
     ]
+
+
+def test_each_band_marks_its_own_backends_deadlines(client, fleet_of_two):
+    mine = fleet_of_two["early"].backend
+    theirs = fleet_of_two["theirs"].backend
+    client.force_login(UserFactory(teams=[mine.team, theirs.team]))
+    bands = client.get("/timeline/").context["fleet"].bands
+    marked = {band.name: [whose for _, whose in band.deadlines] for band in bands}
+    assert marked == {"EnOS prod": ["orders by 10:00"], "their Airflow": []}
