@@ -79,3 +79,19 @@ def patched(record: dict, run: Run, step_index: int | None = None) -> dict:
         else (run.patch.get("steps", {}).get(str(step_index)))
     )
     return record | fields if fields else record
+
+
+# A definition's period as a 7-field Quartz cron, as EnOS (`freq`) and DataArts (a job's
+# schedule.cron.expression) write theirs; days of the week count from Sunday = 1.
+QUARTZ = {
+    300: "0 0/5 * * * ? *",
+    900: "0 0/15 * * * ? *",
+    3600: "0 0 * * * ? *",
+    86400: "0 0 0 * * ? *",
+    604800: "0 0 0 ? * 1 *",
+    2592000: "0 0 0 1 * ? *",
+}
+
+
+def quartz(period: timedelta) -> str:
+    return QUARTZ.get(int(period.total_seconds()), QUARTZ[86400])

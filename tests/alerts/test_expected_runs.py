@@ -43,7 +43,7 @@ def test_quartz_weekdays_count_from_sunday_as_one():
     assert [fired.day.isoweekday() for fired in week] == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("kind", ["enos_batch_v21", "airflow"])
+@pytest.mark.parametrize("kind", ["enos_batch_v21", "airflow", "dataarts_factory"])
 def test_a_polls_runs_leave_their_vendors_schedule(kind, emulator):
     backend, secrets = next((b, s) for b, s in demo_backends() if b.kind == kind)
     backend.base_url, backend.credentials = emulator.base_url, secrets

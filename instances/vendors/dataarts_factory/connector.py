@@ -171,6 +171,16 @@ def _error(body: dict):
     return (code, body.get("error_msg") or body.get("errorMsg")) if code else None
 
 
+def cron_expression(job: dict) -> str:
+    """A job's schedule as DLF gives it: `schedule.cron.expression` (Quartz); "" when it has
+    none (an event-driven or manual job), as huaweicloudsdkdlf's v1 Schedule and Cron models
+    put it."""
+    schedule = job.get("schedule") if isinstance(job, dict) else None
+    cron = schedule.get("cron") if isinstance(schedule, dict) else None
+    expression = cron.get("expression") if isinstance(cron, dict) else None
+    return expression if isinstance(expression, str) else ""
+
+
 def windows(since: datetime | None, now: datetime):
     """Plan-time windows of at most seven days, oldest first."""
     start = since or now - DEFAULT_WINDOW
@@ -197,6 +207,7 @@ class DataArtsFactory(DataArts):
     def __init__(self, config):
         super().__init__(config)
         self.job_graphs: dict[str, dict[str, list[str]]] = {}
+        self.job_crons: dict[str, str] = {}  # a job's schedule.cron.expression (Quartz)
 
     def iter_pages(self, since):
         for low, high in windows(since, datetime.now(UTC)):
@@ -265,6 +276,7 @@ class DataArtsFactory(DataArts):
         """node name → upstream node names, from the job definition (cached per job)."""
         if job_name not in self.job_graphs:
             job = self.get(f"/jobs/{quote(job_name, safe='')}", self.headers)
+            self.job_crons[job_name] = cron_expression(job)
             self.job_graphs[job_name] = {
                 n["name"]: list(n.get("preNodeName") or [])
                 for n in job.get("nodes") or []
@@ -292,6 +304,7 @@ class DataArtsFactory(DataArts):
             started_at=started,
             finished_at=finished,
             error_message=item.get("errorMessage") or "",
+            schedule=self.job_crons.get(item["jobName"], ""),
             edges=edges,
             has_children=has_children,
             raw={k: v for k, v in item.items() if k not in ("nodes", "total")},

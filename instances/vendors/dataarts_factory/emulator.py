@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from instances.emulator import scenario as sc
 from instances.emulator.auth import in_time
-from instances.emulator.common import by_seq, epoch_ms, json_response, utc, world
+from instances.emulator.common import by_seq, epoch_ms, json_response, quartz, utc, world
 
 from . import demo
 from .emulator_records import JOB_STATUS, job_instance, job_name
@@ -278,8 +278,9 @@ async def show_job(request: Request):
         {"name": step.name, "type": "DLISQL", "preNodeName": [names[up] for up in step.upstream]}
         for step in runs[0].steps
     ]
+    schedule = {"type": "CRON", "cron": {"expression": quartz(runs[0].period)}}
     return json_response(
-        {"name": name, "nodes": nodes, "processType": "BATCH", "schedule": {"type": "CRON"}}
+        {"name": name, "nodes": nodes, "processType": "BATCH", "schedule": schedule}
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from instances.emulator import scenario as sc
-from instances.emulator.common import CHINA, naive_local
+from instances.emulator.common import CHINA, naive_local, quartz
 
 
 @dataclass(frozen=True)
@@ -37,20 +37,13 @@ STATUS = {
 }
 
 
-CYCLES = {
-    300: ("mi", "0 0/5 * * * ? *"),
-    900: ("mi", "0 0/15 * * * ? *"),
-    3600: ("H", "0 0 * * * ? *"),
-    86400: ("D", "0 0 0 * * ? *"),
-    604800: ("W", "0 0 0 ? * 1 *"),
-    2592000: ("M", "0 0 0 1 * ? *"),
-}
+CYCLES = {300: "mi", 900: "mi", 3600: "H", 86400: "D", 604800: "W", 2592000: "M"}
 
 
 def flow_instance(version: str, run: sc.Run, now: datetime, listed: bool = False) -> dict:
     code, name = STATUS[run.status(now)]
     names = VERSIONS[version].graph_keys
-    cycle, freq = CYCLES.get(int(run.period.total_seconds()), ("D", "0 0 0 * * ? *"))
+    cycle, freq = CYCLES.get(int(run.period.total_seconds()), "D"), quartz(run.period)
     tasks = [
         {
             "taskName": step.name,
