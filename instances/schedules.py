@@ -1,7 +1,8 @@
-"""Definitions' schedules as their vendors give them: EnOS's `freq` and DataArts' job cron (7-
-or 6-field Quartz), Airflow's cron or preset (@daily). Read with croniter in the backend's zone; anything it
-cannot read (an Airflow dataset or timedelta schedule) is no schedule. A definition without
-one has its schedule learned from its runs' starts, as a cron where one can say it."""
+"""Definitions' schedules as their vendors give them: EnOS's `freq` and DataArts' job cron
+(Quartz, 6 or 7 fields), Airflow's cron or preset (@daily). Read with croniter in the
+backend's zone; anything it cannot read (an Airflow dataset or timedelta schedule) is no
+schedule. A definition without one has its schedule learned from its runs' starts, as a
+cron where one can say it."""
 
 from __future__ import annotations
 
