@@ -13,6 +13,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.html import escape
 
+from dashboard.templatetags.runboard import run_url
 from dashboard.timeline import ticks
 from instances import calendars, zones
 from instances.alerts.models import AlertRule
@@ -137,7 +138,7 @@ def place(band: Band, bar: tuple, start: datetime, end: datetime, percent) -> No
     width = max(percent(min(finish, end)) - left, 0.15)
     when = f"{timezone.localtime(began):%m-%d %H:%M}–{timezone.localtime(finish):%H:%M}"
     band.lanes[lane].append(
-        f'<a href="/runs/{pk}/"><rect class="bar {status}" x="{left:.3f}%" y="{ROW * lane + 2}"'
+        f'<a href="{run_url(pk)}"><rect class="bar {status}" x="{left:.3f}%" y="{ROW * lane + 2}"'
         f' width="{width:.3f}%" height="{ROW - 4}"><title>{escape(name)} · {label} · {when}'
         "</title></rect></a>"
     )

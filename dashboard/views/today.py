@@ -41,8 +41,8 @@ def today(request: HttpRequest) -> HttpResponse:
     expected = ledger.day(backends, start, start + timedelta(days=1), now)
     counts = Counter(item.state for item in expected)
     chosen = request.GET.get("state", "")
-    kept = [item for item in expected if keeps(chosen, item.state)]
-    ledger.foresee(kept[:MOST_SHOWN], now)
+    listed = [item for item in expected if keeps(chosen, item.state)]
+    ledger.foresee(listed[:MOST_SHOWN], now)
     team_kept, worst = ledger.deadlines_kept([b.pk for b in backends], start.date())
     named = {(i.backend.pk, i.schedule.definition_id): i.schedule.definition_name for i in expected}
     by_id = {b.pk: b for b in backends}
@@ -55,8 +55,8 @@ def today(request: HttpRequest) -> HttpResponse:
             "expected": len(expected) - counts[State.NOT_EXPECTED],
             "tiles": [(state, counts[state]) for state in TILES],
             "chosen": chosen if chosen in (EXPECTED, *State.values) else "",
-            "shown": kept[:MOST_SHOWN],
-            "more": max(0, len(kept) - MOST_SHOWN),
+            "shown": listed[:MOST_SHOWN],
+            "more": max(0, len(listed) - MOST_SHOWN),
             "teams": Group.objects.filter(pk__in=visible.values("team")).order_by("name"),
             "chosen_team": request.GET.get("team", ""),
             "team_kept": rates(team_kept, start, ""),
