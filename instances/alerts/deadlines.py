@@ -47,6 +47,9 @@ def judge(
         .first()
     )
     key = f"late:{definition}:{day.isoformat()}"
+    last = runs.only("name", "definition_name", "owner", "run_at").order_by("-run_at").first()
+    if last is None or not matches(rule, last):
+        return  # not one the rule is about: nothing said, its days not counted
     if succeeded is not None or now >= due:
         decided(
             rule,
@@ -65,8 +68,7 @@ def judge(
         )
         resolve(Alert.objects.filter(rule=rule, key=key), now, why)
         return
-    last = runs.only("name", "definition_name", "owner", "run_at").order_by("-run_at").first()
-    if now < due or last is None or not matches(rule, last):
+    if now < due:
         return
     deadline = f"{rule.deadline:%H:%M} {zone.key}"
     fire(

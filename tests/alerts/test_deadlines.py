@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from instances import calendars
+from instances import calendars, rollups
 from instances.alerts import deadlines
-from instances.alerts.models import Alert, AlertEvent, AlertRule
+from instances.alerts.models import Alert, AlertEvent, AlertRule, DeadlineDay
 from instances.models import Instance, Status
 from tests.factories import BackendFactory, InstanceFactory
 
@@ -80,3 +80,22 @@ def test_a_success_of_yesterday_does_not_count_for_today(backend):
     run_of(backend, yesterday, at(yesterday, 6) + timedelta(minutes=5))
     deadlines.check_late(backend, at(yesterday + timedelta(days=1), 7))
     assert Alert.objects.get(state="firing").key == "late:orders:2026-02-27"
+
+
+def test_each_working_day_is_kept_for_the_rates_of_the_definitions_the_rule_is_about(backend):
+    rule = AlertRule.objects.get(name="orders by 06:30")
+    AlertRule.objects.filter(pk=rule.pk).update(definition_id="", owner="ops")
+    run_of(backend, date(2026, 2, 25), at(date(2026, 2, 25), 6, 10))  # owned by someone else
+    InstanceFactory(
+        backend=backend,
+        definition_id="stock",
+        owner="ops",
+        run_at=at(date(2026, 2, 25), 5),
+        status=Status.SUCCEEDED,
+        finished_at=at(date(2026, 2, 25), 6, 50),
+    )
+    rollups.rebuild()
+    deadlines.check_late(backend, at(date(2026, 2, 25), 9))
+    deadlines.check_late(backend, at(date(2026, 2, 25), 9, 1))  # again: written once
+    days = DeadlineDay.objects.values_list("definition_id", "met", "succeeded_at")
+    assert list(days) == [("stock", False, at(date(2026, 2, 25), 6, 50))]
