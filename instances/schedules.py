@@ -30,7 +30,10 @@ QUARTZ_WEEKDAY = re.compile(r"(?<![#/\d])\d+")  # a day of the week, not an nth 
 
 def cron_of(expression: str) -> str | None:
     """The expression as croniter reads it, or None: Quartz's seconds and year fields are
-    kept, its days of the week (1 = Sunday) counted from 0 as Unix cron does."""
+    kept, its days of the week (1 = Sunday) counted from 0 as Unix cron does. One longer than
+    its column is none: kept in the poll's transaction, it would fail the page."""
+    if len(expression) > Schedule._meta.get_field("cron").max_length:
+        return None
     fields = expression.split()
     if len(fields) in (6, 7):
         fields[5] = QUARTZ_WEEKDAY.sub(lambda day: str(int(day.group()) - 1), fields[5])

@@ -32,7 +32,8 @@ def test_quartz_weekdays_count_from_sunday_as_one():
     assert schedules.cron_of("0 0 6 ? * 6#3") == "0 0 6 ? * 5#3"  # the 3rd Friday
     assert schedules.cron_of("0 6 * * 1-5") == "0 6 * * 1-5"  # Unix cron as it is
     assert schedules.cron_of("@daily") == "@daily"
-    for not_a_cron in ("None", "Dataset", "", "0 0 6 ? * 9 *", "<script>"):
+    too_long = "0 0 " + ",".join(str(h % 24) for h in range(100)) + " * * ?"
+    for not_a_cron in ("None", "Dataset", "", "0 0 6 ? * 9 *", "<script>", too_long):
         assert schedules.cron_of(not_a_cron) is None
     week = schedules.times(
         schedules.cron_of(WORKING_DAYS_AT_SIX),
