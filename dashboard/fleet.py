@@ -80,8 +80,9 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
             bar = (pk, name, status, said.get(status, status), began, ended)
             place(bands[names[backend]], bar, start, end, percent)
     marked: dict[str, dict[datetime, set[str]]] = defaultdict(lambda: defaultdict(set))
+    rules = late_rules(backends)
     for backend in backends:  # each band its own backends' deadlines, each moment once
-        for due, whose in deadlines(backend, start, end):
+        for due, whose in deadlines(backend, rules, start, end):
             marked[names[backend.pk]][due].add(whose)
     for name, marks in marked.items():
         bands[name].deadlines = [
@@ -168,18 +169,27 @@ def hourly_total(band: Band) -> int:
     return sum(sum(counts.values()) for counts in band.hours.values())
 
 
-def deadlines(backend: Backend, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """The deadlines of the late rules covering the backend (its team's, or naming it), on
-    each working day of their calendars in the window."""
-    rules = AlertRule.objects.filter(
-        Q(backend=backend) | Q(backend__isnull=True, team_id=backend.team_id),
-        kind__in=(AlertRule.Kind.LATE, AlertRule.Kind.LATE_SOON),
-        enabled=True,
-        deadline__isnull=False,
+def late_rules(backends: list[Backend]) -> list[AlertRule]:
+    """The late and late-soon rules with a deadline of the backends' teams, in one query."""
+    return list(
+        AlertRule.objects.filter(
+            team__in={b.team_id for b in backends},
+            kind__in=(AlertRule.Kind.LATE, AlertRule.Kind.LATE_SOON),
+            enabled=True,
+            deadline__isnull=False,
+        )
     )
+
+
+def deadlines(
+    backend: Backend, rules: list[AlertRule], start: datetime, end: datetime
+) -> list[tuple[datetime, str]]:
+    """The deadlines of the rules covering the backend (its team's, or naming it), on each
+    working day of their calendars in the window."""
     dues = []
     for rule in rules:
-        if rule.deadline is None:  # (none is: the query asks for one)
+        covers = rule.team_id == backend.team_id and rule.backend_id in (None, backend.pk)
+        if not covers or rule.deadline is None:
             continue
         zone = zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
         day: date = start.astimezone(zone).date()
