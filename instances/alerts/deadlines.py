@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from instances import calendars, forecast, zones
@@ -37,15 +38,7 @@ def judge(
     rule: AlertRule, backend: Backend, definition: str, day: date, zone: ZoneInfo, now: datetime
 ) -> None:
     """Late, on time, or not due yet, for `definition` on `day`."""
-    due = datetime.combine(day, rule.deadline or time(), zone)
-    start = datetime.combine(day, time(), zone)
-    runs = Instance.objects.filter(backend=backend, parent__isnull=True, definition_id=definition)
-    succeeded: datetime | None = (
-        runs.filter(status=Status.SUCCEEDED, finished_at__gte=start)
-        .order_by("finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    due, runs, succeeded = the_day(rule, backend, definition, day, zone)
     key = f"late:{definition}:{day.isoformat()}"
     last = runs.only("name", "definition_name", "owner", "run_at").order_by("-run_at").first()
     if last is None or not matches(rule, last):
@@ -86,6 +79,21 @@ def judge(
     )
 
 
+def the_day(
+    rule: AlertRule, backend: Backend, definition: str, day: date, zone: ZoneInfo
+) -> tuple[datetime, QuerySet[Instance], datetime | None]:
+    """The day's deadline, the definition's top-level runs, and its first success that day."""
+    due = datetime.combine(day, rule.deadline or time(), zone)
+    runs = Instance.objects.filter(backend=backend, parent__isnull=True, definition_id=definition)
+    succeeded: datetime | None = (
+        runs.filter(status=Status.SUCCEEDED, finished_at__gte=datetime.combine(day, time(), zone))
+        .order_by("finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return due, runs, succeeded
+
+
 def decided(
     rule: AlertRule,
     backend: Backend,
@@ -112,15 +120,13 @@ def foresee(
 ) -> None:
     """Will the day's running run of `definition` finish after its deadline? Said before the
     deadline, with the predicted finish; resolved when it succeeds or is predicted in time."""
-    due = datetime.combine(day, rule.deadline or time(), zone)
-    start = datetime.combine(day, time(), zone)
-    runs = Instance.objects.filter(backend=backend, parent__isnull=True, definition_id=definition)
+    due, runs, succeeded = the_day(rule, backend, definition, day, zone)
     key = f"late_soon:{definition}:{day.isoformat()}"
     firing = Alert.objects.filter(rule=rule, key=key)
-    done = runs.filter(status=Status.SUCCEEDED, finished_at__gte=start).order_by("finished_at")
-    if succeeded := done.values_list("finished_at", flat=True).first():
+    if succeeded is not None:
         resolve(firing, now, f"it succeeded at {succeeded.astimezone(zone):%H:%M} {zone.key}")
         return
+    start = datetime.combine(day, time(), zone)
     running = runs.filter(status__in=UNFINISHED, run_at__gte=start).order_by("-run_at").first()
     if running is None or not matches(rule, running):
         return  # nothing to foresee: the missing and late rules tell the rest
