@@ -338,6 +338,9 @@ class RunName(models.Model):
         return self.name
 
 
+CRON_LENGTH = 200  # a longer vendor cron is no schedule (instances/schedules.py)
+
+
 class Schedule(models.Model):
     """A definition's schedule as its vendor last gave it with a run (a cron expression), or
     as learned from its runs' starts when no vendor gives one; the expected-run ledger and the
@@ -346,7 +349,7 @@ class Schedule(models.Model):
     backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
     definition_id = models.CharField(max_length=200)
     definition_name = models.CharField(max_length=500, blank=True)  # named where none ran
-    cron = models.CharField(max_length=200)
+    cron = models.CharField(max_length=CRON_LENGTH)
     learned = models.BooleanField(default=False)  # from its runs' starts: no vendor gave one
     seen_at = models.DateTimeField()
 
