@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -16,10 +17,12 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from croniter import CroniterBadDateError, croniter
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from . import zones
 from .connectors.base import RunRecord
-from .models import Backend, Instance, Rollup, Schedule
+from .models import CRON_LENGTH, Backend, Instance, Rollup, Schedule
 
 MOST_TIMES = 1500  # a window's expected runs at most (a minutely job over a day: 1,440)
 HISTORY = 12  # a definition's last starts its schedule is learned from
@@ -32,7 +35,7 @@ def cron_of(expression: str) -> str | None:
     """The expression as croniter reads it, or None: Quartz's seconds and year fields are
     kept, its days of the week (1 = Sunday) counted from 0 as Unix cron does. One longer than
     its column is none: kept in the poll's transaction, it would fail the page."""
-    if len(expression) > Schedule._meta.get_field("cron").max_length:
+    if len(expression) > CRON_LENGTH:
         return None
     fields = expression.split()
     if len(fields) in (6, 7):
@@ -128,21 +131,14 @@ def learn(backend: Backend, now: datetime) -> int:
     definitions = recent.exclude(definition_id__in=given).exclude(definition_id="")
     zone = zones.zone(backend.timezone) or ZoneInfo("UTC")
     kept = []
-    for definition in definitions.values_list("definition_id", flat=True).distinct()[:MOST_LEARNED]:
-        runs = Instance.objects.filter(
-            backend=backend, parent__isnull=True, definition_id=definition
-        )
-        latest = list(
-            runs.order_by("-run_at").values_list("run_at", "definition_name", "name")[:HISTORY]
-        )
-        every = usual_interval([run_at for run_at, _, _ in latest])
+    for definition, latest in last_starts(backend, definitions).items():
+        every = usual_interval([run_at for run_at, _ in latest])
         if every and (cron := cron_for(every, latest[0][0].astimezone(zone))):
-            name = latest[0][1] or latest[0][2]
             kept.append(
                 Schedule(
                     backend=backend,
                     definition_id=definition,
-                    definition_name=name[:500],
+                    definition_name=latest[0][1][:500],
                     cron=cron,
                     learned=True,
                     seen_at=now,
@@ -158,6 +154,23 @@ def learn(backend: Backend, now: datetime) -> int:
         update_fields=["definition_name", "cron", "learned", "seen_at"],
     )
     return len(kept)
+
+
+def last_starts(backend: Backend, definitions) -> dict[str, list[tuple[datetime, str]]]:
+    """Each definition's last HISTORY starts (newest first) and its name, in one query."""
+    wanted = list(definitions.values_list("definition_id", flat=True).distinct()[:MOST_LEARNED])
+    newest = Window(RowNumber(), partition_by=F("definition_id"), order_by=F("run_at").desc())
+    rows = (
+        Instance.objects.filter(backend=backend, parent__isnull=True, definition_id__in=wanted)
+        .annotate(newest=newest)
+        .filter(newest__lte=HISTORY)
+        .order_by("definition_id", "-run_at")
+        .values_list("definition_id", "run_at", "definition_name", "name")
+    )
+    starts: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for definition, run_at, definition_name, name in rows:
+        starts[definition].append((run_at, definition_name or name))
+    return starts
 
 
 def usual_interval(starts: list[datetime]) -> timedelta | None:
