@@ -1,13 +1,15 @@
-"""Every platform's top-level runs on one time axis: a Gantt of a window, one band per backend
-or team, each band's runs packed into as few lanes as they overlap, its backends' deadlines
-as markers. Past MOST_BARS runs in view it draws counts per hour instead (from the status
-rollups), and says to zoom in."""
+"""Every platform's top-level runs on one time axis: a Gantt of a window, one band per backend,
+team or data product, each band's runs packed into as few lanes as they overlap (failed runs'
+lanes on top, so a full band never hides one), its deadlines as markers. Past MOST_BARS runs
+in view it draws counts per hour instead (from the rollups), and says to zoom in."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -17,12 +19,15 @@ from dashboard.templatetags.runboard import run_url
 from dashboard.timeline import ticks
 from instances import calendars, zones
 from instances.alerts.models import AlertRule
-from instances.models import Backend, Instance, Status, StatusRollup
+from instances.models import Backend, Instance, ProductPart, Rollup, Status, StatusRollup
 
 MOST_BARS = 5_000  # runs drawn one by one; past this, counts per hour
 MOST_LANES = 40  # lanes a band packs its runs into; runs past them are counted, not drawn
 LONGEST_RUN = timedelta(days=2)  # how long before the window a run still in it may have begun
 ROW = 16  # px a lane
+CLOSED = datetime.max.replace(tzinfo=UTC)  # a lane no later run may take
+NONE = "—"  # the band of runs without a team or data product
+GROUPINGS = ("backend", "team", "product")
 
 
 @dataclass
@@ -64,30 +69,33 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
     def percent(moment: datetime) -> float:
         return 100 * (moment - start).total_seconds() / span
 
-    names = {b.pk: group_of(b, by) for b in backends}
+    bands_of, names = grouping(backends, by)
     rows = list(in_view(backends, start, end)[: MOST_BARS + 1])
     aggregated = len(rows) > MOST_BARS
-    bands: dict[str, Band] = {name: Band(name) for name in sorted(set(names.values()))}
+    bands: dict[str, Band] = {name: Band(name) for name in sorted(names, key=last_none)}
     if aggregated:
-        for backend, hour, status, runs in hourly(backends, start, end):
-            counts = bands[names[backend]].hours.setdefault(hour, defaultdict(int))
-            counts[status] += runs
+        for backend, definition, hour, status, runs in hourly(backends, start, end, by):
+            for name in bands_of(backend, definition):
+                counts = bands[name].hours.setdefault(hour, defaultdict(int))
+                counts[status] += runs
         for band in bands.values():
             band.lanes = [[hour_bar(h, c, percent, span) for h, c in sorted(band.hours.items())]]
     else:
         said = {status.value: str(status.label) for status in Status}
-        for pk, name, status, backend, began, ended in rows:
-            bar = (pk, name, status, said.get(status, status), began, ended)
-            place(bands[names[backend]], bar, start, end, percent)
-    marked: dict[str, dict[datetime, set[str]]] = defaultdict(lambda: defaultdict(set))
-    rules = late_rules(backends)
-    for backend in backends:  # each band its own backends' deadlines, each moment once
-        for due, whose in deadlines(backend, rules, start, end):
-            marked[names[backend.pk]][due].add(whose)
-    for name, marks in marked.items():
-        bands[name].deadlines = [
-            (percent(due), ", ".join(sorted(w))) for due, w in sorted(marks.items())
-        ]
+        for failed in (True, False):  # failed runs' lanes first: a full band never hides one
+            for pk, name, status, backend, definition, began, ended in rows:
+                if (status == Status.FAILED) != failed:
+                    continue
+                bar = (pk, name, status, said.get(status, status), began, ended)
+                for band_name in bands_of(backend, definition):
+                    place(bands[band_name], bar, start, end, percent)
+            for band in bands.values():
+                band.ends = [CLOSED] * len(band.ends)
+    for name, marks in deadline_marks(backends, by, start, end).items():
+        if name in bands:
+            bands[name].deadlines = [
+                (percent(due), ", ".join(sorted(w))) for due, w in sorted(marks.items())
+            ]
     now = timezone.now()
     return Fleet(
         start,
@@ -100,14 +108,34 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
     )
 
 
+def last_none(name: str) -> tuple[bool, str]:
+    return name == NONE, name
+
+
+def grouping(backends: list[Backend], by: str) -> tuple[Callable[[int, str], list[str]], set[str]]:
+    """Which bands a run of (backend, definition) is drawn in, and every band's name: a
+    definition of two data products is drawn in both."""
+    if by == "product":
+        products: dict[tuple[int, str], list[str]] = defaultdict(list)
+        parts = ProductPart.objects.filter(backend__in=backends)
+        for backend, definition, name in parts.values_list(
+            "backend_id", "definition_id", "product__name"
+        ):
+            products[backend, definition].append(name)
+        names = {name for named in products.values() for name in named} | {NONE}
+        return lambda backend, definition: products.get((backend, definition), [NONE]), names
+    groups = {b.pk: group_of(b, by) for b in backends}
+    return lambda backend, _definition: [groups[backend]], set(groups.values())
+
+
 def group_of(backend: Backend, by: str) -> str:
     if by == "team":
-        return backend.team.name if backend.team else "—"
+        return backend.team.name if backend.team else NONE
     return backend.name
 
 
 def in_view(backends: list[Backend], start: datetime, end: datetime):
-    """(id, name, status, backend, began, ended) of the top-level runs the window shows,
+    """(id, name, status, backend, definition, began, ended) of the top-level runs the window shows,
     by start: begun before its end, not ended before its start."""
     runs = Instance.objects.filter(
         backend__in=backends,
@@ -116,7 +144,7 @@ def in_view(backends: list[Backend], start: datetime, end: datetime):
         run_at__lt=end,
     ).filter(Q(finished_at__isnull=True) | Q(finished_at__gt=start))
     return runs.order_by("run_at", "id").values_list(
-        "pk", "name", "status", "backend_id", "started_at", "finished_at"
+        "pk", "name", "status", "backend_id", "definition_id", "started_at", "finished_at"
     )
 
 
@@ -145,10 +173,22 @@ def place(band: Band, bar: tuple, start: datetime, end: datetime, percent) -> No
     )
 
 
-def hourly(backends: list[Backend], start: datetime, end: datetime):
+def hourly(backends: list[Backend], start: datetime, end: datetime, by: str):
+    """(backend, definition, hour, status, runs) of the window's top-level runs: by definition
+    for data products (the definitions' rollups), else all of a backend's together."""
+    if by == "product":
+        rows = Rollup.objects.filter(
+            backend__in=backends, top_level=True, hour__gte=start, hour__lt=end
+        )
+        fields = ("backend", "definition_id", "hour", "status")
+        return rows.values_list(*fields).annotate(n=Sum("runs"))
     rows = StatusRollup.objects.filter(
         backend__in=backends, top_level=True, hour__gte=start, hour__lt=end
     )
+    return ((b, "", hour, status, n) for b, hour, status, n in by_backend(rows))
+
+
+def by_backend(rows):
     return rows.values_list("backend", "hour", "status").annotate(n=Sum("runs"))
 
 
@@ -177,24 +217,46 @@ def late_rules(backends: list[Backend]) -> list[AlertRule]:
             kind__in=(AlertRule.Kind.LATE, AlertRule.Kind.LATE_SOON),
             enabled=True,
             deadline__isnull=False,
-        )
+        ).select_related("product")
     )
 
 
-def deadlines(
-    backend: Backend, rules: list[AlertRule], start: datetime, end: datetime
-) -> list[tuple[datetime, str]]:
-    """The deadlines of the rules covering the backend (its team's, or naming it), on each
-    working day of their calendars in the window."""
-    dues = []
-    for rule in rules:
-        covers = rule.team_id == backend.team_id and rule.backend_id in (None, backend.pk)
-        if not covers or rule.deadline is None:
+def deadline_marks(
+    backends: list[Backend], by: str, start: datetime, end: datetime
+) -> dict[str, dict[datetime, set[str]]]:
+    """Each band's deadlines, each moment once with the rules due then: a backend's or team's
+    band shows the rules covering its backends; a data product's, the rules holding it."""
+    marked: dict[str, dict[datetime, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for rule in late_rules(backends):
+        if by == "product" and rule.product is None:
             continue
-        zone = zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
-        day: date = start.astimezone(zone).date()
-        while (due := datetime.combine(day, rule.deadline, zone)) < end:
-            if due >= start and calendars.is_working_day(day, rule.calendar):
-                dues.append((due, rule.name))
-            day += timedelta(days=1)
-    return dues
+        for backend in (b for b in backends if covers(rule, b)):
+            band = rule.product.name if by == "product" else group_of(backend, by)
+            for due in dues(rule, zone_for(rule, backend), start, end):
+                marked[band][due].add(rule.name)
+    return marked
+
+
+def covers(rule: AlertRule, backend: Backend) -> bool:
+    """Whether the rule holds some of the backend's definitions: its team's, naming it, or
+    holding a data product with a definition there."""
+    return (
+        rule.team_id == backend.team_id
+        and rule.backend_id in (None, backend.pk)
+        and (rule.product_id is None or any(pk == backend.pk for pk, _d in rule.parts))
+    )
+
+
+def zone_for(rule: AlertRule, backend: Backend) -> ZoneInfo:
+    return zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
+
+
+def dues(rule: AlertRule, zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The rule's deadline on each working day of its calendar in the window."""
+    found = []
+    day: date = start.astimezone(zone).date()
+    while rule.deadline and (due := datetime.combine(day, rule.deadline, zone)) < end:
+        if due >= start and calendars.is_working_day(day, rule.calendar):
+            found.append(due)
+        day += timedelta(days=1)
+    return found

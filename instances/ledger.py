@@ -70,6 +70,7 @@ def day(backends: list[Backend], start: datetime, end: datetime, now: datetime) 
     runs = runs_by_definition(list(by_id), start, end)
     rules, closed = rules_of(backends), closed_days_of(backends)
     named = {rule.definition_id for rule in rules}  # "" among them: rules for every one
+    named |= {definition for rule in rules for _backend, definition in rule.parts}
     held: dict[tuple[int, str], tuple[Terms, ZoneInfo]] = {}
     window = start.timestamp(), end.timestamp()  # once, not once a schedule: 2,800 on a page
     ledger = []
@@ -126,16 +127,10 @@ def terms_for(
     definition: str,
 ) -> Terms:
     """The calendar, grace and deadline of the team's missing and late rules that cover the
-    definition (one naming it over one for the whole backend or team)."""
+    definition (one naming it, or its data product, over one for the whole backend or team)."""
     covering = sorted(
-        (
-            r
-            for r in rules
-            if r.team_id == backend.team_id
-            and r.backend_id in (None, backend.pk)
-            and r.definition_id in ("", definition)
-        ),
-        key=lambda r: (r.definition_id == "", r.backend_id is None),
+        (r for r in rules if r.team_id == backend.team_id and r.covers(backend.pk, definition)),
+        key=lambda r: (r.definition_id == "" and r.product_id is None, r.backend_id is None),
     )
     missing = next((r for r in covering if r.kind == AlertRule.Kind.MISSING), None)
     late = next((r for r in covering if r.kind != AlertRule.Kind.MISSING and r.deadline), None)

@@ -362,6 +362,39 @@ class Schedule(models.Model):
         return f"{self.definition_id}: {self.cron}"
 
 
+class DataProduct(models.Model):
+    """What people wait for, made by several definitions on any of the team's backends (the
+    morning sales report: an EnOS flow, a DataArts job, an Airflow DAG): a late rule holds
+    them to one deadline together, and the timeline can band by it."""
+
+    team = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="data_products")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="product_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductPart(models.Model):
+    """One definition of a data product."""
+
+    product = models.ForeignKey(DataProduct, on_delete=models.CASCADE, related_name="parts")
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
+    definition_id = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "backend", "definition_id"], name="product_part"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.definition_id}"
+
+
 class Edge(models.Model):
     """upstream → downstream between two children of one parent run."""
 

@@ -1,6 +1,6 @@
 """The timeline across every platform: top-level runs of the reader's backends over a window
-(the last 24 h unless asked), by backend or team, with zoom and pan as plain links (phones
-and keyboards included)."""
+(the last 24 h unless asked), by backend, team or data product, with zoom and pan as plain
+links (phones and keyboards included)."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -31,7 +31,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
         start, end = now - SPANS.get(request.GET.get("window", ""), SPANS["24h"]), now
     span = min(max(end - start, SHORTEST), LONGEST)
     start = end - span
-    by = "team" if request.GET.get("by") == "team" else "backend"
+    by = request.GET.get("by") if request.GET.get("by") in fleet.GROUPINGS else "backend"
     backends = list(ReadScope.of(request.user, request.GET).backends().select_related("team"))
     kept = {key: request.GET[key] for key in ("by", "team", "backend") if request.GET.get(key)}
     middle = start + span / 2

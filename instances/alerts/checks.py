@@ -41,9 +41,11 @@ def check(now: datetime) -> None:
         guarded(runboard_not_polling, backends, now)
         return
     guarded(polls_run_again, now)
+    fresh = set()
     for backend in backends:
         guarded(check_stale, backend, now)
         if not is_stale(backend, now):
+            fresh.add(backend.pk)
             guarded(check_stuck, backend, now)
             guarded(check_missing, backend, now)
             guarded(deadlines.check_late, backend, now)
@@ -51,9 +53,12 @@ def check(now: datetime) -> None:
     # silence can hide, a run started and never ended, or one that never started, the stuck
     # and missing checks tell.
     for backend in enabled.filter(kind__in=PUSHED_KINDS):
+        fresh.add(backend.pk)
         guarded(check_stuck, backend, now)
         guarded(check_missing, backend, now)
         guarded(deadlines.check_late, backend, now)
+    for rule in deadlines.product_rules():  # a product's definitions span backends
+        guarded(deadlines.check_product, rule, fresh, now)
 
 
 def guarded(each, *args) -> None:

@@ -1,7 +1,9 @@
 """Deadlines: a definition that must succeed by a time of day, in a zone, on its calendar's
 working days. The *late* rule fires once the deadline has passed without a success that
 day, and resolves when the success comes, saying how late it was. The *late soon* rule fires
-before it, while the day's run is predicted (instances/forecast.py) to finish after it."""
+before it, while the day's run is predicted (instances/forecast.py) to finish after it.
+A data product's late rule holds its definitions, on any backends, to the deadline together:
+one alert while any of them has not succeeded."""
 
 from __future__ import annotations
 
@@ -21,17 +23,81 @@ from .models import Alert, AlertRule, DeadlineDay
 
 
 def check_late(backend: Backend, now: datetime) -> None:
-    for rule in [*rules_for(backend, Kind.LATE), *rules_for(backend, Kind.LATE_SOON)]:
-        if rule.deadline is None:
+    alone = [rule for rule in rules_for(backend, Kind.LATE) if rule.product_id is None]
+    for rule in [*alone, *rules_for(backend, Kind.LATE_SOON)]:
+        if (today := working_today(rule, backend, now)) is None:
             continue
-        zone = zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
-        today = now.astimezone(zone).date()
-        closed = ClosedDay.objects.filter(team_id=rule.team_id).values_list("day", flat=True)
-        if not calendars.is_working_day(today, rule.calendar, frozenset(closed)):
-            continue
-        judged = judge if rule.kind == Kind.LATE else foresee
+        judged, zone = judge if rule.kind == Kind.LATE else foresee, zone_of(rule, backend)
         for definition in watched_definitions(rule, backend, now):
             judged(rule, backend, definition, today, zone, now)
+
+
+def zone_of(rule: AlertRule, backend: Backend) -> ZoneInfo:
+    return zones.zone(rule.deadline_zone) or calendars.zone_of(rule.calendar, backend.timezone)
+
+
+def working_today(rule: AlertRule, backend: Backend, now: datetime) -> date | None:
+    """The rule's day now, if it has a deadline that day (a working day of its calendar)."""
+    if rule.deadline is None:
+        return None
+    today = now.astimezone(zone_of(rule, backend)).date()
+    closed = ClosedDay.objects.filter(team_id=rule.team_id).values_list("day", flat=True)
+    return today if calendars.is_working_day(today, rule.calendar, frozenset(closed)) else None
+
+
+def product_rules() -> list[AlertRule]:
+    rules = AlertRule.objects.filter(kind=Kind.LATE, enabled=True, product__isnull=False)
+    return list(rules.select_related("product"))
+
+
+def check_product(rule: AlertRule, fresh: set[int], now: datetime) -> None:
+    """A data product late while any of its definitions has not succeeded by the deadline;
+    resolved when the last one has. It waits while one of its backends is stale (what its
+    runs did is unknown) or not watched."""
+    parts = list(rule.product.parts.select_related("backend").order_by("pk"))
+    if not parts or any(part.backend_id not in fresh for part in parts):
+        return
+    first = parts[0].backend  # the product's zone: its first definition's backend's
+    if (day := working_today(rule, first, now)) is None:
+        return
+    zone = zone_of(rule, first)
+    due = datetime.combine(day, rule.deadline or time(), zone)
+    waiting = []
+    last_success = None
+    for part in parts:
+        runs, succeeded = the_day(rule, part.backend, part.definition_id, day, zone)[1:]
+        if succeeded is not None or now >= due:
+            met = succeeded is not None and succeeded <= due
+            decided(rule, part.backend, part.definition_id, day, succeeded, met=met)
+        if succeeded is None:
+            waiting.append((part, runs.order_by("-run_at").first()))
+        else:
+            last_success = max(last_success or succeeded, succeeded)
+    key = f"late:{day.isoformat()}"
+    if not waiting:
+        if last_success and last_success > due:
+            late = int((last_success - due).total_seconds() // 60)
+            why = _("its last definition succeeded {minutes} min after its deadline")
+            resolve(Alert.objects.filter(rule=rule, key=key), now, why.format(minutes=late))
+        return
+    if now < due:
+        return
+    part, run = waiting[0]
+    deadline = f"{rule.deadline:%H:%M} {zone.key}"
+    names = ", ".join(f"{p.definition_id} ({p.backend.name})" for p, _run in waiting)
+    fire(
+        rule,
+        part.backend,
+        key,
+        part.definition_id,
+        {
+            "title": f"{rule.product.name} missed its {deadline} deadline: "
+            f"{len(waiting)} of {len(parts)} definitions have not succeeded",
+            "run": run,
+            "error_line": f"no success by {deadline} on {day.isoformat()}: {names}",
+        },
+        now,
+    )
 
 
 def judge(

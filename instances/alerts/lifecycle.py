@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
-from instances.models import Backend, Instance, Rollup
+from instances.models import Backend, Instance, ProductPart, Rollup
 
 from . import delivery
 from .models import Alert, AlertEvent, AlertRule
@@ -22,9 +22,15 @@ WATCHED_DEFINITIONS = 200  # definitions one unscoped missing or late rule watch
 
 
 def covering_rules(backend: Backend):
-    """Enabled rules that cover the backend: its team's, or naming it."""
+    """Enabled rules that cover the backend: its team's, or naming it; a data product's where
+    one of its definitions is the backend's."""
     covering = Q(backend=backend) | Q(backend__isnull=True, team_id=backend.team_id)
-    return AlertRule.objects.filter(covering, enabled=True)
+    parts = Q(product__isnull=True) | Q(product__in=products_on(backend))
+    return AlertRule.objects.filter(covering & parts, enabled=True)
+
+
+def products_on(backend: Backend):
+    return ProductPart.objects.filter(backend=backend).values("product")
 
 
 def rules_for(backend: Backend, kind: str) -> list[AlertRule]:
@@ -36,6 +42,8 @@ def watched_definitions(rule: AlertRule, backend: Backend, now: datetime) -> lis
     a scan of the runs)."""
     if rule.definition_id:
         return [rule.definition_id]
+    if rule.product_id:
+        return sorted(definition for pk, definition in rule.parts if pk == backend.pk)
     return list(
         Rollup.objects.filter(backend=backend, top_level=True, hour__gte=now - SCHEDULE_HISTORY)
         .values_list("definition_id", flat=True)
@@ -45,7 +53,7 @@ def watched_definitions(rule: AlertRule, backend: Backend, now: datetime) -> lis
 
 def matches(rule: AlertRule, run: Instance) -> bool:
     return (
-        (not rule.definition_id or rule.definition_id == run.definition_id)
+        rule.covers(run.backend_id, run.definition_id)
         and (not rule.owner or rule.owner == run.owner)
         and (
             not rule.name_pattern

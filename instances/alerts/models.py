@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from instances import calendars, crypto, zones
-from instances.models import Backend, Instance, team_scope
+from instances.models import Backend, DataProduct, Instance, ProductPart, team_scope
 
 from .headlines import headline
 
@@ -135,6 +136,14 @@ class AlertRule(models.Model):
         Backend, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     definition_id = models.CharField(max_length=200, blank=True)
+    product = models.ForeignKey(
+        DataProduct,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rules",
+        help_text=_("late, late soon: its definitions are held to the deadline together"),
+    )
     owner = models.CharField(max_length=200, blank=True)
     name_pattern = models.CharField(
         max_length=200, blank=True, help_text=_("shell-style, case-insensitive: nightly_*")
@@ -188,6 +197,22 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @cached_property
+    def parts(self) -> frozenset[tuple[int, str]]:
+        """(backend, definition) of its data product: read once a rule."""
+        if self.product_id is None:
+            return frozenset()
+        parts = ProductPart.objects.filter(product_id=self.product_id)
+        return frozenset(parts.values_list("backend_id", "definition_id"))
+
+    def covers(self, backend_id: int, definition_id: str) -> bool:
+        """Whether the rule's scope holds this definition (its owner and name pattern aside)."""
+        return (
+            self.backend_id in (None, backend_id)
+            and self.definition_id in ("", definition_id)
+            and (self.product_id is None or (backend_id, definition_id) in self.parts)
+        )
 
     @property
     def calendar_warning(self) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from dashboard import fleet
 from instances import rollups
 from instances.alerts.models import AlertRule
-from instances.models import Status
+from instances.models import DataProduct, Status
 from tests.factories import BackendFactory, InstanceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,7 @@ def ran(backend, name: str, began: datetime, minutes: int | None, status=Status.
     return InstanceFactory(
         backend=backend,
         name=name,
+        definition_id=name,
         status=status,
         run_at=began,
         started_at=began,
@@ -44,6 +45,7 @@ def fleet_of_two(client, monkeypatch):
             mine, "<script>alert(1)</script>", NOW - timedelta(hours=2, minutes=30), 60
         ),
         "after": ran(mine, "load stock", NOW - timedelta(hours=1), 20, Status.FAILED),
+        "next": ran(mine, "load prices", NOW - timedelta(minutes=80), 10),
         "still running": ran(mine, "backfill", NOW - timedelta(hours=30), None, Status.RUNNING),
         "long gone": ran(mine, "old", NOW - timedelta(hours=40), 10),
         "theirs": ran(theirs, "secret", NOW - timedelta(hours=2), 10),
@@ -58,10 +60,11 @@ def test_the_readers_runs_in_lanes_with_failures_and_deadlines_marked(client, fl
     runs = fleet_of_two
     body = client.get("/timeline/").content.decode()
     bars = {int(pk): (status, int(y)) for pk, status, y in BAR.findall(body)}
-    wanted = ("early", "overlapping", "after", "still running")
+    wanted = ("early", "overlapping", "after", "next", "still running")
     assert set(bars) == {runs[name].pk for name in wanted}
     lanes = {name: bars[runs[name].pk][1] for name in wanted}
-    assert lanes["early"] == lanes["after"] != lanes["overlapping"]  # free again, then reused
+    assert lanes["after"] == 2  # the failed run's lane on top
+    assert lanes["early"] == lanes["next"] != lanes["overlapping"]  # free again, then reused
     assert bars[runs["after"].pk][0] == "FAILED"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert" not in body
     assert body.count('class="deadline"') == 1 and "orders by 10:00" in body
@@ -95,7 +98,7 @@ def test_past_its_bars_it_draws_counts_per_hour(client, fleet_of_two, monkeypatc
     assert "Zoom in to see each run" in body
     assert not BAR.findall(body)  # no run drawn alone
     hours = re.findall(r'<rect class="bar (\w+)"[^>]*><title>[^<]*</title>', body)
-    assert hours == ["SUCCEEDED", "FAILED"]  # 09:00 (two runs), 11:00 (one failed)
+    assert hours == ["SUCCEEDED", "SUCCEEDED", "FAILED"]  # 09:00 (two runs), 10:00, 11:00
 
 
 def test_by_team_one_band_a_team(client, fleet_of_two):
@@ -112,3 +115,35 @@ def test_each_band_marks_its_own_backends_deadlines(client, fleet_of_two):
     bands = client.get("/timeline/").context["fleet"].bands
     marked = {band.name: [whose for _, whose in band.deadlines] for band in bands}
     assert marked == {"EnOS prod": ["orders by 10:00"], "their Airflow": []}
+
+
+def test_a_full_band_still_draws_its_failed_run(client, fleet_of_two, monkeypatch):
+    monkeypatch.setattr(fleet, "MOST_LANES", 1)
+    page = client.get("/timeline/")
+    drawn = {int(pk): status for pk, status, _ in BAR.findall(page.content.decode())}
+    assert drawn == {fleet_of_two["after"].pk: "FAILED"}
+    assert page.context["fleet"].bands[0].hidden == 4  # the others, counted
+
+
+def test_by_data_product_a_band_a_product_with_its_deadline(client, fleet_of_two):
+    mine = fleet_of_two["early"].backend
+    report = DataProduct.objects.create(team=mine.team, name="morning report")
+    for name in ("early", "after"):
+        report.parts.create(backend=mine, definition_id=fleet_of_two[name].definition_id)
+    AlertRule.objects.create(
+        team=mine.team,
+        name="report by 11:30",
+        kind="late",
+        product=report,
+        deadline=time(11, 30),
+        deadline_zone="UTC",
+    )
+    page = client.get("/timeline/?by=product")
+    bands = {band.name: band for band in page.context["fleet"].bands}
+    assert list(bands) == ["morning report", "—"]  # runs of no product last
+    drawn = {int(pk) for pk, _, _ in BAR.findall(bands["morning report"].svg)}
+    assert drawn == {fleet_of_two["early"].pk, fleet_of_two["after"].pk}
+    assert [whose for _, whose in bands["morning report"].deadlines] == ["report by 11:30"]
+    assert bands["—"].deadlines == []  # the backend's own rule is no product's
+    by_backend = client.get("/timeline/").context["fleet"].bands[0]
+    assert sorted(w for _, w in by_backend.deadlines) == ["orders by 10:00", "report by 11:30"]
