@@ -104,7 +104,7 @@ def test_quiet_on_a_holiday_and_while_a_backend_is_stale(report):
 
 
 def test_today_holds_each_part_to_the_products_deadline(report):
-    rule, enos, airflow = report
+    _rule, enos, airflow = report
     for backend, definition in ((enos, "orders"), (airflow, "stock")):
         Schedule.objects.create(
             backend=backend, definition_id=definition, cron="0 0 5 * * ? *", seen_at=at(DAY, 0)
