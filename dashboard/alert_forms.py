@@ -14,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from instances.alerts.channels import target_error
 from instances.alerts.models import AlertRule, Channel
-from instances.models import Backend, Rollup
+from instances.models import Backend, DataProduct, Rollup
 from instances.people import roles
 from instances.people.models import Role
 
 # which of a rule's fields mean something for each kind (the form shows only those)
 KIND_FIELDS = {
     "definition_id": ("failed", "stuck", "missing", "late", "late_soon"),
+    "product": ("failed", "stuck", "missing", "late", "late_soon"),
     "owner": ("failed", "stuck", "missing", "late", "late_soon"),
     "name_pattern": ("failed", "stuck", "missing", "late", "late_soon"),
     "after_failures": ("failed",),
@@ -122,6 +123,7 @@ class RuleForm(forms.ModelForm):
             "enabled",
             "backend",
             "definition_id",
+            "product",
             "owner",
             "name_pattern",
             "after_failures",
@@ -142,6 +144,7 @@ class RuleForm(forms.ModelForm):
             "enabled": _("Enabled"),
             "backend": _("Backend"),
             "definition_id": _("Definition"),
+            "product": _("Data product"),
             "owner": _("Owner"),
             "name_pattern": _("Name pattern"),
             "after_failures": _("After failures"),
@@ -161,6 +164,7 @@ class RuleForm(forms.ModelForm):
         choose_team(self, teams)
         backends = Backend.objects.visible_to(user).order_by("name")
         choose(self, "backend", backends)
+        choose(self, "product", DataProduct.objects.filter(team__in=teams).order_by("name"))
         channels = Channel.objects.filter(team__in=teams).order_by("name")
         choose(self, "channels", channels)
         if not channels.exists():
@@ -181,6 +185,9 @@ class RuleForm(forms.ModelForm):
         backend = cleaned.get("backend")
         if team and backend and backend.team_id != team.pk:
             self.add_error("backend", _("Choose one of the team's own backends."))
+        product = cleaned.get("product")
+        if team and product and product.team_id != team.pk:
+            self.add_error("product", _("Choose one of the team's own data products."))
         return cleaned
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from instances.models import ApiToken
+from instances.models import ApiToken, Backend, ProductPart
 from instances.people import invitations, roles
 from instances.people.models import ClosedDay, Membership, MembershipChange, Role
 
@@ -87,6 +87,11 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
             if manages
             else (),
             "closed_days": team.closed_days.filter(day__gte=timezone.localdate()).order_by("day"),
+            "operates": roles.may(request.user, Role.OPERATOR, team.pk),
+            "products": team.data_products.prefetch_related(
+                Prefetch("parts", ProductPart.objects.select_related("backend").order_by("pk"))
+            ).order_by("name"),
+            "backends": Backend.objects.filter(team=team).order_by("name"),
             "changes": MembershipChange.objects.filter(team=team)
             .select_related("by", "person")
             .order_by("-at")[:CHANGES_SHOWN],

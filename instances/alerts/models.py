@@ -140,9 +140,9 @@ class AlertRule(models.Model):
         DataProduct,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="rules",
-        help_text=_("late, late soon: its definitions are held to the deadline together"),
+        help_text=_("its definitions only; a late rule holds them to the deadline together"),
     )
     owner = models.CharField(max_length=200, blank=True)
     name_pattern = models.CharField(
