@@ -65,6 +65,11 @@ class Scenario:
     rerun_for: timedelta = timedelta(seconds=20)
     triggered: int = 0  # runs started through a vendor's trigger
     paused: set[tuple[str, str]] = field(default_factory=set)  # (vendor, definition id)
+    # (vendor, definition id) → how many times their drawn length its runs' steps take, for
+    # runs whose tick comes after it was set (a platform under load)
+    paces: dict[tuple[str, str], float] = field(default_factory=dict)
+    # each step about as long every run (±10 %), as real flows' steps are; else drawn anew
+    steady: bool = False
 
     def __post_init__(self) -> None:
         if not self.vendors:
@@ -145,6 +150,7 @@ class Scenario:
         clock = tick + timedelta(seconds=rng.randint(0, 30))
         outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
         failing = rng.randrange(definition.steps) if outcome != SUCCEEDED else -1
+        pace = self.paces.get((definition.vendor, definition.id), 1.0)
         blocked: set[str] = set()  # the failing step and everything downstream of it
         ends: dict[str, datetime] = {}
         for n in range(definition.steps):
@@ -152,6 +158,10 @@ class Scenario:
             upstream = self._upstream(shape, n, steps, definition.steps)
             begin = max([clock] + [ends[up] for up in upstream])
             length = timedelta(seconds=rng.randint(20, 240))
+            if self.steady:
+                usual = random.Random(zlib.crc32(f"{self.seed}/{definition.id}/{n}".encode()))
+                length = timedelta(seconds=usual.randint(20, 240) * rng.uniform(0.9, 1.1))
+            length *= pace
             result = SUCCEEDED
             if n == failing:
                 result = outcome
