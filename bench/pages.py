@@ -308,7 +308,7 @@ def scheduled(team, days: int) -> None:
     from django.utils import timezone
 
     from instances.alerts.models import AlertRule, DeadlineDay
-    from instances.models import Backend, Schedule
+    from instances.models import Backend, DataProduct, ProductPart, Schedule
 
     now = timezone.now()
     Schedule.objects.bulk_create(
@@ -331,6 +331,30 @@ def scheduled(team, days: int) -> None:
             name=f"bench {kind}",
             defaults={"kind": kind, "calendar": "cn", "deadline": deadline},
         )
+    # ten data products of 20 definitions each, over the team's backends, one held to 08:00
+    backends = list(Backend.objects.filter(team=team, name__startswith="bench-pages"))
+    for p in range(10):
+        product, _ = DataProduct.objects.get_or_create(team=team, name=f"product {p}")
+        ProductPart.objects.bulk_create(
+            (
+                ProductPart(
+                    product=product,
+                    backend=backends[d % len(backends)],
+                    definition_id=str(p * 20 + d),
+                )
+                for d in range(20)
+            ),
+            ignore_conflicts=True,
+        )
+    AlertRule.objects.get_or_create(
+        team=team,
+        name="bench product",
+        defaults={
+            "kind": "late",
+            "product": product,
+            "deadline": datetime.min.time().replace(hour=8),
+        },
+    )
     today = now.date()
     DeadlineDay.objects.bulk_create(
         (
@@ -516,6 +540,7 @@ def main() -> None:
     scheduled(Group.objects.get(name="bench-team-0"), 90 if args.instances >= 1_000_000 else 3)
     report("today, 2,800 scheduled, 90 days of deadlines", timed(client, "/today/", n)[0], 100)
     report("today, one state (missed)", timed(client, "/today/?state=missed", n)[0], 100)
+    report("today, first in its minute (no cache)", cold(client, "/today/", n), 300)
     newest = Instance.objects.visible_to(user).roots().order_by("-run_at", "-id")
     oldest_shown = newest[min(5_000, newest.count()) - 1].run_at  # a window of 5,000 runs
     report(
@@ -524,6 +549,20 @@ def main() -> None:
         1000,
     )
     report("timeline, 7 days, hourly counts", timed(client, "/timeline/?window=7d", n)[0], 1000)
+    report(
+        "timeline, 5,000 runs by data product",
+        timed(
+            client,
+            "/timeline/?" + urlencode({"since": oldest_shown.isoformat(), "by": "product"}),
+            n,
+        )[0],
+        1000,
+    )
+    report(
+        "timeline, 7 days by data product",
+        timed(client, "/timeline/?window=7d&by=product", n)[0],
+        1000,
+    )
     grid_url = f"/definitions/{big.backend_id}/?id=grid"
     grid_times, grid = timed(client, grid_url, n)
     report("run-history grid, 25 runs × 400 tasks", grid_times, 100)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -50,13 +51,25 @@ class Terms:
     closed: frozenset[date] = frozenset()
 
 
+class Came(NamedTuple):
+    """The run that came for an expected time, as plain values: a day's thousands are judged
+    on each reading."""
+
+    pk: int
+    name: str
+    status: str
+    run_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
 @dataclass
 class Expected:
     backend: Backend
     schedule: Scheduled
     at: datetime
     state: State
-    run: Instance | None = None
+    run: Came | None = None
     deadline: datetime | None = None
     predicted: datetime | None = None  # a running run's predicted finish
 
@@ -89,20 +102,27 @@ def day(backends: list[Backend], start: datetime, end: datetime, now: datetime) 
 
 def runs_by_definition(
     backend_ids: list[int], start: datetime, end: datetime
-) -> dict[tuple[int, str], list[Instance]]:
+) -> dict[tuple[int, str], list[Came]]:
     """The window's top-level runs, by what started them (a rerun kept in place counts once)."""
     runs = (
         Instance.objects.filter(
             backend__in=backend_ids, parent__isnull=True, run_at__gte=start, run_at__lt=end
         )
-        .only(
-            "backend_id", "definition_id", "name", "status", "run_at", "started_at", "finished_at"
-        )
-        .order_by("run_at", "id")[:MOST_RUNS]
+        .order_by("run_at", "id")
+        .values_list(
+            "backend_id",
+            "definition_id",
+            "pk",
+            "name",
+            "status",
+            "run_at",
+            "started_at",
+            "finished_at",
+        )[:MOST_RUNS]
     )
-    found: dict[tuple[int, str], list[Instance]] = defaultdict(list)
-    for run in runs:
-        found[run.backend_id, run.definition_id].append(run)
+    found: dict[tuple[int, str], list[Came]] = defaultdict(list)
+    for backend, definition, *came in runs:
+        found[backend, definition].append(Came(*came))
     return found
 
 
@@ -150,7 +170,7 @@ def judge(
     backend: Backend,
     schedule: Scheduled,
     times: tuple[schedules.Fired, ...],
-    runs: list[Instance],
+    runs: list[Came],
     terms: Terms,
     zone: ZoneInfo,
     now: datetime,
@@ -174,7 +194,7 @@ def judge(
     return judged
 
 
-def began(run: Instance) -> datetime:
+def began(run: Came) -> datetime:
     return run.started_at or run.run_at
 
 
@@ -189,7 +209,7 @@ def deadline_at(day: date, deadline: time, zone_name: str) -> datetime:
     return datetime.combine(day, deadline, ZoneInfo(zone_name)).astimezone(UTC)
 
 
-def state_of(run: Instance, due: datetime | None, now: datetime) -> State:
+def state_of(run: Came, due: datetime | None, now: datetime) -> State:
     status = Status(run.status)
     if status in (Status.SUCCEEDED, Status.SKIPPED):
         late = due is not None and run.finished_at is not None and run.finished_at > due
@@ -200,10 +220,17 @@ def state_of(run: Instance, due: datetime | None, now: datetime) -> State:
 
 
 def foresee(expected: list[Expected], now: datetime) -> None:
-    """The predicted finish of each running one (a few queries each: for the rows shown)."""
-    for item in expected:
-        if item.run is not None and item.state in (State.RUNNING, State.RUNNING_LATE):
-            item.predicted = forecast.finish(item.run, now)
+    """The predicted finish of each running one (its runs read in one query, then a forecast
+    each: for the rows shown)."""
+    running = [
+        item
+        for item in expected
+        if item.run is not None and item.state in (State.RUNNING, State.RUNNING_LATE)
+    ]
+    runs = Instance.objects.in_bulk([item.run.pk for item in running if item.run])
+    for item in running:
+        if item.run and (run := runs.get(item.run.pk)):
+            item.predicted = forecast.finish(run, now)
 
 
 RATE_DAYS = (7, 30, 90)

@@ -2,11 +2,13 @@
 (in the reader's zone), and how each expected run stands. Every number lists exactly its
 expected runs, each linked to the run that came for it."""
 
+import hashlib
 from collections import Counter
 from datetime import datetime, time, timedelta
 from urllib.parse import quote
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,6 +20,7 @@ from instances.ledger import State
 from instances.models import Backend
 
 MOST_SHOWN = 100  # rows a page lists; each number lists its own
+JUDGED_FOR = 60  # s: the day is judged once a minute for a set of backends
 EXPECTED = "expected"  # every expected run but those of a day off
 TILES = (
     State.ON_TIME,
@@ -38,7 +41,7 @@ def today(request: HttpRequest) -> HttpResponse:
     start = datetime.combine(timezone.localdate(now), time(), timezone.get_current_timezone())
     scope = ReadScope.of(request.user, request.GET)
     backends = list(scope.backends())
-    expected = ledger.day(backends, start, start + timedelta(days=1), now)
+    expected = judged(backends, start, now)
     counts = Counter(item.state for item in expected)
     chosen = request.GET.get("state", "")
     listed = [item for item in expected if keeps(chosen, item.state)]
@@ -72,6 +75,21 @@ def today(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
+
+
+def judged(backends: list[Backend], start: datetime, now: datetime) -> list[ledger.Expected]:
+    """The day's ledger, judged at most once a minute for these backends: a shift's start
+    opens Today many times over, and judging reads the day's thousands of runs. Kept as plain
+    values (no backend's row, whose credentials stay in the database)."""
+    by_id = {b.pk: b for b in backends}
+    ids = hashlib.blake2b(",".join(map(str, sorted(by_id))).encode(), digest_size=16)
+    key = f"today:{ids.hexdigest()}:{start.timestamp():.0f}:{now.timestamp() // JUDGED_FOR:.0f}"
+    kept = cache.get(key)
+    if kept is None:
+        day = ledger.day(backends, start, start + timedelta(days=1), now)
+        kept = [(e.backend.pk, e.schedule, e.at, e.state, e.run, e.deadline) for e in day]
+        cache.set(key, kept, JUDGED_FOR)
+    return [ledger.Expected(by_id[pk], *rest) for pk, *rest in kept]
 
 
 def keeps(chosen: str, state: State) -> bool:

@@ -67,7 +67,7 @@ def test_a_product_a_rule_holds_is_kept(client, team_and_operator):
 
 
 def test_a_viewer_reads_and_cannot_change(client, team_and_operator):
-    team, backend = team_and_operator
+    team, _backend = team_and_operator
     DataProduct.objects.create(team=team, name="report")
     client.force_login(UserFactory(teams=[team]))  # a viewer
     assert post(client, team, action="add_product", name="mine").status_code == 404
