@@ -230,21 +230,11 @@ def deadline_marks(
     for rule in late_rules(backends):
         if by == "product" and rule.product is None:
             continue
-        for backend in (b for b in backends if covers(rule, b)):
+        for backend in (b for b in backends if rule.holds_some_of(b)):
             band = rule.product.name if by == "product" else group_of(backend, by)
             for due in dues(rule, zone_for(rule, backend), start, end):
                 marked[band][due].add(rule.name)
     return marked
-
-
-def covers(rule: AlertRule, backend: Backend) -> bool:
-    """Whether the rule holds some of the backend's definitions: its team's, naming it, or
-    holding a data product with a definition there."""
-    return (
-        rule.team_id == backend.team_id
-        and rule.backend_id in (None, backend.pk)
-        and (rule.product_id is None or any(pk == backend.pk for pk, _d in rule.parts))
-    )
 
 
 def zone_for(rule: AlertRule, backend: Backend) -> ZoneInfo:

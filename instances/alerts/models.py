@@ -206,6 +206,15 @@ class AlertRule(models.Model):
         parts = ProductPart.objects.filter(product_id=self.product_id)
         return frozenset(parts.values_list("backend_id", "definition_id"))
 
+    def holds_some_of(self, backend: Backend) -> bool:
+        """Whether the rule covers some of the backend's definitions: its team's, naming it,
+        or holding a data product with a definition there."""
+        return (
+            self.team_id == backend.team_id
+            and self.backend_id in (None, backend.pk)
+            and (self.product_id is None or any(pk == backend.pk for pk, _d in self.parts))
+        )
+
     def covers(self, backend_id: int, definition_id: str) -> bool:
         """Whether the rule's scope holds this definition (its owner and name pattern aside)."""
         return (
