@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, Value
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -176,20 +176,16 @@ def place(band: Band, bar: tuple, start: datetime, end: datetime, percent) -> No
 def hourly(backends: list[Backend], start: datetime, end: datetime, by: str):
     """(backend, definition, hour, status, runs) of the window's top-level runs: by definition
     for data products (the definitions' rollups), else all of a backend's together."""
+    window = {"backend__in": backends, "top_level": True, "hour__gte": start, "hour__lt": end}
     if by == "product":
-        rows = Rollup.objects.filter(
-            backend__in=backends, top_level=True, hour__gte=start, hour__lt=end
+        rows = Rollup.objects.filter(**window).values_list(
+            "backend", "definition_id", "hour", "status"
         )
-        fields = ("backend", "definition_id", "hour", "status")
-        return rows.values_list(*fields).annotate(n=Sum("runs"))
-    rows = StatusRollup.objects.filter(
-        backend__in=backends, top_level=True, hour__gte=start, hour__lt=end
-    )
-    return ((b, "", hour, status, n) for b, hour, status, n in by_backend(rows))
-
-
-def by_backend(rows):
-    return rows.values_list("backend", "hour", "status").annotate(n=Sum("runs"))
+    else:
+        rows = StatusRollup.objects.filter(**window).values_list(
+            "backend", Value(""), "hour", "status"
+        )
+    return rows.annotate(n=Sum("runs"))
 
 
 def hour_bar(hour: datetime, counts: dict[str, int], percent, span: float) -> str:

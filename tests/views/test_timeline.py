@@ -147,3 +147,16 @@ def test_by_data_product_a_band_a_product_with_its_deadline(client, fleet_of_two
     assert bands["—"].deadlines == []  # the backend's own rule is no product's
     by_backend = client.get("/timeline/").context["fleet"].bands[0]
     assert sorted(w for _, w in by_backend.deadlines) == ["orders by 10:00", "report by 11:30"]
+
+
+def test_by_data_product_past_its_bars_each_product_counts_its_own_hours(
+    client, fleet_of_two, monkeypatch
+):
+    mine = fleet_of_two["early"].backend
+    report = DataProduct.objects.create(team=mine.team, name="morning report")
+    report.parts.create(backend=mine, definition_id=fleet_of_two["after"].definition_id)
+    monkeypatch.setattr(fleet, "MOST_BARS", 2)
+    rollups.rebuild()
+    bands = {b.name: b for b in client.get("/timeline/?by=product").context["fleet"].bands}
+    assert fleet.hourly_total(bands["morning report"]) == 1  # its one failed run
+    assert fleet.hourly_total(bands["—"]) == 3  # early, overlapping, next (begun in view)
