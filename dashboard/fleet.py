@@ -72,11 +72,11 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
     bands_of, names = grouping(backends, by)
     rows = list(in_view(backends, start, end)[: MOST_BARS + 1])
     aggregated = len(rows) > MOST_BARS
-    bands: dict[str, Band] = {name: Band(name) for name in sorted(names, key=last_none)}
+    bands: dict[str, Band] = {name: Band(name) for name in names}  # and "—" once a run is in it
     if aggregated:
         for backend, definition, hour, status, runs in hourly(backends, start, end, by):
             for name in bands_of(backend, definition):
-                counts = bands[name].hours.setdefault(hour, defaultdict(int))
+                counts = bands.setdefault(name, Band(name)).hours.setdefault(hour, defaultdict(int))
                 counts[status] += runs
         for band in bands.values():
             band.lanes = [[hour_bar(h, c, percent, span) for h, c in sorted(band.hours.items())]]
@@ -88,7 +88,7 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
                     continue
                 bar = (pk, name, status, said.get(status, status), began, ended)
                 for band_name in bands_of(backend, definition):
-                    place(bands[band_name], bar, start, end, percent)
+                    place(bands.setdefault(band_name, Band(band_name)), bar, start, end, percent)
             for band in bands.values():
                 band.ends = [CLOSED] * len(band.ends)
     for name, marks in deadline_marks(backends, by, start, end).items():
@@ -100,7 +100,7 @@ def of(backends: list[Backend], start: datetime, end: datetime, by: str) -> Flee
     return Fleet(
         start,
         end,
-        list(bands.values()),
+        [bands[name] for name in sorted(bands, key=last_none)],
         len(rows) if not aggregated else sum(hourly_total(b) for b in bands.values()),
         aggregated,
         ticks(start, end),
@@ -113,8 +113,8 @@ def last_none(name: str) -> tuple[bool, str]:
 
 
 def grouping(backends: list[Backend], by: str) -> tuple[Callable[[int, str], list[str]], set[str]]:
-    """Which bands a run of (backend, definition) is drawn in, and every band's name: a
-    definition of two data products is drawn in both."""
+    """Which bands a run of (backend, definition) is drawn in, and the bands drawn even with
+    no run in view: a definition of two data products is drawn in both."""
     if by == "product":
         products: dict[tuple[int, str], list[str]] = defaultdict(list)
         parts = ProductPart.objects.filter(backend__in=backends)
@@ -122,7 +122,7 @@ def grouping(backends: list[Backend], by: str) -> tuple[Callable[[int, str], lis
             "backend_id", "definition_id", "product__name"
         ):
             products[backend, definition].append(name)
-        names = {name for named in products.values() for name in named} | {NONE}
+        names = {name for named in products.values() for name in named}
         return lambda backend, definition: products.get((backend, definition), [NONE]), names
     groups = {b.pk: group_of(b, by) for b in backends}
     return lambda backend, _definition: [groups[backend]], set(groups.values())

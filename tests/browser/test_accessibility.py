@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from instances.alerts.models import Alert, AlertRule, DeadlineDay, Delivery
-from instances.models import Instance, Schedule, Status
+from instances.models import DataProduct, Instance, Schedule, Status
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,6 +87,7 @@ def every_page(polled_ocp, alerting) -> dict[str, str]:
         "overview": "/",
         "today": "/today/",
         "timeline": "/timeline/",
+        "timeline-products": "/timeline/?by=product",
         "runs": "/runs/",
         "failures": "/failures/",
         "grid": f"/definitions/{polled_ocp.pk}/?id={failed.definition_id}",
@@ -198,6 +199,9 @@ def scheduled(backend) -> None:
     )
     if backend.team is not None:  # and a month of their deadlines, one missed in four
         rule = AlertRule.objects.create(team=backend.team, name="by 09:00", kind="late")
+        report = DataProduct.objects.create(team=backend.team, name="早间报表 morning report")
+        for definition in sorted(minutes)[:3]:
+            report.parts.create(backend=backend, definition_id=definition)
         DeadlineDay.objects.bulk_create(
             DeadlineDay(
                 rule=rule,
