@@ -1,6 +1,7 @@
-"""Alerting as code, in the backends file's style: [[channel]] and [[rule]] tables, validated
-whole before any write. A channel's target is a ${ENV_VAR} reference (a bot URL carries its
-token); rules name their team's channels and, optionally, one of its backends."""
+"""Alerting as code, in the backends file's style: [[channel]], [[product]] and [[rule]]
+tables, validated whole before any write. A channel's target is a ${ENV_VAR} reference (a bot
+URL carries its token); a data product lists its definitions by backend name; rules name their
+team's channels and, optionally, one of its backends or data products."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ RULE_NUMBERS = {
 }
 RULE_TEXTS = {"definition_id", "owner", "name_pattern", "deadline_zone", "calendar"}
 RULE_KEYS = (
-    {"team", "name", "kind", "enabled", "backend", "channels", "deadline"}
+    {"team", "name", "kind", "enabled", "backend", "product", "channels", "deadline"}
     | RULE_TEXTS
     | set(RULE_NUMBERS)
 )
@@ -43,6 +44,13 @@ class ChannelSpec:
 
 
 @dataclass
+class ProductSpec:
+    team: str
+    name: str
+    parts: list[tuple[str, str]]  # (backend name, definition id)
+
+
+@dataclass
 class RuleSpec:
     team: str
     name: str
@@ -51,18 +59,30 @@ class RuleSpec:
     channels: list[str]
     enabled: bool = True
     fields: dict = field(default_factory=dict)  # scope texts and numbers
+    product: str | None = None
 
 
-def parse(text: str, environ=os.environ) -> tuple[list[ChannelSpec], list[RuleSpec]]:
+@dataclass
+class AlertsFile:
+    channels: list[ChannelSpec]
+    products: list[ProductSpec]
+    rules: list[RuleSpec]
+
+
+def parse(text: str, environ=os.environ) -> AlertsFile:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BackendsFileError(None, str(exc)) from exc
-    if unknown := set(document) - {"channel", "rule"}:
+    if unknown := set(document) - {"channel", "product", "rule"}:
         raise BackendsFileError(None, f"unknown top-level keys: {', '.join(sorted(unknown))}")
     channels = [
         channel(table, table_line(text, n, "channel"), environ)
         for n, table in enumerate(document.get("channel", []))
+    ]
+    products = [
+        product(table, table_line(text, n, "product"))
+        for n, table in enumerate(document.get("product", []))
     ]
     rules = [
         rule(table, table_line(text, n, "rule")) for n, table in enumerate(document.get("rule", []))
@@ -77,11 +97,11 @@ def parse(text: str, environ=os.environ) -> tuple[list[ChannelSpec], list[RuleSp
                     table_line(text, n, "rule"),
                     f"channel {wanted!r} is not a channel of team {spec.team!r}",
                 )
-    for kind, specs in (("channel", channels), ("rule", rules)):
+    for kind, specs in (("channel", channels), ("product", products), ("rule", rules)):
         keys = [(s.team, s.name) for s in specs]
         if len(keys) != len(set(keys)):
             raise BackendsFileError(None, f"a {kind} appears twice in one team")
-    return channels, rules
+    return AlertsFile(channels, products, rules)
 
 
 def required(table: dict, line: int, keys: set[str], allowed: set[str]) -> None:
@@ -117,6 +137,19 @@ def channel(table: dict, line: int, environ) -> ChannelSpec:
     )
 
 
+def product(table: dict, line: int) -> ProductSpec:
+    required(table, line, {"team", "name", "definitions"}, {"team", "name", "definitions"})
+    definitions = table["definitions"]
+    if not isinstance(definitions, list) or not all(
+        isinstance(d, dict) and set(d) == {"backend", "definition"} for d in definitions
+    ):
+        raise BackendsFileError(
+            line, 'definitions must be a list of { backend = "…", definition = "…" }'
+        )
+    parts = [(str(d["backend"]), str(d["definition"])) for d in definitions]
+    return ProductSpec(str(table["team"]), str(table["name"]), parts)
+
+
 def rule(table: dict, line: int) -> RuleSpec:
     required(table, line, {"team", "name", "kind"}, RULE_KEYS)
     if table["kind"] not in AlertRule.Kind.values:
@@ -149,4 +182,5 @@ def rule(table: dict, line: int) -> RuleSpec:
         channels,
         bool(table.get("enabled", True)),
         fields,
+        table.get("product"),
     )

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from instances.alerts.models import AlertRule, Channel
+from instances.models import DataProduct
 from tests.processes import ROOT
 from tests.test_load_backends import DEMO_SECRETS, EXAMPLE, load
 
@@ -35,7 +36,8 @@ def load_alerts(path, *args) -> str:
 def test_the_example_loads_once_and_then_changes_nothing():
     load(EXAMPLE)
     first = load_alerts(ALERTS)
-    assert first.count("create channel") == 3 and first.count("create rule") == 4
+    assert first.count("create channel") == 3 and first.count("create rule") == 5
+    assert first.count("create product") == 1
     assert Channel.objects.get(name="ops feishu").target == TARGETS["OPS_FEISHU"]
     rule = AlertRule.objects.get(name="EnOS batch failures")
     assert rule.backend.name == "EnOS batch processing"
@@ -46,7 +48,12 @@ def test_the_example_loads_once_and_then_changes_nothing():
     ]
     assert AlertRule.objects.get(name="missed schedules").grace_minutes == 30
     again = load_alerts(ALERTS)
-    assert again.count("unchanged") == 7
+    assert again.count("unchanged") == 9
+    report = AlertRule.objects.get(name="sales report by 07:00").product
+    assert sorted(report.parts.values_list("backend__name", "definition_id")) == [
+        ("EnOS batch processing", "flow-orders-daily"),
+        ("EnOS dataflow", "sales-aggregate"),
+    ]
 
 
 def test_a_dry_run_writes_nothing():
@@ -114,3 +121,20 @@ def test_a_deadline_rule_loads_with_its_time_zone_and_calendar(tmp_path):
         "Asia/Shanghai",
         "cn",
     )
+
+
+def test_a_products_definitions_are_the_files_and_its_backends_the_teams(tmp_path):
+    load(EXAMPLE)
+    path = tmp_path / "alerts.toml"
+    product = '[[product]]\nteam = "ops"\nname = "report"\ndefinitions = [{}]\n'
+    path.write_text(product.format('{ backend = "EnOS dataflow", definition = "a" }'))
+    load_alerts(path)
+    path.write_text(product.format('{ backend = "EnOS dataflow", definition = "b" }'))
+    assert "update product report: 1 definitions in, 1 out" in load_alerts(path)
+    assert list(DataProduct.objects.get().parts.values_list("definition_id", flat=True)) == ["b"]
+    path.write_text(product.format('{ backend = "OceanBase OCP", definition = "c" }'))
+    with pytest.raises(CommandError, match="'OceanBase OCP' is not a backend of team 'ops'"):
+        load_alerts(path)  # the dba team's
+    path.write_text('[[rule]]\nteam = "ops"\nname = "r"\nkind = "late"\nproduct = "nope"\n')
+    with pytest.raises(CommandError, match="'nope' is not a data product of team 'ops'"):
+        load_alerts(path)

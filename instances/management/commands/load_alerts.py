@@ -5,15 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from instances.alerts.models import AlertRule, Channel
-from instances.alerts.rules_file import ChannelSpec, RuleSpec, parse
+from instances.alerts.rules_file import ChannelSpec, ProductSpec, RuleSpec, parse
 from instances.backends_file import BackendsFileError
-from instances.models import Backend
+from instances.models import Backend, DataProduct
 
 
 class Command(BaseCommand):
     help = (
-        "Create or update alert channels and rules from a TOML file (all or nothing), by "
-        "team and name; --dry-run shows what would change."
+        "Create or update alert channels, data products and rules from a TOML file (all or "
+        "nothing), by team and name; --dry-run shows what would change."
     )
 
     def add_arguments(self, parser):
@@ -22,11 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, dry_run, **options):
         try:
-            channels, rules = parse(Path(path).read_text())
+            loaded = parse(Path(path).read_text())
             with transaction.atomic():
-                for channel in channels:
+                for channel in loaded.channels:
                     self.report("channel", channel.name, *self.channel(channel))
-                for rule in rules:
+                for product in loaded.products:
+                    self.report("product", product.name, *self.product(product))
+                for rule in loaded.rules:
                     self.report("rule", rule.name, *self.rule(rule))
                 if dry_run:
                     transaction.set_rollback(True)
@@ -60,17 +62,47 @@ class Command(BaseCommand):
         channel.save()
         return found is None, changes
 
+    def product(self, spec: ProductSpec) -> tuple[bool, list[str]]:
+        """Its definitions exactly as the file lists them."""
+        team = Group.objects.get_or_create(name=spec.team)[0]
+        product, created = DataProduct.objects.get_or_create(team=team, name=spec.name)
+        backends = {b.name: b for b in Backend.objects.filter(team=team)}
+        wanted = set()
+        for backend, definition in spec.parts:
+            if backend not in backends:
+                why = f"backend {backend!r} is not a backend of team {spec.team!r}"
+                raise BackendsFileError(None, f"product {spec.name!r}: {why}")
+            wanted.add((backends[backend].pk, definition))
+        held = set(product.parts.values_list("backend_id", "definition_id"))
+        for backend_id, definition in wanted - held:
+            product.parts.create(backend_id=backend_id, definition_id=definition)
+        for backend_id, definition in held - wanted:
+            product.parts.filter(backend_id=backend_id, definition_id=definition).delete()
+        changed = [f"{len(wanted - held)} definitions in, {len(held - wanted)} out"]
+        return created, changed if wanted != held else []
+
     def rule(self, spec: RuleSpec) -> tuple[bool, list[str]]:
         team = Group.objects.get_or_create(name=spec.team)[0]
-        backend = None
+        backend = product = None
         if spec.backend:
             backend = Backend.objects.filter(name=spec.backend, team=team).first()
             if backend is None:
                 why = f"backend {spec.backend!r} is not a backend of team {spec.team!r}"
                 raise BackendsFileError(None, f"rule {spec.name!r}: {why}")
+        if spec.product:
+            product = DataProduct.objects.filter(name=spec.product, team=team).first()
+            if product is None:
+                why = f"product {spec.product!r} is not a data product of team {spec.team!r}"
+                raise BackendsFileError(None, f"rule {spec.name!r}: {why}")
         found = AlertRule.objects.filter(team=team, name=spec.name).first()
         rule = found or AlertRule(team=team, name=spec.name)
-        wanted = {"kind": spec.kind, "enabled": spec.enabled, "backend": backend, **spec.fields}
+        wanted = {
+            "kind": spec.kind,
+            "enabled": spec.enabled,
+            "backend": backend,
+            "product": product,
+            **spec.fields,
+        }
         changes = [
             f"{key} → {value}" for key, value in wanted.items() if getattr(rule, key) != value
         ]
