@@ -377,6 +377,9 @@ class DataProduct(models.Model):
         return self.name
 
 
+MOST_PARTS = 200  # definitions a data product holds: its late rule reads each every minute
+
+
 class ProductPart(models.Model):
     """One definition of a data product."""
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from instances.models import Backend, DataProduct, ProductPart
+from instances.models import MOST_PARTS, Backend, DataProduct, ProductPart
 from instances.people import roles
 from instances.people.models import Role
 
@@ -33,6 +33,11 @@ def manage_products(request: HttpRequest, pk: int) -> HttpResponse:
         definition = request.POST.get("definition", "").strip()
         if backend is None or not definition or len(definition) > (DEFINITION_LENGTH or 0):
             messages.error(request, gettext("Choose one of the team's backends and a definition."))
+        elif product.parts.count() >= MOST_PARTS:
+            messages.error(
+                request,
+                gettext("A data product holds {most} definitions at most.").format(most=MOST_PARTS),
+            )
         else:
             product.parts.get_or_create(backend=backend, definition_id=definition)
     elif action == "remove_part":

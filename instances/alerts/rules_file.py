@@ -12,6 +12,7 @@ from datetime import time
 
 from instances import zones
 from instances.backends_file import BackendsFileError, secret, table_line
+from instances.models import MOST_PARTS
 
 from .channels import target_error
 from .models import AlertRule, Channel
@@ -146,6 +147,8 @@ def product(table: dict, line: int) -> ProductSpec:
         raise BackendsFileError(
             line, 'definitions must be a list of { backend = "…", definition = "…" }'
         )
+    if len(definitions) > MOST_PARTS:
+        raise BackendsFileError(line, f"a data product holds {MOST_PARTS} definitions at most")
     parts = [(str(d["backend"]), str(d["definition"])) for d in definitions]
     return ProductSpec(str(table["team"]), str(table["name"]), parts)
 

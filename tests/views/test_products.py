@@ -91,3 +91,23 @@ def test_a_rule_holds_only_its_own_teams_products(client, team_and_operator):
     assert not AlertRule.objects.exists()
     client.post("/alerts/rules/new", {**fields, "product": mine.pk})
     assert AlertRule.objects.get().product == mine
+
+
+def test_a_product_holds_a_bounded_number_of_definitions(client, team_and_operator, monkeypatch):
+    from dashboard.views import products
+
+    team, backend = team_and_operator
+    monkeypatch.setattr(products, "MOST_PARTS", 2)
+    product = DataProduct.objects.create(team=team, name="report")
+    for definition in "abc":
+        post(
+            client,
+            team,
+            action="add_part",
+            product=product.pk,
+            backend=backend.pk,
+            definition=definition,
+        )
+    assert product.parts.count() == 2
+    page = client.get(f"/teams/{team.pk}/").content.decode()
+    assert "A data product holds 2 definitions at most." in page
