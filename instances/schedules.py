@@ -53,15 +53,11 @@ class Fired(NamedTuple):
     day: date  # its day in the schedule's zone, as its calendar reads it
 
 
-def times(cron: str, start: datetime, end: datetime, zone: ZoneInfo) -> tuple[Fired, ...]:
-    """When the schedule fires in [start, end), in `zone` (daylight saving as croniter has it)."""
-    return fired_in(cron, start.timestamp(), end.timestamp(), zone.key)
-
-
 @lru_cache(maxsize=50_000)
 def fired_in(cron: str, start: float, end: float, zone_name: str) -> tuple[Fired, ...]:
-    """Kept per process (by plain keys: an aware datetime hashes slowly): croniter takes
-    ~0.5 ms a schedule, and a day's times do not change."""
+    """When the schedule fires in [start, end) (timestamps), in the zone (daylight saving as
+    croniter has it). Kept per process (by plain keys: an aware datetime hashes slowly):
+    croniter takes ~0.5 ms a schedule, and a day's times do not change."""
     zone = ZoneInfo(zone_name)
     fired = croniter(cron, datetime.fromtimestamp(start, zone), second_at_beginning=True)
     # croniter's first is after its start: one second back makes `start` itself count

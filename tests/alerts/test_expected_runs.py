@@ -35,11 +35,11 @@ def test_quartz_weekdays_count_from_sunday_as_one():
     too_long = "0 0 " + ",".join(str(h % 24) for h in range(100)) + " * * ?"
     for not_a_cron in ("None", "Dataset", "", "0 0 6 ? * 9 *", "<script>", too_long):
         assert schedules.cron_of(not_a_cron) is None
-    week = schedules.times(
+    week = schedules.fired_in(
         schedules.cron_of(WORKING_DAYS_AT_SIX),
-        at(date(2026, 3, 2), 0),
-        at(date(2026, 3, 9), 0),
-        SHANGHAI,
+        at(date(2026, 3, 2), 0).timestamp(),
+        at(date(2026, 3, 9), 0).timestamp(),
+        SHANGHAI.key,
     )
     assert [fired.day.isoweekday() for fired in week] == [1, 2, 3, 4, 5]
 
