@@ -178,14 +178,12 @@ def hourly(backends: list[Backend], start: datetime, end: datetime, by: str):
     for data products (the definitions' rollups), else all of a backend's together."""
     window = {"backend__in": backends, "top_level": True, "hour__gte": start, "hour__lt": end}
     if by == "product":
-        rows = Rollup.objects.filter(**window).values_list(
-            "backend", "definition_id", "hour", "status"
+        rows = Rollup.objects.filter(**window)
+        return rows.values_list("backend", "definition_id", "hour", "status").annotate(
+            n=Sum("runs")
         )
-    else:
-        rows = StatusRollup.objects.filter(**window).values_list(
-            "backend", Value(""), "hour", "status"
-        )
-    return rows.annotate(n=Sum("runs"))
+    totals = StatusRollup.objects.filter(**window)
+    return totals.values_list("backend", Value(""), "hour", "status").annotate(n=Sum("runs"))
 
 
 def hour_bar(hour: datetime, counts: dict[str, int], percent, span: float) -> str:
@@ -224,10 +222,11 @@ def deadline_marks(
     band shows the rules covering its backends; a data product's, the rules holding it."""
     marked: dict[str, dict[datetime, set[str]]] = defaultdict(lambda: defaultdict(set))
     for rule in late_rules(backends):
-        if by == "product" and rule.product is None:
+        product = rule.product
+        if by == "product" and product is None:
             continue
         for backend in (b for b in backends if rule.holds_some_of(b)):
-            band = rule.product.name if by == "product" else group_of(backend, by)
+            band = product.name if by == "product" and product else group_of(backend, by)
             for due in dues(rule, zone_for(rule, backend), start, end):
                 marked[band][due].add(rule.name)
     return marked

@@ -121,8 +121,8 @@ def runs_by_definition(
         )[:MOST_RUNS]
     )
     found: dict[tuple[int, str], list[Came]] = defaultdict(list)
-    for backend, definition, *came in runs:
-        found[backend, definition].append(Came(*came))
+    for backend, definition, pk, name, status, run_at, started, finished in runs:
+        found[backend, definition].append(Came(pk, name, status, run_at, started, finished))
     return found
 
 

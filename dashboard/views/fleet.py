@@ -31,7 +31,8 @@ def timeline(request: HttpRequest) -> HttpResponse:
         start, end = now - SPANS.get(request.GET.get("window", ""), SPANS["24h"]), now
     span = min(max(end - start, SHORTEST), LONGEST)
     start = end - span
-    by = request.GET.get("by") if request.GET.get("by") in fleet.GROUPINGS else "backend"
+    by = request.GET.get("by", "")
+    by = by if by in fleet.GROUPINGS else "backend"
     backends = list(ReadScope.of(request.user, request.GET).backends().select_related("team"))
     kept = {key: request.GET[key] for key in ("by", "team", "backend") if request.GET.get(key)}
     middle = start + span / 2

@@ -54,7 +54,9 @@ def check_product(rule: AlertRule, fresh: set[int], now: datetime) -> None:
     """A data product late while any of its definitions has not succeeded by the deadline;
     resolved when the last one has. It waits while one of its backends is stale (what its
     runs did is unknown) or not watched."""
-    parts = list(rule.product.parts.select_related("backend").order_by("pk"))
+    if (product := rule.product) is None:
+        return
+    parts = list(product.parts.select_related("backend").order_by("pk"))
     if not parts or any(part.backend_id not in fresh for part in parts):
         return
     first = parts[0].backend  # the product's zone: its first definition's backend's
@@ -91,7 +93,7 @@ def check_product(rule: AlertRule, fresh: set[int], now: datetime) -> None:
         key,
         part.definition_id,
         {
-            "title": f"{rule.product.name} missed its {deadline} deadline: "
+            "title": f"{product.name} missed its {deadline} deadline: "
             f"{len(waiting)} of {len(parts)} definitions have not succeeded",
             "run": run,
             "error_line": f"no success by {deadline} on {day.isoformat()}: {names}",
