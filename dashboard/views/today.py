@@ -22,6 +22,7 @@ from instances.models import Backend
 MOST_SHOWN = 100  # rows a page lists; each number lists its own
 JUDGED_FOR = 60  # s: the day is judged once a minute for a set of backends
 EXPECTED = "expected"  # every expected run but those of a day off
+STATES = frozenset(State.values)  # once: Django's enum builds the list anew on each reading
 TILES = (
     State.ON_TIME,
     State.LATE,
@@ -57,7 +58,7 @@ def today(request: HttpRequest) -> HttpResponse:
             "day": start,
             "expected": len(expected) - counts[State.NOT_EXPECTED],
             "tiles": [(state, counts[state]) for state in TILES],
-            "chosen": chosen if chosen in (EXPECTED, *State.values) else "",
+            "chosen": chosen if chosen == EXPECTED or chosen in STATES else "",
             "shown": listed[:MOST_SHOWN],
             "more": max(0, len(listed) - MOST_SHOWN),
             "teams": Group.objects.filter(pk__in=visible.values("team")).order_by("name"),
@@ -95,7 +96,7 @@ def judged(backends: list[Backend], start: datetime, now: datetime) -> list[ledg
 def keeps(chosen: str, state: State) -> bool:
     if chosen == EXPECTED:
         return state != State.NOT_EXPECTED
-    return not chosen or chosen not in State.values or state == chosen
+    return not chosen or chosen not in STATES or state == chosen
 
 
 def rates(kept: ledger.Kept, start: datetime, query: str) -> list[tuple[int, int, int, str]]:
