@@ -13,8 +13,6 @@ import pytest
 
 from tests.processes import ROOT, wait_for
 
-pytestmark = pytest.mark.processes
-
 BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 # lines that serve until stopped, and where they answer
 SERVERS = {"manage.py emulate --port 9000": "http://127.0.0.1:9000/_emulator/faults"}

@@ -14,7 +14,7 @@ from instances.models import Edge, Status
 from tests.factories import BackendFactory, InstanceFactory, UserFactory
 from tests.processes import wait_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.processes]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

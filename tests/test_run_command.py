@@ -9,11 +9,8 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from instances.management.commands.demo_setup import demo_backends
-
-pytestmark = pytest.mark.processes
 
 ROOT = Path(__file__).resolve().parent.parent
 

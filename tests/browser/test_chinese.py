@@ -58,11 +58,11 @@ def english_in(page) -> set[str]:
 
 def vendor_and_people_names() -> list[str]:
     """What the vendors and people named: runs, definitions, backends, teams, people, rules,
-    channels and tokens, longest first (a name holding another goes whole)."""
+    channels, tokens and data products, longest first (a name holding another goes whole)."""
     from django.contrib.auth.models import Group, User
 
     from instances.alerts.models import AlertRule, Channel
-    from instances.models import ApiToken, Backend, Instance
+    from instances.models import ApiToken, Backend, DataProduct, Instance
 
     names = {
         *Instance.objects.values_list("name", flat=True),
@@ -73,6 +73,7 @@ def vendor_and_people_names() -> list[str]:
         *AlertRule.objects.values_list("name", flat=True),
         *Channel.objects.values_list("name", flat=True),
         *ApiToken.objects.values_list("name", flat=True),
+        *DataProduct.objects.values_list("name", flat=True),
     }
     return sorted((name for name in names if name), key=len, reverse=True)
 
