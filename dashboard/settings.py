@@ -194,9 +194,6 @@ REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_PREFIX = env.str(
     "RUNBOARD_REDIS_PREFIX", default=env.str("RUNBOARD_BROKER_PREFIX", default="")
 )
-# a test run's parallel workers each have a database of their own, so the same row ids: and
-# so keys of their own (cached by row id), and Celery queues of their own
-REDIS_PREFIX += env.str("PYTEST_XDIST_WORKER", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
