@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError
 from dashboard import compare, dag, summaries, timeline
 from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
+from dashboard.run_rows import run_rows
 from dashboard.scope import ReadScope
 from instances import errors, tasks
 from instances.acting import perform
@@ -75,6 +76,7 @@ def runs_list(request: ReaderRequest) -> HttpResponse:
     rows, next_cursor = scope.page()
     context = {
         "rows": rows,
+        "row_html": run_rows(rows),
         "next_cursor": next_cursor,
         "filter": chosen,
         "statuses": Status,
