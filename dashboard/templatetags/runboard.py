@@ -207,15 +207,23 @@ LINKED = {Status.FAILED.value, Status.CANCELED.value}
 
 
 @cache
-def run_link_prefix() -> str:
-    return reverse("run_detail", args=[0]).removesuffix("0/")
+def link_prefix(view: str) -> str:
+    """A view's URL before its one number, reversed once: pages link hundreds of runs and
+    definitions, and resolving the pattern each time adds up."""
+    return reverse(view, args=[0]).removesuffix("0/")
 
 
 @register.filter
 def run_url(pk: int) -> str:
-    """A run's page, as {% url 'run_detail' pk %} gives it, without resolving the pattern
-    each time: a 2,000-step run's page links every step three times."""
-    return f"{run_link_prefix()}{int(pk)}/"
+    """A run's page, as {% url 'run_detail' pk %} gives it: a 2,000-step run's page links
+    every step three times."""
+    return f"{link_prefix('run_detail')}{int(pk)}/"
+
+
+@register.filter
+def definition_url(backend_id: int) -> str:
+    """A backend's definition page, as {% url 'definition' backend_id %} gives it."""
+    return f"{link_prefix('definition')}{int(backend_id)}/"
 
 
 @register.filter
