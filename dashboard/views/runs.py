@@ -23,6 +23,7 @@ from dashboard import compare, dag, summaries, timeline
 from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
 from dashboard.run_rows import run_rows
+from dashboard.steps import Step, steps_of
 from dashboard.scope import ReadScope
 from instances import errors, tasks
 from instances.acting import perform
@@ -42,17 +43,6 @@ AROUND = timedelta(minutes=30)  # "at the same time", for failures on other back
 KEPT = ("team", "definition", "signature", "since", "until")
 ACTIONS_SHOWN = 20  # on the run page; the team's audit page has them all
 STEPS_SHOWN = 200  # steps in the table and the Gantt, unless all are asked for (?steps=all)
-# what the DAG, the Gantt and the steps table read of each step: a 2,000-step run reads no
-# payloads and no bookkeeping times
-STEP_FIELDS = (
-    "name",
-    "status",
-    "started_at",
-    "finished_at",
-    "duration",
-    "attempts",
-    "error_message",
-)
 
 
 @require_GET
@@ -152,17 +142,16 @@ def run_compare(request: ReaderRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     run = visible_run(request, pk)
-    # not run.children: its related manager would set each step's parent, 2,000 times
-    steps = Instance.objects.filter(parent=run).order_by("started_at", "id")
     # Live refresh of an unfinished run: no step written, added or removed since last time
     # answers 304, told by one aggregate instead of reading thousands of steps
+    steps = Instance.objects.filter(parent=run)
     written = steps.aggregate(count=Count("id"), last=Max("updated_at"))
     actions = list(perform.actions_on(run)[:ACTIONS_SHOWN])
     acted = [(a.pk, a.state) for a in actions]
     etag = etag_of(request, [run], [*written.values(), *acted])
     if not_modified(request, etag):
         return HttpResponseNotModified()
-    children = list(steps.only(*STEP_FIELDS))
+    children = steps_of(run)
     shown = children if request.GET.get("steps") == "all" else children[:STEPS_SHOWN]
     edges = list(Edge.objects.filter(parent=run).values_list("upstream_id", "downstream_id"))
     layout = request.GET.get("layout", "LR") if request.GET.get("layout") in dag.LAYOUTS else "LR"
@@ -215,10 +204,9 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     return response
 
 
-def step_of(run: Instance, step: Instance) -> Instance:
-    """A step read with STEP_FIELDS, told its run and backend (not read again for each)."""
-    step.parent, step.backend = run, run.backend
-    return step
+def step_of(run: Instance, step: Step) -> Instance:
+    """A step as the model its moves are offered on, told its run and backend: nothing read."""
+    return Instance(pk=step.pk, parent=run, backend=run.backend, name=step.name, status=step.status)
 
 
 def failed_elsewhere(request: HttpRequest, run: Instance) -> list[Instance]:
