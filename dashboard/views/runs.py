@@ -23,8 +23,8 @@ from dashboard import compare, dag, summaries, timeline
 from dashboard.filters import WINDOWS
 from dashboard.preferences import ReaderRequest
 from dashboard.run_rows import run_rows
-from dashboard.steps import Step, steps_of
 from dashboard.scope import ReadScope
+from dashboard.steps import Step, steps_of
 from instances import errors, tasks
 from instances.acting import perform
 from instances.alerts.models import Alert, Channel
