@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.steps import Step
 from dashboard.templatetags.runboard import run_url
 from instances.models import Instance, Status
 from instances.status import COLOURS, tint
@@ -33,7 +34,7 @@ def dot_text(*lines: str) -> graphviz.quoting.NoHtml:
     return graphviz.nohtml("\\n".join(line.replace("\\", "\\\\") for line in lines))
 
 
-def label(run: Instance) -> graphviz.quoting.NoHtml:
+def label(run: Step) -> graphviz.quoting.NoHtml:
     lines = [run.name[:60]]
     if run.duration:
         lines.append(gettext("{seconds} s").format(seconds=int(run.duration.total_seconds())))
@@ -43,9 +44,7 @@ def label(run: Instance) -> graphviz.quoting.NoHtml:
 FOCUS_ABOVE = 300  # nodes; beyond this graphviz takes seconds and nobody can read the graph
 
 
-def focus(
-    children: list[Instance], edges: list[tuple[int, int]], marked: set[int]
-) -> list[Instance]:
+def focus(children: list[Step], edges: list[tuple[int, int]], marked: set[int]) -> list[Step]:
     """The marked (failing) and running steps and their direct neighbours: where on-call
     looks first."""
     hot = marked | {c.pk for c in children if c.status == Status.RUNNING}
@@ -81,7 +80,7 @@ LAYOUTS = {"LR": _("left to right"), "TB": _("top to bottom")}  # graphviz rankd
 
 
 def dot_source(
-    children: list[Instance],
+    children: list[Step],
     edges: list[tuple[int, int]],
     marked: set[int],
     victims: AbstractSet[int] = frozenset(),
@@ -143,7 +142,7 @@ def dot_source(
 
 def svg(
     parent: Instance,
-    children: list[Instance],
+    children: list[Step],
     edges: list[tuple[int, int]],
     marked: set[int],
     victims: AbstractSet[int] = frozenset(),

@@ -7,18 +7,18 @@ from typing import cast
 
 from django.utils import timezone
 
-from instances.models import Instance
+from dashboard.steps import Step
 
 
 @dataclass
 class Bar:
-    run: Instance
+    run: Step
     left: float  # percent of the axis
     width: float
     critical: bool
 
 
-def critical_path(children: list[Instance], edges: list[tuple[int, int]]) -> set[int]:
+def critical_path(children: list[Step], edges: list[tuple[int, int]]) -> set[int]:
     """Walk back from the step that finished last through the upstream that finished last."""
     ends = {c.pk: c.finished_at or timezone.now() for c in children if c.started_at}
     upstream: dict[int, list[int]] = {}
@@ -76,7 +76,7 @@ class Gantt:
         return [(bar, AXIS + ROW * n + 3) for n, bar in enumerate(self.bars)]
 
 
-def gantt(children: list[Instance], edges: list[tuple[int, int]], limit: int) -> Gantt | None:
+def gantt(children: list[Step], edges: list[tuple[int, int]], limit: int) -> Gantt | None:
     """The steps that started, on one time axis across all of them; the first `limit` drawn."""
     started = sorted((c for c in children if c.started_at), key=lambda c: (c.started_at, c.pk))
     if not started:

@@ -164,7 +164,8 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         "shown": shown,
         "error_line": errors.telling_line(error),
         "error_kind": errors.kind(error),
-        "live": any(not Status(r.status).is_terminal for r in [run, *children])
+        "live": not Status(run.status).is_terminal
+        or any(not Status(c.status).is_terminal for c in children)
         or any(a.in_flight for a in actions),
         "actions": actions,
         # a step's page offers its own moves and its run's: on-call arrives at the culprit
