@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import summaries
 from dashboard.filters import WINDOWS, moment, text
+from dashboard.inbox_rows import inbox_rows
 from dashboard.scope import ReadScope
 from instances import errors, failures
 from instances.acting import perform
@@ -102,15 +103,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
         group["offers"] = [
             o for o in acting.get(group["latest"].pk, []) if not o.why_not and not o.move.careful
         ]
+    shown_groups = list(groups.values())[:INBOX_GROUPS]
     return render(
         request,
         "dashboard/inbox.html",
         {
-            "groups": list(groups.values())[:INBOX_GROUPS],
+            "groups": shown_groups,
+            "rows": inbox_rows(shown_groups, query.urlencode()),
             "stuck": summaries.stuck(scope.backends()),
             "filter": chosen,
             "windows": list(WINDOWS),
-            "query": query.urlencode(),
             "backends": Backend.objects.visible_to(request.user).order_by("name"),
         },
     )
