@@ -74,7 +74,8 @@ def fire(
     already firing (no second message). Vendor text is fitted to its columns first."""
     fields, key = fitted(fields), key[: Alert._meta.get_field("key").max_length]
     alert = (
-        Alert.objects.select_for_update()
+        Alert.objects.select_related("run")  # its run's time decides which run it shows
+        .select_for_update(of=("self",))
         .filter(rule=rule, key=key, state=Alert.State.FIRING)
         .first()
     )
