@@ -50,13 +50,13 @@ def sign(failed: list[Instance]) -> None:
     for run in failed:
         alike[errors.signature(error_of(run, steps.get(run.pk)))[:200]].append(run.pk)
     for signature, pks in alike.items():
-        Instance.objects.filter(pk__in=pks).update(failure_signature=signature)
+        Instance.objects.filter(pk__any=pks).update(failure_signature=signature)
 
 
 def unsign(pks: list[int]) -> None:
     """These top-level runs do not fail (any more: a rerun): no signature."""
     if pks:
-        Instance.objects.filter(pk__in=pks, failure_signature__isnull=False).update(
+        Instance.objects.filter(pk__any=pks, failure_signature__isnull=False).update(
             failure_signature=None
         )
 

@@ -131,7 +131,7 @@ def store_page(backend: Backend, connector: Connector, page: list[RunRecord], po
         writing.relax_durability()
         transitions = writing.upsert(backend, records, prints, stored, poll, now)
         unchanged = [stored[r.external_id].pk for r in valid if r.external_id not in changed_ids]
-        Instance.objects.filter(pk__in=unchanged).update(last_seen=now, gone_at=None)
+        Instance.objects.filter(pk__any=unchanged).update(last_seen=now, gone_at=None)
         writing.take_notes(backend, connector, poll, now)
         schedules.note(backend, records, now)
         if transitions:

@@ -95,7 +95,7 @@ def upsert(
         pks[r.external_id] for r in records if r.parent_id is None and r.status == Status.FAILED
     ]
     if failed:
-        failures.sign(list(Instance.objects.filter(pk__in=failed).only(*failures.FIELDS)))
+        failures.sign(list(Instance.objects.filter(pk__any=failed).only(*failures.FIELDS)))
     # a run that failed before and does not now (a retry, a rerun) loses its signature
     recovered = [
         pks[r.external_id]
@@ -132,7 +132,7 @@ def replace_edges(
     # overlapped another (its claim lapsed under load) may find a "new" run stored since.
     known = [pks[p.external_id] for p in parents]
     current = set(
-        Edge.objects.filter(parent_id__in=known).values_list(
+        Edge.objects.filter(parent_id__any=known).values_list(
             "parent_id", "upstream_id", "downstream_id"
         )
     )
@@ -144,7 +144,7 @@ def replace_edges(
     }
     if wanted == current:
         return
-    Edge.objects.filter(parent_id__in=known).delete()
+    Edge.objects.filter(parent_id__any=known).delete()
     Edge.objects.bulk_create(
         Edge(parent_id=parent, upstream_id=up, downstream_id=down) for parent, up, down in wanted
     )
