@@ -521,7 +521,9 @@ class Rollup(models.Model):
     """Runs per backend × kind × definition × status × hour, kept current by sync so that
     summaries read a few thousand counters instead of scanning millions of runs."""
 
-    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the bucket's unique index starts with it (one less to write on
+    # each of a page's thousand counter moves)
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     top_level = models.BooleanField(default=True)  # a run without a parent
     definition_id = models.CharField(max_length=200, blank=True)
@@ -620,7 +622,8 @@ class StatusRollup(models.Model):
     """Runs per backend × status × hour, all definitions together: what the overview's
     counts, chart and matrix read (a few thousand rows for a month, however many flows)."""
 
-    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+")
+    # No index of its own, as Rollup's
+    backend = models.ForeignKey(Backend, on_delete=models.CASCADE, related_name="+", db_index=False)
     top_level = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices)
     hour = models.DateTimeField()
