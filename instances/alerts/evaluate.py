@@ -12,7 +12,7 @@ from instances.models import Backend, Instance, Status
 from instances.status import TERMINAL
 
 from .lifecycle import HISTORY, Kind, close, covering_rules, fire, matches, resolve
-from .models import Alert
+from .models import Alert, AlertRule
 
 FIRST_SIGHTING_NEWS = timedelta(minutes=10)
 
@@ -36,8 +36,11 @@ def on_transitions(backend: Backend, changes: list[tuple[int, str, str]], now: d
         resolve(stuck.filter(run_id__in=ended_runs), now, "the run ended")
 
 
-def failed_runs(rules, backend: Backend, failed: list[int], started: set[int], now: datetime):
-    runs = Instance.objects.filter(pk__in=failed).only(
+def failed_runs(
+    rules: list[AlertRule], backend: Backend, failed: list[int], started: set[int], now: datetime
+) -> None:
+    """Open (or repeat) the alerts of these failed runs, unless they are old news."""
+    runs = Instance.objects.filter(pk__any=failed).only(
         "name",
         "definition_id",
         "definition_name",
@@ -70,7 +73,7 @@ def resolve_by_later_runs(
     if not watched:
         return
     newest: dict[str, tuple[str, datetime]] = {}
-    runs = Instance.objects.filter(pk__in=run_ids, definition_id__in=watched)
+    runs = Instance.objects.filter(pk__any=list(run_ids), definition_id__in=watched)
     for name, definition_id, run_at in runs.values_list("name", "definition_id", "run_at"):
         if definition_id not in newest or run_at > newest[definition_id][1]:
             newest[definition_id] = (name, run_at)
