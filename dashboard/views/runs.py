@@ -60,7 +60,8 @@ def runs_list(request: ReaderRequest) -> HttpResponse:
     # Live refresh: runs are written only by polls, and every poll moves its backend's last
     # success or last error; while none did, the list answers 304 before reading any run.
     polled = [(b.pk, b.last_success_at, b.last_error_at) for b in backends]
-    etag = etag_of(request, [], [request.get_full_path(), *polled])
+    live_tag = part_tag([], [request.get_full_path(), *polled])
+    etag = etag_of(request, live_tag)
     if not_modified(request, etag):
         return HttpResponseNotModified()
     rows, next_cursor = scope.page()
@@ -75,6 +76,7 @@ def runs_list(request: ReaderRequest) -> HttpResponse:
         "kept": kept_filters(request),
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "backends": backends,
+        "live_tag": live_tag,
     }
     template = "dashboard/runs.html#rows" if request.htmx else "dashboard/runs.html"
     response = render(request, template, context)
@@ -98,19 +100,19 @@ def exactly_one(runs, external_id: str) -> Instance | None:
     return found[0] if len(found) == 1 else None
 
 
-def etag_of(request: ReaderRequest, runs: list[Instance], also: list | tuple = ()) -> str:
-    """Changes whenever one of these runs is written (sync touches updated_at only then), or
-    anything in `also` changes. The whole page and its htmx part get different tags: a browser
-    that revalidates a live refresh with the page's tag would otherwise get 304 and serve the
-    cached whole page as the part (Chrome does, Vary: HX-Request notwithstanding)."""
-    stamps = "|".join(
-        [
-            *(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs),
-            *map(str, also),
-            "part" if request.htmx else "page",
-        ]
-    )
+def part_tag(runs: list[Instance], also: list | tuple = ()) -> str:
+    """The tag of a page's live part: changes whenever one of these runs is written (sync
+    touches updated_at only then), or anything in `also` changes. The page carries it
+    (data-live-tag), so a refresh that brings the same tag is not swapped in again."""
+    stamps = "|".join([*(f"{r.pk}:{r.updated_at.timestamp()}" for r in runs), *map(str, also)])
     return f'"{hashlib.sha256(stamps.encode()).hexdigest()[:32]}"'
+
+
+def etag_of(request: ReaderRequest, part: str) -> str:
+    """The response's tag: its live part's, or for the whole page another: a browser that
+    revalidates a live refresh with the page's tag would otherwise get 304 and serve the
+    cached whole page as the part (Chrome does, Vary: HX-Request notwithstanding)."""
+    return part if request.htmx else f'{part[:-1]}-page"'
 
 
 def not_modified(request: ReaderRequest, etag: str) -> bool:
@@ -148,7 +150,8 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     written = steps.aggregate(count=Count("id"), last=Max("updated_at"))
     actions = list(perform.actions_on(run)[:ACTIONS_SHOWN])
     acted = [(a.pk, a.state) for a in actions]
-    etag = etag_of(request, [run], [*written.values(), *acted])
+    live_tag = part_tag([run], [*written.values(), *acted])
+    etag = etag_of(request, live_tag)
     if not_modified(request, etag):
         return HttpResponseNotModified()
     children = steps_of(run)
@@ -173,6 +176,7 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         + (perform.offers(request.user, run.parent) if run.parent else []),
         "culprit_offers": perform.offers(request.user, step_of(run, failing[0])) if failing else [],
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
+        "live_tag": live_tag,
         "failed_child": failing[0] if failing else None,
         "dag_svg": dag.svg(run, children, edges, {c.pk for c in failing}, upstream_failed, layout)
         if children

@@ -23,12 +23,24 @@ document.addEventListener("pointerdown", () => { pointerHeld = true; });
 ["pointerup", "pointercancel"].forEach((type) => document.addEventListener(type, () => { pointerHeld = false; }));
 window.addEventListener("blur", () => { pointerHeld = false; }); // released outside the window
 
+// An idle live refresh is answered 304, and the browser hands htmx its cached copy as a 200:
+// the same content, which htmx would swap in again (a 2,000-step graph drawn anew at every
+// refresh, and gone from the page for a moment each time). A region keeps what it shows
+// while the answer carries the tag of it (data-live-tag: its live part's ETag).
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const region = event.detail.target;
+  const tag = event.detail.xhr.getResponseHeader("ETag");
+  if (!tag || !region?.hasAttribute?.("data-live")) return;
+  if (event.detail.elt === region && tag === region.dataset.liveTag) event.detail.shouldSwap = false;
+  else region.dataset.liveTag = tag; // the runs list's rows are swapped inside their element
+});
+
 // A live refresh keeps the reader's place: the focused element, else the first one with an id
 // in view, stays where it was on screen, so rows arriving above it or a graph drawn anew never
 // move what is being read. At the very top of the page, new rows simply show.
 let liveAnchor = null;
 document.addEventListener("htmx:beforeSwap", (event) => {
-  if (!event.detail.elt.hasAttribute?.("data-live")) return;
+  if (!event.detail.elt.hasAttribute?.("data-live") || !event.detail.shouldSwap) return;
   if (pointerHeld) {
     event.detail.shouldSwap = false; // mid-drag: the next refresh shows it
     return;

@@ -91,3 +91,35 @@ def test_zoom_find_and_focus_survive_a_live_refresh(page, live_server, polled_oc
     expect(page.locator("[data-dag-view] > svg g.node.found")).to_have_count(1)
     assert page.evaluate("document.activeElement.id") == "dag-find"
     expect(page.locator("[data-dag-find]")).to_have_value(step)
+
+
+def test_an_idle_refresh_leaves_the_graph_as_it_was(
+    page, live_server, polled_ocp, emulator, settings
+):
+    """A refresh with no news is answered 304, which the browser hands on as its cached copy:
+    the graph on the page stays the very same, not drawn anew; news replaces it."""
+    settings.RUNBOARD_REFRESH_SECONDS = 1
+    running = (
+        Instance.objects.filter(
+            backend=polled_ocp, parent__isnull=True, status=Status.RUNNING, children__isnull=False
+        )
+        .distinct()
+        .first()
+    )
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/runs/{running.pk}/")
+    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+    page.evaluate("document.querySelector('.svg-pan-zoom_viewport').dataset.drawn = 'first'")
+    for _ in range(3):  # the first refresh after the page, then two answered 304
+        with page.expect_request_finished(lambda r: r.headers.get("hx-request") == "true"):
+            pass
+    scale(page)  # a frame drawn after the last answer
+    expect(page.locator(".svg-pan-zoom_viewport[data-drawn=first]")).to_have_count(1)
+    httpx.post(
+        f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
+        json={"status": "failed"},
+    )
+    sync.poll_backend(polled_ocp.pk)
+    expect(page.locator("h1 .badge")).to_contain_text("Failed")
+    expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
+    expect(page.locator(".svg-pan-zoom_viewport[data-drawn=first]")).to_have_count(0)
