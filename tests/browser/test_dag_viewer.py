@@ -32,6 +32,26 @@ def scale(page) -> float:
     return float(re.match(r"matrix\(([-\d.e]+)", transform).group(1))
 
 
+def running_flow(backend) -> Instance:
+    """A running top-level run of the backend that has steps: its page refreshes live."""
+    return (
+        Instance.objects.filter(
+            backend=backend, parent__isnull=True, status=Status.RUNNING, children__isnull=False
+        )
+        .distinct()
+        .first()
+    )
+
+
+def fail_and_poll(emulator, backend, run: Instance) -> None:
+    """News for a live page: the vendor says the run failed, and a poll stores it."""
+    httpx.post(
+        f"{emulator.base_url}/_emulator/runs/ocp/{run.external_id}/status",
+        json={"status": "failed"},
+    )
+    sync.poll_backend(backend.pk)
+
+
 def test_jump_to_the_failing_step_and_find_steps(page, live_server, polled_ocp, shots):
     failed = (
         Instance.objects.filter(
@@ -63,13 +83,7 @@ def test_jump_to_the_failing_step_and_find_steps(page, live_server, polled_ocp, 
 
 
 def test_zoom_find_and_focus_survive_a_live_refresh(page, live_server, polled_ocp, emulator):
-    running = (
-        Instance.objects.filter(
-            backend=polled_ocp, parent__isnull=True, status=Status.RUNNING, children__isnull=False
-        )
-        .distinct()
-        .first()
-    )
+    running = running_flow(polled_ocp)
     log_in(page, live_server)
     page.goto(f"{live_server.url}/runs/{running.pk}/")
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
@@ -79,11 +93,7 @@ def test_zoom_find_and_focus_survive_a_live_refresh(page, live_server, polled_oc
     page.fill("[data-dag-find]", step)  # keyboard focus is in the find box now
     expect(page.locator("[data-dag-count]")).to_have_text("1 found")
     zoomed = scale(page)
-    httpx.post(
-        f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
-        json={"status": "failed"},
-    )
-    sync.poll_backend(polled_ocp.pk)
+    fail_and_poll(emulator, polled_ocp, running)
     expect(page.locator("h1 .badge")).to_contain_text("Failed")  # the page was refreshed
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
     assert scale(page) == pytest.approx(zoomed, rel=0.01)
@@ -99,13 +109,7 @@ def test_an_idle_refresh_leaves_the_graph_as_it_was(
     """A refresh with no news is answered 304, which the browser hands on as its cached copy:
     the graph on the page stays the very same, not drawn anew; news replaces it."""
     settings.RUNBOARD_REFRESH_SECONDS = 1
-    running = (
-        Instance.objects.filter(
-            backend=polled_ocp, parent__isnull=True, status=Status.RUNNING, children__isnull=False
-        )
-        .distinct()
-        .first()
-    )
+    running = running_flow(polled_ocp)
     log_in(page, live_server)
     page.goto(f"{live_server.url}/runs/{running.pk}/")
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
@@ -115,11 +119,7 @@ def test_an_idle_refresh_leaves_the_graph_as_it_was(
             pass
     scale(page)  # a frame drawn after the last answer
     expect(page.locator(".svg-pan-zoom_viewport[data-drawn=first]")).to_have_count(1)
-    httpx.post(
-        f"{emulator.base_url}/_emulator/runs/ocp/{running.external_id}/status",
-        json={"status": "failed"},
-    )
-    sync.poll_backend(polled_ocp.pk)
+    fail_and_poll(emulator, polled_ocp, running)
     expect(page.locator("h1 .badge")).to_contain_text("Failed")
     expect(page.locator(".svg-pan-zoom_viewport")).to_have_count(1)
     expect(page.locator(".svg-pan-zoom_viewport[data-drawn=first]")).to_have_count(0)
