@@ -149,9 +149,7 @@ class RunFilter:
             parts = [(runs.filter(part), of_steps) for part, of_steps in self.parts()]
             rows = search.first(parts, self.q, PAGE_SIZE + 1)
         else:
-            rows = list(
-                runs.filter(self.listed()).select_related("backend", "parent")[: PAGE_SIZE + 1]
-            )
+            rows = list(runs.filter(self.listed()).as_listed()[: PAGE_SIZE + 1])
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         return rows, encode_cursor(rows[-1], field) if more else None

@@ -5,11 +5,12 @@ markup is the template's as it was, one group at a time."""
 from django.template.defaultfilters import urlencode
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from dashboard.templatetags.runboard import bdi, definition_url, run_url, when
+from dashboard.markup import markup_rows
+from dashboard.templatetags.runboard import Clock, bdi, definition_url, run_url, when
 
 ROW = """<tr>
   <td data-label="{}"><a href="{}?id={}"><bdi>{}</bdi></a>{}</td>
@@ -34,11 +35,11 @@ def inbox_rows(groups: list[dict], query: str) -> SafeString:
         _("First / last"),
         _("Failing step"),
     )
-    runs = reverse("runs")
-    return format_html_join("", ROW, (row(group, labels, runs, query) for group in groups))
+    runs, clock = reverse("runs"), Clock()
+    return markup_rows(ROW, (row(group, labels, runs, query, clock) for group in groups))
 
 
-def row(group: dict, labels: tuple, runs: str, query: str) -> tuple:
+def row(group: dict, labels: tuple, runs: str, query: str, clock: Clock) -> tuple:
     backend, latest, child = group["backend"], group["latest"], group["child"]
     definition = urlencode(group["definition_id"])
     failing = (
@@ -57,7 +58,7 @@ def row(group: dict, labels: tuple, runs: str, query: str) -> tuple:
         *(labels[3], runs, query, backend.pk, definition, urlencode(group["signature"])),
         group["count"],
         *(labels[4], group["streak"]),
-        *(labels[5], when(group["first"]), when(group["last"])),
+        *(labels[5], clock.when(group["first"]), clock.when(group["last"])),
         *(labels[6], failing, offers or ""),
     )
 

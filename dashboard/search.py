@@ -57,7 +57,7 @@ def first(
             )
         found.update(ids)
     ordered = Instance.objects.filter(pk__in=found).order_by(*parts[0][0].query.order_by)
-    return list(ordered.select_related("backend", "parent")[:wanted])
+    return list(ordered.as_listed()[:wanted])
 
 
 def named(q: str, of_steps: bool) -> list[str] | None:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -178,6 +178,15 @@ class InstanceQuerySet(models.QuerySet):
     def in_window(self, start, end=None) -> InstanceQuerySet:
         qs = self.filter(run_at__gte=start)
         return qs if end is None else qs.filter(run_at__lt=end)
+
+    def as_listed(self) -> InstanceQuerySet:
+        """Runs as a list shows them: with their backend and their parent's name, without
+        the vendor's payload (kilobytes a run, parsed as JSON) nor the parent's whole row."""
+        return (
+            self.select_related("backend")
+            .defer("raw", "flags")
+            .annotate(parent_name=F("parent__name"))
+        )
 
 
 class Instance(models.Model):
