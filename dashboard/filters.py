@@ -10,7 +10,7 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -132,7 +132,7 @@ class RunFilter:
         """What the search box finds: a vendor id, or part of a name."""
         return search.matching(self.q)
 
-    def page(self, runs: QuerySet[Instance]) -> tuple[list[Instance], str | None]:
+    def page(self, runs: InstanceQuerySet) -> tuple[list[Instance], str | None]:
         """One page in the chosen order after the cursor, and the next cursor, of `runs` as
         `apply(search=False)` leaves them."""
         field, descending = SORTS[self.sort]

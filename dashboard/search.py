@@ -15,6 +15,8 @@ trigram (150 ms at 10 M runs that share "nightly load"). The parts' finds are pu
 the database, as the list's keyset paging needs.
 """
 
+from collections.abc import Sequence
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet, Value
@@ -33,7 +35,7 @@ def matching(q: str) -> Q:
 
 
 def first(
-    parts: list[tuple[QuerySet[Instance], bool | None]], q: str, wanted: int
+    parts: Sequence[tuple[QuerySet[Instance], bool | None]], q: str, wanted: int
 ) -> list[Instance]:
     """The first `wanted` runs matching `q` of these ordered parts of one list, each given
     with whether it lists steps (None: steps matched by their vendor id alone)."""
