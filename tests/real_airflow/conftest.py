@@ -3,7 +3,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from .server import JUDGED_DAGS, prepare, running
+from .server import JUDGED_DAGS, metadata_database, prepare, running
 
 
 @pytest.fixture(scope="module")
@@ -12,10 +12,12 @@ def airflows(tmp_path_factory, live_server):
     (and a second rb_mapped run, to delete) as soon as it is up; their OpenLineage events go
     to this Runboard."""
     homes = {major: tmp_path_factory.mktemp(f"airflow{major}") for major in (2, 3)}
-    with ThreadPoolExecutor(2) as pool:
-        runboard = [live_server.url] * len(homes)
-        prepared = dict(zip(homes, pool.map(prepare, homes, homes.values(), runboard), strict=True))
     with ExitStack() as stack:
+        databases = [stack.enter_context(metadata_database(major)) for major in homes]
+        with ThreadPoolExecutor(2) as pool:
+            runboard = [live_server.url] * len(homes)
+            made = pool.map(prepare, homes, homes.values(), runboard, databases)
+            prepared = dict(zip(homes, made, strict=True))
         started = {m: stack.enter_context(running(m, homes[m], prepared[m])) for m in homes}
         for airflow in started.values():
             with airflow.client() as client:

@@ -21,11 +21,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import psycopg
+from django.db import connection
 
 from tests.processes import free_ports, group_alive, wait_for
 
 # major → (version, newest dependency upload date it was tested with)
 RELEASES = {2: ("2.10.5", "2025-02-20"), 3: ("3.3.2", "2026-12-01")}
+EXTRAS = {2: "[postgres]", 3: ""}  # Airflow 2 keeps its metadata in PostgreSQL when it can
 DAGS = Path(__file__).resolve().parent / "dags"
 JUDGED_DAGS = ("rb_always", "rb_clearable", "rb_fails", "rb_flaky", "rb_mapped")
 USER = "admin"
@@ -52,7 +55,7 @@ def installed(major: int) -> Path:
     version, newest = RELEASES[major]
     venv = cache_dir() / f"airflow-{version}"
     done = venv / ".installed"
-    wanted = f"{version} {PROVIDER}"
+    wanted = f"{version}{EXTRAS[major]} {PROVIDER}"
     if done.exists() and done.read_text() == wanted:
         return venv
     uv = Path(sys.executable).parent / "uv"
@@ -61,7 +64,7 @@ def installed(major: int) -> Path:
         base = getattr(sys, "_base_executable", sys.executable)
         subprocess.run([uv, "venv", "--quiet", "--python", base, venv], check=True)
     python = venv / "bin" / "python"
-    pinned = ["--exclude-newer", newest, f"apache-airflow=={version}", PROVIDER]
+    pinned = ["--exclude-newer", newest, f"apache-airflow{EXTRAS[major]}=={version}", PROVIDER]
     subprocess.run(
         [uv, "pip", "install", "--quiet", "--python", python, *pinned],
         check=True,
@@ -102,7 +105,32 @@ def run_path(dag_id: str, run_id: str) -> str:
     return f"dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}"
 
 
-def environment(major: int, venv: Path, home: Path, port: int, runboard: str) -> dict[str, str]:
+@contextmanager
+def metadata_database(major: int) -> Iterator[str | None]:
+    """Airflow 2's metadata database on the tests' PostgreSQL, when they run on one: there its
+    LocalExecutor runs tasks in forks of itself, side by side, where on SQLite Airflow 2 takes
+    only the SequentialExecutor, a new interpreter per task (some 8 s each: three minutes for
+    the judged runs). None: SQLite (Airflow 3's LocalExecutor takes it)."""
+    db = connection.settings_dict
+    if major != 2 or db["ENGINE"] != "django.db.backends.postgresql":
+        yield None
+        return
+    name = f"airflow2_judge_{os.getpid()}"
+    server = {"host": db["HOST"], "port": db["PORT"] or 5432, "user": db["USER"]}
+    with psycopg.connect(**server, password=db["PASSWORD"], dbname="postgres") as admin:
+        admin.autocommit = True
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        login = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+        try:
+            yield f"postgresql+psycopg2://{login}@{server['host']}:{server['port']}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def environment(
+    major: int, venv: Path, home: Path, port: int, runboard: str, database: str | None
+) -> dict[str, str]:
     base_url = f"http://127.0.0.1:{port}"
     transport = {
         "type": "http",
@@ -127,6 +155,11 @@ def environment(major: int, venv: Path, home: Path, port: int, runboard: str) ->
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": namespace(major),
     }
+    if database:
+        env |= {
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        }
     if major == 2:
         return env | {
             "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.basic_auth",
@@ -175,13 +208,16 @@ def daemon(venv: Path, home: Path, env: dict[str, str], *args: str) -> Iterator[
         proc.wait()
 
 
-def prepare(major: int, home: Path, runboard: str) -> tuple[Path, dict[str, str], int]:
-    """Installs (or reuses) this major and migrates its database: the slow part, which two
-    majors can do side by side. Its OpenLineage events go to `runboard`."""
+def prepare(
+    major: int, home: Path, runboard: str, database: str | None
+) -> tuple[Path, dict[str, str], int]:
+    """Installs (or reuses) this major and migrates its database (`database`, else SQLite in
+    its home): the slow part, which two majors can do side by side. Its OpenLineage events go
+    to `runboard`."""
     venv = installed(major)
     home.mkdir(parents=True, exist_ok=True)
     port = free_ports(3)
-    env = environment(major, venv, home, port, runboard)
+    env = environment(major, venv, home, port, runboard, database)
     airflow = [venv / "bin" / "airflow"]
     quiet = {"cwd": home, "env": env, "check": True, "capture_output": True, "timeout": 300}
     subprocess.run([*airflow, "db", "migrate"], **quiet)
