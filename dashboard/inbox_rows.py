@@ -5,11 +5,10 @@ markup is the template's as it was, one group at a time."""
 from django.template.defaultfilters import urlencode
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from dashboard.markup import markup_rows
+from dashboard.markup import markup, markup_rows
 from dashboard.templatetags.runboard import Clock, bdi, definition_url, run_url, when
 
 ROW = """<tr>
@@ -43,11 +42,11 @@ def row(group: dict, labels: tuple, runs: str, query: str, clock: Clock) -> tupl
     backend, latest, child = group["backend"], group["latest"], group["child"]
     definition = urlencode(group["definition_id"])
     failing = (
-        format_html('<a class="failing" href="{}"><bdi>{}</bdi></a>', run_url(child.pk), child.name)
+        markup('<a class="failing" href="{}"><bdi>{}</bdi></a>', run_url(child.pk), child.name)
         if child
-        else format_html('<a href="{}#failing"><bdi>{}</bdi></a>', run_url(latest.pk), latest.name)
+        else markup('<a href="{}#failing"><bdi>{}</bdi></a>', run_url(latest.pk), latest.name)
     )
-    offers = group["offers"] and format_html(
+    offers = group["offers"] and markup(
         " {}", render_to_string("dashboard/_offers.html", {"offers": group["offers"]})
     )
     return (
@@ -71,10 +70,10 @@ def alert_state(alert) -> SafeString | str:
         person = alert.acknowledged_by.get_username() if alert.acknowledged_by else ""
         # a translation, trusted as {% blocktranslate %} trusts it; the name is escaped
         said = mark_safe(_("acknowledged by %(who)s") % {"who": bdi(person or _("someone"))})  # noqa: S308
-        state = format_html("<small>{} {}</small>", said, when(alert.acknowledged_at, short=True))
+        state = markup("<small>{} {}</small>", said, when(alert.acknowledged_at, short=True))
     else:
-        state = format_html('<span class="badge FAILED">{}</span>', _("alert firing"))
-    return format_html(
+        state = markup('<span class="badge FAILED">{}</span>', _("alert firing"))
+    return markup(
         ' <a class="alert-state" href="{}">{}</a>', reverse("alert_detail", args=[alert.pk]), state
     )
 
@@ -82,9 +81,9 @@ def alert_state(alert) -> SafeString | str:
 def error(group: dict) -> SafeString:
     """The group's error signature and kind, or the vendor's status when it gave no error."""
     if group["signature"]:
-        kind = format_html("<strong>{}</strong> ", group["kind"]) if group["kind"] else ""
-        return format_html("{}<code><bdi>{}</bdi></code>", kind, group["signature"])
-    return format_html(
+        kind = markup("<strong>{}</strong> ", group["kind"]) if group["kind"] else ""
+        return markup("{}<code><bdi>{}</bdi></code>", kind, group["signature"])
+    return markup(
         "{} <small>({} <bdi>{}</bdi>)</small>",
         _("no error message"),
         _("vendor status"),
