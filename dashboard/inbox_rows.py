@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from dashboard.markup import markup, markup_rows
-from dashboard.templatetags.runboard import Clock, bdi, definition_url, run_url, when
+from dashboard.templatetags.runboard import Clock, bdi, definition_url, run_url
 
 ROW = """<tr>
   <td data-label="{}"><a href="{}?id={}"><bdi>{}</bdi></a>{}</td>
@@ -51,7 +51,7 @@ def row(group: dict, labels: tuple, runs: str, query: str, clock: Clock) -> tupl
     )
     return (
         *(labels[0], definition_url(backend.pk), definition, group["name"]),
-        alert_state(group["alert"]),
+        alert_state(group["alert"], clock),
         *(labels[1], backend.name),
         *(labels[2], error(group)),
         *(labels[3], runs, query, backend.pk, definition, urlencode(group["signature"])),
@@ -62,7 +62,7 @@ def row(group: dict, labels: tuple, runs: str, query: str, clock: Clock) -> tupl
     )
 
 
-def alert_state(alert) -> SafeString | str:
+def alert_state(alert, clock: Clock) -> SafeString | str:
     """The group's firing alert, and who acknowledged it."""
     if not alert:
         return ""
@@ -70,7 +70,7 @@ def alert_state(alert) -> SafeString | str:
         person = alert.acknowledged_by.get_username() if alert.acknowledged_by else ""
         # a translation, trusted as {% blocktranslate %} trusts it; the name is escaped
         said = mark_safe(_("acknowledged by %(who)s") % {"who": bdi(person or _("someone"))})  # noqa: S308
-        state = markup("<small>{} {}</small>", said, when(alert.acknowledged_at, short=True))
+        state = markup("<small>{} {}</small>", said, clock.when(alert.acknowledged_at, short=True))
     else:
         state = markup('<span class="badge FAILED">{}</span>', _("alert firing"))
     return markup(
