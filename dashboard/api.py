@@ -20,6 +20,7 @@ from dashboard import summaries
 from dashboard.filters import SORTS, is_id
 from dashboard.scope import ReadScope
 from instances.acting import perform
+from instances.acting.offers import actions_on
 from instances.models import ApiToken, Backend, Edge, Instance, Kind, Status
 from instances.status import culprits
 
@@ -188,7 +189,7 @@ class ActionList(Schema):
 def run_actions(request: HttpRequest, pk: str):
     if (found := visible_run(request, pk)) is None:
         return Answer(404, {"detail": "not found"})
-    return {"actions": list(perform.actions_on(found)[:100])}
+    return {"actions": list(actions_on(found)[:100])}
 
 
 @api.post(

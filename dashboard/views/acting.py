@@ -14,6 +14,7 @@ from dashboard.views.exports import inert
 from dashboard.views.runs import visible_run
 from instances.acting import perform
 from instances.acting.models import Action
+from instances.acting.offers import offers, root_of
 from instances.connectors.base import ConnectorError
 from instances.people import roles
 from instances.people.models import Role
@@ -69,8 +70,8 @@ def act(request: HttpRequest, pk: int, move: str) -> HttpResponse:
                 {"run": run, "why": str(refused)},
                 status=refused.status,
             )
-        return redirect(reverse("run_detail", args=[perform.root_of(run).pk]) + "#actions")
-    offer = next((o for o in perform.offers(request.user, run) if o.name == move), None)
+        return redirect(reverse("run_detail", args=[root_of(run).pk]) + "#actions")
+    offer = next((o for o in offers(request.user, run) if o.name == move), None)
     if offer is None:
         raise Http404("No such action here.")
     team = run.backend.team_id or 0
@@ -81,7 +82,7 @@ def act(request: HttpRequest, pk: int, move: str) -> HttpResponse:
         return render(request, "dashboard/act_refused.html", {"run": run, "why": why}, status=502)
     context = {
         "run": run,
-        "root": perform.root_of(run),
+        "root": root_of(run),
         "offer": offer,
         "preview": preview,
         "key": secrets.token_hex(16),

@@ -26,7 +26,7 @@ from dashboard.run_rows import run_rows
 from dashboard.scope import ReadScope
 from dashboard.steps import Step, steps_of
 from instances import errors, tasks
-from instances.acting import perform
+from instances.acting.offers import actions_on, offers
 from instances.alerts.models import Alert, Channel
 from instances.connectors.base import ConnectorError
 from instances.models import STALE_AFTER, Backend, Edge, Instance, Kind, Poll, Status
@@ -148,7 +148,7 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
     # answers 304, told by one aggregate instead of reading thousands of steps
     steps = Instance.objects.filter(parent=run)
     written = steps.aggregate(count=Count("id"), last=Max("updated_at"))
-    actions = list(perform.actions_on(run)[:ACTIONS_SHOWN])
+    actions = list(actions_on(run)[:ACTIONS_SHOWN])
     acted = [(a.pk, a.state) for a in actions]
     live_tag = part_tag([run], [*written.values(), *acted])
     etag = etag_of(request, live_tag)
@@ -172,9 +172,9 @@ def run_detail(request: ReaderRequest, pk: int) -> HttpResponse:
         or any(a.in_flight for a in actions),
         "actions": actions,
         # a step's page offers its own moves and its run's: on-call arrives at the culprit
-        "offers": perform.offers(request.user, run)
-        + (perform.offers(request.user, run.parent) if run.parent else []),
-        "culprit_offers": perform.offers(request.user, step_of(run, failing[0])) if failing else [],
+        "offers": offers(request.user, run)
+        + (offers(request.user, run.parent) if run.parent else []),
+        "culprit_offers": offers(request.user, step_of(run, failing[0])) if failing else [],
         "refresh_seconds": settings.RUNBOARD_REFRESH_SECONDS,
         "live_tag": live_tag,
         "failed_child": failing[0] if failing else None,

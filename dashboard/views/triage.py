@@ -14,7 +14,7 @@ from dashboard.filters import WINDOWS, moment, text
 from dashboard.inbox_rows import inbox_rows
 from dashboard.scope import ReadScope
 from instances import errors, failures
-from instances.acting import perform
+from instances.acting.offers import offers_of_runs
 from instances.alerts.models import Alert, AlertRule
 from instances.models import Backend, Instance, Status
 from instances.status import CULPRITS
@@ -96,7 +96,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "streak": streaks[run.pk],
         }
     alerting = alerts_for(request.user, groups)
-    acting = perform.offers_of_runs(request.user, list(latest.values()))
+    acting = offers_of_runs(request.user, list(latest.values()))
     for key, group in groups.items():
         group["alert"] = alerting.get(key)
         # the run's plain moves that may be done now; careful ones (and why not) on its page

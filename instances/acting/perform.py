@@ -1,6 +1,7 @@
-"""Acting on a vendor from Runboard, the one way: what a run offers a person (and why not),
-its preview, then the action itself: checked, written to the audit log, sent once, and
-followed until the vendor's own state confirms it or its deadline passes.
+"""Acting on a vendor from Runboard, the one way: a move's preview, then the action itself:
+checked, written to the audit log, sent once, and handed to instances.acting.following until
+the vendor's own state confirms it or its deadline passes (what a run offers is
+instances.acting.offers).
 
 Nothing here retries a vendor call: a refused, failed or unanswered action ends so, and only
 a person asks again."""
@@ -17,16 +18,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from instances import sync
 from instances.connectors.acting import Move, Target, VendorCall
 from instances.connectors.base import Connector, ConnectorError
-from instances.models import Backend, Edge, Instance, Status
+from instances.models import Backend, Edge, Instance
 from instances.people import roles
 from instances.people.models import RANKS, Role
 from instances.registry import CONNECTORS
 
 from .labels import LABELS
 from .models import Action
+from .offers import in_flight, moves_of, root_of
 
 log = logging.getLogger(__name__)
 
@@ -41,95 +42,10 @@ class Refused(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Offer:
-    move: Move
-    target_pk: int  # the run or step it acts on
-    label: str
-    explains: str
-    why_not: str = ""  # empty: it may be done now
-
-    @property
-    def name(self) -> str:
-        return self.move.name
-
-
 def deadline_seconds(run: Instance) -> float:
     """How long an accepted action is followed: two poll intervals, plus the time a retried
     step takes to show, at least RUNBOARD_ACTION_DEADLINE_SECONDS."""
     return max(settings.RUNBOARD_ACTION_DEADLINE_SECONDS, 2 * run.backend.poll_interval + 5)
-
-
-def root_of(run: Instance) -> Instance:
-    return run.parent if run.parent is not None else run
-
-
-def moves_of(run: Instance) -> dict[str, Move]:
-    return CONNECTORS[run.backend.kind].moves if run.backend.may_act else {}
-
-
-def offers(user, run: Instance) -> list[Offer]:
-    """What this run (or step) offers the user: each documented move, with the reason it
-    cannot be done now. None to a viewer, or on a read-only backend."""
-    if not moves_of(run) or not roles.may(user, Role.OPERATOR, run.backend.team_id or 0):
-        return []  # a read-only backend, a viewer, or a backend of no team
-    return offered(run, in_flight(root_of(run)))
-
-
-def offers_of_runs(user, runs: list[Instance]) -> dict[int, list[Offer]]:
-    """offers() of many top-level runs (the inbox's), in two queries whatever their number."""
-    acting = [run for run in runs if moves_of(run)]
-    if not acting:
-        return {}
-    teams = set(roles.teams_where(user, Role.OPERATOR).values_list("pk", flat=True))
-    mine = [run for run in acting if run.backend.team_id in teams]
-    busy = (
-        {
-            (action.backend_id, action.run_external_id): action
-            for action in Action.objects.filter(
-                backend__in={run.backend_id for run in mine},
-                run_external_id__in={run.external_id for run in mine},
-                state__in=Action.IN_FLIGHT,
-            )
-        }
-        if mine
-        else {}
-    )
-    return {run.pk: offered(run, busy.get((run.backend_id, run.external_id))) for run in mine}
-
-
-def offered(run: Instance, busy: Action | None) -> list[Offer]:
-    found = []
-    for move in moves_of(run).values():
-        if move.on_step != bool(run.parent_id):
-            continue
-        label, explains = LABELS[move.name]
-        why_not = ""
-        if busy:
-            why_not = _("{action} is in flight on this run ({state}).").format(
-                action=LABELS[busy.move][0], state=busy.get_state_display()
-            )
-        elif run.status not in move.when:
-            allowed = _(" or ").join(sorted(str(s.label).lower() for s in move.when))
-            why_not = _("Only when {allowed}; this is {status}.").format(
-                allowed=allowed, status=run.get_status_display().lower()
-            )
-        found.append(Offer(move, run.pk, str(label), str(explains), why_not))
-    return found
-
-
-def actions_on(run: Instance):
-    """The actions on this run (and its steps), newest first."""
-    root = root_of(run)
-    return Action.objects.filter(
-        backend=root.backend_id, run_external_id=root.external_id
-    ).order_by("-requested_at")
-
-
-def in_flight(root: Instance) -> Action | None:
-    return Action.objects.filter(
-        backend=root.backend_id, run_external_id=root.external_id, state__in=Action.IN_FLIGHT
-    ).first()
 
 
 def target_of(run: Instance) -> Target:
@@ -341,67 +257,3 @@ def credential_of(run: Instance) -> str:
     secrets = own or run.backend.credentials
     who = next((str(secrets[k]) for k in CREDENTIAL_NAMES if secrets.get(k)), "")
     return f"{'acting' if own else 'polling'} credential{f' ({who})' if who else ''}"
-
-
-def follow(action_id: int) -> float | None:
-    """Read the action's runs again and judge it: confirmed when the vendor's state shows it,
-    unconfirmed at its deadline. The seconds until the next look, or None when it ended."""
-    action = Action.objects.filter(pk=action_id).first()
-    if action is None or action.state != Action.State.ACCEPTED or action.backend is None:
-        return None
-    move = CONNECTORS[action.backend.kind].moves.get(action.move)
-    if move and move.on_schedule:
-        outcome = schedule_shows(action, move)
-    else:
-        ids = [action.run_external_id, *([action.new_run_id] if action.new_run_id else [])]
-        outcome = confirmed(action) if sync.reread(action.backend.pk, ids) else ""
-    if outcome:
-        end(action, Action.State.CONFIRMED, outcome)
-        return None
-    if action.deadline is None or timezone.now() >= action.deadline:
-        end(action, Action.State.UNCONFIRMED, "The vendor's state did not show it by the deadline.")
-        return None
-    return settings.RUNBOARD_ACTION_FOLLOW_SECONDS
-
-
-def schedule_shows(action: Action, move: Move) -> str:
-    """The definition's schedule as the vendor tells it now, if it is what the move asked."""
-    root = Instance.objects.filter(
-        backend=action.backend_id, external_id=action.run_external_id
-    ).first()
-    if root is None or action.backend is None:
-        return ""
-    acting = acting_connector(action.backend)
-    try:
-        paused = acting.schedule_paused(target_of(root))
-    except ConnectorError as exc:
-        log.info("action %s: schedule not read: %s", action.pk, exc)
-        return ""
-    wanted = move.name == "pause"
-    return f"Its schedule is {'paused' if wanted else 'running'}." if paused is wanted else ""
-
-
-def confirmed(action: Action) -> str:
-    """What the vendor's state now says of the action, or "" while it says nothing yet."""
-    runs = Instance.objects.filter(backend=action.backend_id)
-    if action.new_run_id:
-        new = runs.filter(external_id=action.new_run_id, parent__isnull=True).first()
-        return f"New run {new.external_id} is {new.get_status_display().lower()}." if new else ""
-    run = runs.filter(external_id=action.step_external_id or action.run_external_id).first()
-    if run is None:
-        return ""
-    before = Status(action.before.get("status", ""))
-    if action.move in ("stop", "cancel_step"):
-        return (
-            f"It is {run.get_status_display().lower()}." if Status(run.status).is_terminal else ""
-        )
-    moved_on = run.status != before or (run.attempts or 0) > (action.before.get("attempts") or 0)
-    return (
-        f"It went {before.label.lower()} → {run.get_status_display().lower()}." if moved_on else ""
-    )
-
-
-def end(action: Action, state: str, outcome: str) -> None:
-    Action.objects.filter(pk=action.pk, state=Action.State.ACCEPTED).update(
-        state=state, outcome=outcome, ended_at=timezone.now()
-    )

@@ -4,13 +4,13 @@ ends any whose chain was lost (a worker or the broker gone) once its deadline ha
 from celery import shared_task
 from django.utils import timezone
 
-from . import perform
+from . import following, perform
 from .models import Action
 
 
 @shared_task(name=perform.FOLLOW_TASK, ignore_result=True)
 def follow_action(action_id: int) -> None:
-    if (again := perform.follow(action_id)) is not None:
+    if (again := following.follow(action_id)) is not None:
         follow_action.apply_async((action_id,), countdown=again)
 
 
@@ -19,5 +19,5 @@ def sweep_actions() -> int:
     late = Action.objects.filter(state=Action.State.ACCEPTED, deadline__lt=timezone.now())
     ids = list(late.values_list("pk", flat=True)[:100])
     for action_id in ids:
-        perform.follow(action_id)
+        following.follow(action_id)
     return len(ids)

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from instances import sync
-from instances.acting import perform
+from instances.acting import following, perform
 from instances.acting.models import Action
 from instances.management.commands.demo_setup import demo_backends
 from instances.models import Backend
@@ -66,7 +66,7 @@ def poll(backend: Backend) -> None:
 def follow(action: Action, seconds: float = 20) -> Action:
     """What the worker's follow_action does, until the action ends or `seconds` pass."""
     deadline = time.monotonic() + seconds
-    while perform.follow(action.pk) is not None:
+    while following.follow(action.pk) is not None:
         assert time.monotonic() < deadline, "the action was still in flight"
     action.refresh_from_db()
     return action

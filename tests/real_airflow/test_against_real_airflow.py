@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import Group
 
 from instances import crypto, sync
-from instances.acting import perform
+from instances.acting import following, perform
 from instances.acting.models import Action
+from instances.acting.offers import moves_of
 from instances.models import Backend, Edge, Instance, Poll, Status
 from instances.people import roles
 from instances.people.models import Role
@@ -38,7 +39,7 @@ def retry_from_runboard(backend: Backend, step: Instance) -> Action:
     team, _ = Group.objects.get_or_create(name=f"airflow-{backend.pk}")
     Backend.objects.filter(pk=backend.pk).update(team=team, may_act=True)
     step = Instance.objects.select_related("backend", "parent").get(pk=step.pk)
-    preview = perform.preview(step, perform.moves_of(step)["retry_step"])
+    preview = perform.preview(step, moves_of(step)["retry_step"])
     assert preview.source == "the vendor's dry run" and preview.steps == ["gate"]
     return act_from_runboard(step, "retry_step", Role.OPERATOR)
 
@@ -52,7 +53,7 @@ def act_from_runboard(target: Instance, move: str, role: str) -> Action:
     with patch.object(perform, "follow_soon"):
         action = perform.request(person, target, move, "from the judge", f"{move}{target.pk}")
     assert action.state == "accepted", action.vendor_message
-    wait_for(lambda: perform.follow(action.pk) is None, 120, f"the {move} confirmed", every=1)
+    wait_for(lambda: following.follow(action.pk) is None, 120, f"the {move} confirmed", every=1)
     action.refresh_from_db()
     return action
 
