@@ -6,10 +6,8 @@ Connectors know HTTP and vendor formats and nothing of the database.
 from __future__ import annotations
 
 import logging
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -20,6 +18,7 @@ from instances import errors
 from instances.status import Kind, Status
 
 from .acting import ANSWER_KEPT, Move, Target, VendorAnswer, VendorCall
+from .parallel import DETAIL_CONCURRENCY, in_parallel
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +116,6 @@ UNREADABLE = (BadPayload, ValueError, TypeError, KeyError, AttributeError, Overf
 # A failed step without an error message: this much of its log's tail is read for one.
 LOG_ERROR_BYTES = 16 * 1024
 LOG_ERRORS_PER_RUN = 3
-# Detail calls in flight per poll: vendor APIs list runs without their steps, so a first poll
-# makes thousands of calls, and at a 100 ms round trip one at a time they take minutes.
-DETAIL_CONCURRENCY = 8
 
 
 class Connector(ABC):
@@ -287,27 +283,3 @@ class Connector(ABC):
         text = response.text[:ANSWER_KEPT]
         ok = response.is_success
         return VendorAnswer(response.status_code, ok, "" if ok else text[:300], body=text)
-
-
-def in_parallel[T](
-    fetch: Callable[[T], list[RunRecord]], items: Iterable[T], concurrency: int | None = None
-) -> list[RunRecord]:
-    """fetch(item) for every item, `concurrency` (default DETAIL_CONCURRENCY) at a time,
-    records in item order. The first error is raised and the calls not yet started are
-    dropped."""
-    failed = threading.Event()
-
-    def unless_failed(item: T) -> list[RunRecord]:
-        if failed.is_set():
-            return []
-        try:
-            return fetch(item)
-        except BaseException:
-            failed.set()
-            raise
-
-    pool = ThreadPoolExecutor(concurrency or DETAIL_CONCURRENCY, thread_name_prefix="detail")
-    try:
-        return [record for records in pool.map(unless_failed, items) for record in records]
-    finally:
-        pool.shutdown(cancel_futures=True)

@@ -5,7 +5,7 @@ import threading
 import httpx
 import pytest
 
-from instances.connectors import base
+from instances.connectors import base, parallel
 from instances.connectors.base import BackendConfig
 from instances.connectors.http import CachedTokenAuth
 from instances.connectors.paging import ambiguous_offset_pages
@@ -13,18 +13,18 @@ from instances.registry import CONNECTORS
 
 
 def test_in_parallel_keeps_item_order_and_runs_calls_side_by_side(monkeypatch):
-    monkeypatch.setattr(base, "DETAIL_CONCURRENCY", 4)
+    monkeypatch.setattr(parallel, "DETAIL_CONCURRENCY", 4)
     together = threading.Barrier(4, timeout=10)  # breaks unless 4 calls are in flight at once
 
     def fetch(n):
         together.wait()
         return [f"{n}a", f"{n}b"]
 
-    assert base.in_parallel(fetch, range(8)) == [f"{n}{x}" for n in range(8) for x in "ab"]
+    assert parallel.in_parallel(fetch, range(8)) == [f"{n}{x}" for n in range(8) for x in "ab"]
 
 
 def test_in_parallel_raises_the_first_error_and_drops_calls_not_started(monkeypatch):
-    monkeypatch.setattr(base, "DETAIL_CONCURRENCY", 1)
+    monkeypatch.setattr(parallel, "DETAIL_CONCURRENCY", 1)
     started = []
 
     def fetch(n):
@@ -34,7 +34,7 @@ def test_in_parallel_raises_the_first_error_and_drops_calls_not_started(monkeypa
         return [n]
 
     with pytest.raises(base.VendorError):
-        base.in_parallel(fetch, range(100))
+        parallel.in_parallel(fetch, range(100))
     assert started == [0, 1, 2]
 
 
