@@ -6,7 +6,7 @@ from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
 from instances.connectors.base import BackendConfig
-from instances.vendors.dataarts_factory.connector import iam_endpoint
+from instances.vendors.dataarts_factory.auth import iam_endpoint
 from instances.vendors.dataarts_factory.signing import huawei_canonical_request, huawei_signature
 from instances.vendors.ocp.signing import ocp_signature, ocp_string_to_sign
 
