@@ -5,9 +5,7 @@ task's own detail); edges from graph relations."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
@@ -37,67 +35,16 @@ from instances.connectors.normalize import (
     nested_json,
     status_from,
 )
-from instances.status import Kind, Status
+from instances.status import Kind
 
 from .apim import ApimAuth
-from .payloads import camel, date_of, parse_json
+from .finished_tasks import FinishedTasks
+from .payloads import STATUS, camel, date_of, parse_json
 
 PAGE_SIZE = 50  # EnOS recommends at most 50 (Search Flow 3.0.0)
 FLOW_TYPES = [0, 1, 2]  # manual, periodic, temporary: every kind of flow instance
 DEFAULT_WINDOW = timedelta(days=2)
 FUTURE = timedelta(days=1)  # trigger times a little ahead, for clock drift
-_SUSPEND, _TIMEOUT = (Status.PENDING, "suspended"), (Status.FAILED, "timeout")
-STATUS = {
-    -1: Status.FAILED,
-    0: Status.PENDING,
-    1: Status.SUCCEEDED,
-    2: Status.RUNNING,
-    3: _SUSPEND,
-    4: Status.FAILED,
-    5: Status.PENDING,
-    6: Status.PENDING,
-    7: _TIMEOUT,
-    8: Status.CANCELED,
-    9: Status.RUNNING,
-    10: Status.SKIPPED,
-    "FAIL": Status.FAILED,
-    "INIT": Status.PENDING,
-    "SUCCESS": Status.SUCCEEDED,
-    "RUNNING": Status.RUNNING,
-    "SUSPEND": _SUSPEND,
-    "INTERNAL_ERROR": Status.FAILED,
-    "WAIT": Status.PENDING,
-    "READY": Status.PENDING,
-    "TIMEOUT": _TIMEOUT,
-    "CANCEL": Status.CANCELED,
-    "RERUN": Status.RUNNING,
-    "SKIP": Status.SKIPPED,
-}
-
-
-class FinishedTasks:
-    """Task instance details that will not change again, shared by every poll of this
-    process, newest kept (a bounded LRU)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.items: OrderedDict[tuple, dict] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> dict | None:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-            return self.items.get(key)
-
-    def put(self, key: tuple, detail: dict) -> None:
-        with self.lock:
-            self.items[key] = detail
-            self.items.move_to_end(key)
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
 FINISHED_TASKS = FinishedTasks(size=5000)
 
 

@@ -1,5 +1,5 @@
 """EnOS replies as they come: JSON (with the unescaped graph its documents print repaired),
-graph keys in any case, dates as text."""
+graph keys in any case, dates as text, statuses as codes or names."""
 
 from __future__ import annotations
 
@@ -8,6 +8,36 @@ import re
 from datetime import datetime
 
 from instances.connectors.base import BadPayload
+from instances.status import Status
+
+# a flow's or task's status, by its code or by its name (stsDesc, a graph node's status)
+_SUSPEND, _TIMEOUT = (Status.PENDING, "suspended"), (Status.FAILED, "timeout")
+STATUS = {
+    -1: Status.FAILED,
+    0: Status.PENDING,
+    1: Status.SUCCEEDED,
+    2: Status.RUNNING,
+    3: _SUSPEND,
+    4: Status.FAILED,
+    5: Status.PENDING,
+    6: Status.PENDING,
+    7: _TIMEOUT,
+    8: Status.CANCELED,
+    9: Status.RUNNING,
+    10: Status.SKIPPED,
+    "FAIL": Status.FAILED,
+    "INIT": Status.PENDING,
+    "SUCCESS": Status.SUCCEEDED,
+    "RUNNING": Status.RUNNING,
+    "SUSPEND": _SUSPEND,
+    "INTERNAL_ERROR": Status.FAILED,
+    "WAIT": Status.PENDING,
+    "READY": Status.PENDING,
+    "TIMEOUT": _TIMEOUT,
+    "CANCEL": Status.CANCELED,
+    "RERUN": Status.RUNNING,
+    "SKIP": Status.SKIPPED,
+}
 
 UNESCAPED_GRAPH = re.compile(r'"graph"\s*:\s*"\{')
 
