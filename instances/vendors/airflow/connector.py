@@ -36,6 +36,7 @@ from instances.connectors.http import VendorHTTP
 from instances.connectors.normalize import iso
 from instances.connectors.paging import offset_pages
 
+from .acting import clear, logical_now, set_state
 from .auth import auth_for
 from .records import (
     dag_run_record,
@@ -214,52 +215,13 @@ class AirflowConnector(Connector):
             return VendorCall("PATCH", run, body={"state": "failed"})
         if move.name == "rerun":
             body: dict = {"dag_run_id": f"runboard__{datetime.now(UTC).isoformat()}"}
-            return VendorCall("POST", f"{dag}/dagRuns", body=body | self.logical_now())
+            return VendorCall("POST", f"{dag}/dagRuns", body=body | logical_now(self.api))
         if move.on_schedule:
             paused = {"is_paused": move.name == "pause"}
             return VendorCall("PATCH", dag, params={"update_mask": "is_paused"}, body=paused)
         if move.name == "succeed_step":
-            return self.set_state(run, target, dry_run=False)
-        return self.clear(dag_id, run_id, target, dry_run=False)
-
-    def logical_now(self) -> dict:
-        """Airflow 3 asks for the logical date of a triggered run (None: now); 2 takes none."""
-        return {"logical_date": None} if self.api == "v2" else {}
-
-    def set_state(self, run_path: str, target: Target, dry_run: bool) -> VendorCall:
-        """A task instance set successful. Airflow 2 takes dry_run (true unless said); Airflow
-        3 commits at once, its preview is a path of its own."""
-        map_index = (target.step_raw or {}).get("map_index")
-        mapped = f"/{map_index}" if isinstance(map_index, int) and map_index >= 0 else ""
-        path = f"{run_path}/taskInstances/{quote(target.step_definition_id)}{mapped}"
-        if self.api == "v2":
-            path += "/dry_run" if dry_run else ""
-            return VendorCall("PATCH", path, body={"new_state": "success"})
-        return VendorCall("PATCH", path, body={"dry_run": dry_run, "new_state": "success"})
-
-    def clear(self, dag_id: str, run_id: str, target: Target, dry_run: bool) -> VendorCall:
-        """Clear the run's failed task instances (or one task's), so the scheduler runs them
-        again in the same run. Every default is sent: dry_run's is true, and reset_dag_runs's
-        differs between the majors."""
-        body = {
-            "dry_run": dry_run,
-            "dag_run_id": run_id,
-            "only_failed": True,
-            "only_running": False,
-            "include_upstream": False,
-            "include_downstream": False,
-            "include_future": False,
-            "include_past": False,
-            "reset_dag_runs": True,
-        }
-        if target.step_id:
-            task_id = target.step_definition_id
-            map_index = (target.step_raw or {}).get("map_index")
-            mapped = self.api == "v2" and isinstance(map_index, int) and map_index >= 0
-            body["task_ids"] = [[task_id, map_index]] if mapped else [task_id]
-        return VendorCall(
-            "POST", f"/api/{self.api}/dags/{quote(dag_id)}/clearTaskInstances", body=body
-        )
+            return set_state(self.api, run, target, dry_run=False)
+        return clear(self.api, dag_id, run_id, target, dry_run=False)
 
     def dry_run(self, move: Move, target: Target) -> list[str] | None:
         """What Airflow itself says a clear or a state change would touch."""
@@ -269,9 +231,9 @@ class AirflowConnector(Connector):
         dag_id, run_id = target.run_id.split("/", 1)
         if move.name == "succeed_step":
             run = f"/api/{self.api}/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}"
-            call = self.set_state(run, target, dry_run=True)
+            call = set_state(self.api, run, target, dry_run=True)
         else:
-            call = self.clear(dag_id, run_id, target, dry_run=True)
+            call = clear(self.api, dag_id, run_id, target, dry_run=True)
         response = self.client().once(call.method, call.path, json=call.body)
         body = answer(response, call.path)
         touched = []
