@@ -1,8 +1,8 @@
-"""EnOS APIM token service and Batch Processing Service v2.1 (seeds 000, 001, vendor-apis.md
-§1). The batch service is built per version (`service`): Dataflow Batch v2.0, the same API
-with its own envelope and no task detail, is served by the same code from its own folder."""
+"""EnOS Batch Processing Service v2.1 (seed 001, vendor-apis.md §1) behind its APIM gateway
+(emulator_apim: the token service, seed 000). The batch service is built per version
+(`service`): Dataflow Batch v2.0, the same API with its own envelope and no task detail, is
+served by the same code from its own folder."""
 
-import hmac
 import json
 import re
 import secrets
@@ -15,12 +15,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from instances.emulator import scenario as sc
-from instances.emulator.auth import in_time
 from instances.emulator.common import by_run_id, json_response, naive_local, utc, world
 from instances.emulator.failures import failure
 from instances.emulator.samples import sample_text
 
 from . import demo
+from .emulator_apim import gateway_error, request_ok, token
 from .emulator_records import (
     STATUS,
     VERSIONS,
@@ -30,46 +30,8 @@ from .emulator_records import (
     task_inst_id,
     task_instance,
 )
-from .signing import enos_encryption, enos_signature
 
-TOKEN_LIFETIME = timedelta(hours=2)
 API = "enos_batch_v21"
-
-
-# ---- token service -------------------------------------------------------------------------
-
-
-def token_reply(status: int, msg: str, data=None):
-    return json_response(
-        {"status": status, "msg": msg, "business": "apim-token-service", "data": data}
-    )
-
-
-async def token(request: Request):
-    try:
-        body = json.loads(await request.body())
-        app_key, encryption, stamp = body["appKey"], body["encryption"], str(body["timestamp"])
-    except (ValueError, KeyError, TypeError):
-        return token_reply(1004, "Invalid parameter")
-    if app_key != demo.APP_KEY:
-        return token_reply(1002, "appKey does not exist")
-    if encryption != enos_encryption(app_key, stamp, demo.APP_SECRET):
-        return token_reply(1003, "encryption invalid")
-    state = world(request)
-    now = state.scenario.now()
-    if request.url.path.endswith("/refresh"):
-        state.tokens.pop(body.get("accessToken", ""), None)
-    current = next(
-        (t for t, exp in state.tokens.items() if t.startswith("apim-") and exp > now), None
-    )
-    if current is None:  # calling again before expiry returns the same token
-        current = f"apim-{secrets.token_hex(16)}"
-        state.tokens[current] = now + TOKEN_LIFETIME
-    remaining = int((state.tokens[current] - now).total_seconds())
-    return token_reply(0, "SUCCESS", {"accessToken": current, "expire": remaining})
-
-
-# ---- batch APIs ---------------------------------------------------------------------------
 
 
 def envelope(version: str, data=None, code: int = 0, msg: str | None = None):
@@ -90,18 +52,6 @@ def seed_reply(version: str, sample: str, whole: bool) -> Response:
     return Response(f'{head},"data":{sample}}}', media_type="application/json")
 
 
-def request_ok(token: str, headers, query: dict[str, str], body: bytes) -> bool:
-    """APIM's check: apim-timestamp within the allowed skew, apim-signature as computed."""
-    stamp = headers.get("apim-timestamp", "")
-    at = (
-        datetime.fromtimestamp(int(stamp) / 1000, UTC)
-        if stamp.isdigit() and len(stamp) < 16
-        else None
-    )
-    expected = enos_signature(token, query, body.decode(), stamp, demo.APP_SECRET)
-    return in_time(at) and hmac.compare_digest(expected, headers.get("apim-signature", ""))
-
-
 INSTANCE_ID = re.compile(r'"instanceId"\s*:\s*"([^"]+)"')
 
 
@@ -115,10 +65,6 @@ def seed_samples(prefix: str) -> dict[tuple[str, str], tuple[str, bool]]:
             raise ValueError(f"{name} names no instanceId")
         found[(resource, instance.group(1))] = (sample, whole)
     return found
-
-
-def gateway_error(status: int, apim_status: int, msg: str):
-    return json_response({"status": status, "apim_status": apim_status, "msg": msg}, status)
 
 
 async def batch(request: Request):
