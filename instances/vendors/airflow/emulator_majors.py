@@ -17,7 +17,8 @@ from instances.emulator import scenario as sc
 from instances.emulator.common import json_response, world
 
 from . import demo
-from .emulator_records import dag, dag_run, dag_run_v2, dag_v2, task_instance, task_instance_v2
+from .emulator_records import dag, dag_run, task_instance
+from .emulator_records_v2 import dag_run_v2, dag_v2, task_instance_v2
 
 DOCS = "https://airflow.apache.org/docs/apache-airflow/2.10.4/stable-rest-api-ref.html"
 AIRFLOW3_PATH = "/airflow3"  # where the emulated Airflow 3 lives (its base URL's path)

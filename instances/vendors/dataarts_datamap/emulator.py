@@ -13,7 +13,8 @@ from instances.emulator import scenario as sc
 from instances.emulator.common import RunsById, epoch_ms, json_response, utc, world
 from instances.emulator.samples import sample_text
 from instances.vendors.dataarts_factory import demo
-from instances.vendors.dataarts_factory.emulator import error, gate, iam_token, paging
+from instances.vendors.dataarts_factory.emulator import paging
+from instances.vendors.dataarts_factory.emulator_gate import error, gate, iam_token
 from instances.vendors.dataarts_factory.emulator_records import JOB_STATUS, job_name
 
 DATAMAP = "dataarts_datamap"
