@@ -1,6 +1,6 @@
 """The audit log of actions on vendors: one row per attempt, written before the vendor is
 called and completed after (its answer, then its confirmed outcome). Nobody edits it: the
-admin shows it read-only, and only instances.acting.perform writes it."""
+admin shows it read-only, and only instances.acting.perform and .following write it."""
 
 from django.conf import settings
 from django.contrib.auth.models import Group
