@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .connectors.base import ConnectorError, RateLimited
-from .models import Backend, Poll
+from .models import Backend, Poll, storable
 from .registry import PUSHED_KINDS
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def finish(backend: Backend, poll: Poll, error: ConnectorError | None, latency_m
         )
     else:
         poll.outcome = Poll.Outcome.ERROR
-        poll.error = str(error)[:2000]
+        poll.error = storable(str(error))[:2000]  # the vendor's words: any characters
         failures = backend.consecutive_failures + 1
         asked = error.retry_after if isinstance(error, RateLimited) else None
         health.update(

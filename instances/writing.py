@@ -14,7 +14,16 @@ from django.db import connection
 from . import bulk, failures, jsontext, rollups, tries
 from .connectors.base import Connector, RunRecord
 from .known import Stored, is_changed, pks_of
-from .models import Backend, Edge, Instance, Poll, Status, StatusChange, raw_payload_json
+from .models import (
+    Backend,
+    Edge,
+    Instance,
+    Poll,
+    Status,
+    StatusChange,
+    raw_payload_json,
+    storable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +275,8 @@ def take_notes(backend: Backend, connector: Connector, poll: Poll, now: datetime
     skipped, connector.skipped[:] = list(connector.skipped), []
     if skipped:
         poll.skipped += len(skipped)
-        reasons = [*poll.error.splitlines(), *skipped][:SKIP_REASONS_KEPT]
+        # a reason quotes the vendor's id as sent: a NUL there would fail the page's write
+        reasons = [*poll.error.splitlines(), *map(storable, skipped)][:SKIP_REASONS_KEPT]
         poll.error = "\n".join(reasons)
 
 

@@ -150,3 +150,23 @@ def test_a_status_that_drifts_away_writes_no_transition(backend):
     vendor.tasks = [task(5)]
     poll(backend, vendor)
     assert StatusChange.objects.count() == changes  # SUCCEEDED throughout
+
+
+def test_an_unreadable_record_whose_id_holds_a_nul_costs_only_itself(backend):
+    bad = task(3, finishTime="yesterday-ish") | {"id": "3\x00"}  # its skip reason quotes it
+
+    first = poll(backend, Vendor([task(1), bad]))
+
+    assert first.outcome == Poll.Outcome.PARTIAL and first.skipped == 1
+    assert "3\ufffd: ValueError" in first.error
+    assert Instance.objects.filter(backend=backend, external_id="1").exists()
+
+
+def test_a_vendor_error_holding_a_nul_is_kept_as_the_polls_error(backend):
+    def refusing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, text="db\x00down")  # a proxy's page, as it came
+
+    failed = poll(backend, refusing)
+
+    assert failed.outcome == Poll.Outcome.ERROR and "db\ufffddown" in failed.error
+    assert Backend.objects.get(pk=backend.pk).consecutive_failures == 1
